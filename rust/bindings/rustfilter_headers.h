@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Headers rustfilter's abstractions need from bindgen; merged in
+ * alphabetical order into rust/bindings/bindings_helper.h by
+ * scripts/prepare-tree.py.
+ */
+#include <linux/netdevice.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/percpu.h>
+#include <linux/skbuff.h>
+#include <net/genetlink.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>

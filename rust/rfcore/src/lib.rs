@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! rustfilter's pure core.
+//!
+//! Everything here is plain `core` Rust with no kernel types, so the same
+//! files are compiled into the kernel module (included with `#[path]`) and
+//! tested on the host with `cargo test`. Each file must stand alone: it may
+//! use `core` and its sibling files through `super::`, nothing else.
+
+#![no_std]
+
+pub mod packet;
+pub mod proto;
