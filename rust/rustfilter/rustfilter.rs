@@ -1,6 +1,56 @@
 // SPDX-License-Identifier: GPL-2.0
-//! rustfilter placeholder.
+
+//! rustfilter: netfilter's IPv4 packet filtering framework, in Rust.
+//!
+//! The module keeps state in every network namespace ([`hooks::NetState`]),
+//! sees every IPv4 packet at the five netfilter hooks of its namespace and
+//! answers the "rustfilter" generic netlink family ([`netlink::Control`]).
+//!
+//! This crate holds no `unsafe`: the kernel crate's abstractions in
+//! `kernel::net` do. Pure logic lives in `rust/rfcore`, compiled here with
+//! `#[path]` and tested on the host.
+
+use kernel::net::{genetlink, namespace};
 use kernel::prelude::*;
-module! { type: RustFilter, name: "rustfilter", author: "rustfilter", description: "rustfilter", license: "GPL" }
-struct RustFilter;
-impl kernel::Module for RustFilter { fn init(_m: &'static ThisModule) -> Result<Self> { Ok(RustFilter) } }
+
+// The pure core. Its items are `pub` for the host crate; here they are
+// private modules, and not every parser is used by the module yet.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../rfcore/src/packet.rs"]
+mod packet;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../rfcore/src/proto.rs"]
+mod proto;
+
+mod hooks;
+mod netlink;
+
+module! {
+    type: RustFilter,
+    name: "rustfilter",
+    author: "The rustfilter authors",
+    description: "IPv4 packet filtering framework written in Rust",
+    license: "GPL",
+}
+
+struct RustFilter {
+    /// The netlink family; it owns the per-namespace state, so dropping it
+    /// first unregisters the family, then the hooks and the state of every
+    /// namespace.
+    _control: Pin<KBox<genetlink::Registration<netlink::Control>>>,
+}
+
+impl kernel::Module for RustFilter {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let pernet = namespace::Registration::<hooks::NetState>::new()?;
+        let control = genetlink::Registration::new(netlink::Control { pernet }, module)?;
+        pr_info!("loaded: hooks at PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING\n");
+        Ok(Self { _control: control })
+    }
+}
+
+impl Drop for RustFilter {
+    fn drop(&mut self) {
+        pr_info!("unloading\n");
+    }
+}

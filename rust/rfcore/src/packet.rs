@@ -1,1 +1,1086 @@
-pub fn placeholder() {}
+// SPDX-License-Identifier: GPL-2.0
+
+//! IPv4 and transport (TCP, UDP, ICMP) header parsing.
+//!
+//! The parser reads from a byte slice that may be only a prefix of the
+//! packet (the kernel module copies at most 128 bytes out of the skb), so
+//! it is told the length of the whole packet separately. It never panics,
+//! whatever the input: every access is bounds-checked.
+//!
+//! The checks, in order:
+//!
+//! 1. `data` holds at least the 20-byte fixed header, else
+//!    [`ParseError::Truncated`];
+//! 2. the version is 4, else [`ParseError::NotIpv4`];
+//! 3. the IHL is at least 5, else [`ParseError::BadHeaderLength`];
+//! 4. `data` holds the whole header with its options, else
+//!    [`ParseError::Truncated`];
+//! 5. the total length is at least the header length (so never 0) and at
+//!    most `packet_len`, else [`ParseError::BadTotalLength`];
+//! 6. a fragment with a non-zero offset stops here with
+//!    [`Transport::Fragment`]; otherwise the transport header of TCP, UDP and
+//!    ICMP is parsed (see [`parse`]) and anything else is [`Transport::Other`].
+//!
+//! Checksums are not verified by [`parse`]; [`header_checksum_ok`] checks
+//! the IPv4 header's one.
+
+/// Protocol number of ICMP.
+pub const IPPROTO_ICMP: u8 = 1;
+/// Protocol number of TCP.
+pub const IPPROTO_TCP: u8 = 6;
+/// Protocol number of UDP.
+pub const IPPROTO_UDP: u8 = 17;
+
+/// Length of the IPv4 header without options.
+const IPV4_MIN_HEADER: usize = 20;
+/// Length of the TCP header without options.
+const TCP_MIN_HEADER: usize = 20;
+/// Length of the UDP header.
+const UDP_HEADER: usize = 8;
+/// Length of the ICMP header (type, code, checksum and four more bytes).
+const ICMP_HEADER: usize = 8;
+
+/// Why a packet did not parse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// `data` holds fewer than 20 bytes, or fewer than the IHL says.
+    Truncated,
+    /// The version field is not 4.
+    NotIpv4,
+    /// The IHL is less than 5.
+    BadHeaderLength,
+    /// The total length is less than the header length (in particular 0), or
+    /// more than the length of the packet.
+    BadTotalLength,
+    /// The packet is not a fragment with a non-zero offset, and its TCP, UDP
+    /// or ICMP header is cut short by the total length or by `data`.
+    TruncatedTransport,
+    /// The TCP data offset is less than 5.
+    BadTcpDataOffset,
+}
+
+impl ParseError {
+    /// A short description of the error.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParseError::Truncated => "truncated IPv4 header",
+            ParseError::NotIpv4 => "not IPv4",
+            ParseError::BadHeaderLength => "bad IPv4 header length",
+            ParseError::BadTotalLength => "bad IPv4 total length",
+            ParseError::TruncatedTransport => "truncated transport header",
+            ParseError::BadTcpDataOffset => "bad TCP data offset",
+        }
+    }
+}
+
+impl core::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The fields of an IPv4 header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ipv4Header {
+    /// Length of the header with its options in bytes (IHL * 4): 20..=60.
+    pub header_len: usize,
+    /// Type of service (DSCP and ECN).
+    pub tos: u8,
+    /// Total length of the packet in bytes, header included.
+    pub total_len: u16,
+    /// Identification.
+    pub id: u16,
+    /// The DF flag.
+    pub dont_fragment: bool,
+    /// The MF flag.
+    pub more_fragments: bool,
+    /// Fragment offset in 8-byte units.
+    pub fragment_offset: u16,
+    /// Time to live.
+    pub ttl: u8,
+    /// Protocol of the payload (`IPPROTO_*`).
+    pub protocol: u8,
+    /// Header checksum as found in the packet (not verified).
+    pub checksum: u16,
+    /// Source address, in network order.
+    pub saddr: [u8; 4],
+    /// Destination address, in network order.
+    pub daddr: [u8; 4],
+}
+
+impl Ipv4Header {
+    /// Whether the packet is a fragment: MF is set or the offset is not 0.
+    pub fn is_fragment(&self) -> bool {
+        self.more_fragments || self.fragment_offset != 0
+    }
+
+    /// Whether the packet starts at offset 0, so carries the transport
+    /// header: a whole packet or the first fragment.
+    pub fn is_first_fragment_or_whole(&self) -> bool {
+        self.fragment_offset == 0
+    }
+
+    /// The options: bytes 20 to `header_len` of `data`, the slice that was
+    /// parsed. Empty if there are none; cut short if `data` is.
+    pub fn options<'a>(&self, data: &'a [u8]) -> &'a [u8] {
+        let end = self.header_len.min(data.len());
+        data.get(IPV4_MIN_HEADER..end).unwrap_or(&[])
+    }
+}
+
+/// The fields of a TCP header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpHeader {
+    /// Source port.
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgment number.
+    pub ack: u32,
+    /// Length of the header with its options in bytes (data offset * 4):
+    /// 20..=60.
+    pub header_len: usize,
+    /// The flags byte: `FIN` .. `CWR` below.
+    pub flags: u8,
+    /// Window size.
+    pub window: u16,
+}
+
+impl TcpHeader {
+    /// FIN flag.
+    pub const FIN: u8 = 0x01;
+    /// SYN flag.
+    pub const SYN: u8 = 0x02;
+    /// RST flag.
+    pub const RST: u8 = 0x04;
+    /// PSH flag.
+    pub const PSH: u8 = 0x08;
+    /// ACK flag.
+    pub const ACK: u8 = 0x10;
+    /// URG flag.
+    pub const URG: u8 = 0x20;
+    /// ECE flag.
+    pub const ECE: u8 = 0x40;
+    /// CWR flag.
+    pub const CWR: u8 = 0x80;
+}
+
+/// The fields of a UDP header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UdpHeader {
+    /// Source port.
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+    /// Length field (header and payload) as found in the packet (not
+    /// verified).
+    pub len: u16,
+    /// Checksum as found in the packet (not verified).
+    pub checksum: u16,
+}
+
+/// The fields of an ICMP header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpHeader {
+    /// Type.
+    pub icmp_type: u8,
+    /// Code.
+    pub code: u8,
+    /// The four bytes after the checksum, whose meaning depends on the type.
+    pub rest: [u8; 4],
+}
+
+impl IcmpHeader {
+    /// Echo reply.
+    pub const ECHO_REPLY: u8 = 0;
+    /// Destination unreachable.
+    pub const DEST_UNREACH: u8 = 3;
+    /// Source quench.
+    pub const SOURCE_QUENCH: u8 = 4;
+    /// Redirect.
+    pub const REDIRECT: u8 = 5;
+    /// Echo request.
+    pub const ECHO_REQUEST: u8 = 8;
+    /// Time exceeded.
+    pub const TIME_EXCEEDED: u8 = 11;
+    /// Parameter problem.
+    pub const PARAMETER_PROB: u8 = 12;
+
+    /// The identifier of an echo request or reply (types 8 and 0).
+    pub fn echo_id(&self) -> Option<u16> {
+        match self.icmp_type {
+            Self::ECHO_REQUEST | Self::ECHO_REPLY => {
+                Some(u16::from_be_bytes([self.rest[0], self.rest[1]]))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether this is an error message (types 3, 4, 5, 11 and 12), which
+    /// quotes the header of the packet that caused it.
+    pub fn is_error(&self) -> bool {
+        matches!(
+            self.icmp_type,
+            Self::DEST_UNREACH
+                | Self::SOURCE_QUENCH
+                | Self::REDIRECT
+                | Self::TIME_EXCEEDED
+                | Self::PARAMETER_PROB
+        )
+    }
+}
+
+/// The transport header of a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// A TCP header.
+    Tcp(TcpHeader),
+    /// A UDP header.
+    Udp(UdpHeader),
+    /// An ICMP header.
+    Icmp(IcmpHeader),
+    /// A protocol without a parser here.
+    Other,
+    /// A fragment with non-zero offset: no transport header.
+    Fragment,
+}
+
+/// A parsed packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Packet {
+    /// The IPv4 header.
+    pub ip: Ipv4Header,
+    /// The transport header.
+    pub transport: Transport,
+}
+
+/// `N` bytes of `data` from `at`, if there are that many.
+fn array<const N: usize>(data: &[u8], at: usize) -> Option<[u8; N]> {
+    data.get(at..)?.get(..N)?.try_into().ok()
+}
+
+/// Parse the IPv4 packet whose first bytes are `data`; `packet_len` is the
+/// length of the whole packet (skb->len) — `data` may be a prefix of it
+/// (the caller copies up to 128 bytes).
+///
+/// Bytes of `data` beyond the total length are ignored. The transport
+/// header must lie within the total length, and its fixed part (TCP 20
+/// bytes, UDP 8, ICMP 8) within `data` too; TCP options need not be in
+/// `data`, but the TCP header length must fit in the total length.
+///
+/// # Errors
+///
+/// A [`ParseError`] saying which check (see the module documentation)
+/// failed first.
+pub fn parse(data: &[u8], packet_len: usize) -> Result<Packet, ParseError> {
+    let h: [u8; IPV4_MIN_HEADER] = array(data, 0).ok_or(ParseError::Truncated)?;
+    if h[0] >> 4 != 4 {
+        return Err(ParseError::NotIpv4);
+    }
+    let header_len = usize::from(h[0] & 0x0f) * 4;
+    if header_len < IPV4_MIN_HEADER {
+        return Err(ParseError::BadHeaderLength);
+    }
+    if data.len() < header_len {
+        return Err(ParseError::Truncated);
+    }
+    let total_len = u16::from_be_bytes([h[2], h[3]]);
+    let total = usize::from(total_len);
+    if total < header_len || total > packet_len {
+        return Err(ParseError::BadTotalLength);
+    }
+    let frag = u16::from_be_bytes([h[6], h[7]]);
+    let ip = Ipv4Header {
+        header_len,
+        tos: h[1],
+        total_len,
+        id: u16::from_be_bytes([h[4], h[5]]),
+        dont_fragment: frag & 0x4000 != 0,
+        more_fragments: frag & 0x2000 != 0,
+        fragment_offset: frag & 0x1fff,
+        ttl: h[8],
+        protocol: h[9],
+        checksum: u16::from_be_bytes([h[10], h[11]]),
+        saddr: [h[12], h[13], h[14], h[15]],
+        daddr: [h[16], h[17], h[18], h[19]],
+    };
+    let transport = if ip.is_first_fragment_or_whole() {
+        // The bytes of the packet that we have, after the IP header.
+        let avail = data.len().min(total);
+        let l4 = data.get(header_len..avail).unwrap_or(&[]);
+        parse_transport(ip.protocol, l4, total - header_len)?
+    } else {
+        Transport::Fragment
+    };
+    Ok(Packet { ip, transport })
+}
+
+/// Parse the transport header of protocol `protocol` at the start of `l4`,
+/// the bytes present; `l4_len` is the length of the IP payload.
+fn parse_transport(protocol: u8, l4: &[u8], l4_len: usize) -> Result<Transport, ParseError> {
+    match protocol {
+        IPPROTO_TCP => {
+            let t: [u8; TCP_MIN_HEADER] = array(l4, 0).ok_or(ParseError::TruncatedTransport)?;
+            let header_len = usize::from(t[12] >> 4) * 4;
+            if header_len < TCP_MIN_HEADER {
+                return Err(ParseError::BadTcpDataOffset);
+            }
+            if header_len > l4_len {
+                return Err(ParseError::TruncatedTransport);
+            }
+            Ok(Transport::Tcp(TcpHeader {
+                sport: u16::from_be_bytes([t[0], t[1]]),
+                dport: u16::from_be_bytes([t[2], t[3]]),
+                seq: u32::from_be_bytes([t[4], t[5], t[6], t[7]]),
+                ack: u32::from_be_bytes([t[8], t[9], t[10], t[11]]),
+                header_len,
+                flags: t[13],
+                window: u16::from_be_bytes([t[14], t[15]]),
+            }))
+        }
+        IPPROTO_UDP => {
+            let u: [u8; UDP_HEADER] = array(l4, 0).ok_or(ParseError::TruncatedTransport)?;
+            Ok(Transport::Udp(UdpHeader {
+                sport: u16::from_be_bytes([u[0], u[1]]),
+                dport: u16::from_be_bytes([u[2], u[3]]),
+                len: u16::from_be_bytes([u[4], u[5]]),
+                checksum: u16::from_be_bytes([u[6], u[7]]),
+            }))
+        }
+        IPPROTO_ICMP => {
+            let i: [u8; ICMP_HEADER] = array(l4, 0).ok_or(ParseError::TruncatedTransport)?;
+            Ok(Transport::Icmp(IcmpHeader {
+                icmp_type: i[0],
+                code: i[1],
+                rest: [i[4], i[5], i[6], i[7]],
+            }))
+        }
+        _ => Ok(Transport::Other),
+    }
+}
+
+/// The RFC 1071 one's complement sum of `bytes` (an odd last byte is padded
+/// with zero), folded to 16 bits, not complemented.
+fn ones_complement_sum(bytes: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    for pair in bytes.chunks(2) {
+        let word = match *pair {
+            [hi, lo] => u16::from_be_bytes([hi, lo]),
+            [hi] => u16::from_be_bytes([hi, 0]),
+            _ => 0,
+        };
+        sum += u32::from(word);
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    // One fold per word keeps `sum` within 17 bits; finish the carry.
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum as u16
+}
+
+/// Whether the IPv4 header checksum is right: the RFC 1071 sum over the
+/// first `header_len` bytes of `data`, checksum field included, is 0xffff.
+/// False if `header_len` is not in 20..=60 or `data` is shorter.
+pub fn header_checksum_ok(data: &[u8], header_len: usize) -> bool {
+    if !(IPV4_MIN_HEADER..=60).contains(&header_len) {
+        return false;
+    }
+    match data.get(..header_len) {
+        Some(header) => ones_complement_sum(header) == 0xffff,
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// The checksum to store in a header whose checksum field is zero.
+    fn checksum(bytes: &[u8]) -> u16 {
+        !ones_complement_sum(bytes)
+    }
+
+    /// An IPv4 packet: IHL `ihl`, protocol `proto`, flags+offset word
+    /// `frag`, payload `payload`; options are 0x01 (NOP) bytes. The header
+    /// checksum is filled in.
+    fn ipv4(ihl: u8, proto: u8, frag: u16, payload: &[u8]) -> Vec<u8> {
+        let hl = usize::from(ihl) * 4;
+        let total = (hl + payload.len()) as u16;
+        let mut p = vec![
+            0x40 | ihl,
+            0x10,
+            (total >> 8) as u8,
+            total as u8,
+            0xbe,
+            0xef,
+            (frag >> 8) as u8,
+            frag as u8,
+            63,
+            proto,
+            0,
+            0,
+            10,
+            0,
+            0,
+            1,
+            10,
+            0,
+            0,
+            2,
+        ];
+        p.resize(hl, 0x01);
+        let c = checksum(&p);
+        p[10] = (c >> 8) as u8;
+        p[11] = c as u8;
+        p.extend_from_slice(payload);
+        p
+    }
+
+    /// A TCP header with data offset `doff` (options 0x01 NOP), flags
+    /// `flags`, followed by `payload_len` zero bytes.
+    #[rustfmt::skip]
+    fn tcp(doff: u8, flags: u8, payload_len: usize) -> Vec<u8> {
+        let mut t = vec![
+            0xc3, 0x50, // sport 50000
+            0x00, 0x50, // dport 80
+            0x12, 0x34, 0x56, 0x78, // seq
+            0x9a, 0xbc, 0xde, 0xf0, // ack
+            doff << 4, flags, 0xfa, 0xf0, // window 64240
+            0x00, 0x00, 0x00, 0x00, // checksum, urgent pointer
+        ];
+        t.resize(usize::from(doff.max(5)) * 4, 0x01);
+        t.resize(t.len() + payload_len, 0);
+        t
+    }
+
+    fn udp(payload_len: usize) -> Vec<u8> {
+        let len = (8 + payload_len) as u16;
+        let mut u = vec![
+            0x9c,
+            0x40,
+            0x00,
+            0x35,
+            (len >> 8) as u8,
+            len as u8,
+            0xab,
+            0xcd,
+        ];
+        u.resize(u.len() + payload_len, 0x55);
+        u
+    }
+
+    /// A ping from 192.168.1.10 to 8.8.8.8 as Linux `ping` sends it: DF,
+    /// TTL 64, 56 data bytes (16 timestamp bytes, then 0x10..0x37).
+    #[rustfmt::skip]
+    const PING: [u8; 84] = [
+        // IPv4: version 4, IHL 5, tos 0, total 84, id 0x1c46, DF, ttl 64,
+        // ICMP, checksum 0x4ca1
+        0x45, 0x00, 0x00, 0x54, 0x1c, 0x46, 0x40, 0x00,
+        0x40, 0x01, 0x4c, 0xa1, 0xc0, 0xa8, 0x01, 0x0a,
+        0x08, 0x08, 0x08, 0x08,
+        // ICMP echo request, checksum 0x1a23, id 0x0a1b, seq 1
+        0x08, 0x00, 0x1a, 0x23, 0x0a, 0x1b, 0x00, 0x01,
+        0x5f, 0x3a, 0x1e, 0x65, 0x00, 0x00, 0x00, 0x00,
+        0x8c, 0x4e, 0x0b, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+        0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+        0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27,
+        0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f,
+        0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37,
+    ];
+
+    fn tcp_of(p: &Packet) -> TcpHeader {
+        match p.transport {
+            Transport::Tcp(t) => t,
+            other => panic!("not TCP: {other:?}"),
+        }
+    }
+
+    fn udp_of(p: &Packet) -> UdpHeader {
+        match p.transport {
+            Transport::Udp(u) => u,
+            other => panic!("not UDP: {other:?}"),
+        }
+    }
+
+    fn icmp_of(p: &Packet) -> IcmpHeader {
+        match p.transport {
+            Transport::Icmp(i) => i,
+            other => panic!("not ICMP: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn icmp_echo_request() {
+        assert!(header_checksum_ok(&PING, 20));
+        // The ICMP checksum is right too: the sum over the message is 0xffff.
+        assert_eq!(ones_complement_sum(&PING[20..]), 0xffff);
+        let p = parse(&PING, PING.len()).unwrap();
+        assert_eq!(
+            p.ip,
+            Ipv4Header {
+                header_len: 20,
+                tos: 0,
+                total_len: 84,
+                id: 0x1c46,
+                dont_fragment: true,
+                more_fragments: false,
+                fragment_offset: 0,
+                ttl: 64,
+                protocol: IPPROTO_ICMP,
+                checksum: 0x4ca1,
+                saddr: [192, 168, 1, 10],
+                daddr: [8, 8, 8, 8],
+            }
+        );
+        let i = icmp_of(&p);
+        assert_eq!(
+            i,
+            IcmpHeader {
+                icmp_type: 8,
+                code: 0,
+                rest: [0x0a, 0x1b, 0x00, 0x01]
+            }
+        );
+        assert_eq!(i.echo_id(), Some(0x0a1b));
+        assert!(!i.is_error());
+        assert!(!p.ip.is_fragment());
+        assert!(p.ip.is_first_fragment_or_whole());
+        assert_eq!(p.ip.options(&PING), &[] as &[u8]);
+        // The module's 128-byte copy of a bigger packet: same result.
+        assert_eq!(parse(&PING[..28], PING.len()), Ok(p));
+    }
+
+    #[test]
+    fn icmp_types() {
+        for t in 0..=255u8 {
+            let mut pkt = PING;
+            pkt[20] = t;
+            let i = icmp_of(&parse(&pkt, pkt.len()).unwrap());
+            assert_eq!(i.icmp_type, t);
+            assert_eq!(i.is_error(), [3, 4, 5, 11, 12].contains(&t), "type {t}");
+            let want = if t == 0 || t == 8 { Some(0x0a1b) } else { None };
+            assert_eq!(i.echo_id(), want, "type {t}");
+        }
+        // A port unreachable quoting a UDP header.
+        let mut msg = vec![3, 3, 0, 0, 0, 0, 0, 0];
+        msg.extend_from_slice(&ipv4(5, IPPROTO_UDP, 0, &udp(0)));
+        let pkt = ipv4(5, IPPROTO_ICMP, 0, &msg);
+        let i = icmp_of(&parse(&pkt, pkt.len()).unwrap());
+        assert_eq!((i.icmp_type, i.code, i.rest), (3, 3, [0; 4]));
+        assert!(i.is_error());
+        assert_eq!(i.echo_id(), None);
+    }
+
+    #[test]
+    fn udp_wikipedia_header() {
+        // The worked example of the IPv4 header checksum article.
+        let mut pkt = vec![
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8,
+            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+        ];
+        assert!(header_checksum_ok(&pkt, 20));
+        // 0x73 = 115 bytes: a DNS reply from port 53 to 40000.
+        pkt.extend_from_slice(&[0x00, 0x35, 0x9c, 0x40, 0x00, 0x5f, 0x12, 0x34]);
+        pkt.resize(115, 0);
+        let p = parse(&pkt, 115).unwrap();
+        assert_eq!(p.ip.total_len, 115);
+        assert_eq!(p.ip.protocol, IPPROTO_UDP);
+        assert_eq!(p.ip.saddr, [192, 168, 0, 1]);
+        assert_eq!(p.ip.daddr, [192, 168, 0, 199]);
+        assert_eq!(p.ip.checksum, 0xb861);
+        assert!(p.ip.dont_fragment);
+        assert_eq!(
+            udp_of(&p),
+            UdpHeader {
+                sport: 53,
+                dport: 40000,
+                len: 95,
+                checksum: 0x1234
+            }
+        );
+    }
+
+    #[test]
+    fn udp_built() {
+        let pkt = ipv4(5, IPPROTO_UDP, 0, &udp(12));
+        assert!(header_checksum_ok(&pkt, 20));
+        let p = parse(&pkt, pkt.len()).unwrap();
+        assert_eq!(p.ip.total_len, 40);
+        assert_eq!(p.ip.tos, 0x10);
+        assert_eq!(p.ip.id, 0xbeef);
+        assert_eq!(p.ip.ttl, 63);
+        assert!(!p.ip.dont_fragment && !p.ip.more_fragments);
+        assert_eq!(
+            udp_of(&p),
+            UdpHeader {
+                sport: 40000,
+                dport: 53,
+                len: 20,
+                checksum: 0xabcd
+            }
+        );
+        // Header only, no payload: exactly 28 bytes.
+        let pkt = ipv4(5, IPPROTO_UDP, 0, &udp(0));
+        assert_eq!(udp_of(&parse(&pkt, 28).unwrap()).len, 8);
+        // 7 bytes of UDP.
+        let pkt = ipv4(5, IPPROTO_UDP, 0, &udp(0)[..7]);
+        assert_eq!(parse(&pkt, 27), Err(ParseError::TruncatedTransport));
+    }
+
+    #[test]
+    fn tcp_syn_with_options_in_a_prefix() {
+        // SYN with 12 bytes of options (data offset 8): 52 bytes in all,
+        // of which the caller copied only 40.
+        let pkt = ipv4(5, IPPROTO_TCP, 0x4000, &tcp(8, TcpHeader::SYN, 0));
+        assert_eq!(pkt.len(), 52);
+        let p = parse(&pkt[..40], 52).unwrap();
+        assert_eq!(p.ip.total_len, 52);
+        assert_eq!(
+            tcp_of(&p),
+            TcpHeader {
+                sport: 50000,
+                dport: 80,
+                seq: 0x1234_5678,
+                ack: 0x9abc_def0,
+                header_len: 32,
+                flags: TcpHeader::SYN,
+                window: 64240,
+            }
+        );
+        assert_eq!(parse(&pkt, 52), Ok(p));
+        // A bigger packet_len (the skb has trailing bytes) changes nothing.
+        assert_eq!(parse(&pkt[..40], 1500), Ok(p));
+        // The fixed 20 bytes must be there: one byte less is not enough.
+        assert_eq!(parse(&pkt[..39], 52), Err(ParseError::TruncatedTransport));
+    }
+
+    #[test]
+    fn tcp_flags_and_fields() {
+        for flags in 0..=255u8 {
+            let pkt = ipv4(5, IPPROTO_TCP, 0, &tcp(5, flags, 3));
+            let t = tcp_of(&parse(&pkt, pkt.len()).unwrap());
+            assert_eq!(t.flags, flags);
+            assert_eq!(t.header_len, 20);
+        }
+        let pkt = ipv4(
+            5,
+            IPPROTO_TCP,
+            0,
+            &tcp(5, TcpHeader::ACK | TcpHeader::PSH, 0),
+        );
+        assert_eq!(tcp_of(&parse(&pkt, 40).unwrap()).flags, 0x18);
+        assert_eq!(
+            [
+                TcpHeader::FIN,
+                TcpHeader::SYN,
+                TcpHeader::RST,
+                TcpHeader::PSH,
+                TcpHeader::ACK,
+                TcpHeader::URG,
+                TcpHeader::ECE,
+                TcpHeader::CWR
+            ],
+            [1, 2, 4, 8, 16, 32, 64, 128]
+        );
+        // The NS/AE bit next to the data offset does not change the length.
+        let mut pkt = ipv4(5, IPPROTO_TCP, 0, &tcp(5, 0, 0));
+        pkt[32] |= 0x01;
+        assert_eq!(tcp_of(&parse(&pkt, 40).unwrap()).header_len, 20);
+        // The largest TCP header.
+        let pkt = ipv4(15, IPPROTO_TCP, 0, &tcp(15, TcpHeader::SYN, 0));
+        let p = parse(&pkt, 120).unwrap();
+        assert_eq!((p.ip.header_len, tcp_of(&p).header_len), (60, 60));
+    }
+
+    #[test]
+    fn tcp_data_offset() {
+        for doff in 0..5u8 {
+            let pkt = ipv4(5, IPPROTO_TCP, 0, &tcp(doff, TcpHeader::SYN, 0));
+            assert_eq!(
+                parse(&pkt, pkt.len()),
+                Err(ParseError::BadTcpDataOffset),
+                "{doff}"
+            );
+        }
+        // Data offset 15 (60 bytes) in a packet with 40 bytes of TCP.
+        let mut pkt = ipv4(5, IPPROTO_TCP, 0, &tcp(10, 0, 0));
+        assert_eq!(tcp_of(&parse(&pkt, 60).unwrap()).header_len, 40);
+        pkt[32] = 11 << 4;
+        assert_eq!(parse(&pkt, 60), Err(ParseError::TruncatedTransport));
+        pkt[32] = 15 << 4;
+        assert_eq!(parse(&pkt, 60), Err(ParseError::TruncatedTransport));
+    }
+
+    #[test]
+    fn transport_limited_by_total_length() {
+        // 30 bytes of data, but the total length says 20 + 10: trailing
+        // bytes (Ethernet padding) are not TCP.
+        let mut pkt = ipv4(5, IPPROTO_TCP, 0, &tcp(5, 0, 0)[..10]);
+        pkt.resize(40, 0);
+        assert_eq!(parse(&pkt, 40), Err(ParseError::TruncatedTransport));
+        let mut pkt = ipv4(5, IPPROTO_ICMP, 0, &PING[20..27]);
+        pkt.resize(40, 0);
+        assert_eq!(parse(&pkt, 40), Err(ParseError::TruncatedTransport));
+        // Padding after a complete header is fine, and ignored.
+        let mut pkt = ipv4(5, IPPROTO_UDP, 0, &udp(0));
+        pkt.resize(60, 0xff);
+        let p = parse(&pkt, 60).unwrap();
+        assert_eq!(p.ip.total_len, 28);
+        assert_eq!(udp_of(&p).sport, 40000);
+    }
+
+    #[test]
+    fn ip_options() {
+        for ihl in 5..=15u8 {
+            let mut pkt = ipv4(ihl, IPPROTO_UDP, 0, &udp(4));
+            let hl = usize::from(ihl) * 4;
+            // Distinct option bytes: a record-route-like pattern.
+            for (k, b) in pkt[20..hl].iter_mut().enumerate() {
+                *b = k as u8 + 1;
+            }
+            pkt[10] = 0;
+            pkt[11] = 0;
+            let c = checksum(&pkt[..hl]);
+            pkt[10..12].copy_from_slice(&c.to_be_bytes());
+            assert!(header_checksum_ok(&pkt, hl));
+            let p = parse(&pkt, pkt.len()).unwrap();
+            assert_eq!(p.ip.header_len, hl);
+            assert_eq!(usize::from(p.ip.total_len), hl + 12);
+            let opts = p.ip.options(&pkt);
+            assert_eq!(opts.len(), hl - 20);
+            assert!(opts.iter().enumerate().all(|(k, &b)| b == k as u8 + 1));
+            assert_eq!(
+                udp_of(&p),
+                UdpHeader {
+                    sport: 40000,
+                    dport: 53,
+                    len: 12,
+                    checksum: 0xabcd
+                }
+            );
+            // options() clamps to the slice it is given.
+            assert_eq!(p.ip.options(&pkt[..21]), &pkt[20..21.min(hl)]);
+            assert_eq!(p.ip.options(&pkt[..10]), &[] as &[u8]);
+            // One byte of the options missing.
+            assert_eq!(parse(&pkt[..hl - 1], pkt.len()), Err(ParseError::Truncated));
+        }
+    }
+
+    #[test]
+    fn errors() {
+        let good = ipv4(5, IPPROTO_UDP, 0, &udp(0));
+        assert!(parse(&good, 28).is_ok());
+
+        assert_eq!(parse(&[], 0), Err(ParseError::Truncated));
+        assert_eq!(parse(&good[..19], 28), Err(ParseError::Truncated));
+
+        for v in [0u8, 1, 5, 6, 15] {
+            let mut p = good.clone();
+            p[0] = v << 4 | 5;
+            assert_eq!(parse(&p, 28), Err(ParseError::NotIpv4), "version {v}");
+        }
+        // A real IPv6 header.
+        let mut v6 = vec![0x60, 0, 0, 0, 0, 8, 17, 64];
+        v6.resize(48, 0);
+        assert_eq!(parse(&v6, 48), Err(ParseError::NotIpv4));
+
+        for ihl in 0..5u8 {
+            let mut p = good.clone();
+            p[0] = 0x40 | ihl;
+            assert_eq!(parse(&p, 28), Err(ParseError::BadHeaderLength), "ihl {ihl}");
+        }
+
+        // IHL 6 but only 20 bytes.
+        let mut p = good[..20].to_vec();
+        p[0] = 0x46;
+        assert_eq!(parse(&p, 28), Err(ParseError::Truncated));
+
+        for total in [0u16, 1, 19] {
+            let mut p = good.clone();
+            p[2..4].copy_from_slice(&total.to_be_bytes());
+            assert_eq!(
+                parse(&p, 28),
+                Err(ParseError::BadTotalLength),
+                "total {total}"
+            );
+        }
+        // Total length less than a header with options.
+        let mut p = ipv4(6, 99, 0, &[]);
+        assert!(parse(&p, 24).is_ok());
+        p[3] = 23;
+        assert_eq!(parse(&p, 24), Err(ParseError::BadTotalLength));
+        // Total length more than the packet.
+        assert_eq!(parse(&good, 27), Err(ParseError::BadTotalLength));
+        assert_eq!(parse(&good, 0), Err(ParseError::BadTotalLength));
+        // Less is fine: the rest is padding.
+        assert!(parse(&good, 29).is_ok());
+
+        let p = ipv4(5, IPPROTO_TCP, 0, &tcp(5, 0, 0)[..19]);
+        assert_eq!(parse(&p, p.len()), Err(ParseError::TruncatedTransport));
+        let p = ipv4(5, IPPROTO_TCP, 0, &tcp(4, 0, 0));
+        assert_eq!(parse(&p, p.len()), Err(ParseError::BadTcpDataOffset));
+        // No transport bytes at all.
+        for proto in [IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP] {
+            let p = ipv4(5, proto, 0, &[]);
+            assert_eq!(parse(&p, 20), Err(ParseError::TruncatedTransport));
+        }
+
+        let all = [
+            ParseError::Truncated,
+            ParseError::NotIpv4,
+            ParseError::BadHeaderLength,
+            ParseError::BadTotalLength,
+            ParseError::TruncatedTransport,
+            ParseError::BadTcpDataOffset,
+        ];
+        for (k, e) in all.iter().enumerate() {
+            assert!(!e.as_str().is_empty());
+            assert_eq!(std::format!("{e}"), e.as_str());
+            assert!(all[k + 1..].iter().all(|o| o.as_str() != e.as_str()));
+        }
+    }
+
+    #[test]
+    fn fragments() {
+        // Later fragment (offset 185 * 8 = 1480) of a TCP packet: no
+        // transport header even though the bytes would not make one.
+        let pkt = ipv4(5, IPPROTO_TCP, 185, &[0xde, 0xad]);
+        let p = parse(&pkt, pkt.len()).unwrap();
+        assert_eq!(p.transport, Transport::Fragment);
+        assert_eq!(p.ip.fragment_offset, 185);
+        assert!(!p.ip.more_fragments);
+        assert!(p.ip.is_fragment());
+        assert!(!p.ip.is_first_fragment_or_whole());
+        // Middle fragment, with MF, of UDP; and one with no payload at all.
+        let pkt = ipv4(5, IPPROTO_UDP, 0x2000 | 1, &[0; 8]);
+        let p = parse(&pkt, pkt.len()).unwrap();
+        assert_eq!(p.transport, Transport::Fragment);
+        assert!(p.ip.more_fragments);
+        assert_eq!(p.ip.fragment_offset, 1);
+        let pkt = ipv4(5, IPPROTO_ICMP, 0x1fff, &[]);
+        let p = parse(&pkt, 20).unwrap();
+        assert_eq!(
+            (p.transport, p.ip.fragment_offset),
+            (Transport::Fragment, 0x1fff)
+        );
+
+        // First fragment: MF, offset 0, transport parsed.
+        let pkt = ipv4(5, IPPROTO_TCP, 0x2000, &tcp(5, TcpHeader::ACK, 100));
+        let p = parse(&pkt, pkt.len()).unwrap();
+        assert!(p.ip.more_fragments && !p.ip.dont_fragment);
+        assert!(p.ip.is_fragment());
+        assert!(p.ip.is_first_fragment_or_whole());
+        assert_eq!(tcp_of(&p).dport, 80);
+        // A tiny first fragment (RFC 1858) is rejected.
+        let pkt = ipv4(5, IPPROTO_TCP, 0x2000, &tcp(5, 0, 0)[..8]);
+        assert_eq!(parse(&pkt, 28), Err(ParseError::TruncatedTransport));
+
+        // DF and MF together, and the reserved bit, are reported as found.
+        let pkt = ipv4(5, 200, 0xe000 | 7, &[]);
+        let p = parse(&pkt, 20).unwrap();
+        assert!(p.ip.dont_fragment && p.ip.more_fragments);
+        assert_eq!(p.ip.fragment_offset, 7);
+    }
+
+    #[test]
+    fn other_protocols() {
+        for proto in [0u8, 2, 4, 41, 47, 50, 51, 89, 132, 255] {
+            let pkt = ipv4(5, proto, 0, &[1, 2, 3]);
+            let p = parse(&pkt, pkt.len()).unwrap();
+            assert_eq!(p.transport, Transport::Other, "proto {proto}");
+            assert_eq!(p.ip.protocol, proto);
+            // Even with no payload at all.
+            let pkt = ipv4(5, proto, 0, &[]);
+            assert_eq!(parse(&pkt, 20).unwrap().transport, Transport::Other);
+        }
+    }
+
+    #[test]
+    fn header_checksum() {
+        let mut pkt = PING;
+        assert!(header_checksum_ok(&pkt, 20));
+        for k in 0..20 {
+            pkt[k] ^= 0x04;
+            assert!(!header_checksum_ok(&pkt, 20), "byte {k}");
+            pkt[k] ^= 0x04;
+        }
+        assert!(!header_checksum_ok(&pkt[..19], 20));
+        assert!(!header_checksum_ok(&pkt, 19));
+        assert!(!header_checksum_ok(&pkt, 64));
+        assert!(!header_checksum_ok(&[], 0));
+        // RFC 1071's example words sum to 0xddf2.
+        assert_eq!(
+            ones_complement_sum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]),
+            0xddf2
+        );
+        // Odd length pads with zero.
+        assert_eq!(ones_complement_sum(&[0x12, 0x34, 0x56]), 0x6834);
+        // All ones stays all ones; a big input folds carries.
+        assert_eq!(ones_complement_sum(&[0xff; 60]), 0xffff);
+        assert_eq!(ones_complement_sum(&[0xff; 200_000]), 0xffff);
+    }
+
+    /// Invariants of every successful parse.
+    fn check(data: &[u8], packet_len: usize, r: Result<Packet, ParseError>) {
+        let Ok(p) = r else { return };
+        let ip = p.ip;
+        let total = usize::from(ip.total_len);
+        assert!((20..=60).contains(&ip.header_len) && ip.header_len % 4 == 0);
+        assert!(ip.header_len <= total && total <= packet_len);
+        assert!(ip.header_len <= data.len());
+        assert_eq!(ip.options(data).len(), ip.header_len - 20);
+        assert_eq!(ip.is_first_fragment_or_whole(), ip.fragment_offset == 0);
+        assert!(ip.fragment_offset <= 0x1fff);
+        let l4 = total.min(data.len()).saturating_sub(ip.header_len);
+        match p.transport {
+            Transport::Fragment => assert_ne!(ip.fragment_offset, 0),
+            Transport::Tcp(t) => {
+                assert_eq!(ip.protocol, IPPROTO_TCP);
+                assert!((20..=60).contains(&t.header_len) && t.header_len % 4 == 0);
+                assert!(ip.header_len + t.header_len <= total);
+                assert!(l4 >= 20);
+            }
+            Transport::Udp(_) => {
+                assert_eq!(ip.protocol, IPPROTO_UDP);
+                assert!(l4 >= 8);
+            }
+            Transport::Icmp(_) => {
+                assert_eq!(ip.protocol, IPPROTO_ICMP);
+                assert!(l4 >= 8);
+            }
+            Transport::Other => {
+                assert!(![IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP].contains(&ip.protocol));
+            }
+        }
+        if ip.fragment_offset == 0 {
+            assert_ne!(p.transport, Transport::Fragment);
+        }
+    }
+
+    fn samples() -> Vec<Vec<u8>> {
+        vec![
+            PING.to_vec(),
+            ipv4(5, IPPROTO_TCP, 0x4000, &tcp(8, TcpHeader::SYN, 0)),
+            ipv4(7, IPPROTO_TCP, 0, &tcp(5, TcpHeader::ACK, 30)),
+            ipv4(15, IPPROTO_TCP, 0, &tcp(15, TcpHeader::SYN, 8)),
+            ipv4(5, IPPROTO_UDP, 0, &udp(20)),
+            ipv4(9, IPPROTO_UDP, 0x2000, &udp(3)),
+            ipv4(5, IPPROTO_UDP, 3, &[0; 16]),
+            ipv4(6, 47, 0, &[0; 12]),
+        ]
+    }
+
+    #[test]
+    fn every_truncation() {
+        for pkt in samples() {
+            let full = parse(&pkt, pkt.len()).unwrap();
+            for n in 0..=pkt.len() {
+                let r = parse(&pkt[..n], pkt.len());
+                check(&pkt[..n], pkt.len(), r);
+                match r {
+                    // Any prefix that parses parses the same as the whole.
+                    Ok(p) => assert_eq!(p, full, "prefix {n}"),
+                    Err(e) => assert!(
+                        matches!(e, ParseError::Truncated | ParseError::TruncatedTransport),
+                        "prefix {n}: {e:?}"
+                    ),
+                }
+                if n < 20 {
+                    assert_eq!(r, Err(ParseError::Truncated));
+                }
+                // And the packet itself cut to n bytes, total length kept.
+                let r = parse(&pkt[..n], n);
+                check(&pkt[..n], n, r);
+                if n < pkt.len() && n >= full.ip.header_len {
+                    assert_eq!(r, Err(ParseError::BadTotalLength));
+                }
+            }
+        }
+    }
+
+    /// Marsaglia's xorshift64.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            let mut x = self.0;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.0 = x;
+            x
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn random_mutations() {
+        let samples = samples();
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut oks = 0;
+        let mut errs = [0usize; 6];
+        let mut kinds = [0usize; 5];
+        for _ in 0..100_000 {
+            let mut pkt = samples[rng.below(samples.len())].clone();
+            for _ in 0..1 + rng.below(4) {
+                let k = rng.below(pkt.len());
+                match rng.below(4) {
+                    0 => pkt[k] = rng.next() as u8,
+                    1 => pkt[k] ^= 1 << rng.below(8),
+                    // The interesting nibbles and length bytes.
+                    2 => {
+                        let at = [0, 2, 3, 6, 9][rng.below(5)];
+                        pkt[at] = rng.next() as u8;
+                    }
+                    _ => {
+                        let doff = pkt[0] as usize % 16 * 4 + 12;
+                        if let Some(b) = pkt.get_mut(doff) {
+                            *b = rng.next() as u8;
+                        }
+                    }
+                }
+            }
+            if rng.below(4) == 0 {
+                pkt.truncate(rng.below(pkt.len() + 1));
+            }
+            let packet_len = match rng.below(4) {
+                0 => rng.below(200),
+                1 => pkt.len().saturating_sub(rng.below(8)),
+                _ => pkt.len() + rng.below(3),
+            };
+            let data = if rng.below(3) == 0 {
+                &pkt[..rng.below(pkt.len() + 1)]
+            } else {
+                &pkt[..]
+            };
+            let r = parse(data, packet_len);
+            check(data, packet_len, r);
+            assert_eq!(r, parse(data, packet_len));
+            match r {
+                Ok(p) => {
+                    oks += 1;
+                    kinds[match p.transport {
+                        Transport::Tcp(_) => 0,
+                        Transport::Udp(_) => 1,
+                        Transport::Icmp(_) => 2,
+                        Transport::Other => 3,
+                        Transport::Fragment => 4,
+                    }] += 1;
+                }
+                Err(e) => errs[e as usize] += 1,
+            }
+        }
+        // The loop reached every outcome, not just one or two.
+        assert!(oks > 10_000, "{oks}");
+        assert!(errs.iter().all(|&n| n > 100), "{errs:?}");
+        assert!(kinds.iter().all(|&n| n > 100), "{kinds:?}");
+    }
+}

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rustfilter: one entry point.
+#
+#   make deps     install build and test dependencies (apt-get, rustup, cargo)
+#   make kernel   extract linux-source-6.12 into build/, build bzImage and modules
+#                 (rustfilter.ko included) with LLVM=1
+#   make tools    build rfctl
+#   make run      build everything and boot the demo VM
+#   make check    host tests and the QEMU selftests; ends with "N passed, N failed"
+#   make clean    remove build outputs (build/ and cargo targets)
+
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+KO := build/obj/net/rustfilter/rust/rustfilter/rustfilter.ko
+RFCTL := tools/rfctl/target/release/rfctl
+
+.PHONY: all deps kernel module tools run check host-check vm-check clean
+
+all: kernel tools
+
+deps:
+	@scripts/deps.sh
+
+kernel: deps
+	@scripts/kernel.sh
+
+# The module is built with the kernel (in-tree, CONFIG_RUSTFILTER=m); this
+# rebuilds only what changed.
+module: kernel
+
+tools: deps
+	@cargo build --release --quiet --manifest-path tools/rfctl/Cargo.toml
+
+run: kernel tools
+	@scripts/vm.sh run
+
+host-check: deps
+	@scripts/check.sh host
+
+vm-check: kernel tools
+	@scripts/vm.sh check
+
+check: kernel tools
+	@scripts/check.sh all
+
+clean:
+	rm -rf build
+	cargo clean --quiet --manifest-path rust/rfcore/Cargo.toml
+	cargo clean --quiet --manifest-path tools/rfctl/Cargo.toml

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0
+
+#include <linux/cpumask.h>
+#include <linux/percpu.h>
+
+void *rust_helper_per_cpu_ptr(void __percpu *ptr, unsigned int cpu)
+{
+	return per_cpu_ptr(ptr, cpu);
+}
+
+/* Safe against preemption and interrupts on the local CPU. */
+void rust_helper_this_cpu_add_u64(u64 __percpu *ptr, u64 val)
+{
+	this_cpu_add(*ptr, val);
+}
+
+/* The possible CPU after @cpu (-1 to start), or a value >= nr_cpu_ids. */
+unsigned int rust_helper_cpumask_next_possible(int cpu)
+{
+	return cpumask_next(cpu, cpu_possible_mask);
+}
+
+unsigned int rust_helper_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Generic netlink families.
+//!
+//! A [`Family`] describes the commands and the attribute policy; a
+//! [`Registration`] registers it with the kernel (namespace aware) and
+//! unregisters it on drop. Requests are dispatched to [`Family::doit`] with
+//! an [`Info`] that gives the validated attributes, the caller's namespace
+//! and a way to answer with a [`Reply`].
+//!
+//! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h)
+
+use super::namespace::Net;
+use crate::{
+    alloc::{flags::GFP_KERNEL, KBox, KVec},
+    bindings,
+    error::{from_result, to_result, Result},
+    prelude::*,
+    str::CStr,
+    types::Opaque,
+};
+use core::pin::Pin;
+
+/// `EMSGSIZE`: the reply did not fit.
+fn emsgsize() -> Error {
+    Error::from_errno(-(bindings::EMSGSIZE as i32))
+}
+
+/// Validation policy of one attribute type (`struct nla_policy`).
+#[derive(Clone, Copy, Debug)]
+pub enum AttrPolicy {
+    /// Not used by requests: rejected.
+    Reject,
+    /// A `u8`.
+    U8,
+    /// A `u16`.
+    U16,
+    /// A `u32`.
+    U32,
+    /// A `u64`.
+    U64,
+    /// A flag (no payload).
+    Flag,
+    /// A NUL-terminated string of at most `max_len` bytes without the NUL.
+    NulString {
+        /// Longest accepted string.
+        max_len: u16,
+    },
+    /// Opaque bytes of at most `max_len` bytes.
+    Binary {
+        /// Longest accepted payload.
+        max_len: u16,
+    },
+    /// A nested attribute (checked by the handler).
+    Nested,
+}
+
+impl AttrPolicy {
+    fn to_raw(self) -> bindings::nla_policy {
+        // SAFETY: all-zero is a valid `nla_policy` (NLA_UNSPEC, no limits).
+        let mut p: bindings::nla_policy = unsafe { core::mem::zeroed() };
+        let (ty, len) = match self {
+            AttrPolicy::Reject => (bindings::NLA_REJECT, 0),
+            AttrPolicy::U8 => (bindings::NLA_U8, 0),
+            AttrPolicy::U16 => (bindings::NLA_U16, 0),
+            AttrPolicy::U32 => (bindings::NLA_U32, 0),
+            AttrPolicy::U64 => (bindings::NLA_U64, 0),
+            AttrPolicy::Flag => (bindings::NLA_FLAG, 0),
+            AttrPolicy::NulString { max_len } => (bindings::NLA_NUL_STRING, max_len),
+            AttrPolicy::Binary { max_len } => (bindings::NLA_BINARY, max_len),
+            AttrPolicy::Nested => (bindings::NLA_NESTED, 0),
+        };
+        p.type_ = ty as u8;
+        p.len = len;
+        p
+    }
+}
+
+/// One command of a family.
+#[derive(Clone, Copy, Debug)]
+pub struct Command {
+    /// The command number (`genlmsghdr.cmd`).
+    pub cmd: u8,
+    /// Whether the caller needs `CAP_NET_ADMIN` in the user namespace that
+    /// owns the network namespace (`GENL_UNS_ADMIN_PERM`); the core answers
+    /// `EPERM` otherwise, before [`Family::doit`] runs.
+    pub admin: bool,
+}
+
+/// A generic netlink family.
+pub trait Family: Send + Sync + Sized + 'static {
+    /// The family name (at most 15 bytes).
+    const NAME: &'static CStr;
+    /// The family version.
+    const VERSION: u32;
+    /// The attribute policy, indexed by attribute type; entry 0 is unused.
+    /// Every command is validated strictly against it: unknown attributes,
+    /// wrong sizes and trailing garbage are refused with an extended ack.
+    const POLICY: &'static [AttrPolicy];
+    /// The commands.
+    const COMMANDS: &'static [Command];
+
+    /// Handles request `cmd` (one of [`Family::COMMANDS`]).
+    fn doit(&self, cmd: u8, info: &Info<'_>) -> Result;
+}
+
+/// A request being handled (`struct genl_info`).
+///
+/// # Invariants
+///
+/// `ptr` is the `genl_info` of a request in progress, valid for `'a`; its
+/// attributes were validated against the family's policy.
+pub struct Info<'a> {
+    ptr: &'a bindings::genl_info,
+}
+
+impl<'a> Info<'a> {
+    /// The command of the request.
+    pub fn cmd(&self) -> u8 {
+        // SAFETY: `genlhdr` is valid for a request in progress.
+        unsafe { (*self.ptr.genlhdr).cmd }
+    }
+
+    /// The network namespace of the requesting socket.
+    pub fn net(&self) -> &'a Net {
+        // SAFETY: the requesting socket holds a reference on its namespace
+        // for the duration of the request.
+        unsafe { Net::from_raw(bindings::genl_info_net(self.ptr)) }
+    }
+
+    /// The payload of attribute `ty`, if the request carried it.
+    pub fn attr(&self, ty: u16) -> Option<&'a [u8]> {
+        // SAFETY: `family` is valid during the request.
+        let maxattr = unsafe { (*self.ptr.family).maxattr };
+        if u32::from(ty) > maxattr || self.ptr.attrs.is_null() {
+            return None;
+        }
+        // SAFETY: `attrs` has `maxattr + 1` entries; a non-null entry points
+        // to a validated attribute whose `nla_len` covers its header and
+        // payload inside the request.
+        unsafe {
+            let nla = *self.ptr.attrs.add(ty.into());
+            if nla.is_null() {
+                return None;
+            }
+            let len = usize::from((*nla).nla_len).checked_sub(core::mem::size_of::<bindings::nlattr>())?;
+            let data = nla.cast::<u8>().add(bindings::NLA_HDRLEN as usize);
+            Some(core::slice::from_raw_parts(data, len))
+        }
+    }
+
+    /// Attribute `ty` as a `u32` (policy [`AttrPolicy::U32`]).
+    pub fn attr_u32(&self, ty: u16) -> Option<u32> {
+        let b = self.attr(ty)?;
+        Some(u32::from_ne_bytes(b.get(..4)?.try_into().ok()?))
+    }
+
+    /// Attaches a message to the error or acknowledgement (extended ack).
+    pub fn set_err_msg(&self, msg: &'static CStr) {
+        let extack = self.ptr.extack;
+        if !extack.is_null() {
+            // SAFETY: a non-null `extack` is valid during the request; the
+            // message is static, as `NL_SET_ERR_MSG` requires.
+            unsafe { (*extack)._msg = msg.as_char_ptr() };
+        }
+    }
+}
+
+/// A reply being built for a request.
+///
+/// # Invariants
+///
+/// `skb` is an owned netlink message with an open generic netlink header
+/// `hdr`, freed on drop unless sent.
+pub struct Reply<'a, 'b> {
+    info: &'b Info<'a>,
+    skb: *mut bindings::sk_buff,
+    hdr: *mut core::ffi::c_void,
+}
+
+impl<'a, 'b> Reply<'a, 'b> {
+    /// Starts a reply to `info` with room for `payload` bytes of attributes.
+    pub fn new(info: &'b Info<'a>, payload: usize) -> Result<Self> {
+        // SAFETY: plain allocation.
+        let skb = unsafe { bindings::genlmsg_new(payload, bindings::GFP_KERNEL) };
+        if skb.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `skb` is a fresh message and `info` the request in progress.
+        let hdr = unsafe {
+            bindings::genlmsg_put_reply(skb, info.ptr as *const _ as *mut _, info.ptr.family, 0, info.cmd())
+        };
+        if hdr.is_null() {
+            // SAFETY: `skb` is ours and unused.
+            unsafe { bindings::nlmsg_free(skb) };
+            return Err(emsgsize());
+        }
+        // INVARIANT: owned message with an open header.
+        Ok(Self { info, skb, hdr })
+    }
+
+    /// Adds a `u32` attribute.
+    pub fn put_u32(&mut self, ty: u16, value: u32) -> Result {
+        // SAFETY: `skb` is our message (type invariant).
+        to_result(unsafe { bindings::nla_put_u32(self.skb, ty.into(), value) })
+    }
+
+    /// Adds a `u64` attribute, 64-bit aligned with padding attribute `pad`.
+    pub fn put_u64(&mut self, ty: u16, value: u64, pad: u16) -> Result {
+        // SAFETY: `skb` is our message (type invariant).
+        to_result(unsafe { bindings::nla_put_u64_64bit(self.skb, ty.into(), value, pad.into()) })
+    }
+
+    /// Adds a nested attribute `ty` whose content `f` writes.
+    pub fn nested(&mut self, ty: u16, f: impl FnOnce(&mut Self) -> Result) -> Result {
+        // SAFETY: `skb` is our message (type invariant).
+        let start = unsafe { bindings::nla_nest_start(self.skb, ty.into()) };
+        if start.is_null() {
+            return Err(emsgsize());
+        }
+        f(self)?;
+        // SAFETY: `start` was returned by `nla_nest_start` on this message
+        // and everything after it belongs to the nest.
+        unsafe { bindings::nla_nest_end(self.skb, start) };
+        Ok(())
+    }
+
+    /// Finishes the reply and sends it to the requester.
+    pub fn send(mut self) -> Result {
+        let skb = core::mem::replace(&mut self.skb, core::ptr::null_mut());
+        // SAFETY: `skb`/`hdr` are our open message; `genlmsg_reply` takes
+        // ownership of `skb` whatever it returns.
+        unsafe {
+            bindings::genlmsg_end(skb, self.hdr);
+            to_result(bindings::genlmsg_reply(skb, self.info.ptr as *const _ as *mut _))
+        }
+    }
+}
+
+impl Drop for Reply<'_, '_> {
+    fn drop(&mut self) {
+        if !self.skb.is_null() {
+            // SAFETY: still owned (not sent).
+            unsafe { bindings::nlmsg_free(self.skb) };
+        }
+    }
+}
+
+/// A registered family, with its handler; unregistered on drop.
+///
+/// # Invariants
+///
+/// While `registered` is true `family` is registered with the kernel and
+/// points to `ops` and `policy`, which are never modified.
+#[pin_data(PinnedDrop)]
+pub struct Registration<F: Family> {
+    #[pin]
+    family: Opaque<bindings::genl_family>,
+    ops: KVec<bindings::genl_ops>,
+    policy: KVec<bindings::nla_policy>,
+    registered: bool,
+    handler: F,
+}
+
+// SAFETY: the kernel data is only touched at registration and in `drop`;
+// `F` is `Send + Sync`.
+unsafe impl<F: Family> Send for Registration<F> {}
+// SAFETY: see `Send`.
+unsafe impl<F: Family> Sync for Registration<F> {}
+
+impl<F: Family> Registration<F> {
+    /// Registers family `F` with `handler`, in every network namespace.
+    pub fn new(handler: F, module: &'static ThisModule) -> Result<Pin<KBox<Self>>> {
+        let name = F::NAME.as_bytes_with_nul();
+        if name.len() > bindings::GENL_NAMSIZ as usize || F::POLICY.is_empty() {
+            return Err(EINVAL);
+        }
+        let maxattr = (F::POLICY.len() - 1) as u32;
+        let mut policy = KVec::with_capacity(F::POLICY.len(), GFP_KERNEL)?;
+        for p in F::POLICY {
+            policy.push(p.to_raw(), GFP_KERNEL)?;
+        }
+        let mut ops = KVec::with_capacity(F::COMMANDS.len(), GFP_KERNEL)?;
+        for c in F::COMMANDS {
+            // SAFETY: all-zero is a valid `genl_ops`.
+            let mut op: bindings::genl_ops = unsafe { core::mem::zeroed() };
+            op.cmd = c.cmd;
+            op.doit = Some(Self::doit_callback);
+            op.policy = policy.as_ptr();
+            op.maxattr = maxattr;
+            op.flags = if c.admin { bindings::GENL_UNS_ADMIN_PERM as u8 } else { 0 };
+            ops.push(op, GFP_KERNEL)?;
+        }
+        let mut this = KBox::pin(
+            Self {
+                // SAFETY: all-zero is a valid, unregistered `genl_family`.
+                family: Opaque::new(unsafe { core::mem::zeroed() }),
+                ops,
+                policy,
+                registered: false,
+                handler,
+            },
+            GFP_KERNEL,
+        )?;
+        let fam = this.family.get();
+        // SAFETY: `fam` is our pinned, unregistered family; `ops` and
+        // `policy` live in heap arrays owned by `this` that are never touched
+        // again, so the pointers stay valid while registered.
+        unsafe {
+            for (i, b) in name.iter().enumerate() {
+                (*fam).name[i] = *b as _;
+            }
+            (*fam).version = F::VERSION;
+            (*fam).maxattr = maxattr;
+            (*fam).set_netnsok(1);
+            (*fam).resv_start_op = 1;
+            (*fam).policy = this.policy.as_ptr();
+            (*fam).ops = this.ops.as_ptr();
+            (*fam).n_ops = this.ops.len() as u8;
+            (*fam).module = module.as_ptr();
+        }
+        // SAFETY: the family is fully initialised and pinned until `drop`.
+        to_result(unsafe { bindings::genl_register_family(fam) })?;
+        // SAFETY: not moving anything out of the pinned object.
+        // INVARIANT: registered above.
+        unsafe { Pin::get_unchecked_mut(this.as_mut()) }.registered = true;
+        Ok(this)
+    }
+
+    /// The handler.
+    pub fn handler(&self) -> &F {
+        &self.handler
+    }
+
+    unsafe extern "C" fn doit_callback(
+        _skb: *mut bindings::sk_buff,
+        info: *mut bindings::genl_info,
+    ) -> core::ffi::c_int {
+        from_result(|| {
+            // SAFETY: the kernel passes the valid request info, whose
+            // `family` is the `family` field of a registered `Self`, alive
+            // while requests can arrive (it is unregistered before drop).
+            let (info, this) = unsafe {
+                let info = Info { ptr: &*info };
+                let this = &*crate::container_of!((*info.ptr).family, Self, family);
+                (info, this)
+            };
+            this.handler.doit(info.cmd(), &info)?;
+            Ok(0)
+        })
+    }
+}
+
+#[pinned_drop]
+impl<F: Family> PinnedDrop for Registration<F> {
+    fn drop(self: Pin<&mut Self>) {
+        if self.registered {
+            // SAFETY: registered (type invariant); after this returns no
+            // request runs in our callbacks.
+            unsafe { bindings::genl_unregister_family(self.family.get()) };
+        }
+    }
+}

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network namespaces and per-namespace state.
+//!
+//! C headers: [`include/net/net_namespace.h`](srctree/include/net/net_namespace.h),
+//! [`include/net/netns/generic.h`](srctree/include/net/netns/generic.h)
+
+use crate::{
+    alloc::{flags::GFP_KERNEL, KBox},
+    bindings,
+    error::{from_result, to_result, Result},
+    init::PinInit,
+    net::netfilter,
+    prelude::*,
+    types::Opaque,
+};
+use core::{
+    marker::PhantomData,
+    pin::Pin,
+    sync::atomic::{AtomicBool, Ordering},
+};
+
+/// A network namespace (`struct net`), borrowed.
+///
+/// # Invariants
+///
+/// The namespace is alive (not yet dismantled) for the lifetime of the
+/// reference.
+#[repr(transparent)]
+pub struct Net(Opaque<bindings::net>);
+
+impl Net {
+    /// Creates a reference from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a live network namespace that stays alive for `'a`.
+    pub unsafe fn from_raw<'a>(ptr: *mut bindings::net) -> &'a Self {
+        // SAFETY: `Net` is transparent over `struct net`; the caller
+        // guarantees liveness for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Returns the raw pointer.
+    pub fn as_ptr(&self) -> *mut bindings::net {
+        self.0.get()
+    }
+
+    /// Whether this is the initial network namespace.
+    pub fn is_init_net(&self) -> bool {
+        // SAFETY: only the address of the `init_net` static is taken.
+        core::ptr::eq(self.0.get(), unsafe { core::ptr::addr_of_mut!(bindings::init_net) })
+    }
+}
+
+/// State kept for every network namespace, created when a namespace
+/// appears (or when the [`Registration`] is made, for namespaces that
+/// already exist) and dropped when it goes away.
+///
+/// It may also ask for IPv4 netfilter hooks in every namespace: they are
+/// registered right after the state is created and unregistered before it
+/// is dropped, so a hook always sees live state and never outlives its
+/// namespace.
+pub trait PernetState: Send + Sync + Sized + 'static {
+    /// Where the kernel keeps this state's slot number; declare one
+    /// `static ID: PernetId = PernetId::new();` per state type and return it.
+    fn id() -> &'static PernetId;
+
+    /// The IPv4 netfilter hooks to register in every namespace.
+    const NF_HOOKS: &'static [netfilter::HookSpec] = &[];
+
+    /// Creates the state of namespace `net`.
+    fn init(net: &Net) -> impl PinInit<Self, Error>;
+
+    /// The hook function for every hook in [`PernetState::NF_HOOKS`].
+    fn hook(
+        &self,
+        _skb: &super::skbuff::SkBuff,
+        _state: &netfilter::HookState<'_>,
+    ) -> netfilter::Verdict {
+        netfilter::Verdict::Accept
+    }
+}
+
+/// The slot number the kernel assigns to a [`Registration`] (the C
+/// `pernet_operations.id`), kept in a `static` because the kernel's per-net
+/// callbacks are only given the namespace.
+///
+/// # Invariants
+///
+/// `id` is written by the kernel only inside `register_pernet_subsys` while
+/// `in_use` is held by the registering [`Registration`].
+pub struct PernetId {
+    id: Opaque<core::ffi::c_uint>,
+    in_use: AtomicBool,
+}
+
+// SAFETY: `id` is written once during registration, before any reader can
+// run (pernet callbacks and `Registration::get` run after the write), and
+// `in_use` is atomic.
+unsafe impl Sync for PernetId {}
+
+impl PernetId {
+    /// A slot number not yet assigned.
+    pub const fn new() -> Self {
+        Self {
+            id: Opaque::new(0),
+            in_use: AtomicBool::new(false),
+        }
+    }
+
+    fn get(&self) -> core::ffi::c_uint {
+        // SAFETY: see the `Sync` impl: no concurrent writer.
+        unsafe { *self.id.get() }
+    }
+}
+
+impl Default for PernetId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The slot of namespace `net` for the state registered with `id`.
+///
+/// # Safety
+///
+/// The registration owning `id` must be registered and `net` alive.
+unsafe fn slot<T: PernetState>(net: *mut bindings::net) -> *mut *mut NetData<T> {
+    // SAFETY: by the caller's guarantee the slot exists for this namespace.
+    unsafe { bindings::net_generic(net, T::id().get()).cast() }
+}
+
+/// What one namespace's slot points to.
+struct NetData<T: PernetState> {
+    /// Registered while the namespace exists; dropped (unregistered) in
+    /// `pre_exit`, before `state`.
+    hooks: Option<netfilter::NetHooks>,
+    state: Pin<KBox<T>>,
+}
+
+/// The registration of per-namespace state `T` (`register_pernet_subsys`).
+///
+/// # Invariants
+///
+/// While `registered` is true, `ops` is registered with the kernel, and the
+/// net-generic slot `id` of every live namespace holds a pointer produced by
+/// `KBox::into_raw` for a `NetData<T>` of that namespace.
+#[pin_data(PinnedDrop)]
+pub struct Registration<T: PernetState> {
+    #[pin]
+    ops: Opaque<bindings::pernet_operations>,
+    registered: bool,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: the C side serialises pernet callbacks; the Rust side only reads
+// `id` after registration and `T` is `Send + Sync`.
+unsafe impl<T: PernetState> Send for Registration<T> {}
+// SAFETY: see `Send`.
+unsafe impl<T: PernetState> Sync for Registration<T> {}
+
+impl<T: PernetState> Registration<T> {
+    /// Registers `T` for every network namespace, existing and future.
+    ///
+    /// Fails with `EBUSY` if `T` is registered already.
+    pub fn new() -> Result<Pin<KBox<Self>>> {
+        if T::id().in_use.swap(true, Ordering::AcqRel) {
+            return Err(EBUSY);
+        }
+        // Released again on every error path below and in `drop`.
+        let guard = crate::types::ScopeGuard::new(|| T::id().in_use.store(false, Ordering::Release));
+        let mut this = KBox::pin(
+            Self {
+                // SAFETY: an all-zero `pernet_operations` is valid (no
+                // callbacks, no id, size 0); it is filled in below.
+                ops: Opaque::new(unsafe { core::mem::zeroed() }),
+                registered: false,
+                _t: PhantomData,
+            },
+            GFP_KERNEL,
+        )?;
+        let ops = this.ops.get();
+        // SAFETY: `ops` points to our pinned, not yet registered operations;
+        // `id` and `size` are `const` in C, hence written through raw
+        // pointers before the structure is shared.
+        unsafe {
+            (*ops).init = Some(Self::init_cb);
+            (*ops).pre_exit = Some(Self::pre_exit_cb);
+            (*ops).exit = Some(Self::exit_cb);
+            core::ptr::addr_of_mut!((*ops).id)
+                .cast::<*mut core::ffi::c_uint>()
+                .write(T::id().id.get());
+            core::ptr::addr_of_mut!((*ops).size)
+                .cast::<usize>()
+                .write(core::mem::size_of::<*mut NetData<T>>());
+        }
+        // SAFETY: `ops` is fully initialised and pinned for as long as it
+        // stays registered (until `drop`). `init_cb` runs for every existing
+        // namespace before this returns.
+        to_result(unsafe { bindings::register_pernet_subsys(ops) })?;
+        // SAFETY: not moving out of the pinned object, only setting a flag.
+        // INVARIANT: registration succeeded.
+        unsafe { Pin::get_unchecked_mut(this.as_mut()) }.registered = true;
+        guard.dismiss();
+        Ok(this)
+    }
+
+    /// The state of namespace `net`.
+    pub fn get<'a>(&'a self, net: &'a Net) -> &'a T {
+        // SAFETY: `self` is registered (it only exists registered once `new`
+        // returned) so the slot of the live namespace `net` holds a valid
+        // `NetData<T>` that lives until the namespace's `exit`, which cannot
+        // happen while `net` is borrowed.
+        unsafe { &(**slot::<T>(net.as_ptr())).state }
+    }
+
+    unsafe extern "C" fn init_cb(net: *mut bindings::net) -> core::ffi::c_int {
+        from_result(|| {
+            // SAFETY: the kernel calls `init` with a namespace that stays
+            // alive at least until `exit`.
+            let net_ref = unsafe { Net::from_raw(net) };
+            let state = KBox::pin_init(T::init(net_ref), GFP_KERNEL)?;
+            let mut data = KBox::new(NetData { hooks: None, state }, GFP_KERNEL)?;
+            if !T::NF_HOOKS.is_empty() {
+                let ptr: *const T = &*data.state;
+                // SAFETY: `ptr` is pinned state that outlives the hooks: they
+                // are unregistered in `pre_exit_cb` before `exit_cb` drops it.
+                data.hooks = Some(unsafe {
+                    netfilter::NetHooks::register(net_ref, T::NF_HOOKS, ptr)?
+                });
+            }
+            // SAFETY: the net-generic slot of this registration was allocated
+            // with room for one pointer before `init` is called.
+            unsafe { *slot::<T>(net) = KBox::into_raw(data) };
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn pre_exit_cb(net: *mut bindings::net) {
+        // SAFETY: `init_cb` succeeded for this namespace, so its slot holds a
+        // `NetData<T>`; callbacks of one namespace do not run concurrently.
+        // Unregisters the hooks (waiting for running hook functions).
+        unsafe { (**slot::<T>(net)).hooks = None };
+    }
+
+    unsafe extern "C" fn exit_cb(net: *mut bindings::net) {
+        // SAFETY: as in `pre_exit_cb`; the pointer came from `KBox::into_raw`
+        // and is not used after this.
+        unsafe {
+            let slot = slot::<T>(net);
+            drop(KBox::from_raw(*slot));
+            *slot = core::ptr::null_mut();
+        }
+    }
+}
+
+#[pinned_drop]
+impl<T: PernetState> PinnedDrop for Registration<T> {
+    fn drop(self: Pin<&mut Self>) {
+        if self.registered {
+            // SAFETY: registered by `new` (type invariant); this runs `pre_exit`
+            // and `exit` for every namespace.
+            unsafe { bindings::unregister_pernet_subsys(self.ops.get()) };
+            T::id().in_use.store(false, Ordering::Release);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Fuzz `rfcore::packet::parse`: it must not panic, and whatever it accepts
+//! must satisfy the invariants the kernel module relies on.
+//!
+//! Run with `cargo +nightly fuzz run packet` in `rust/rfcore`.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use rfcore::packet::{self, Transport};
+
+fuzz_target!(|input: &[u8]| {
+    // The first two bytes choose packet_len relative to the data length, the
+    // third how much of the data the caller "copied"; the rest is the packet.
+    let Some((&[a, b, c], data)) = input.split_first_chunk::<3>() else {
+        return;
+    };
+    let packet_len = match a & 3 {
+        0 => usize::from(u16::from_be_bytes([a >> 2, b])),
+        1 => data.len().saturating_sub(usize::from(b)),
+        _ => data.len() + usize::from(b),
+    };
+    let copied = if a & 4 != 0 {
+        data.len()
+    } else {
+        usize::from(c).min(data.len())
+    };
+    let data = &data[..copied];
+    let _ = packet::header_checksum_ok(data, usize::from(b));
+    let Ok(p) = packet::parse(data, packet_len) else {
+        return;
+    };
+    let ip = p.ip;
+    let total = usize::from(ip.total_len);
+    assert!((20..=60).contains(&ip.header_len) && ip.header_len % 4 == 0);
+    assert!(ip.header_len <= total && total <= packet_len);
+    assert!(ip.header_len <= data.len());
+    assert_eq!(ip.options(data).len(), ip.header_len - 20);
+    let l4 = total.min(data.len()) - ip.header_len;
+    match p.transport {
+        Transport::Fragment => assert_ne!(ip.fragment_offset, 0),
+        Transport::Tcp(t) => {
+            assert_eq!(ip.protocol, packet::IPPROTO_TCP);
+            assert!((20..=60).contains(&t.header_len));
+            assert!(ip.header_len + t.header_len <= total);
+            assert!(l4 >= 20);
+        }
+        Transport::Udp(_) | Transport::Icmp(_) => assert!(l4 >= 8),
+        Transport::Other => assert!(![1, 6, 17].contains(&ip.protocol)),
+    }
+});

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-namespace state and the hook function run at every IPv4 hook.
+
+use crate::packet;
+use crate::proto::Hook;
+use kernel::net::namespace::{Net, PernetId, PernetState};
+use kernel::net::netfilter::{priority, HookSpec, HookState, InetHook, Verdict};
+use kernel::net::skbuff::SkBuff;
+use kernel::percpu::PerCpuCounters;
+use kernel::prelude::*;
+
+/// Counters kept per hook.
+const PACKETS: usize = 0;
+const BYTES: usize = 1;
+const MALFORMED: usize = 2;
+const PER_HOOK: usize = 3;
+const COUNTERS: usize = Hook::COUNT * PER_HOOK;
+
+/// How many bytes of a packet the hook looks at: the largest IPv4 header
+/// plus a transport header.
+const PEEK: usize = 128;
+
+/// The counters of one hook, summed over all CPUs.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct HookStats {
+    pub(crate) packets: u64,
+    pub(crate) bytes: u64,
+    pub(crate) malformed: u64,
+}
+
+/// rustfilter's state in one network namespace.
+#[pin_data]
+pub(crate) struct NetState {
+    counters: PerCpuCounters<COUNTERS>,
+}
+
+static NET_ID: PernetId = PernetId::new();
+
+const fn first(hook: InetHook) -> HookSpec {
+    HookSpec {
+        hook,
+        priority: priority::FIRST,
+    }
+}
+
+impl PernetState for NetState {
+    fn id() -> &'static PernetId {
+        &NET_ID
+    }
+
+    /// Count at every hook before anything else sees the packet.
+    const NF_HOOKS: &'static [HookSpec] = &[
+        first(InetHook::PreRouting),
+        first(InetHook::LocalIn),
+        first(InetHook::Forward),
+        first(InetHook::LocalOut),
+        first(InetHook::PostRouting),
+    ];
+
+    fn init(_net: &Net) -> impl PinInit<Self, Error> {
+        try_pin_init!(NetState {
+            counters: PerCpuCounters::new()?,
+        }? Error)
+    }
+
+    fn hook(&self, skb: &SkBuff, state: &HookState<'_>) -> Verdict {
+        let Some(hook) = state.hook() else {
+            return Verdict::Accept;
+        };
+        let base = hook.number() as usize * PER_HOOK;
+        let len = skb.len() as usize;
+        let mut buf = [0u8; PEEK];
+        let peek = len.min(PEEK);
+        let parsed = skb
+            .header(0, &mut buf[..peek])
+            .map(|bytes| packet::parse(bytes, len));
+        self.counters.add(base + PACKETS, 1);
+        self.counters.add(base + BYTES, len as u64);
+        if !matches!(parsed, Some(Ok(_))) {
+            self.counters.add(base + MALFORMED, 1);
+        }
+        Verdict::Accept
+    }
+}
+
+impl NetState {
+    /// The counters of every hook, in hook order, read in one pass.
+    pub(crate) fn stats(&self) -> [HookStats; Hook::COUNT] {
+        let sums = self.counters.sums();
+        let mut out = [HookStats::default(); Hook::COUNT];
+        for (i, s) in out.iter_mut().enumerate() {
+            let base = i * PER_HOOK;
+            *s = HookStats {
+                packets: sums[base + PACKETS],
+                bytes: sums[base + BYTES],
+                malformed: sums[base + MALFORMED],
+            };
+        }
+        out
+    }
+
+    /// Zeroes the counters of every hook.
+    pub(crate) fn zero(&self) {
+        self.counters.zero();
+    }
+}

@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run rustfilter's tests and print one closing line "N passed, N failed".
+#
+# usage: scripts/check.sh [all|host]
+#   host  cargo tests of the pure core and of rfctl
+#   all   those, then the QEMU selftests (scripts/vm.sh check)
+set -uo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+cd "$REPO"
+export PATH="$HOME/.cargo/bin:$PATH"
+mode=${1:-all}
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# cargo prints one "test result: ok. P passed; F failed; ..." line per test
+# binary; a crate that fails to build counts as one failure.
+cargo_tests() {
+	local manifest=$1
+	echo "== cargo test ($manifest)"
+	if cargo test --manifest-path "$manifest" 2>&1 | tee "$log" | grep -E "^test .* (ok|FAILED|ignored)$|^test result|^error" ; then :; fi
+	if ! grep -q "^test result" "$log"; then
+		echo "check: $manifest did not build or run" >&2
+		tail -30 "$log" >&2
+		failed=$((failed + 1))
+		return
+	fi
+	local p f
+	p=$(awk '/^test result/ {s += $4} END {print s + 0}' "$log")
+	f=$(awk '/^test result/ {s += $6} END {print s + 0}' "$log")
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+cargo_tests rust/rfcore/Cargo.toml
+cargo_tests tools/rfctl/Cargo.toml
+
+if [ "$mode" = all ]; then
+	echo "== QEMU selftests"
+	scripts/vm.sh check 2>&1 | tee "$log"
+	vm_rc=${PIPESTATUS[0]}
+	p=$(grep -cE "^ok [0-9]+ .*" "$log" | head -1)
+	s=$(grep -cE "^ok [0-9]+ .*# SKIP" "$log" | head -1)
+	f=$(grep -cE "^not ok [0-9]+ " "$log" | head -1)
+	passed=$((passed + p - s))
+	failed=$((failed + f))
+	if [ "$vm_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "check: the VM run failed without a failing test (crash, timeout or no plan)" >&2
+		failed=$((failed + 1))
+	fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
