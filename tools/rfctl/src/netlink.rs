@@ -1,0 +1,766 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Generic netlink client: send one request, collect its replies up to the
+//! kernel's acknowledgement, turn a netlink error into an [`Error`].
+//!
+//! The socket and the message (de)serialisation are neli's. This module
+//! adds the request/acknowledgement loop and bounds checks on what the
+//! kernel sent before neli parses it, so that a short or inconsistent
+//! datagram is reported as an error instead of being trusted.
+//!
+//! The socket is reached through [`Transport`] so that tests can replay
+//! hand-built kernel answers.
+
+use std::io::{self, Cursor};
+
+use neli::{
+    consts::{
+        genl::{CtrlAttr, CtrlCmd},
+        nl::{GenlId, NlmF, Nlmsg, NlmsgerrAttr},
+        socket::{Msg, NlFamily},
+    },
+    err::{Nlmsgerr, NlmsghdrErr},
+    genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, Nlattr, NlattrBuilder, NoUserHeader},
+    nl::{NlPayload, Nlmsghdr, NlmsghdrBuilder},
+    socket::NlSocket,
+    types::{Buffer, GenlBuffer},
+    utils::Groups,
+    FromBytes, FromBytesWithInput, Size, ToBytes,
+};
+
+use crate::error::{Error, ENOENT};
+
+/// A generic netlink message: command `u8`, attribute types `u16`.
+pub type GenlMsg = Genlmsghdr<u8, u16>;
+/// A generic netlink attribute with its raw payload.
+pub type Attr = Nlattr<u16, Buffer>;
+/// A netlink message whose payload has not been interpreted yet.
+type RawMsg = Nlmsghdr<u16, Buffer>;
+
+/// `NLMSG_HDRLEN`.
+const NLMSG_HDRLEN: usize = 16;
+/// `NLM_F_CAPPED`: an error message without the request echoed.
+const NLM_F_CAPPED: u16 = 0x100;
+/// Receive buffer: the kernel's generic netlink replies are far smaller.
+const RECV_BUF_LEN: usize = 64 * 1024;
+/// Version of the nlctrl family's protocol.
+const CTRL_VERSION: u8 = 2;
+
+/// Where requests go and answers come from: a netlink socket, or a test's script.
+pub trait Transport {
+    /// Send one whole netlink message.
+    fn send(&mut self, msg: &[u8]) -> io::Result<()>;
+    /// Receive one datagram into `buf` and return its full length, which
+    /// is more than `buf.len()` when the datagram did not fit.
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+}
+
+/// A `NETLINK_GENERIC` socket of the caller's network namespace.
+pub struct Socket(NlSocket);
+
+impl Socket {
+    /// Open and bind the socket, asking for extended acks when the kernel has them.
+    pub fn open() -> Result<Self, Error> {
+        let what = "cannot open generic netlink socket";
+        let sock = NlSocket::connect(NlFamily::Generic, None, Groups::empty())
+            .map_err(|err| Error::Io { what, err })?;
+        sock.block().map_err(|err| Error::Io { what, err })?;
+        // Extended acks only add the kernel's explanation to an error;
+        // without them (kernels before 4.12) the errno alone is reported.
+        let _ = sock.enable_ext_ack(true);
+        Ok(Socket(sock))
+    }
+}
+
+impl Transport for Socket {
+    fn send(&mut self, msg: &[u8]) -> io::Result<()> {
+        let sent = self.0.send(msg, Msg::empty())?;
+        if sent == msg.len() {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                format!("sent {sent} of {} bytes", msg.len()),
+            ))
+        }
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            // MSG_TRUNC: return the real length of a datagram that did not fit.
+            match self.0.recv(&mut *buf, Msg::TRUNC) {
+                Ok((len, _groups)) => return Ok(len),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// One generic netlink conversation partner of the kernel.
+pub struct Client<T> {
+    transport: T,
+    seq: u32,
+    buf: Vec<u8>,
+}
+
+impl Client<Socket> {
+    /// A client on a new socket.
+    pub fn open() -> Result<Self, Error> {
+        Ok(Client::new(Socket::open()?))
+    }
+}
+
+impl<T: Transport> Client<T> {
+    /// A client talking through `transport`.
+    pub fn new(transport: T) -> Self {
+        Client {
+            transport,
+            seq: 0,
+            buf: vec![0; RECV_BUF_LEN],
+        }
+    }
+
+    /// The transport, for tests to inspect what was sent.
+    #[cfg(test)]
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// The id of the generic netlink family `name`, from the nlctrl family.
+    ///
+    /// A family the kernel does not know is [`Error::FamilyNotFound`].
+    pub fn resolve_family(&mut self, name: &str) -> Result<u16, Error> {
+        let attr = NlattrBuilder::default()
+            .nla_type(
+                AttrTypeBuilder::default()
+                    .nla_type(u16::from(CtrlAttr::FamilyName))
+                    .build()
+                    .map_err(internal)?,
+            )
+            .nla_payload(name)
+            .build()
+            .map_err(internal)?;
+        let replies = match self.request(
+            GenlId::Ctrl.into(),
+            CtrlCmd::Getfamily.into(),
+            CTRL_VERSION,
+            vec![attr],
+        ) {
+            Err(Error::Kernel { errno: ENOENT, .. }) => {
+                return Err(Error::FamilyNotFound(name.to_string()))
+            }
+            other => other?,
+        };
+        let id_type = u16::from(CtrlAttr::FamilyId);
+        replies
+            .iter()
+            .flat_map(|msg| msg.attrs().iter())
+            .find(|attr| *attr.nla_type().nla_type() == id_type)
+            .map(|attr| {
+                attr_u16(attr).map_err(|e| Error::protocol(format!("family id of \"{name}\": {e}")))
+            })
+            .unwrap_or_else(|| {
+                Err(Error::protocol(format!(
+                    "nlctrl did not give the id of family \"{name}\""
+                )))
+            })
+    }
+
+    /// Send command `cmd` of `version` with `attrs` to family `family`,
+    /// asking for an acknowledgement, and return the replies that came
+    /// before it. A netlink error becomes [`Error::Kernel`].
+    pub fn request(
+        &mut self,
+        family: u16,
+        cmd: u8,
+        version: u8,
+        attrs: Vec<Attr>,
+    ) -> Result<Vec<GenlMsg>, Error> {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let msg = encode_request(family, cmd, version, attrs, seq)?;
+        self.transport.send(&msg).map_err(|err| Error::Io {
+            what: "cannot send netlink request",
+            err,
+        })?;
+        let mut replies = Vec::new();
+        loop {
+            let len = self
+                .transport
+                .recv(&mut self.buf)
+                .map_err(|err| Error::Io {
+                    what: "cannot receive netlink reply",
+                    err,
+                })?;
+            let datagram = match self.buf.get(..len) {
+                Some([]) => return Err(Error::protocol("empty datagram")),
+                Some(d) => d,
+                None => {
+                    return Err(Error::protocol(format!(
+                        "datagram of {len} bytes exceeds the {}-byte receive buffer",
+                        self.buf.len()
+                    )))
+                }
+            };
+            for msg in parse_datagram(datagram)? {
+                match classify(msg, seq)? {
+                    Step::Reply(reply) => replies.push(reply),
+                    Step::Skip => {}
+                    Step::Done => return Ok(replies),
+                }
+            }
+        }
+    }
+}
+
+/// A builder failure: the request we compose ourselves could not be built.
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("cannot build request: {e}"))
+}
+
+/// The bytes of a generic netlink request with `NLM_F_REQUEST | NLM_F_ACK`.
+pub fn encode_request(
+    family: u16,
+    cmd: u8,
+    version: u8,
+    attrs: Vec<Attr>,
+    seq: u32,
+) -> Result<Vec<u8>, Error> {
+    let genl = GenlmsghdrBuilder::<u8, u16, NoUserHeader>::default()
+        .cmd(cmd)
+        .version(version)
+        .attrs(attrs.into_iter().collect::<GenlBuffer<u16, Buffer>>())
+        .build()
+        .map_err(internal)?;
+    let msg = NlmsghdrBuilder::default()
+        .nl_type(family)
+        .nl_flags(NlmF::REQUEST | NlmF::ACK)
+        .nl_seq(seq)
+        .nl_pid(0)
+        .nl_payload(NlPayload::Payload(genl))
+        .build()
+        .map_err(internal)?;
+    let mut out = Cursor::new(vec![0; msg.padded_size()]);
+    msg.to_bytes(&mut out).map_err(internal)?;
+    Ok(out.into_inner())
+}
+
+fn align4(len: usize) -> usize {
+    len.saturating_add(3) & !3
+}
+
+fn ne_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    let b: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(u32::from_ne_bytes(b))
+}
+
+fn ne_u16(bytes: &[u8], at: usize) -> Option<u16> {
+    let b: [u8; 2] = bytes.get(at..at.checked_add(2)?)?.try_into().ok()?;
+    Some(u16::from_ne_bytes(b))
+}
+
+/// Split a received datagram into its netlink messages.
+///
+/// Lengths are checked here first: neli trusts the length fields of
+/// `nlmsghdr` and of the request echoed in an error message.
+pub fn parse_datagram(data: &[u8]) -> Result<Vec<RawMsg>, Error> {
+    let mut msgs = Vec::new();
+    let mut rest = data;
+    while !rest.is_empty() {
+        let len = ne_u32(rest, 0)
+            .and_then(|l| usize::try_from(l).ok())
+            .filter(|&l| l >= NLMSG_HDRLEN && l <= rest.len())
+            .ok_or_else(|| {
+                Error::protocol(format!(
+                    "truncated netlink message ({} bytes left in the datagram)",
+                    rest.len()
+                ))
+            })?;
+        let with_pad = align4(len).min(rest.len());
+        let (this, next) = rest.split_at(with_pad);
+        check_error_message(this, len)?;
+        let msg = RawMsg::from_bytes(&mut Cursor::new(this))
+            .map_err(|e| Error::protocol(format!("netlink message: {e}")))?;
+        msgs.push(msg);
+        rest = next;
+    }
+    Ok(msgs)
+}
+
+/// Bounds of an `NLMSG_ERROR` message of `len` bytes at the start of `msg`.
+fn check_error_message(msg: &[u8], len: usize) -> Result<(), Error> {
+    if ne_u16(msg, 4) != Some(u16::from(Nlmsg::Error)) {
+        return Ok(());
+    }
+    let bad = |what: &str| Err(Error::protocol(format!("netlink error message: {what}")));
+    // struct nlmsgerr: int error; struct nlmsghdr msg; then maybe the request's payload.
+    let body = len - NLMSG_HDRLEN;
+    if body < 4 + NLMSG_HDRLEN {
+        return bad("too short");
+    }
+    let errno = ne_u32(msg, NLMSG_HDRLEN);
+    let flags = ne_u16(msg, 6).unwrap_or(0);
+    if errno == Some(0) {
+        return Ok(());
+    }
+    if flags & NLM_F_CAPPED != 0 {
+        // Only sockets with NETLINK_CAP_ACK get these, and we never set it.
+        return bad("request not echoed");
+    }
+    let echoed = ne_u32(msg, NLMSG_HDRLEN + 4)
+        .and_then(|l| usize::try_from(l).ok())
+        .unwrap_or(0);
+    if echoed < NLMSG_HDRLEN || align4(echoed).saturating_add(4) > body {
+        return bad("echoed request does not fit");
+    }
+    Ok(())
+}
+
+/// What one message means for the request in flight.
+enum Step {
+    /// A reply to keep.
+    Reply(GenlMsg),
+    /// Not ours, or nothing in it.
+    Skip,
+    /// The acknowledgement (or end of dump): the request is over.
+    Done,
+}
+
+fn classify(msg: RawMsg, seq: u32) -> Result<Step, Error> {
+    if *msg.nl_seq() != seq {
+        return Ok(Step::Skip);
+    }
+    let ty = *msg.nl_type();
+    if ty == u16::from(Nlmsg::Noop) {
+        return Ok(Step::Skip);
+    }
+    if ty == u16::from(Nlmsg::Overrun) {
+        return Err(Error::protocol("the kernel reported an overrun"));
+    }
+    match msg.nl_payload() {
+        NlPayload::Ack(_) | NlPayload::DumpExtAck(_) | NlPayload::Empty => Ok(Step::Done),
+        NlPayload::Err(e) => Err(kernel_error(e)),
+        NlPayload::Payload(_) if ty == u16::from(Nlmsg::Done) => Ok(Step::Done),
+        NlPayload::Payload(p) => decode_genl(p.as_ref()).map(Step::Reply),
+    }
+}
+
+/// Parse the payload of a generic netlink message: header and attributes.
+pub fn decode_genl(payload: &[u8]) -> Result<GenlMsg, Error> {
+    GenlMsg::from_bytes_with_input(&mut Cursor::new(payload), payload.len())
+        .map_err(|e| Error::protocol(format!("generic netlink message: {e}")))
+}
+
+/// The error carried by an `NLMSG_ERROR` message, with its extended-ack text.
+fn kernel_error(e: &Nlmsgerr<NlmsghdrErr<u16, Buffer>>) -> Error {
+    let extack = e
+        .ext_ack()
+        .iter()
+        .find(|a| *a.nla_type().nla_type() == NlmsgerrAttr::Msg)
+        .and_then(|a| {
+            let bytes = a.nla_payload().as_ref();
+            let text = bytes.split(|&b| b == 0).next().unwrap_or_default();
+            let text = String::from_utf8_lossy(text).trim().to_string();
+            (!text.is_empty()).then_some(text)
+        });
+    Error::Kernel {
+        errno: e.error().saturating_neg(),
+        extack,
+    }
+}
+
+/// The payload of `attr` as a native-endian u16, which must be exactly 2 bytes.
+pub fn attr_u16(attr: &Attr) -> Result<u16, String> {
+    exact::<u16>(attr)
+}
+
+/// The payload of `attr` as a native-endian u32, which must be exactly 4 bytes.
+pub fn attr_u32(attr: &Attr) -> Result<u32, String> {
+    exact::<u32>(attr)
+}
+
+/// The payload of `attr` as a native-endian u64, which must be exactly 8 bytes.
+pub fn attr_u64(attr: &Attr) -> Result<u64, String> {
+    exact::<u64>(attr)
+}
+
+fn exact<N: FromBytes>(attr: &Attr) -> Result<N, String> {
+    let payload = attr.nla_payload().as_ref();
+    let want = std::mem::size_of::<N>();
+    if payload.len() != want {
+        return Err(format!(
+            "attribute {} has {} bytes, expected {want}",
+            attr.nla_type().nla_type(),
+            payload.len()
+        ));
+    }
+    N::from_bytes(&mut Cursor::new(payload)).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+pub mod testutil {
+    //! Builders of kernel answers, byte by byte, in host byte order.
+
+    use std::collections::VecDeque;
+    use std::io;
+
+    /// One attribute: header, payload, padding to 4 bytes.
+    pub fn attr(ty: u16, payload: &[u8]) -> Vec<u8> {
+        let len = 4 + payload.len();
+        let mut v = Vec::new();
+        v.extend_from_slice(&(len as u16).to_ne_bytes());
+        v.extend_from_slice(&ty.to_ne_bytes());
+        v.extend_from_slice(payload);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v
+    }
+
+    /// A nested attribute (NLA_F_NESTED set, as nla_nest_start does).
+    pub fn nest(ty: u16, inner: &[Vec<u8>]) -> Vec<u8> {
+        attr(ty | 0x8000, &inner.concat())
+    }
+
+    /// A netlink message with the given header fields around `payload`.
+    pub fn nlmsg(ty: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&((16 + payload.len()) as u32).to_ne_bytes());
+        v.extend_from_slice(&ty.to_ne_bytes());
+        v.extend_from_slice(&flags.to_ne_bytes());
+        v.extend_from_slice(&seq.to_ne_bytes());
+        v.extend_from_slice(&4242u32.to_ne_bytes());
+        v.extend_from_slice(payload);
+        v
+    }
+
+    /// A generic netlink message: genlmsghdr then attributes.
+    pub fn genlmsg(family: u16, seq: u32, cmd: u8, attrs: &[Vec<u8>]) -> Vec<u8> {
+        let mut payload = vec![cmd, 1, 0, 0];
+        payload.extend_from_slice(&attrs.concat());
+        nlmsg(family, 0, seq, &payload)
+    }
+
+    /// The kernel's acknowledgement of `request`.
+    pub fn ack(request: &[u8]) -> Vec<u8> {
+        let mut payload = 0i32.to_ne_bytes().to_vec();
+        payload.extend_from_slice(&request[..16]);
+        nlmsg(2, 0x100, seq_of(request), &payload)
+    }
+
+    /// The kernel's error answer to `request`, echoing it, with an
+    /// optional extended-ack message.
+    pub fn error(request: &[u8], errno: i32, msg: Option<&str>) -> Vec<u8> {
+        let mut payload = (-errno).to_ne_bytes().to_vec();
+        payload.extend_from_slice(request);
+        let mut flags = 0;
+        if let Some(m) = msg {
+            let mut s = m.as_bytes().to_vec();
+            s.push(0);
+            payload.extend_from_slice(&attr(1, &s));
+            flags |= 0x200; // NLM_F_ACK_TLVS
+        }
+        nlmsg(2, flags, seq_of(request), &payload)
+    }
+
+    pub fn seq_of(msg: &[u8]) -> u32 {
+        u32::from_ne_bytes([msg[8], msg[9], msg[10], msg[11]])
+    }
+
+    /// What a scripted kernel says to one request.
+    pub type Answer = Box<dyn Fn(&[u8]) -> Vec<Vec<u8>>>;
+
+    /// A kernel that answers each request with scripted datagrams.
+    pub struct Script {
+        answers: VecDeque<Answer>,
+        pending: VecDeque<Vec<u8>>,
+        pub sent: Vec<Vec<u8>>,
+    }
+
+    impl Script {
+        pub fn new(answers: Vec<Answer>) -> Self {
+            Script {
+                answers: answers.into(),
+                pending: VecDeque::new(),
+                sent: Vec::new(),
+            }
+        }
+    }
+
+    impl super::Transport for Script {
+        fn send(&mut self, msg: &[u8]) -> io::Result<()> {
+            self.sent.push(msg.to_vec());
+            let answer = self
+                .answers
+                .pop_front()
+                .ok_or_else(|| io::Error::other("unexpected request"))?;
+            self.pending.extend(answer(msg));
+            Ok(())
+        }
+
+        fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let d = self
+                .pending
+                .pop_front()
+                .ok_or_else(|| io::Error::from_raw_os_error(11))?;
+            let n = d.len().min(buf.len());
+            buf[..n].copy_from_slice(&d[..n]);
+            Ok(d.len())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::*;
+    use super::*;
+
+    const FAMILY: u16 = 0x1234;
+
+    /// nlctrl's answer to a GETFAMILY request: the family's name and id.
+    fn family_reply(req: &[u8]) -> Vec<Vec<u8>> {
+        let reply = genlmsg(
+            0x10,
+            seq_of(req),
+            1,
+            &[
+                attr(2, b"rustfilter\0"),
+                attr(1, &FAMILY.to_ne_bytes()),
+                attr(3, &1u32.to_ne_bytes()),
+            ],
+        );
+        vec![reply, ack(req)]
+    }
+
+    /// The real kernel's nlctrl family, through a real socket: the family
+    /// every Linux kernel has, a family none has, and a request the kernel
+    /// rejects with an extended-ack message.
+    #[test]
+    fn live_kernel_nlctrl() {
+        let mut c = Client::open().unwrap();
+        assert_eq!(c.resolve_family("nlctrl").unwrap(), 0x10);
+        // At most 15 characters: a longer name fails nlctrl's policy.
+        match c.resolve_family("rfctl-nofamily") {
+            Err(Error::FamilyNotFound(name)) => assert_eq!(name, "rfctl-nofamily"),
+            other => panic!("{other:?}"),
+        }
+        // CTRL_ATTR_FAMILY_ID is a u16; one byte fails the policy.
+        let bad = NlattrBuilder::default()
+            .nla_type(
+                AttrTypeBuilder::default()
+                    .nla_type(u16::from(CtrlAttr::FamilyId))
+                    .build()
+                    .unwrap(),
+            )
+            .nla_payload(vec![1u8])
+            .build()
+            .unwrap();
+        match c.request(0x10, CtrlCmd::Getfamily.into(), CTRL_VERSION, vec![bad]) {
+            Err(Error::Kernel { errno, extack }) => {
+                // EINVAL, or ERANGE on kernels that check lengths strictly.
+                assert!(errno == 22 || errno == 34, "errno {errno}");
+                let msg = extack.expect("kernel explains policy failures");
+                assert!(!msg.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn request_bytes() {
+        let msg = encode_request(FAMILY, 2, 1, Vec::new(), 7).unwrap();
+        assert_eq!(msg.len(), 20);
+        assert_eq!(ne_u32(&msg, 0), Some(20));
+        assert_eq!(ne_u16(&msg, 4), Some(FAMILY));
+        assert_eq!(ne_u16(&msg, 6), Some(0x1 | 0x4)); // REQUEST | ACK
+        assert_eq!(ne_u32(&msg, 8), Some(7));
+        assert_eq!(&msg[16..20], &[2, 1, 0, 0]); // cmd, version, reserved
+    }
+
+    #[test]
+    fn resolve_family_sends_getfamily_and_reads_id() {
+        let mut c = Client::new(Script::new(vec![Box::new(family_reply)]));
+        assert_eq!(c.resolve_family("rustfilter").unwrap(), FAMILY);
+        let req = &c.transport().sent[0];
+        assert_eq!(ne_u16(req, 4), Some(0x10)); // GENL_ID_CTRL
+        assert_eq!(req[16], 3); // CTRL_CMD_GETFAMILY
+                                // CTRL_ATTR_FAMILY_NAME = "rustfilter\0"
+        assert_eq!(&req[20..36], &attr(2, b"rustfilter\0")[..]);
+    }
+
+    #[test]
+    fn unknown_family_is_not_loaded() {
+        let answer: Answer = Box::new(|req| vec![error(req, ENOENT, None)]);
+        let mut c = Client::new(Script::new(vec![answer]));
+        match c.resolve_family("rustfilter") {
+            Err(Error::FamilyNotFound(name)) => assert_eq!(name, "rustfilter"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn family_reply_without_id_is_an_error() {
+        let answer: Answer = Box::new(|req| {
+            vec![
+                genlmsg(0x10, seq_of(req), 1, &[attr(2, b"rustfilter\0")]),
+                ack(req),
+            ]
+        });
+        let mut c = Client::new(Script::new(vec![answer]));
+        assert!(matches!(
+            c.resolve_family("rustfilter"),
+            Err(Error::Protocol(_))
+        ));
+    }
+
+    #[test]
+    fn request_collects_replies_until_ack() {
+        let answer: Answer = Box::new(|req| {
+            // A stale message of another sequence number comes first; the
+            // reply and the ack arrive in one datagram.
+            let stale = genlmsg(FAMILY, seq_of(req).wrapping_add(99), 1, &[]);
+            let mut both = genlmsg(FAMILY, seq_of(req), 1, &[attr(9, &[1, 2, 3, 4])]);
+            both.extend_from_slice(&ack(req));
+            vec![stale, both]
+        });
+        let mut c = Client::new(Script::new(vec![answer]));
+        let replies = c.request(FAMILY, 1, 1, Vec::new()).unwrap();
+        assert_eq!(replies.len(), 1);
+        assert_eq!(*replies[0].cmd(), 1);
+        let attrs: Vec<u16> = replies[0]
+            .attrs()
+            .iter()
+            .map(|a| *a.nla_type().nla_type())
+            .collect();
+        assert_eq!(attrs, vec![9]);
+    }
+
+    #[test]
+    fn ack_alone_gives_no_replies() {
+        let answer: Answer = Box::new(|req| vec![ack(req)]);
+        let mut c = Client::new(Script::new(vec![answer]));
+        assert!(c.request(FAMILY, 2, 1, Vec::new()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn kernel_error_carries_errno_and_extack() {
+        let answer: Answer = Box::new(|req| vec![error(req, 22, Some("bad hook number"))]);
+        let mut c = Client::new(Script::new(vec![answer]));
+        match c.request(FAMILY, 1, 1, Vec::new()) {
+            Err(Error::Kernel { errno, extack }) => {
+                assert_eq!(errno, 22);
+                assert_eq!(extack.as_deref(), Some("bad hook number"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn eperm_is_reported_as_such() {
+        let answer: Answer = Box::new(|req| vec![error(req, 1, None)]);
+        let mut c = Client::new(Script::new(vec![answer]));
+        let e = c.request(FAMILY, 2, 1, Vec::new()).unwrap_err();
+        assert!(matches!(
+            e,
+            Error::Kernel {
+                errno: 1,
+                extack: None
+            }
+        ));
+        assert!(e.to_string().starts_with("permission denied"));
+    }
+
+    #[test]
+    fn truncated_datagram_is_an_error() {
+        let answer: Answer = Box::new(|req| {
+            let mut m = genlmsg(FAMILY, seq_of(req), 1, &[attr(9, &[0; 8])]);
+            m.truncate(m.len() - 4); // nlmsg_len now exceeds the datagram
+            vec![m]
+        });
+        let mut c = Client::new(Script::new(vec![answer]));
+        assert!(matches!(
+            c.request(FAMILY, 1, 1, Vec::new()),
+            Err(Error::Protocol(_))
+        ));
+    }
+
+    #[test]
+    fn oversized_datagram_is_an_error() {
+        let answer: Answer = Box::new(|req| vec![vec![0; RECV_BUF_LEN + 1], ack(req)]);
+        let mut c = Client::new(Script::new(vec![answer]));
+        assert!(matches!(
+            c.request(FAMILY, 1, 1, Vec::new()),
+            Err(Error::Protocol(_))
+        ));
+    }
+
+    #[test]
+    fn parse_datagram_rejects_short_headers() {
+        for bad in [
+            vec![1, 2, 3],
+            nlmsg(FAMILY, 0, 1, &[])[..15].to_vec(),
+            // nlmsg_len smaller than the header
+            {
+                let mut m = nlmsg(FAMILY, 0, 1, &[]);
+                m[0..4].copy_from_slice(&8u32.to_ne_bytes());
+                m
+            },
+        ] {
+            assert!(parse_datagram(&bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_datagram(&[]).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn parse_datagram_rejects_inconsistent_error_messages() {
+        let req = encode_request(FAMILY, 1, 1, Vec::new(), 5).unwrap();
+        // Error code but no echoed header.
+        let short = nlmsg(2, 0, 5, &(-22i32).to_ne_bytes());
+        assert!(parse_datagram(&short).is_err());
+        // Echoed request claims to be longer than what follows.
+        let mut lying = error(&req, 22, None);
+        lying[20..24].copy_from_slice(&4000u32.to_ne_bytes());
+        assert!(parse_datagram(&lying).is_err());
+        // Echoed request claims to be shorter than a header.
+        let mut tiny = error(&req, 22, None);
+        tiny[20..24].copy_from_slice(&3u32.to_ne_bytes());
+        assert!(parse_datagram(&tiny).is_err());
+        // The well-formed one parses.
+        assert_eq!(parse_datagram(&error(&req, 22, None)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn ack_with_tlvs_is_still_an_ack() {
+        let req = encode_request(FAMILY, 2, 1, Vec::new(), 3).unwrap();
+        let mut payload = 0i32.to_ne_bytes().to_vec();
+        payload.extend_from_slice(&req[..16]);
+        payload.extend_from_slice(&attr(1, b"just a warning\0"));
+        let datagram = nlmsg(2, 0x100 | 0x200, 3, &payload);
+        let msgs = parse_datagram(&datagram).unwrap();
+        assert_eq!(msgs.len(), 1);
+        let step = classify(msgs.into_iter().next().unwrap(), 3).unwrap();
+        assert!(matches!(step, Step::Done));
+    }
+
+    #[test]
+    fn integer_attributes_must_have_exact_size() {
+        let parsed = |bytes: Vec<u8>| {
+            decode_genl(&[&[1u8, 1, 0, 0][..], &bytes].concat())
+                .unwrap()
+                .attrs()
+                .iter()
+                .next()
+                .cloned()
+                .unwrap()
+        };
+        let a = parsed(attr(3, &7u32.to_ne_bytes()));
+        assert_eq!(attr_u32(&a), Ok(7));
+        assert!(attr_u64(&a).is_err());
+        assert!(attr_u16(&a).is_err());
+        let b = parsed(attr(3, &u64::MAX.to_ne_bytes()));
+        assert_eq!(attr_u64(&b), Ok(u64::MAX));
+        let c = parsed(attr(3, &[1, 2, 3]));
+        assert!(attr_u32(&c).is_err());
+    }
+}
