@@ -42,10 +42,11 @@ if [ "$mode" = all ]; then
 	echo "== QEMU selftests"
 	scripts/vm.sh check 2>&1 | tee "$log"
 	vm_rc=${PIPESTATUS[0]}
-	p=$(grep -cE "^ok [0-9]+ .*" "$log" | head -1)
-	s=$(grep -cE "^ok [0-9]+ .*# SKIP" "$log" | head -1)
-	f=$(grep -cE "^not ok [0-9]+ " "$log" | head -1)
-	passed=$((passed + p - s))
+	# vm.sh closes with "selftests: P passed, F failed, S skipped (Ts)".
+	summary=$(grep -E "^selftests: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1)
+	p=$(echo "$summary" | awk '{print $2 + 0}')
+	f=$(echo "$summary" | awk '{print $4 + 0}')
+	passed=$((passed + p))
 	failed=$((failed + f))
 	if [ "$vm_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "check: the VM run failed without a failing test (crash, timeout or no plan)" >&2
