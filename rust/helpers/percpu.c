@@ -3,6 +3,11 @@
 #include <linux/cpumask.h>
 #include <linux/percpu.h>
 
+void __percpu *rust_helper___alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)
+{
+	return __alloc_percpu_gfp(size, align, gfp);
+}
+
 void *rust_helper_per_cpu_ptr(void __percpu *ptr, unsigned int cpu)
 {
 	return per_cpu_ptr(ptr, cpu);
@@ -14,13 +19,10 @@ void rust_helper_this_cpu_add_u64(u64 __percpu *ptr, u64 val)
 	this_cpu_add(*ptr, val);
 }
 
-/* The possible CPU after @cpu (-1 to start), or a value >= nr_cpu_ids. */
-unsigned int rust_helper_cpumask_next_possible(int cpu)
+/* The possible CPU after @cpu (-1 to start), or -1 after the last one. */
+int rust_helper_cpumask_next_possible(int cpu)
 {
-	return cpumask_next(cpu, cpu_possible_mask);
-}
+	unsigned int next = cpumask_next(cpu, cpu_possible_mask);
 
-unsigned int rust_helper_nr_cpu_ids(void)
-{
-	return nr_cpu_ids;
+	return next < nr_cpu_ids ? next : -1;
 }

@@ -67,20 +67,18 @@ impl<const N: usize> PerCpuCounters<N> {
 
     /// Calls `f` with a pointer to the counters of every possible CPU.
     fn for_each_cpu(&self, mut f: impl FnMut(*mut [u64; N])) {
-        // SAFETY: reads a global.
-        let nr = unsafe { bindings::nr_cpu_ids() };
         let mut cpu: i32 = -1;
         loop {
             // SAFETY: `cpumask_next_possible` accepts -1 and any CPU number.
             let next = unsafe { bindings::cpumask_next_possible(cpu) };
-            if next >= nr {
+            if next < 0 {
                 break;
             }
             // SAFETY: `ptr` is a valid per-CPU pointer and `next` a possible
             // CPU, so the result points to that CPU's `[u64; N]`.
-            let p = unsafe { bindings::per_cpu_ptr(self.ptr.as_ptr().cast(), next) };
+            let p = unsafe { bindings::per_cpu_ptr(self.ptr.as_ptr().cast(), next as u32) };
             f(p.cast());
-            cpu = next as i32;
+            cpu = next;
         }
     }
 

@@ -144,7 +144,8 @@ impl<'a> Info<'a> {
                 return None;
             }
             let len = usize::from((*nla).nla_len).checked_sub(core::mem::size_of::<bindings::nlattr>())?;
-            let data = nla.cast::<u8>().add(bindings::NLA_HDRLEN as usize);
+            // NLA_HDRLEN: the 4-byte header, already aligned.
+            let data = nla.cast::<u8>().add(core::mem::size_of::<bindings::nlattr>());
             Some(core::slice::from_raw_parts(data, len))
         }
     }

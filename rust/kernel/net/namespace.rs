@@ -48,8 +48,8 @@ impl Net {
 
     /// Whether this is the initial network namespace.
     pub fn is_init_net(&self) -> bool {
-        // SAFETY: only the address of the `init_net` static is taken.
-        core::ptr::eq(self.0.get(), unsafe { core::ptr::addr_of_mut!(bindings::init_net) })
+        // Only the address of the `init_net` static is taken.
+        core::ptr::eq(self.0.get(), core::ptr::addr_of_mut!(bindings::init_net))
     }
 }
 

@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Pack the test VM's initramfs, build/vm/initramfs.gz: busybox-static,
+# iproute2, kmod, bash, rfctl, the kernel's modules (from build/obj), the
+# selftests and scripts/guest-init.sh as /init. Skips the work when nothing
+# it is made from changed.
+#
+# usage: scripts/mkinitramfs.sh [-f]      (-f: rebuild unconditionally)
+# env:   OBJ (default build/obj), RFCTL (default tools/rfctl/target/release/rfctl),
+#        EXTRA_BINS (more host binaries to copy with their libraries)
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+OBJ=${OBJ:-$REPO/build/obj}
+VM=$REPO/build/vm
+OUT=$VM/initramfs.gz
+ROOT=$VM/root
+MODDIR=$VM/modules
+RFCTL=${RFCTL:-$REPO/tools/rfctl/target/release/rfctl}
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+# Host binaries copied with the libraries ldd lists: destination=source.
+BINS=("/usr/bin/ip=$(command -v ip)" "/usr/bin/kmod=$(command -v kmod)"
+      "/bin/bash=$(command -v bash)")
+for b in ${EXTRA_BINS:-}; do
+	BINS+=("/usr/bin/${b##*/}=$(command -v "$b")")
+done
+# Busybox applets left out: iproute2 and kmod provide the real ones.
+SKIP_APPLETS=" ip ipneigh modprobe insmod rmmod depmod lsmod modinfo bash "
+export PATH="$HOME/.cargo/bin:$PATH"
+
+force=0
+[ "${1:-}" = "-f" ] && force=1
+
+mkdir -p "$VM"
+file "$BUSYBOX" 2>/dev/null | grep -q "statically linked" ||
+	{ echo "mkinitramfs: $BUSYBOX is not busybox-static" >&2; exit 1; }
+
+# The kernel's modules, installed into build/vm/modules when any .ko is newer
+# than the last install.
+release=
+if [ -f "$OBJ/include/config/kernel.release" ]; then
+	release=$(cat "$OBJ/include/config/kernel.release")
+fi
+stamp=$MODDIR/.stamp
+if [ -n "$release" ] && [ -f "$OBJ/modules.order" ]; then
+	if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$release" ] ||
+	   [ -n "$(find "$OBJ" -name '*.ko' -newer "$stamp" -print -quit)" ]; then
+		echo "mkinitramfs: modules_install $release"
+		rm -rf "$MODDIR"
+		make -s -C "$REPO/build/linux" O="$OBJ" LLVM=1 INSTALL_MOD_PATH="$MODDIR" \
+			modules_install > "$VM/modules_install.log" 2>&1 ||
+			{ cat "$VM/modules_install.log" >&2; exit 1; }
+		echo "$release" > "$stamp"
+	fi
+else
+	echo "mkinitramfs: warning: no kernel modules in ${OBJ#$REPO/} yet" >&2
+fi
+
+# Up to date?
+if [ $force -eq 0 ] && [ -f "$OUT" ]; then
+	inputs=("$0" "$REPO/scripts/guest-init.sh" "$REPO/selftests" "$BUSYBOX")
+	[ -f "$stamp" ] && inputs+=("$stamp")
+	[ -f "$RFCTL" ] && inputs+=("$RFCTL")
+	if [ -z "$(find "${inputs[@]}" -newer "$OUT" -print -quit)" ]; then
+		exit 0
+	fi
+fi
+
+rm -rf "$ROOT"
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,root,var}
+ln -s ../run "$ROOT/var/run"
+chmod 1777 "$ROOT/tmp"
+
+# copy_bin DEST SRC: a dynamically linked binary and its libraries.
+copy_bin() {
+	local dest=$1 src=$2 lib
+
+	install -m 755 "$src" "$ROOT$dest"
+	for lib in $(ldd "$src" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		[ -e "$ROOT$lib" ] && continue
+		mkdir -p "$ROOT$(dirname "$lib")"
+		cp -L "$lib" "$ROOT$lib"
+	done
+}
+
+install -m 755 "$BUSYBOX" "$ROOT/bin/busybox"
+for applet in $("$BUSYBOX" --list); do
+	case "$SKIP_APPLETS" in *" $applet "*) continue ;; esac
+	[ -e "$ROOT/bin/$applet" ] || ln -s busybox "$ROOT/bin/$applet"
+done
+
+for b in "${BINS[@]}"; do
+	copy_bin "${b%%=*}" "${b#*=}"
+done
+for tool in modprobe insmod rmmod depmod lsmod modinfo; do
+	ln -s ../usr/bin/kmod "$ROOT/sbin/$tool"
+done
+
+if [ -x "$RFCTL" ]; then
+	copy_bin /usr/bin/rfctl "$RFCTL"
+else
+	echo "mkinitramfs: warning: no rfctl at ${RFCTL#$REPO/}; the selftests will skip" >&2
+fi
+
+if [ -f "$stamp" ]; then
+	mkdir -p "$ROOT/lib/modules"
+	cp -a "$MODDIR/lib/modules/$release" "$ROOT/lib/modules/"
+	rm -f "$ROOT/lib/modules/$release/build" "$ROOT/lib/modules/$release/source"
+fi
+
+mkdir -p "$ROOT/selftests"
+cp -a "$REPO/selftests/." "$ROOT/selftests/"
+make -s -C "$REPO/selftests" list > "$ROOT/selftests/kselftest-list.txt"
+
+install -m 755 "$REPO/scripts/guest-init.sh" "$ROOT/init"
+
+cat > "$ROOT/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/sh
+EOF
+cat > "$ROOT/etc/group" <<'EOF'
+root:x:0:
+nogroup:x:65534:
+EOF
+printf '/bin/sh\n/bin/bash\n' > "$ROOT/etc/shells"
+echo rfvm > "$ROOT/etc/hostname"
+: > "$ROOT/etc/fstab"
+
+# The kernel opens /dev/console before running /init.
+mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
+
+(cd "$ROOT" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 > "$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+echo "mkinitramfs: ${OUT#$REPO/} ($(du -h "$OUT" | cut -f1))"

@@ -1,0 +1,345 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the rustfilter selftests: namespaces (as in the kernel's
+# tools/testing/selftests/net/lib.sh), busywait, loading the module and
+# reading its counters with rfctl. Sources nothing else.
+
+: "${WAIT_TIMEOUT:=20}"
+BUSYWAIT_TIMEOUT=$((WAIT_TIMEOUT * 1000)) # ms
+
+# Kselftest framework constants.
+ksft_pass=0
+ksft_fail=1
+ksft_xfail=2
+ksft_skip=4
+KSFT_PASS=$ksft_pass
+KSFT_FAIL=$ksft_fail
+KSFT_XFAIL=$ksft_xfail
+KSFT_SKIP=$ksft_skip
+
+# rfctl and the module; both can be overridden from the environment.
+: "${RFCTL:=$(command -v rfctl)}"
+: "${RUSTFILTER_KO:=}"
+
+# The five IPv4 hooks in the order rfctl prints them.
+RF_HOOKS="PREROUTING INPUT FORWARD OUTPUT POSTROUTING"
+
+# namespace list created by setup_ns
+NS_LIST=()
+
+##############################################################################
+# Tools
+
+# checktool "cmd args" "what it is needed for": skip the test unless it runs.
+checktool()
+{
+	if ! $1 > /dev/null 2>&1; then
+		echo "SKIP: Could not $2"
+		exit $ksft_skip
+	fi
+}
+
+# rf_require_tools: skip unless ip, ping and rfctl are there.
+rf_require_tools()
+{
+	checktool "ip -Version" "run test without the ip tool (iproute2)"
+	checktool "ip netns list" "run test without ip netns support"
+	if ! command -v ping > /dev/null 2>&1; then
+		echo "SKIP: Could not run test without ping"
+		exit $ksft_skip
+	fi
+	if [ -z "$RFCTL" ] || [ ! -x "$RFCTL" ]; then
+		echo "SKIP: Could not run test without rfctl"
+		exit $ksft_skip
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "SKIP: Need root to run test"
+		exit $ksft_skip
+	fi
+}
+
+##############################################################################
+# Waiting
+
+# Milliseconds since boot, from /proc/uptime (busybox date has no %N).
+timestamp_ms()
+{
+	local up
+	read -r up _ < /proc/uptime || return
+	echo $(( ${up%.*} * 1000 + 10#${up#*.} * 10 ))
+}
+
+loopy_wait()
+{
+	local sleep_cmd=$1; shift
+	local timeout_ms=$1; shift
+
+	local start_time
+	start_time=$(timestamp_ms) || return
+	while true
+	do
+		local out
+		if out=$("$@"); then
+			echo -n "$out"
+			return 0
+		fi
+
+		local current_time
+		current_time=$(timestamp_ms) || return
+		if ((current_time - start_time > timeout_ms)); then
+			echo -n "$out"
+			return 1
+		fi
+
+		$sleep_cmd
+	done
+}
+
+# busywait TIMEOUT_MS CMD...: run CMD until it succeeds or TIMEOUT_MS pass.
+busywait()
+{
+	local timeout_ms=$1; shift
+
+	loopy_wait "sleep 0.05" "$timeout_ms" "$@"
+}
+
+##############################################################################
+# Namespaces
+
+remove_ns_list()
+{
+	local item=$1
+	local ns
+	local ns_list=("${NS_LIST[@]}")
+	NS_LIST=()
+
+	for ns in "${ns_list[@]}"; do
+		if [ "${ns}" != "${item}" ]; then
+			NS_LIST+=("${ns}")
+		fi
+	done
+}
+
+ns_gone()
+{
+	! ip netns list | grep -q "^$1\( \|$\)"
+}
+
+cleanup_ns()
+{
+	local ns=""
+	local ret=0
+
+	for ns in "$@"; do
+		[ -z "${ns}" ] && continue
+		ip netns pids "${ns}" 2> /dev/null | xargs -r kill 2> /dev/null || true
+		ip netns delete "${ns}" &> /dev/null || true
+		if ! busywait "$BUSYWAIT_TIMEOUT" ns_gone "${ns}"; then
+			echo "Warn: Failed to remove namespace $ns"
+			ret=1
+		else
+			remove_ns_list "${ns}"
+		fi
+	done
+
+	return $ret
+}
+
+cleanup_all_ns()
+{
+	cleanup_ns "${NS_LIST[@]}"
+}
+
+# setup_ns NAME...: create one namespace per NAME, with lo up, and set the
+# variable NAME to the namespace's (unique) name.
+setup_ns()
+{
+	local ns_name=""
+	local ns_list=()
+	for ns_name in "$@"; do
+		# avoid conflicts with local var: internal error
+		if [ "${ns_name}" = "ns_name" ]; then
+			echo "Failed to setup namespace '${ns_name}': invalid name"
+			cleanup_ns "${ns_list[@]}"
+			exit $ksft_fail
+		fi
+
+		# Some test may setup/remove same netns multi times
+		if [ -z "${!ns_name}" ]; then
+			eval "${ns_name}=${ns_name,,}-$(mktemp -u XXXXXX)"
+		else
+			cleanup_ns "${!ns_name}"
+		fi
+
+		if ! ip netns add "${!ns_name}"; then
+			echo "Failed to create namespace $ns_name"
+			cleanup_ns "${ns_list[@]}"
+			return $ksft_skip
+		fi
+		ip -n "${!ns_name}" link set lo up
+		ns_list+=("${!ns_name}")
+	done
+	NS_LIST+=("${ns_list[@]}")
+}
+
+# in_ns NS CMD...: run CMD in namespace NS; "-" (or "") is the caller's own.
+in_ns()
+{
+	local ns=$1; shift
+
+	if [ -z "$ns" ] || [ "$ns" = "-" ]; then
+		"$@"
+	else
+		ip netns exec "$ns" "$@"
+	fi
+}
+
+# veth_link NS1 DEV1 ADDR1 NS2 DEV2 ADDR2: a veth pair between two
+# namespaces, both ends up, addresses given with their prefix length.
+veth_link()
+{
+	local ns1=$1 dev1=$2 addr1=$3 ns2=$4 dev2=$5 addr2=$6
+
+	ip -n "$ns1" link add name "$dev1" type veth peer name "$dev2" netns "$ns2" || return
+	ip -n "$ns1" addr add "$addr1" dev "$dev1" || return
+	ip -n "$ns2" addr add "$addr2" dev "$dev2" || return
+	ip -n "$ns1" link set "$dev1" up || return
+	ip -n "$ns2" link set "$dev2" up
+}
+
+##############################################################################
+# The module
+
+rf_loaded()
+{
+	grep -q "^rustfilter " /proc/modules 2> /dev/null
+}
+
+# rf_ko: path of rustfilter.ko ($RUSTFILTER_KO, or the installed one).
+rf_ko()
+{
+	local ko
+
+	if [ -n "$RUSTFILTER_KO" ]; then
+		echo "$RUSTFILTER_KO"
+		return
+	fi
+	ko=$(modinfo -n rustfilter 2> /dev/null)
+	if [ -z "$ko" ] || [ ! -f "$ko" ]; then
+		ko=$(find "/lib/modules/$(uname -r)" -name rustfilter.ko 2> /dev/null | head -n 1)
+	fi
+	[ -n "$ko" ] && echo "$ko"
+}
+
+# rf_require_module: skip the test when there is no module to load.
+rf_require_module()
+{
+	if ! rf_loaded && [ -z "$(rf_ko)" ]; then
+		echo "SKIP: Could not find rustfilter.ko (set RUSTFILTER_KO)"
+		exit $ksft_skip
+	fi
+}
+
+# rf_load: insmod rustfilter unless it is loaded already.
+rf_load()
+{
+	local ko
+
+	rf_loaded && return 0
+	ko=$(rf_ko)
+	if [ -z "$ko" ]; then
+		echo "FAIL: rustfilter.ko not found" 1>&2
+		return 1
+	fi
+	insmod "$ko"
+}
+
+rf_unload()
+{
+	rf_loaded || return 0
+	rmmod rustfilter
+}
+
+# rf_stats NS: `rfctl stats` in namespace NS ("-" for the caller's).
+rf_stats()
+{
+	in_ns "$1" "$RFCTL" stats
+}
+
+# rf_zero NS: zero namespace NS's counters.
+rf_zero()
+{
+	in_ns "$1" "$RFCTL" stats --zero
+}
+
+# rf_counter NS HOOK FIELD: one counter; FIELD is packets, bytes or
+# malformed. Prints nothing and fails when rfctl fails or HOOK is missing.
+rf_counter()
+{
+	local ns=$1 hook=$2 field=$3
+	local col out
+
+	case "$field" in
+	packets) col=2 ;;
+	bytes) col=3 ;;
+	malformed) col=4 ;;
+	*) echo "rf_counter: unknown field $field" 1>&2; return 1 ;;
+	esac
+	out=$(rf_stats "$ns") || return 1
+	echo "$out" | awk -v h="$hook" -v c="$col" '
+		$1 == h { print $c; found = 1 }
+		END { exit !found }'
+}
+
+# rf_snapshot NS: "HOOK PACKETS BYTES" for all five hooks on one line, for
+# comparing the whole state before and after something.
+rf_snapshot()
+{
+	local out
+
+	out=$(rf_stats "$1") || return 1
+	echo "$out" | awk '
+		$1 ~ /^(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING)$/ {
+			printf "%s%s=%s/%s", sep, $1, $2, $3; sep = " "
+		}
+		END { print "" }'
+}
+
+# rf_expect NS HOOK FIELD VALUE [WHAT]: check one counter; prints
+# expected and actual on failure, and returns 1.
+rf_expect()
+{
+	local ns=$1 hook=$2 field=$3 want=$4 what=${5:-}
+	local got
+
+	got=$(rf_counter "$ns" "$hook" "$field")
+	if [ "$got" != "$want" ]; then
+		echo "FAIL: ${what:+$what: }$hook $field in ${ns} is ${got:-<unreadable>}, expected $want"
+		return 1
+	fi
+	return 0
+}
+
+# rf_expect_hooks NS WHAT PRE IN FWD OUT POST [BYTES_PER_PACKET]: check the
+# packet counts of all five hooks (and bytes = packets * BYTES_PER_PACKET
+# when given). Prints the whole table when anything differs.
+rf_expect_hooks()
+{
+	local ns=$1 what=$2; shift 2
+	local want=("$1" "$2" "$3" "$4" "$5") size=${6:-}
+	local hooks=($RF_HOOKS)
+	local i lret=0
+
+	for i in 0 1 2 3 4; do
+		rf_expect "$ns" "${hooks[$i]}" packets "${want[$i]}" "$what" || lret=1
+		if [ -n "$size" ]; then
+			rf_expect "$ns" "${hooks[$i]}" bytes $((want[i] * size)) "$what" || lret=1
+		fi
+	done
+	if [ $lret -ne 0 ]; then
+		echo "INFO: rfctl stats in $ns:"
+		rf_stats "$ns" | sed 's/^/    /'
+	fi
+	return $lret
+}
