@@ -7,8 +7,9 @@ use crate::proto::Hook;
 use kernel::net::namespace::{Net, PernetId, PernetState};
 use kernel::net::netfilter::{priority, HookSpec, HookState, InetHook, Verdict};
 use kernel::net::skbuff::SkBuff;
-use kernel::percpu::PerCpuCounters;
+use crate::counters::Counters;
 use kernel::prelude::*;
+use kernel::sync::rcu;
 
 /// Counters kept per hook.
 const PACKETS: usize = 0;
@@ -32,7 +33,8 @@ pub(crate) struct HookStats {
 /// rustfilter's state in one network namespace.
 #[pin_data]
 pub(crate) struct NetState {
-    counters: PerCpuCounters<COUNTERS>,
+    #[pin]
+    counters: Counters,
 }
 
 static NET_ID: PernetId = PernetId::new();
@@ -60,7 +62,7 @@ impl PernetState for NetState {
 
     fn init(_net: &Net) -> impl PinInit<Self, Error> {
         try_pin_init!(NetState {
-            counters: PerCpuCounters::new()?,
+            counters <- Counters::new(COUNTERS),
         }? Error)
     }
 
@@ -75,33 +77,33 @@ impl PernetState for NetState {
         let parsed = skb
             .header(0, &mut buf[..peek])
             .map(|bytes| packet::parse(bytes, len));
-        self.counters.add(base + PACKETS, 1);
-        self.counters.add(base + BYTES, len as u64);
+        let guard = rcu::read_lock();
+        let counters = self.counters.live(&guard);
+        counters.add(base + PACKETS, 1);
+        counters.add(base + BYTES, len as u64);
         if !matches!(parsed, Some(Ok(_))) {
-            self.counters.add(base + MALFORMED, 1);
+            counters.add(base + MALFORMED, 1);
         }
         Verdict::Accept
     }
 }
 
 impl NetState {
-    /// The counters of every hook, in hook order, read in one pass.
-    pub(crate) fn stats(&self) -> [HookStats; Hook::COUNT] {
-        let sums = self.counters.sums();
+    /// The counters of every hook, in hook order, as one snapshot; with
+    /// `zero`, they restart from zero at the same instant (no packet is
+    /// lost or counted twice). Sleeps.
+    pub(crate) fn stats(&self, zero: bool) -> Result<[HookStats; Hook::COUNT]> {
+        let sums = self.counters.snapshot(zero)?;
         let mut out = [HookStats::default(); Hook::COUNT];
-        for (i, s) in out.iter_mut().enumerate() {
-            let base = i * PER_HOOK;
+        let at = |i: usize| sums.get(i).copied().unwrap_or(0);
+        for (h, s) in out.iter_mut().enumerate() {
+            let base = h * PER_HOOK;
             *s = HookStats {
-                packets: sums[base + PACKETS],
-                bytes: sums[base + BYTES],
-                malformed: sums[base + MALFORMED],
+                packets: at(base + PACKETS),
+                bytes: at(base + BYTES),
+                malformed: at(base + MALFORMED),
             };
         }
-        out
-    }
-
-    /// Zeroes the counters of every hook.
-    pub(crate) fn zero(&self) {
-        self.counters.zero();
+        Ok(out)
     }
 }

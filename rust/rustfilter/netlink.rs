@@ -38,10 +38,7 @@ impl Family for Control {
         let state = self.pernet.get(info.net());
         match cmd {
             proto::CMD_GET_STATS => send_stats(state, info),
-            proto::CMD_ZERO_STATS => {
-                state.zero();
-                Ok(())
-            }
+            proto::CMD_ZERO_STATS => state.stats(true).map(|_| ()),
             _ => {
                 info.set_err_msg(c_str!("rustfilter: unknown command"));
                 Err(EINVAL)
@@ -51,7 +48,7 @@ impl Family for Control {
 }
 
 fn send_stats(state: &NetState, info: &Info<'_>) -> Result {
-    let stats = state.stats();
+    let stats = state.stats(false)?;
     let mut reply = Reply::new(info, STATS_REPLY_SIZE)?;
     for (hook, s) in Hook::ALL.iter().zip(stats.iter()) {
         reply.nested(proto::A_HOOK_STATS, |r| {

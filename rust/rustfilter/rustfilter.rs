@@ -22,6 +22,7 @@ mod packet;
 #[path = "../rfcore/src/proto.rs"]
 mod proto;
 
+mod counters;
 mod hooks;
 mod netlink;
 

@@ -43,4 +43,329 @@ enum rustfilter_stats_attr {
 };
 #define RUSTFILTER_STATS_MAX (__RUSTFILTER_STATS_MAX - 1)
 
+/*
+ * Rulesets (Documentation/ruleset.rst).
+ *
+ * The contents of one table are a run of rustfilter_table_attr attributes:
+ * the table name, then CHAIN nests in order. A large table is sent in
+ * several messages (chunks) carrying whole rules; a chain whose rules do
+ * not fit in one chunk continues in the next with a CHAIN nest carrying
+ * the same name and RUSTFILTER_CHAIN_CONTINUED. The module concatenates
+ * the table attributes of all chunks, in order, and decodes them as one.
+ * Integers are in host order, addresses in network order (be32).
+ */
+enum rustfilter_table_attr {
+	RUSTFILTER_TABLE_UNSPEC,
+	RUSTFILTER_TABLE_NAME,		/* string: filter, mangle, raw, nat */
+	RUSTFILTER_TABLE_CHAIN,		/* nested: rustfilter_chain_attr, repeated */
+	__RUSTFILTER_TABLE_MAX,
+};
+#define RUSTFILTER_TABLE_MAX (__RUSTFILTER_TABLE_MAX - 1)
+
+/* Attributes nested in RUSTFILTER_TABLE_CHAIN */
+enum rustfilter_chain_attr {
+	RUSTFILTER_CHAIN_UNSPEC,
+	RUSTFILTER_CHAIN_PAD,
+	RUSTFILTER_CHAIN_NAME,		/* string, 1..28 bytes */
+	RUSTFILTER_CHAIN_POLICY,	/* u32: NF_DROP or NF_ACCEPT; built-in chains only */
+	RUSTFILTER_CHAIN_CONTINUED,	/* flag: more rules of the previous CHAIN nest */
+	RUSTFILTER_CHAIN_PACKETS,	/* u64: policy counter, built-in chains only */
+	RUSTFILTER_CHAIN_BYTES,		/* u64 */
+	RUSTFILTER_CHAIN_RULE,		/* nested: rustfilter_rule_attr, repeated, in order */
+	__RUSTFILTER_CHAIN_MAX,
+};
+#define RUSTFILTER_CHAIN_MAX (__RUSTFILTER_CHAIN_MAX - 1)
+
+/* Attributes nested in RUSTFILTER_CHAIN_RULE */
+enum rustfilter_rule_attr {
+	RUSTFILTER_RULE_UNSPEC,
+	RUSTFILTER_RULE_PAD,
+	RUSTFILTER_RULE_SRC,		/* be32 (-s); absent: 0.0.0.0 */
+	RUSTFILTER_RULE_SRC_MASK,	/* be32; absent: 0.0.0.0 */
+	RUSTFILTER_RULE_DST,		/* be32 (-d) */
+	RUSTFILTER_RULE_DST_MASK,	/* be32 */
+	RUSTFILTER_RULE_IN_IFACE,	/* string, 1..15 bytes, '+' at the end: prefix (-i) */
+	RUSTFILTER_RULE_OUT_IFACE,	/* string (-o) */
+	RUSTFILTER_RULE_PROTO,		/* u8: IP protocol (-p); absent or 0: any */
+	RUSTFILTER_RULE_FRAGMENT,	/* flag: non-first fragments only (-f) */
+	RUSTFILTER_RULE_INVERT,		/* u32: RUSTFILTER_INV_* */
+	RUSTFILTER_RULE_MATCH,		/* nested: rustfilter_match_attr, repeated */
+	RUSTFILTER_RULE_TARGET,		/* nested: rustfilter_target_attr; absent: none */
+	RUSTFILTER_RULE_PACKETS,	/* u64: counter */
+	RUSTFILTER_RULE_BYTES,		/* u64 */
+	__RUSTFILTER_RULE_MAX,
+};
+#define RUSTFILTER_RULE_MAX (__RUSTFILTER_RULE_MAX - 1)
+
+/* RUSTFILTER_RULE_INVERT bits, as IPT_INV_* */
+#define RUSTFILTER_INV_IN_IFACE		0x01
+#define RUSTFILTER_INV_OUT_IFACE	0x02
+#define RUSTFILTER_INV_SRC		0x08
+#define RUSTFILTER_INV_DST		0x10
+#define RUSTFILTER_INV_FRAGMENT		0x20
+#define RUSTFILTER_INV_PROTO		0x40
+#define RUSTFILTER_INV_MASK		0x7b
+
+/* Attributes nested in RUSTFILTER_RULE_MATCH and RUSTFILTER_RULE_TARGET */
+enum rustfilter_match_attr {
+	RUSTFILTER_MATCH_UNSPEC,
+	RUSTFILTER_MATCH_KIND,		/* u32: rustfilter_match_kind */
+	RUSTFILTER_MATCH_OPTS,		/* nested: the kind's attributes */
+	__RUSTFILTER_MATCH_MAX,
+};
+#define RUSTFILTER_MATCH_MAX (__RUSTFILTER_MATCH_MAX - 1)
+
+enum rustfilter_target_attr {
+	RUSTFILTER_TARGET_UNSPEC,
+	RUSTFILTER_TARGET_KIND,		/* u32: rustfilter_target_kind */
+	RUSTFILTER_TARGET_OPTS,		/* nested: the kind's attributes */
+	__RUSTFILTER_TARGET_MAX,
+};
+#define RUSTFILTER_TARGET_MAX (__RUSTFILTER_TARGET_MAX - 1)
+
+/* Match kinds and their options */
+enum rustfilter_match_kind {
+	RUSTFILTER_MT_UNSPEC,
+	RUSTFILTER_MT_TCP,		/* rustfilter_tcp_attr; needs -p tcp */
+	RUSTFILTER_MT_UDP,		/* rustfilter_udp_attr; needs -p udp */
+	RUSTFILTER_MT_MULTIPORT,	/* rustfilter_multiport_attr; needs -p tcp or udp */
+	RUSTFILTER_MT_ICMP,		/* rustfilter_icmp_attr; needs -p icmp */
+	RUSTFILTER_MT_MAC,		/* rustfilter_mac_attr */
+	RUSTFILTER_MT_MARK,		/* rustfilter_mark_attr */
+	RUSTFILTER_MT_TOS,		/* rustfilter_tos_attr */
+	RUSTFILTER_MT_DSCP,		/* rustfilter_dscp_attr */
+	RUSTFILTER_MT_LENGTH,		/* rustfilter_length_attr */
+	RUSTFILTER_MT_LIMIT,		/* rustfilter_limit_attr */
+	RUSTFILTER_MT_IPRANGE,		/* rustfilter_iprange_attr */
+	RUSTFILTER_MT_ADDRTYPE,		/* rustfilter_addrtype_attr */
+	RUSTFILTER_MT_RPFILTER,		/* rustfilter_rpfilter_attr */
+	__RUSTFILTER_MT_MAX,
+};
+#define RUSTFILTER_MT_MAX (__RUSTFILTER_MT_MAX - 1)
+
+/* A port range attribute is a u32: first port << 16 | last port. */
+enum rustfilter_tcp_attr {
+	RUSTFILTER_TCP_UNSPEC,
+	RUSTFILTER_TCP_SPORTS,		/* u32 port range; absent: 0..65535 */
+	RUSTFILTER_TCP_DPORTS,		/* u32 port range */
+	RUSTFILTER_TCP_FLAGS_MASK,	/* u8: flags examined (--tcp-flags mask comp) */
+	RUSTFILTER_TCP_FLAGS_COMP,	/* u8: of those, the ones that must be set */
+	RUSTFILTER_TCP_INVERT,		/* u32: RUSTFILTER_TCP_INV_* */
+	__RUSTFILTER_TCP_MAX,
+};
+#define RUSTFILTER_TCP_MAX (__RUSTFILTER_TCP_MAX - 1)
+
+#define RUSTFILTER_TCP_INV_SPORTS	0x01
+#define RUSTFILTER_TCP_INV_DPORTS	0x02
+#define RUSTFILTER_TCP_INV_FLAGS	0x04
+
+enum rustfilter_udp_attr {
+	RUSTFILTER_UDP_UNSPEC,
+	RUSTFILTER_UDP_SPORTS,		/* u32 port range */
+	RUSTFILTER_UDP_DPORTS,		/* u32 port range */
+	RUSTFILTER_UDP_INVERT,		/* u32: RUSTFILTER_TCP_INV_SPORTS, _DPORTS */
+	__RUSTFILTER_UDP_MAX,
+};
+#define RUSTFILTER_UDP_MAX (__RUSTFILTER_UDP_MAX - 1)
+
+enum rustfilter_multiport_attr {
+	RUSTFILTER_MULTIPORT_UNSPEC,
+	RUSTFILTER_MULTIPORT_MODE,	/* u32: rustfilter_multiport_mode */
+	RUSTFILTER_MULTIPORT_RANGE,	/* u32 port range, repeated; a range uses 2 of 15 slots */
+	RUSTFILTER_MULTIPORT_INVERT,	/* flag */
+	__RUSTFILTER_MULTIPORT_MAX,
+};
+#define RUSTFILTER_MULTIPORT_MAX (__RUSTFILTER_MULTIPORT_MAX - 1)
+
+enum rustfilter_multiport_mode {
+	RUSTFILTER_MULTIPORT_SOURCE,		/* --sports */
+	RUSTFILTER_MULTIPORT_DESTINATION,	/* --dports */
+	RUSTFILTER_MULTIPORT_EITHER,		/* --ports */
+};
+
+enum rustfilter_icmp_attr {
+	RUSTFILTER_ICMP_UNSPEC,
+	RUSTFILTER_ICMP_TYPE,		/* u8; 255: any */
+	RUSTFILTER_ICMP_CODE_MIN,	/* u8; absent: 0 */
+	RUSTFILTER_ICMP_CODE_MAX,	/* u8; absent: 255 */
+	RUSTFILTER_ICMP_INVERT,		/* flag */
+	__RUSTFILTER_ICMP_MAX,
+};
+#define RUSTFILTER_ICMP_MAX (__RUSTFILTER_ICMP_MAX - 1)
+
+enum rustfilter_mac_attr {
+	RUSTFILTER_MAC_UNSPEC,
+	RUSTFILTER_MAC_SOURCE,		/* binary, 6 bytes (--mac-source) */
+	RUSTFILTER_MAC_INVERT,		/* flag */
+	__RUSTFILTER_MAC_MAX,
+};
+#define RUSTFILTER_MAC_MAX (__RUSTFILTER_MAC_MAX - 1)
+
+enum rustfilter_mark_attr {
+	RUSTFILTER_MARK_UNSPEC,
+	RUSTFILTER_MARK_VALUE,		/* u32 */
+	RUSTFILTER_MARK_MASK,		/* u32; absent: 0xffffffff */
+	RUSTFILTER_MARK_INVERT,		/* flag */
+	__RUSTFILTER_MARK_MAX,
+};
+#define RUSTFILTER_MARK_MAX (__RUSTFILTER_MARK_MAX - 1)
+
+enum rustfilter_tos_attr {
+	RUSTFILTER_TOS_UNSPEC,
+	RUSTFILTER_TOS_VALUE,		/* u8 */
+	RUSTFILTER_TOS_MASK,		/* u8; absent: 0xff */
+	RUSTFILTER_TOS_INVERT,		/* flag */
+	__RUSTFILTER_TOS_MAX,
+};
+#define RUSTFILTER_TOS_MAX (__RUSTFILTER_TOS_MAX - 1)
+
+enum rustfilter_dscp_attr {
+	RUSTFILTER_DSCP_UNSPEC,
+	RUSTFILTER_DSCP_VALUE,		/* u8: 0..63 */
+	RUSTFILTER_DSCP_INVERT,		/* flag */
+	__RUSTFILTER_DSCP_MAX,
+};
+#define RUSTFILTER_DSCP_MAX (__RUSTFILTER_DSCP_MAX - 1)
+
+enum rustfilter_length_attr {
+	RUSTFILTER_LENGTH_UNSPEC,
+	RUSTFILTER_LENGTH_RANGE,	/* u32: min << 16 | max, of the IP total length */
+	RUSTFILTER_LENGTH_INVERT,	/* flag */
+	__RUSTFILTER_LENGTH_MAX,
+};
+#define RUSTFILTER_LENGTH_MAX (__RUSTFILTER_LENGTH_MAX - 1)
+
+enum rustfilter_limit_attr {
+	RUSTFILTER_LIMIT_UNSPEC,
+	RUSTFILTER_LIMIT_AVG,		/* u32: mean interval, 1/RUSTFILTER_LIMIT_SCALE s */
+	RUSTFILTER_LIMIT_BURST,		/* u32: 1..10000; absent: 5 */
+	__RUSTFILTER_LIMIT_MAX,
+};
+#define RUSTFILTER_LIMIT_MAX (__RUSTFILTER_LIMIT_MAX - 1)
+
+#define RUSTFILTER_LIMIT_SCALE		10000	/* as XT_LIMIT_SCALE */
+
+enum rustfilter_iprange_attr {
+	RUSTFILTER_IPRANGE_UNSPEC,
+	RUSTFILTER_IPRANGE_SRC_MIN,	/* be32 (--src-range min-max) */
+	RUSTFILTER_IPRANGE_SRC_MAX,	/* be32 */
+	RUSTFILTER_IPRANGE_DST_MIN,	/* be32 (--dst-range) */
+	RUSTFILTER_IPRANGE_DST_MAX,	/* be32 */
+	RUSTFILTER_IPRANGE_INVERT,	/* u32: RUSTFILTER_IPRANGE_INV_* */
+	__RUSTFILTER_IPRANGE_MAX,
+};
+#define RUSTFILTER_IPRANGE_MAX (__RUSTFILTER_IPRANGE_MAX - 1)
+
+#define RUSTFILTER_IPRANGE_INV_SRC	0x01
+#define RUSTFILTER_IPRANGE_INV_DST	0x02
+
+enum rustfilter_addrtype_attr {
+	RUSTFILTER_ADDRTYPE_UNSPEC,
+	RUSTFILTER_ADDRTYPE_SRC,	/* u32: bit (1 << RTN_*) per type (--src-type) */
+	RUSTFILTER_ADDRTYPE_DST,	/* u32 (--dst-type) */
+	RUSTFILTER_ADDRTYPE_FLAGS,	/* u32: RUSTFILTER_ADDRTYPE_F_* */
+	__RUSTFILTER_ADDRTYPE_MAX,
+};
+#define RUSTFILTER_ADDRTYPE_MAX (__RUSTFILTER_ADDRTYPE_MAX - 1)
+
+#define RUSTFILTER_ADDRTYPE_F_INVERT_SRC	0x01	/* as XT_ADDRTYPE_* */
+#define RUSTFILTER_ADDRTYPE_F_INVERT_DST	0x02
+#define RUSTFILTER_ADDRTYPE_F_LIMIT_IFACE_IN	0x04
+#define RUSTFILTER_ADDRTYPE_F_LIMIT_IFACE_OUT	0x08
+
+enum rustfilter_rpfilter_attr {
+	RUSTFILTER_RPFILTER_UNSPEC,
+	RUSTFILTER_RPFILTER_FLAGS,	/* u32: RUSTFILTER_RPFILTER_F_* */
+	__RUSTFILTER_RPFILTER_MAX,
+};
+#define RUSTFILTER_RPFILTER_MAX (__RUSTFILTER_RPFILTER_MAX - 1)
+
+#define RUSTFILTER_RPFILTER_F_LOOSE		0x01	/* as XT_RPFILTER_* */
+#define RUSTFILTER_RPFILTER_F_VALID_MARK	0x02
+#define RUSTFILTER_RPFILTER_F_ACCEPT_LOCAL	0x04
+#define RUSTFILTER_RPFILTER_F_INVERT		0x08
+
+/* Target kinds and their options */
+enum rustfilter_target_kind {
+	RUSTFILTER_TG_UNSPEC,
+	RUSTFILTER_TG_ACCEPT,
+	RUSTFILTER_TG_DROP,
+	RUSTFILTER_TG_RETURN,
+	RUSTFILTER_TG_JUMP,		/* rustfilter_jump_attr (-j chain) */
+	RUSTFILTER_TG_GOTO,		/* rustfilter_jump_attr (-g chain) */
+	RUSTFILTER_TG_REJECT,		/* rustfilter_reject_attr; filter table */
+	RUSTFILTER_TG_LOG,		/* rustfilter_log_attr */
+	RUSTFILTER_TG_MARK,		/* rustfilter_setmark_attr */
+	RUSTFILTER_TG_TOS,		/* rustfilter_settos_attr; mangle table */
+	RUSTFILTER_TG_DSCP,		/* rustfilter_setdscp_attr; mangle table */
+	__RUSTFILTER_TG_MAX,
+};
+#define RUSTFILTER_TG_MAX (__RUSTFILTER_TG_MAX - 1)
+
+enum rustfilter_jump_attr {
+	RUSTFILTER_JUMP_UNSPEC,
+	RUSTFILTER_JUMP_CHAIN,		/* string: a user-defined chain */
+	__RUSTFILTER_JUMP_MAX,
+};
+#define RUSTFILTER_JUMP_MAX (__RUSTFILTER_JUMP_MAX - 1)
+
+enum rustfilter_reject_attr {
+	RUSTFILTER_REJECT_UNSPEC,
+	RUSTFILTER_REJECT_WITH,		/* u32: rustfilter_reject_with; absent: port unreachable */
+	__RUSTFILTER_REJECT_MAX,
+};
+#define RUSTFILTER_REJECT_MAX (__RUSTFILTER_REJECT_MAX - 1)
+
+/* As enum ipt_reject_with */
+enum rustfilter_reject_with {
+	RUSTFILTER_REJECT_NET_UNREACHABLE = 0,
+	RUSTFILTER_REJECT_HOST_UNREACHABLE = 1,
+	RUSTFILTER_REJECT_PROTO_UNREACHABLE = 2,
+	RUSTFILTER_REJECT_PORT_UNREACHABLE = 3,
+	RUSTFILTER_REJECT_NET_PROHIBITED = 5,
+	RUSTFILTER_REJECT_HOST_PROHIBITED = 6,
+	RUSTFILTER_REJECT_TCP_RESET = 7,	/* needs -p tcp */
+	RUSTFILTER_REJECT_ADMIN_PROHIBITED = 8,
+};
+
+enum rustfilter_log_attr {
+	RUSTFILTER_LOG_UNSPEC,
+	RUSTFILTER_LOG_PREFIX,		/* string, up to 29 bytes */
+	RUSTFILTER_LOG_LEVEL,		/* u8: 0..7; absent: 4 (warning) */
+	RUSTFILTER_LOG_FLAGS,		/* u32: RUSTFILTER_LOG_F_* */
+	__RUSTFILTER_LOG_MAX,
+};
+#define RUSTFILTER_LOG_MAX (__RUSTFILTER_LOG_MAX - 1)
+
+#define RUSTFILTER_LOG_F_TCPSEQ		0x01	/* as NF_LOG_* */
+#define RUSTFILTER_LOG_F_TCPOPT		0x02
+#define RUSTFILTER_LOG_F_IPOPT		0x04
+#define RUSTFILTER_LOG_F_UID		0x08
+#define RUSTFILTER_LOG_F_MACDECODE	0x20
+
+/* MARK: mark = (mark & ~MASK) ^ VALUE, as --set-xmark */
+enum rustfilter_setmark_attr {
+	RUSTFILTER_SETMARK_UNSPEC,
+	RUSTFILTER_SETMARK_VALUE,	/* u32 */
+	RUSTFILTER_SETMARK_MASK,	/* u32 */
+	__RUSTFILTER_SETMARK_MAX,
+};
+#define RUSTFILTER_SETMARK_MAX (__RUSTFILTER_SETMARK_MAX - 1)
+
+/* TOS: tos = (tos & ~MASK) ^ VALUE */
+enum rustfilter_settos_attr {
+	RUSTFILTER_SETTOS_UNSPEC,
+	RUSTFILTER_SETTOS_VALUE,	/* u8 */
+	RUSTFILTER_SETTOS_MASK,		/* u8 */
+	__RUSTFILTER_SETTOS_MAX,
+};
+#define RUSTFILTER_SETTOS_MAX (__RUSTFILTER_SETTOS_MAX - 1)
+
+enum rustfilter_setdscp_attr {
+	RUSTFILTER_SETDSCP_UNSPEC,
+	RUSTFILTER_SETDSCP_VALUE,	/* u8: 0..63 */
+	__RUSTFILTER_SETDSCP_MAX,
+};
+#define RUSTFILTER_SETDSCP_MAX (__RUSTFILTER_SETDSCP_MAX - 1)
+
 #endif /* _UAPI_LINUX_RUSTFILTER_H */

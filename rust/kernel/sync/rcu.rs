@@ -57,3 +57,79 @@ impl Drop for Guard {
 pub fn read_lock() -> Guard {
     Guard::new()
 }
+
+/// Waits until every RCU read-side critical section that started before the
+/// call has ended. Sleeps: process context only.
+pub fn synchronize() {
+    // SAFETY: `synchronize_rcu` may be called from any sleepable context;
+    // `might_sleep` inside it catches misuse under lockdep.
+    unsafe { bindings::synchronize_rcu() };
+}
+
+/// An owned `T` published through an RCU-protected pointer.
+///
+/// Readers inside an RCU read-side critical section ([`Guard`]) get `&T`
+/// without any lock or atomic read-modify-write; a writer publishes a new
+/// object with [`RcuBox::replace`], which waits for a grace period before
+/// handing back the old one, so no reader can still see it. Writers must be
+/// serialised by the caller (a mutex) when they care about ordering; the
+/// pointer itself is always consistent.
+///
+/// # Invariants
+///
+/// `ptr` always points to a live `T` allocated by `KBox` and owned by this
+/// object.
+pub struct RcuBox<T: Send + Sync> {
+    ptr: core::sync::atomic::AtomicPtr<T>,
+}
+
+impl<T: Send + Sync> RcuBox<T> {
+    /// Publishes `value`.
+    pub fn new(value: crate::alloc::KBox<T>) -> Self {
+        // INVARIANT: the pointer comes from a `KBox` we now own.
+        Self {
+            ptr: core::sync::atomic::AtomicPtr::new(crate::alloc::KBox::into_raw(value)),
+        }
+    }
+
+    /// The current object, valid for as long as the read-side critical
+    /// section `_guard` lasts.
+    #[inline]
+    pub fn read<'a>(&'a self, _guard: &'a Guard) -> &'a T {
+        // Acquire pairs with the Release of `replace`: the object's contents
+        // are visible (`rcu_dereference`).
+        let p = self.ptr.load(core::sync::atomic::Ordering::Acquire);
+        // SAFETY: `p` is live (type invariant); `replace` frees an old object
+        // only after a grace period, which cannot end while `_guard` exists.
+        unsafe { &*p }
+    }
+
+    /// The current object, for a caller that can exclude writers by holding
+    /// `&mut self`.
+    pub fn get_mut(&mut self) -> &mut T {
+        // SAFETY: `&mut self` excludes readers and writers; `ptr` is live.
+        unsafe { &mut *self.ptr.load(core::sync::atomic::Ordering::Relaxed) }
+    }
+
+    /// Publishes `new`, waits for a grace period and returns the old object,
+    /// which no reader can reach any more. Sleeps.
+    pub fn replace(&self, new: crate::alloc::KBox<T>) -> crate::alloc::KBox<T> {
+        let new = crate::alloc::KBox::into_raw(new);
+        // Release: the new object's contents are visible before the pointer
+        // (`rcu_assign_pointer`).
+        let old = self.ptr.swap(new, core::sync::atomic::Ordering::AcqRel);
+        synchronize();
+        // SAFETY: `old` came from `KBox::into_raw` (type invariant), was
+        // unpublished by the swap above and every reader that could have
+        // seen it has finished (grace period).
+        unsafe { crate::alloc::KBox::from_raw(old) }
+    }
+}
+
+impl<T: Send + Sync> Drop for RcuBox<T> {
+    fn drop(&mut self) {
+        // SAFETY: dropping needs `&mut self`, so no reference obtained through
+        // `read` is alive; the object is ours.
+        drop(unsafe { crate::alloc::KBox::from_raw(*self.ptr.get_mut()) });
+    }
+}

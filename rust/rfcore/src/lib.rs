@@ -9,5 +9,7 @@
 
 #![no_std]
 
+pub mod nla;
 pub mod packet;
 pub mod proto;
+pub mod rules;

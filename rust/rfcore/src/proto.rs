@@ -37,6 +37,386 @@ pub const STATS_MALFORMED: u16 = 5;
 /// Highest attribute inside `A_HOOK_STATS`.
 pub const STATS_MAX: u16 = 5;
 
+// Rulesets (Documentation/ruleset.rst).
+
+// enum rustfilter_table_attr: Attributes of a table (the concatenated ruleset chunks).
+/// `string`: filter, mangle, raw, nat.
+pub const TABLE_NAME: u16 = 1;
+/// `nested`: `CHAIN_*`, repeated.
+pub const TABLE_CHAIN: u16 = 2;
+/// Highest value of the enum.
+pub const TABLE_MAX: u16 = 2;
+
+// enum `CHAIN_*`: Attributes nested in `TABLE_CHAIN`.
+/// Padding attribute, skipped by readers.
+pub const CHAIN_PAD: u16 = 1;
+/// `string`, 1..28 bytes.
+pub const CHAIN_NAME: u16 = 2;
+/// `u32`: NF_DROP or NF_ACCEPT; built-in chains only.
+pub const CHAIN_POLICY: u16 = 3;
+/// `flag`: more rules of the previous CHAIN nest.
+pub const CHAIN_CONTINUED: u16 = 4;
+/// `u64`: policy counter, built-in chains only.
+pub const CHAIN_PACKETS: u16 = 5;
+/// `u64`.
+pub const CHAIN_BYTES: u16 = 6;
+/// `nested`: `RULE_*`, repeated, in order.
+pub const CHAIN_RULE: u16 = 7;
+/// Highest value of the enum.
+pub const CHAIN_MAX: u16 = 7;
+
+// enum `RULE_*`: Attributes nested in `CHAIN_RULE`.
+/// Padding attribute, skipped by readers.
+pub const RULE_PAD: u16 = 1;
+/// `be32` (-s); absent: 0.0.0.0.
+pub const RULE_SRC: u16 = 2;
+/// `be32`; absent: 0.0.0.0.
+pub const RULE_SRC_MASK: u16 = 3;
+/// `be32` (-d).
+pub const RULE_DST: u16 = 4;
+/// `be32`.
+pub const RULE_DST_MASK: u16 = 5;
+/// `string`, 1..15 bytes, '+' at the end: prefix (-i).
+pub const RULE_IN_IFACE: u16 = 6;
+/// `string` (-o).
+pub const RULE_OUT_IFACE: u16 = 7;
+/// `u8`: IP protocol (-p); absent or 0: any.
+pub const RULE_PROTO: u16 = 8;
+/// `flag`: non-first fragments only (-f).
+pub const RULE_FRAGMENT: u16 = 9;
+/// `u32`: `INV_*`.
+pub const RULE_INVERT: u16 = 10;
+/// `nested`: rustfilter_match_attr, repeated.
+pub const RULE_MATCH: u16 = 11;
+/// `nested`: rustfilter_target_attr; absent: none.
+pub const RULE_TARGET: u16 = 12;
+/// `u64`: counter.
+pub const RULE_PACKETS: u16 = 13;
+/// `u64`.
+pub const RULE_BYTES: u16 = 14;
+/// Highest value of the enum.
+pub const RULE_MAX: u16 = 14;
+
+// enum rustfilter_match_attr: Attributes nested in `RULE_MATCH`.
+/// `u32`: rustfilter_match_kind.
+pub const MATCH_KIND: u16 = 1;
+/// `nested`: the kind's attributes.
+pub const MATCH_OPTS: u16 = 2;
+/// Highest value of the enum.
+pub const MATCH_MAX: u16 = 2;
+
+// enum rustfilter_target_attr: Attributes nested in `RULE_TARGET`.
+/// `u32`: rustfilter_target_kind.
+pub const TARGET_KIND: u16 = 1;
+/// `nested`: the kind's attributes.
+pub const TARGET_OPTS: u16 = 2;
+/// Highest value of the enum.
+pub const TARGET_MAX: u16 = 2;
+
+// enum rustfilter_match_kind: Match kinds (`MATCH_KIND`).
+/// Match `tcp` (options `TCP_*`); needs `-p tcp`.
+pub const MT_TCP: u32 = 1;
+/// Match `udp` (options `UDP_*`); needs `-p udp`.
+pub const MT_UDP: u32 = 2;
+/// Match `multiport` (options `MULTIPORT_*`); needs `-p tcp` or `-p udp`.
+pub const MT_MULTIPORT: u32 = 3;
+/// Match `icmp` (options `ICMP_*`); needs `-p icmp`.
+pub const MT_ICMP: u32 = 4;
+/// Match `mac` (options `MAC_*`).
+pub const MT_MAC: u32 = 5;
+/// Match `mark` (options `MARK_*`).
+pub const MT_MARK: u32 = 6;
+/// Match `tos` (options `TOS_*`).
+pub const MT_TOS: u32 = 7;
+/// Match `dscp` (options `DSCP_*`).
+pub const MT_DSCP: u32 = 8;
+/// Match `length` (options `LENGTH_*`).
+pub const MT_LENGTH: u32 = 9;
+/// Match `limit` (options `LIMIT_*`).
+pub const MT_LIMIT: u32 = 10;
+/// Match `iprange` (options `IPRANGE_*`).
+pub const MT_IPRANGE: u32 = 11;
+/// Match `addrtype` (options `ADDRTYPE_*`).
+pub const MT_ADDRTYPE: u32 = 12;
+/// Match `rpfilter` (options `RPFILTER_*`).
+pub const MT_RPFILTER: u32 = 13;
+/// Highest value of the enum.
+pub const MT_MAX: u32 = 13;
+
+// enum rustfilter_tcp_attr
+/// `u32` port range; absent: 0..65535.
+pub const TCP_SPORTS: u16 = 1;
+/// `u32` port range.
+pub const TCP_DPORTS: u16 = 2;
+/// `u8`: flags examined (--tcp-flags mask comp).
+pub const TCP_FLAGS_MASK: u16 = 3;
+/// `u8`: of those, the ones that must be set.
+pub const TCP_FLAGS_COMP: u16 = 4;
+/// `u32`: `TCP_INV_*` bits.
+pub const TCP_INVERT: u16 = 5;
+/// Highest value of the enum.
+pub const TCP_MAX: u16 = 5;
+
+// enum rustfilter_udp_attr
+/// `u32` port range.
+pub const UDP_SPORTS: u16 = 1;
+/// `u32` port range.
+pub const UDP_DPORTS: u16 = 2;
+/// `u32`: RUSTFILTER_TCP_INV_SPORTS, _DPORTS.
+pub const UDP_INVERT: u16 = 3;
+/// Highest value of the enum.
+pub const UDP_MAX: u16 = 3;
+
+// enum rustfilter_multiport_attr
+/// `u32`: rustfilter_multiport_mode.
+pub const MULTIPORT_MODE: u16 = 1;
+/// `u32` port range, repeated; a range uses 2 of 15 slots.
+pub const MULTIPORT_RANGE: u16 = 2;
+/// `flag`.
+pub const MULTIPORT_INVERT: u16 = 3;
+/// Highest value of the enum.
+pub const MULTIPORT_MAX: u16 = 3;
+
+// enum rustfilter_multiport_mode
+/// --sports.
+pub const MULTIPORT_SOURCE: u32 = 0;
+/// --dports.
+pub const MULTIPORT_DESTINATION: u32 = 1;
+/// --ports.
+pub const MULTIPORT_EITHER: u32 = 2;
+
+// enum rustfilter_icmp_attr
+/// `u8`; 255: any.
+pub const ICMP_TYPE: u16 = 1;
+/// `u8`; absent: 0.
+pub const ICMP_CODE_MIN: u16 = 2;
+/// `u8`; absent: 255.
+pub const ICMP_CODE_MAX: u16 = 3;
+/// `flag`.
+pub const ICMP_INVERT: u16 = 4;
+/// Highest value of the enum.
+pub const ICMP_MAX: u16 = 4;
+
+// enum rustfilter_mac_attr
+/// `binary`, 6 bytes (--mac-source).
+pub const MAC_SOURCE: u16 = 1;
+/// `flag`.
+pub const MAC_INVERT: u16 = 2;
+/// Highest value of the enum.
+pub const MAC_MAX: u16 = 2;
+
+// enum rustfilter_mark_attr
+/// `u32`.
+pub const MARK_VALUE: u16 = 1;
+/// `u32`; absent: 0xffffffff.
+pub const MARK_MASK: u16 = 2;
+/// `flag`.
+pub const MARK_INVERT: u16 = 3;
+/// Highest value of the enum.
+pub const MARK_MAX: u16 = 3;
+
+// enum rustfilter_tos_attr
+/// `u8`.
+pub const TOS_VALUE: u16 = 1;
+/// `u8`; absent: 0xff.
+pub const TOS_MASK: u16 = 2;
+/// `flag`.
+pub const TOS_INVERT: u16 = 3;
+/// Highest value of the enum.
+pub const TOS_MAX: u16 = 3;
+
+// enum rustfilter_dscp_attr
+/// `u8`: 0..63.
+pub const DSCP_VALUE: u16 = 1;
+/// `flag`.
+pub const DSCP_INVERT: u16 = 2;
+/// Highest value of the enum.
+pub const DSCP_MAX: u16 = 2;
+
+// enum rustfilter_length_attr
+/// `u32`: min << 16 | max, of the IP total length.
+pub const LENGTH_RANGE: u16 = 1;
+/// `flag`.
+pub const LENGTH_INVERT: u16 = 2;
+/// Highest value of the enum.
+pub const LENGTH_MAX: u16 = 2;
+
+// enum rustfilter_limit_attr
+/// `u32`: mean interval, 1/RUSTFILTER_LIMIT_SCALE s.
+pub const LIMIT_AVG: u16 = 1;
+/// `u32`: 1..10000; absent: 5.
+pub const LIMIT_BURST: u16 = 2;
+/// Highest value of the enum.
+pub const LIMIT_MAX: u16 = 2;
+
+// enum rustfilter_iprange_attr
+/// `be32` (--src-range min-max).
+pub const IPRANGE_SRC_MIN: u16 = 1;
+/// `be32`.
+pub const IPRANGE_SRC_MAX: u16 = 2;
+/// `be32` (--dst-range).
+pub const IPRANGE_DST_MIN: u16 = 3;
+/// `be32`.
+pub const IPRANGE_DST_MAX: u16 = 4;
+/// `u32`: `IPRANGE_INV_*` bits.
+pub const IPRANGE_INVERT: u16 = 5;
+/// Highest value of the enum.
+pub const IPRANGE_MAX: u16 = 5;
+
+// enum rustfilter_addrtype_attr
+/// `u32`: bit (1 << RTN_*) per type (--src-type).
+pub const ADDRTYPE_SRC: u16 = 1;
+/// `u32` (--dst-type).
+pub const ADDRTYPE_DST: u16 = 2;
+/// `u32`: `ADDRTYPE_F_*` bits.
+pub const ADDRTYPE_FLAGS: u16 = 3;
+/// Highest value of the enum.
+pub const ADDRTYPE_MAX: u16 = 3;
+
+// enum rustfilter_rpfilter_attr
+/// `u32`: `RPFILTER_F_*` bits.
+pub const RPFILTER_FLAGS: u16 = 1;
+/// Highest value of the enum.
+pub const RPFILTER_MAX: u16 = 1;
+
+// enum rustfilter_target_kind: Target kinds (`TARGET_KIND`).
+/// ACCEPT: stop and let the packet pass.
+pub const TG_ACCEPT: u32 = 1;
+/// DROP: stop and drop the packet.
+pub const TG_DROP: u32 = 2;
+/// RETURN: continue after the jump into this chain.
+pub const TG_RETURN: u32 = 3;
+/// Target `-j chain` (option `JUMP_CHAIN`).
+pub const TG_JUMP: u32 = 4;
+/// Target `-g chain` (option `JUMP_CHAIN`).
+pub const TG_GOTO: u32 = 5;
+/// Target REJECT (options `REJECT_*`); filter table.
+pub const TG_REJECT: u32 = 6;
+/// Target LOG (options `LOG_*`).
+pub const TG_LOG: u32 = 7;
+/// Target MARK (options `SETMARK_*`).
+pub const TG_MARK: u32 = 8;
+/// Target TOS (options `SETTOS_*`); mangle table.
+pub const TG_TOS: u32 = 9;
+/// Target DSCP (option `SETDSCP_VALUE`); mangle table.
+pub const TG_DSCP: u32 = 10;
+/// Highest value of the enum.
+pub const TG_MAX: u32 = 10;
+
+// enum rustfilter_jump_attr
+/// `string`: a user-defined chain.
+pub const JUMP_CHAIN: u16 = 1;
+/// Highest value of the enum.
+pub const JUMP_MAX: u16 = 1;
+
+// enum rustfilter_reject_attr
+/// `u32`: a `REJECT_*` value; absent: port unreachable.
+pub const REJECT_WITH: u16 = 1;
+/// Highest value of the enum.
+pub const REJECT_MAX: u16 = 1;
+
+// enum rustfilter_reject_with
+/// `icmp-net-unreachable`.
+pub const REJECT_NET_UNREACHABLE: u32 = 0;
+/// `icmp-host-unreachable`.
+pub const REJECT_HOST_UNREACHABLE: u32 = 1;
+/// `icmp-proto-unreachable`.
+pub const REJECT_PROTO_UNREACHABLE: u32 = 2;
+/// `icmp-port-unreachable`, the default.
+pub const REJECT_PORT_UNREACHABLE: u32 = 3;
+/// `icmp-net-prohibited`.
+pub const REJECT_NET_PROHIBITED: u32 = 5;
+/// `icmp-host-prohibited`.
+pub const REJECT_HOST_PROHIBITED: u32 = 6;
+/// `tcp-reset`; needs `-p tcp`.
+pub const REJECT_TCP_RESET: u32 = 7;
+/// `icmp-admin-prohibited`.
+pub const REJECT_ADMIN_PROHIBITED: u32 = 8;
+
+// enum rustfilter_log_attr
+/// `string`, up to 29 bytes.
+pub const LOG_PREFIX: u16 = 1;
+/// `u8`: 0..7; absent: 4 (warning).
+pub const LOG_LEVEL: u16 = 2;
+/// `u32`: `LOG_F_*` bits.
+pub const LOG_FLAGS: u16 = 3;
+/// Highest value of the enum.
+pub const LOG_MAX: u16 = 3;
+
+// enum rustfilter_setmark_attr
+/// `u32`.
+pub const SETMARK_VALUE: u16 = 1;
+/// `u32`.
+pub const SETMARK_MASK: u16 = 2;
+/// Highest value of the enum.
+pub const SETMARK_MAX: u16 = 2;
+
+// enum rustfilter_settos_attr
+/// `u8`.
+pub const SETTOS_VALUE: u16 = 1;
+/// `u8`.
+pub const SETTOS_MASK: u16 = 2;
+/// Highest value of the enum.
+pub const SETTOS_MAX: u16 = 2;
+
+// enum rustfilter_setdscp_attr
+/// `u8`: 0..63.
+pub const SETDSCP_VALUE: u16 = 1;
+/// Highest value of the enum.
+pub const SETDSCP_MAX: u16 = 1;
+/// `! -i`.
+pub const INV_IN_IFACE: u32 = 0x1;
+/// `! -o`.
+pub const INV_OUT_IFACE: u32 = 0x2;
+/// `! -s`.
+pub const INV_SRC: u32 = 0x8;
+/// `! -d`.
+pub const INV_DST: u32 = 0x10;
+/// `! -f`.
+pub const INV_FRAGMENT: u32 = 0x20;
+/// `! -p`.
+pub const INV_PROTO: u32 = 0x40;
+/// Every `INV_*` bit.
+pub const INV_MASK: u32 = 0x7b;
+/// `! --sport`.
+pub const TCP_INV_SPORTS: u32 = 0x1;
+/// `! --dport`.
+pub const TCP_INV_DPORTS: u32 = 0x2;
+/// `! --tcp-flags` (and `! --syn`).
+pub const TCP_INV_FLAGS: u32 = 0x4;
+/// Units of `LIMIT_AVG` per second, as `XT_LIMIT_SCALE`.
+pub const LIMIT_SCALE: u32 = 10000;
+/// `! --src-range`.
+pub const IPRANGE_INV_SRC: u32 = 0x1;
+/// `! --dst-range`.
+pub const IPRANGE_INV_DST: u32 = 0x2;
+/// `! --src-type` (the flags are `XT_ADDRTYPE_*`).
+pub const ADDRTYPE_F_INVERT_SRC: u32 = 0x1;
+/// `! --dst-type`.
+pub const ADDRTYPE_F_INVERT_DST: u32 = 0x2;
+/// `--limit-iface-in`.
+pub const ADDRTYPE_F_LIMIT_IFACE_IN: u32 = 0x4;
+/// `--limit-iface-out`.
+pub const ADDRTYPE_F_LIMIT_IFACE_OUT: u32 = 0x8;
+/// `--loose` (the flags are `XT_RPFILTER_*`).
+pub const RPFILTER_F_LOOSE: u32 = 0x1;
+/// `--validmark`.
+pub const RPFILTER_F_VALID_MARK: u32 = 0x2;
+/// `--accept-local`.
+pub const RPFILTER_F_ACCEPT_LOCAL: u32 = 0x4;
+/// `--invert`.
+pub const RPFILTER_F_INVERT: u32 = 0x8;
+/// `--log-tcp-sequence` (the flags are `NF_LOG_*`).
+pub const LOG_F_TCPSEQ: u32 = 0x1;
+/// `--log-tcp-options`.
+pub const LOG_F_TCPOPT: u32 = 0x2;
+/// `--log-ip-options`.
+pub const LOG_F_IPOPT: u32 = 0x4;
+/// `--log-uid`.
+pub const LOG_F_UID: u32 = 0x8;
+/// `--log-macdecode`.
+pub const LOG_F_MACDECODE: u32 = 0x20;
+
 /// The five IPv4 hooks, numbered as `enum nf_inet_hooks`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
@@ -100,12 +480,33 @@ mod tests {
         let start = header.find(&std::format!("enum {name} {{")).expect(name);
         let body = &header[start..];
         let body = &body[body.find('{').unwrap() + 1..body.find("};").unwrap()];
+        let mut next = 0;
         body.lines()
             .map(|l| l.split("/*").next().unwrap().trim().trim_end_matches(','))
             .filter(|l| !l.is_empty())
-            .enumerate()
-            .map(|(i, l)| (String::from(l), i as u32))
+            .map(|l| {
+                // `NAME` takes the next value, `NAME = n` takes n.
+                let (name, v) = match l.split_once('=') {
+                    Some((n, v)) => (n.trim(), v.trim().parse().unwrap()),
+                    None => (l, next),
+                };
+                next = v + 1;
+                (String::from(name), v)
+            })
             .collect()
+    }
+
+    /// Value of `#define name value` in the header.
+    fn c_define(header: &str, name: &str) -> u32 {
+        let line = header
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name) && l.starts_with("#define"))
+            .expect(name);
+        let v = line.split_whitespace().nth(2).unwrap();
+        match v.strip_prefix("0x") {
+            Some(hex) => u32::from_str_radix(hex, 16).unwrap(),
+            None => v.parse().unwrap(),
+        }
     }
 
     fn value(list: &[(String, u32)], name: &str) -> u32 {
@@ -115,11 +516,21 @@ mod tests {
     #[test]
     fn matches_uapi_header() {
         let header = include_str!("../../../include/uapi/linux/rustfilter.h");
-        assert!(header.contains(&std::format!("#define RUSTFILTER_GENL_NAME\t\"{GENL_NAME}\"")));
-        assert!(header.contains(&std::format!("#define RUSTFILTER_GENL_VERSION\t{GENL_VERSION}")));
+        assert!(header.contains(&std::format!(
+            "#define RUSTFILTER_GENL_NAME\t\"{GENL_NAME}\""
+        )));
+        assert!(header.contains(&std::format!(
+            "#define RUSTFILTER_GENL_VERSION\t{GENL_VERSION}"
+        )));
         let cmd = c_enum(header, "rustfilter_cmd");
-        assert_eq!(value(&cmd, "RUSTFILTER_CMD_GET_STATS"), CMD_GET_STATS.into());
-        assert_eq!(value(&cmd, "RUSTFILTER_CMD_ZERO_STATS"), CMD_ZERO_STATS.into());
+        assert_eq!(
+            value(&cmd, "RUSTFILTER_CMD_GET_STATS"),
+            CMD_GET_STATS.into()
+        );
+        assert_eq!(
+            value(&cmd, "RUSTFILTER_CMD_ZERO_STATS"),
+            CMD_ZERO_STATS.into()
+        );
         assert_eq!(value(&cmd, "__RUSTFILTER_CMD_MAX") - 1, CMD_MAX.into());
         let a = c_enum(header, "rustfilter_attr");
         assert_eq!(value(&a, "RUSTFILTER_A_PAD"), A_PAD.into());
@@ -130,8 +541,598 @@ mod tests {
         assert_eq!(value(&s, "RUSTFILTER_STATS_HOOK"), STATS_HOOK.into());
         assert_eq!(value(&s, "RUSTFILTER_STATS_PACKETS"), STATS_PACKETS.into());
         assert_eq!(value(&s, "RUSTFILTER_STATS_BYTES"), STATS_BYTES.into());
-        assert_eq!(value(&s, "RUSTFILTER_STATS_MALFORMED"), STATS_MALFORMED.into());
+        assert_eq!(
+            value(&s, "RUSTFILTER_STATS_MALFORMED"),
+            STATS_MALFORMED.into()
+        );
         assert_eq!(value(&s, "__RUSTFILTER_STATS_MAX") - 1, STATS_MAX.into());
+    }
+
+    #[test]
+    fn ruleset_matches_uapi_header() {
+        let header = include_str!("../../../include/uapi/linux/rustfilter.h");
+        let v = |e: &str, n: &str| value(&c_enum(header, e), n);
+        assert_eq!(
+            v("rustfilter_table_attr", "RUSTFILTER_TABLE_NAME"),
+            TABLE_NAME.into()
+        );
+        assert_eq!(
+            v("rustfilter_table_attr", "RUSTFILTER_TABLE_CHAIN"),
+            TABLE_CHAIN.into()
+        );
+        assert_eq!(
+            v("rustfilter_table_attr", "__RUSTFILTER_TABLE_MAX") - 1,
+            TABLE_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_chain_attr", "RUSTFILTER_CHAIN_PAD"),
+            CHAIN_PAD.into()
+        );
+        assert_eq!(
+            v("rustfilter_chain_attr", "RUSTFILTER_CHAIN_NAME"),
+            CHAIN_NAME.into()
+        );
+        assert_eq!(
+            v("rustfilter_chain_attr", "RUSTFILTER_CHAIN_POLICY"),
+            CHAIN_POLICY.into()
+        );
+        assert_eq!(
+            v("rustfilter_chain_attr", "RUSTFILTER_CHAIN_CONTINUED"),
+            CHAIN_CONTINUED.into()
+        );
+        assert_eq!(
+            v("rustfilter_chain_attr", "RUSTFILTER_CHAIN_PACKETS"),
+            CHAIN_PACKETS.into()
+        );
+        assert_eq!(
+            v("rustfilter_chain_attr", "RUSTFILTER_CHAIN_BYTES"),
+            CHAIN_BYTES.into()
+        );
+        assert_eq!(
+            v("rustfilter_chain_attr", "RUSTFILTER_CHAIN_RULE"),
+            CHAIN_RULE.into()
+        );
+        assert_eq!(
+            v("rustfilter_chain_attr", "__RUSTFILTER_CHAIN_MAX") - 1,
+            CHAIN_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_PAD"),
+            RULE_PAD.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_SRC"),
+            RULE_SRC.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_SRC_MASK"),
+            RULE_SRC_MASK.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_DST"),
+            RULE_DST.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_DST_MASK"),
+            RULE_DST_MASK.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_IN_IFACE"),
+            RULE_IN_IFACE.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_OUT_IFACE"),
+            RULE_OUT_IFACE.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_PROTO"),
+            RULE_PROTO.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_FRAGMENT"),
+            RULE_FRAGMENT.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_INVERT"),
+            RULE_INVERT.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_MATCH"),
+            RULE_MATCH.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_TARGET"),
+            RULE_TARGET.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_PACKETS"),
+            RULE_PACKETS.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_BYTES"),
+            RULE_BYTES.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "__RUSTFILTER_RULE_MAX") - 1,
+            RULE_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_match_attr", "RUSTFILTER_MATCH_KIND"),
+            MATCH_KIND.into()
+        );
+        assert_eq!(
+            v("rustfilter_match_attr", "RUSTFILTER_MATCH_OPTS"),
+            MATCH_OPTS.into()
+        );
+        assert_eq!(
+            v("rustfilter_match_attr", "__RUSTFILTER_MATCH_MAX") - 1,
+            MATCH_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_target_attr", "RUSTFILTER_TARGET_KIND"),
+            TARGET_KIND.into()
+        );
+        assert_eq!(
+            v("rustfilter_target_attr", "RUSTFILTER_TARGET_OPTS"),
+            TARGET_OPTS.into()
+        );
+        assert_eq!(
+            v("rustfilter_target_attr", "__RUSTFILTER_TARGET_MAX") - 1,
+            TARGET_MAX.into()
+        );
+        assert_eq!(v("rustfilter_match_kind", "RUSTFILTER_MT_TCP"), MT_TCP);
+        assert_eq!(v("rustfilter_match_kind", "RUSTFILTER_MT_UDP"), MT_UDP);
+        assert_eq!(
+            v("rustfilter_match_kind", "RUSTFILTER_MT_MULTIPORT"),
+            MT_MULTIPORT
+        );
+        assert_eq!(v("rustfilter_match_kind", "RUSTFILTER_MT_ICMP"), MT_ICMP);
+        assert_eq!(v("rustfilter_match_kind", "RUSTFILTER_MT_MAC"), MT_MAC);
+        assert_eq!(v("rustfilter_match_kind", "RUSTFILTER_MT_MARK"), MT_MARK);
+        assert_eq!(v("rustfilter_match_kind", "RUSTFILTER_MT_TOS"), MT_TOS);
+        assert_eq!(v("rustfilter_match_kind", "RUSTFILTER_MT_DSCP"), MT_DSCP);
+        assert_eq!(
+            v("rustfilter_match_kind", "RUSTFILTER_MT_LENGTH"),
+            MT_LENGTH
+        );
+        assert_eq!(v("rustfilter_match_kind", "RUSTFILTER_MT_LIMIT"), MT_LIMIT);
+        assert_eq!(
+            v("rustfilter_match_kind", "RUSTFILTER_MT_IPRANGE"),
+            MT_IPRANGE
+        );
+        assert_eq!(
+            v("rustfilter_match_kind", "RUSTFILTER_MT_ADDRTYPE"),
+            MT_ADDRTYPE
+        );
+        assert_eq!(
+            v("rustfilter_match_kind", "RUSTFILTER_MT_RPFILTER"),
+            MT_RPFILTER
+        );
+        assert_eq!(
+            v("rustfilter_match_kind", "__RUSTFILTER_MT_MAX") - 1,
+            MT_MAX
+        );
+        assert_eq!(
+            v("rustfilter_tcp_attr", "RUSTFILTER_TCP_SPORTS"),
+            TCP_SPORTS.into()
+        );
+        assert_eq!(
+            v("rustfilter_tcp_attr", "RUSTFILTER_TCP_DPORTS"),
+            TCP_DPORTS.into()
+        );
+        assert_eq!(
+            v("rustfilter_tcp_attr", "RUSTFILTER_TCP_FLAGS_MASK"),
+            TCP_FLAGS_MASK.into()
+        );
+        assert_eq!(
+            v("rustfilter_tcp_attr", "RUSTFILTER_TCP_FLAGS_COMP"),
+            TCP_FLAGS_COMP.into()
+        );
+        assert_eq!(
+            v("rustfilter_tcp_attr", "RUSTFILTER_TCP_INVERT"),
+            TCP_INVERT.into()
+        );
+        assert_eq!(
+            v("rustfilter_tcp_attr", "__RUSTFILTER_TCP_MAX") - 1,
+            TCP_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_udp_attr", "RUSTFILTER_UDP_SPORTS"),
+            UDP_SPORTS.into()
+        );
+        assert_eq!(
+            v("rustfilter_udp_attr", "RUSTFILTER_UDP_DPORTS"),
+            UDP_DPORTS.into()
+        );
+        assert_eq!(
+            v("rustfilter_udp_attr", "RUSTFILTER_UDP_INVERT"),
+            UDP_INVERT.into()
+        );
+        assert_eq!(
+            v("rustfilter_udp_attr", "__RUSTFILTER_UDP_MAX") - 1,
+            UDP_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_multiport_attr", "RUSTFILTER_MULTIPORT_MODE"),
+            MULTIPORT_MODE.into()
+        );
+        assert_eq!(
+            v("rustfilter_multiport_attr", "RUSTFILTER_MULTIPORT_RANGE"),
+            MULTIPORT_RANGE.into()
+        );
+        assert_eq!(
+            v("rustfilter_multiport_attr", "RUSTFILTER_MULTIPORT_INVERT"),
+            MULTIPORT_INVERT.into()
+        );
+        assert_eq!(
+            v("rustfilter_multiport_attr", "__RUSTFILTER_MULTIPORT_MAX") - 1,
+            MULTIPORT_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_multiport_mode", "RUSTFILTER_MULTIPORT_SOURCE"),
+            MULTIPORT_SOURCE
+        );
+        assert_eq!(
+            v(
+                "rustfilter_multiport_mode",
+                "RUSTFILTER_MULTIPORT_DESTINATION"
+            ),
+            MULTIPORT_DESTINATION
+        );
+        assert_eq!(
+            v("rustfilter_multiport_mode", "RUSTFILTER_MULTIPORT_EITHER"),
+            MULTIPORT_EITHER
+        );
+        assert_eq!(
+            v("rustfilter_icmp_attr", "RUSTFILTER_ICMP_TYPE"),
+            ICMP_TYPE.into()
+        );
+        assert_eq!(
+            v("rustfilter_icmp_attr", "RUSTFILTER_ICMP_CODE_MIN"),
+            ICMP_CODE_MIN.into()
+        );
+        assert_eq!(
+            v("rustfilter_icmp_attr", "RUSTFILTER_ICMP_CODE_MAX"),
+            ICMP_CODE_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_icmp_attr", "RUSTFILTER_ICMP_INVERT"),
+            ICMP_INVERT.into()
+        );
+        assert_eq!(
+            v("rustfilter_icmp_attr", "__RUSTFILTER_ICMP_MAX") - 1,
+            ICMP_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_mac_attr", "RUSTFILTER_MAC_SOURCE"),
+            MAC_SOURCE.into()
+        );
+        assert_eq!(
+            v("rustfilter_mac_attr", "RUSTFILTER_MAC_INVERT"),
+            MAC_INVERT.into()
+        );
+        assert_eq!(
+            v("rustfilter_mac_attr", "__RUSTFILTER_MAC_MAX") - 1,
+            MAC_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_mark_attr", "RUSTFILTER_MARK_VALUE"),
+            MARK_VALUE.into()
+        );
+        assert_eq!(
+            v("rustfilter_mark_attr", "RUSTFILTER_MARK_MASK"),
+            MARK_MASK.into()
+        );
+        assert_eq!(
+            v("rustfilter_mark_attr", "RUSTFILTER_MARK_INVERT"),
+            MARK_INVERT.into()
+        );
+        assert_eq!(
+            v("rustfilter_mark_attr", "__RUSTFILTER_MARK_MAX") - 1,
+            MARK_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_tos_attr", "RUSTFILTER_TOS_VALUE"),
+            TOS_VALUE.into()
+        );
+        assert_eq!(
+            v("rustfilter_tos_attr", "RUSTFILTER_TOS_MASK"),
+            TOS_MASK.into()
+        );
+        assert_eq!(
+            v("rustfilter_tos_attr", "RUSTFILTER_TOS_INVERT"),
+            TOS_INVERT.into()
+        );
+        assert_eq!(
+            v("rustfilter_tos_attr", "__RUSTFILTER_TOS_MAX") - 1,
+            TOS_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_dscp_attr", "RUSTFILTER_DSCP_VALUE"),
+            DSCP_VALUE.into()
+        );
+        assert_eq!(
+            v("rustfilter_dscp_attr", "RUSTFILTER_DSCP_INVERT"),
+            DSCP_INVERT.into()
+        );
+        assert_eq!(
+            v("rustfilter_dscp_attr", "__RUSTFILTER_DSCP_MAX") - 1,
+            DSCP_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_length_attr", "RUSTFILTER_LENGTH_RANGE"),
+            LENGTH_RANGE.into()
+        );
+        assert_eq!(
+            v("rustfilter_length_attr", "RUSTFILTER_LENGTH_INVERT"),
+            LENGTH_INVERT.into()
+        );
+        assert_eq!(
+            v("rustfilter_length_attr", "__RUSTFILTER_LENGTH_MAX") - 1,
+            LENGTH_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_limit_attr", "RUSTFILTER_LIMIT_AVG"),
+            LIMIT_AVG.into()
+        );
+        assert_eq!(
+            v("rustfilter_limit_attr", "RUSTFILTER_LIMIT_BURST"),
+            LIMIT_BURST.into()
+        );
+        assert_eq!(
+            v("rustfilter_limit_attr", "__RUSTFILTER_LIMIT_MAX") - 1,
+            LIMIT_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_iprange_attr", "RUSTFILTER_IPRANGE_SRC_MIN"),
+            IPRANGE_SRC_MIN.into()
+        );
+        assert_eq!(
+            v("rustfilter_iprange_attr", "RUSTFILTER_IPRANGE_SRC_MAX"),
+            IPRANGE_SRC_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_iprange_attr", "RUSTFILTER_IPRANGE_DST_MIN"),
+            IPRANGE_DST_MIN.into()
+        );
+        assert_eq!(
+            v("rustfilter_iprange_attr", "RUSTFILTER_IPRANGE_DST_MAX"),
+            IPRANGE_DST_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_iprange_attr", "RUSTFILTER_IPRANGE_INVERT"),
+            IPRANGE_INVERT.into()
+        );
+        assert_eq!(
+            v("rustfilter_iprange_attr", "__RUSTFILTER_IPRANGE_MAX") - 1,
+            IPRANGE_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_addrtype_attr", "RUSTFILTER_ADDRTYPE_SRC"),
+            ADDRTYPE_SRC.into()
+        );
+        assert_eq!(
+            v("rustfilter_addrtype_attr", "RUSTFILTER_ADDRTYPE_DST"),
+            ADDRTYPE_DST.into()
+        );
+        assert_eq!(
+            v("rustfilter_addrtype_attr", "RUSTFILTER_ADDRTYPE_FLAGS"),
+            ADDRTYPE_FLAGS.into()
+        );
+        assert_eq!(
+            v("rustfilter_addrtype_attr", "__RUSTFILTER_ADDRTYPE_MAX") - 1,
+            ADDRTYPE_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_rpfilter_attr", "RUSTFILTER_RPFILTER_FLAGS"),
+            RPFILTER_FLAGS.into()
+        );
+        assert_eq!(
+            v("rustfilter_rpfilter_attr", "__RUSTFILTER_RPFILTER_MAX") - 1,
+            RPFILTER_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_target_kind", "RUSTFILTER_TG_ACCEPT"),
+            TG_ACCEPT
+        );
+        assert_eq!(v("rustfilter_target_kind", "RUSTFILTER_TG_DROP"), TG_DROP);
+        assert_eq!(
+            v("rustfilter_target_kind", "RUSTFILTER_TG_RETURN"),
+            TG_RETURN
+        );
+        assert_eq!(v("rustfilter_target_kind", "RUSTFILTER_TG_JUMP"), TG_JUMP);
+        assert_eq!(v("rustfilter_target_kind", "RUSTFILTER_TG_GOTO"), TG_GOTO);
+        assert_eq!(
+            v("rustfilter_target_kind", "RUSTFILTER_TG_REJECT"),
+            TG_REJECT
+        );
+        assert_eq!(v("rustfilter_target_kind", "RUSTFILTER_TG_LOG"), TG_LOG);
+        assert_eq!(v("rustfilter_target_kind", "RUSTFILTER_TG_MARK"), TG_MARK);
+        assert_eq!(v("rustfilter_target_kind", "RUSTFILTER_TG_TOS"), TG_TOS);
+        assert_eq!(v("rustfilter_target_kind", "RUSTFILTER_TG_DSCP"), TG_DSCP);
+        assert_eq!(
+            v("rustfilter_target_kind", "__RUSTFILTER_TG_MAX") - 1,
+            TG_MAX
+        );
+        assert_eq!(
+            v("rustfilter_jump_attr", "RUSTFILTER_JUMP_CHAIN"),
+            JUMP_CHAIN.into()
+        );
+        assert_eq!(
+            v("rustfilter_jump_attr", "__RUSTFILTER_JUMP_MAX") - 1,
+            JUMP_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_reject_attr", "RUSTFILTER_REJECT_WITH"),
+            REJECT_WITH.into()
+        );
+        assert_eq!(
+            v("rustfilter_reject_attr", "__RUSTFILTER_REJECT_MAX") - 1,
+            REJECT_MAX.into()
+        );
+        assert_eq!(
+            v(
+                "rustfilter_reject_with",
+                "RUSTFILTER_REJECT_NET_UNREACHABLE"
+            ),
+            REJECT_NET_UNREACHABLE
+        );
+        assert_eq!(
+            v(
+                "rustfilter_reject_with",
+                "RUSTFILTER_REJECT_HOST_UNREACHABLE"
+            ),
+            REJECT_HOST_UNREACHABLE
+        );
+        assert_eq!(
+            v(
+                "rustfilter_reject_with",
+                "RUSTFILTER_REJECT_PROTO_UNREACHABLE"
+            ),
+            REJECT_PROTO_UNREACHABLE
+        );
+        assert_eq!(
+            v(
+                "rustfilter_reject_with",
+                "RUSTFILTER_REJECT_PORT_UNREACHABLE"
+            ),
+            REJECT_PORT_UNREACHABLE
+        );
+        assert_eq!(
+            v("rustfilter_reject_with", "RUSTFILTER_REJECT_NET_PROHIBITED"),
+            REJECT_NET_PROHIBITED
+        );
+        assert_eq!(
+            v(
+                "rustfilter_reject_with",
+                "RUSTFILTER_REJECT_HOST_PROHIBITED"
+            ),
+            REJECT_HOST_PROHIBITED
+        );
+        assert_eq!(
+            v("rustfilter_reject_with", "RUSTFILTER_REJECT_TCP_RESET"),
+            REJECT_TCP_RESET
+        );
+        assert_eq!(
+            v(
+                "rustfilter_reject_with",
+                "RUSTFILTER_REJECT_ADMIN_PROHIBITED"
+            ),
+            REJECT_ADMIN_PROHIBITED
+        );
+        assert_eq!(
+            v("rustfilter_log_attr", "RUSTFILTER_LOG_PREFIX"),
+            LOG_PREFIX.into()
+        );
+        assert_eq!(
+            v("rustfilter_log_attr", "RUSTFILTER_LOG_LEVEL"),
+            LOG_LEVEL.into()
+        );
+        assert_eq!(
+            v("rustfilter_log_attr", "RUSTFILTER_LOG_FLAGS"),
+            LOG_FLAGS.into()
+        );
+        assert_eq!(
+            v("rustfilter_log_attr", "__RUSTFILTER_LOG_MAX") - 1,
+            LOG_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_setmark_attr", "RUSTFILTER_SETMARK_VALUE"),
+            SETMARK_VALUE.into()
+        );
+        assert_eq!(
+            v("rustfilter_setmark_attr", "RUSTFILTER_SETMARK_MASK"),
+            SETMARK_MASK.into()
+        );
+        assert_eq!(
+            v("rustfilter_setmark_attr", "__RUSTFILTER_SETMARK_MAX") - 1,
+            SETMARK_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_settos_attr", "RUSTFILTER_SETTOS_VALUE"),
+            SETTOS_VALUE.into()
+        );
+        assert_eq!(
+            v("rustfilter_settos_attr", "RUSTFILTER_SETTOS_MASK"),
+            SETTOS_MASK.into()
+        );
+        assert_eq!(
+            v("rustfilter_settos_attr", "__RUSTFILTER_SETTOS_MAX") - 1,
+            SETTOS_MAX.into()
+        );
+        assert_eq!(
+            v("rustfilter_setdscp_attr", "RUSTFILTER_SETDSCP_VALUE"),
+            SETDSCP_VALUE.into()
+        );
+        assert_eq!(
+            v("rustfilter_setdscp_attr", "__RUSTFILTER_SETDSCP_MAX") - 1,
+            SETDSCP_MAX.into()
+        );
+        assert_eq!(c_define(header, "RUSTFILTER_INV_IN_IFACE"), INV_IN_IFACE);
+        assert_eq!(c_define(header, "RUSTFILTER_INV_OUT_IFACE"), INV_OUT_IFACE);
+        assert_eq!(c_define(header, "RUSTFILTER_INV_SRC"), INV_SRC);
+        assert_eq!(c_define(header, "RUSTFILTER_INV_DST"), INV_DST);
+        assert_eq!(c_define(header, "RUSTFILTER_INV_FRAGMENT"), INV_FRAGMENT);
+        assert_eq!(c_define(header, "RUSTFILTER_INV_PROTO"), INV_PROTO);
+        assert_eq!(c_define(header, "RUSTFILTER_INV_MASK"), INV_MASK);
+        assert_eq!(
+            c_define(header, "RUSTFILTER_TCP_INV_SPORTS"),
+            TCP_INV_SPORTS
+        );
+        assert_eq!(
+            c_define(header, "RUSTFILTER_TCP_INV_DPORTS"),
+            TCP_INV_DPORTS
+        );
+        assert_eq!(c_define(header, "RUSTFILTER_TCP_INV_FLAGS"), TCP_INV_FLAGS);
+        assert_eq!(c_define(header, "RUSTFILTER_LIMIT_SCALE"), LIMIT_SCALE);
+        assert_eq!(
+            c_define(header, "RUSTFILTER_IPRANGE_INV_SRC"),
+            IPRANGE_INV_SRC
+        );
+        assert_eq!(
+            c_define(header, "RUSTFILTER_IPRANGE_INV_DST"),
+            IPRANGE_INV_DST
+        );
+        assert_eq!(
+            c_define(header, "RUSTFILTER_ADDRTYPE_F_INVERT_SRC"),
+            ADDRTYPE_F_INVERT_SRC
+        );
+        assert_eq!(
+            c_define(header, "RUSTFILTER_ADDRTYPE_F_INVERT_DST"),
+            ADDRTYPE_F_INVERT_DST
+        );
+        assert_eq!(
+            c_define(header, "RUSTFILTER_ADDRTYPE_F_LIMIT_IFACE_IN"),
+            ADDRTYPE_F_LIMIT_IFACE_IN
+        );
+        assert_eq!(
+            c_define(header, "RUSTFILTER_ADDRTYPE_F_LIMIT_IFACE_OUT"),
+            ADDRTYPE_F_LIMIT_IFACE_OUT
+        );
+        assert_eq!(
+            c_define(header, "RUSTFILTER_RPFILTER_F_LOOSE"),
+            RPFILTER_F_LOOSE
+        );
+        assert_eq!(
+            c_define(header, "RUSTFILTER_RPFILTER_F_VALID_MARK"),
+            RPFILTER_F_VALID_MARK
+        );
+        assert_eq!(
+            c_define(header, "RUSTFILTER_RPFILTER_F_ACCEPT_LOCAL"),
+            RPFILTER_F_ACCEPT_LOCAL
+        );
+        assert_eq!(
+            c_define(header, "RUSTFILTER_RPFILTER_F_INVERT"),
+            RPFILTER_F_INVERT
+        );
+        assert_eq!(c_define(header, "RUSTFILTER_LOG_F_TCPSEQ"), LOG_F_TCPSEQ);
+        assert_eq!(c_define(header, "RUSTFILTER_LOG_F_TCPOPT"), LOG_F_TCPOPT);
+        assert_eq!(c_define(header, "RUSTFILTER_LOG_F_IPOPT"), LOG_F_IPOPT);
+        assert_eq!(c_define(header, "RUSTFILTER_LOG_F_UID"), LOG_F_UID);
+        assert_eq!(
+            c_define(header, "RUSTFILTER_LOG_F_MACDECODE"),
+            LOG_F_MACDECODE
+        );
     }
 
     #[test]

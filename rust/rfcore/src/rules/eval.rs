@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The walker: a packet through a table at one hook, as `ipt_do_table`.
+//!
+//! Rules are tried in order; the first that matches and has a terminal
+//! target decides. A jump pushes the place after the rule on a bounded
+//! stack, a goto does not; RETURN, or the end of a user-defined chain,
+//! pops it; with the stack empty the built-in chain's policy decides.
+//! Every rule that matches is counted ([`Context::count`] with its index),
+//! and so is a policy that decides ([`super::Table::policy_counter`]).
+//! Non-terminal targets (LOG, MARK, TOS, DSCP) act through the
+//! [`Context`] and the walk goes on; a MARK, TOS or DSCP change is seen by
+//! the later rules.
+
+use super::matches::limit::Limit;
+use super::name::IfName;
+use super::packet::Packet;
+use super::proto::Hook;
+use super::table::{Policy, Rule, Table};
+use super::targets::log::Log;
+use super::targets::reject::RejectWith;
+use super::targets::Target;
+use super::MAX_DEPTH;
+
+/// The outcome for a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Let it go on (`NF_ACCEPT`).
+    Accept,
+    /// Drop it (`NF_DROP`).
+    Drop,
+}
+
+/// Which device an address type is asked about (addrtype's
+/// `--limit-iface-in`/`--limit-iface-out`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddrTypeDev {
+    /// Any device.
+    Any,
+    /// The input device.
+    In,
+    /// The output device.
+    Out,
+}
+
+/// What the rules look at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketInfo {
+    /// The parsed headers.
+    pub pkt: Packet,
+    /// Input device name; empty if none.
+    pub in_dev: IfName,
+    /// Output device name; empty if none.
+    pub out_dev: IfName,
+    /// The packet's mark.
+    pub mark: u32,
+    /// Its length (`skb->len`), for the byte counters.
+    pub len: u32,
+    /// The Ethernet source address, if it came in over Ethernet.
+    pub mac_src: Option<[u8; 6]>,
+}
+
+impl PacketInfo {
+    /// The packet `pkt` with its device names (NUL-terminated or not; none
+    /// is empty), mark, length and Ethernet source address.
+    pub fn new(
+        pkt: &Packet,
+        in_dev: &[u8],
+        out_dev: &[u8],
+        mark: u32,
+        len: u32,
+        mac_src: Option<[u8; 6]>,
+    ) -> Self {
+        PacketInfo {
+            pkt: *pkt,
+            in_dev: IfName::from_c_bytes(in_dev),
+            out_dev: IfName::from_c_bytes(out_dev),
+            mark,
+            len,
+            mac_src,
+        }
+    }
+}
+
+/// What the walker needs from the kernel: answers, state, and actions.
+pub trait Context {
+    /// Add a packet of `bytes` bytes to counter `counter`: a rule index,
+    /// or [`super::Table::policy_counter`].
+    fn count(&mut self, counter: u32, bytes: u32);
+
+    /// The route type (`RTN_*`) of `addr`, as `inet_dev_addr_type` for
+    /// the device `dev` says (`inet_addr_type` for [`AddrTypeDev::Any`]).
+    fn addr_type(&mut self, addr: [u8; 4], dev: AddrTypeDev) -> u8;
+
+    /// Whether the reverse path check passes for `pkt`, with
+    /// `proto::RPFILTER_F_*` flags `flags` (without `INVERT`; the caller
+    /// applies it).
+    fn rpfilter(&mut self, pkt: &PacketInfo, flags: u32) -> bool;
+
+    /// Whether the limit match at index `index` of the table lets the
+    /// packet through: `limit.take(&mut state[index], now_ns)` under the
+    /// state's lock, the state having started as `limit.initial_state`.
+    fn limit(&mut self, index: u32, limit: &Limit) -> bool;
+
+    /// Set the packet's mark.
+    fn set_mark(&mut self, mark: u32);
+
+    /// Set the packet's TOS byte (fixing the IP checksum).
+    fn set_tos(&mut self, tos: u8);
+
+    /// Log the packet (rate-limited), formatting with
+    /// [`super::targets::log::log_line`].
+    fn log(&mut self, log: &Log, pkt: &PacketInfo);
+
+    /// Send the ICMP error or TCP reset for `pkt`; the walker then drops
+    /// it.
+    fn reject(&mut self, with: RejectWith, pkt: &PacketInfo);
+}
+
+/// Whether `rule` matches: its IP part, then its matches in order (a
+/// limit is only charged if everything before it matched).
+fn rule_matches<C: Context>(table: &Table<'_>, rule: &Rule, p: &PacketInfo, ctx: &mut C) -> bool {
+    if !rule.ip.matches(p) {
+        return false;
+    }
+    let mut index = rule.match_start;
+    for m in table.matches_of(rule) {
+        if !m.matches(p, ctx, index) {
+            return false;
+        }
+        index = index.wrapping_add(1);
+    }
+    true
+}
+
+/// Run `pkt` through `table` at `hook`. A table without a chain at
+/// `hook` accepts.
+pub fn evaluate<C: Context>(
+    table: &Table<'_>,
+    hook: Hook,
+    pkt: &PacketInfo,
+    ctx: &mut C,
+) -> Verdict {
+    let Some(base) = table.hook_chain(hook) else {
+        return Verdict::Accept;
+    };
+    let chains = table.chains();
+    let rules = table.rules();
+    let Some(base_chain) = chains.get(usize::from(base)) else {
+        return Verdict::Accept;
+    };
+    let mut p = *pkt;
+    // The return points: chain and next rule.
+    let mut stack = [(0u16, 0u32); MAX_DEPTH];
+    let mut sp = 0;
+    let mut chain = base;
+    let mut rank = base_chain.rank;
+    let mut pos = base_chain.first_rule;
+    let mut end = base_chain.rules().end;
+    loop {
+        if pos >= end {
+            // RETURN, or the end of a chain.
+            if sp == 0 {
+                break;
+            }
+            sp -= 1;
+            let Some(&(c, next)) = stack.get(sp) else {
+                break;
+            };
+            let Some(ch) = chains.get(usize::from(c)) else {
+                break;
+            };
+            (chain, rank, pos, end) = (c, ch.rank, next, ch.rules().end);
+            continue;
+        }
+        let index = pos;
+        pos += 1;
+        let Some(rule) = rules.get(index as usize) else {
+            pos = end;
+            continue;
+        };
+        if !rule_matches(table, rule, &p, ctx) {
+            continue;
+        }
+        ctx.count(index, p.len);
+        match rule.target {
+            Target::None => {}
+            Target::Accept => return Verdict::Accept,
+            Target::Drop => return Verdict::Drop,
+            Target::Return => pos = end,
+            Target::Jump(to) | Target::Goto(to) => {
+                // Validation made every jump lead to a lower rank; checking
+                // it here makes the walk end whatever the arrays hold.
+                let Some(ch) = chains.get(usize::from(to)).filter(|c| c.rank < rank) else {
+                    return Verdict::Drop;
+                };
+                if matches!(rule.target, Target::Jump(_)) {
+                    let Some(slot) = stack.get_mut(sp) else {
+                        return Verdict::Drop;
+                    };
+                    *slot = (chain, pos);
+                    sp += 1;
+                }
+                (chain, rank, pos, end) = (to, ch.rank, ch.first_rule, ch.rules().end);
+            }
+            t => {
+                if let Some(v) = t.run_ext(&mut p, ctx) {
+                    return v;
+                }
+            }
+        }
+    }
+    ctx.count(table.policy_counter(base), p.len);
+    match base_chain.policy {
+        Policy::Accept => Verdict::Accept,
+        Policy::Drop => Verdict::Drop,
+    }
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `-p udp`: `--sport`, `--dport` (ranges), each with `!` (`xt_tcpudp.c`).
+
+use super::nla::{Attrs, NlaError, Writer};
+use super::packet::{Transport, IPPROTO_UDP};
+use super::proto;
+use super::{each, flags, CheckCtx, Context, MatchOps, PacketInfo, PortRange, Reason};
+
+/// The udp match.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Udp {
+    /// `--sport`.
+    pub sports: PortRange,
+    /// `--dport`.
+    pub dports: PortRange,
+    /// `proto::TCP_INV_SPORTS` and `TCP_INV_DPORTS` bits.
+    pub invert: u8,
+}
+
+impl MatchOps for Udp {
+    const KIND: u32 = proto::MT_UDP;
+    const NAME: &'static str = "udp";
+
+    fn decode(opts: Attrs<'_>) -> Result<Self, Reason> {
+        let mut m = Udp::default();
+        each(opts, |a| {
+            match a.kind() {
+                proto::UDP_SPORTS => m.sports = PortRange::decode(a)?,
+                proto::UDP_DPORTS => m.dports = PortRange::decode(a)?,
+                proto::UDP_INVERT => {
+                    let known = proto::TCP_INV_SPORTS | proto::TCP_INV_DPORTS;
+                    m.invert = flags(a.get_u32()?, known)? as u8;
+                }
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(m)
+    }
+
+    fn encode(&self, w: &mut Writer<'_>) -> Result<(), NlaError> {
+        if !self.sports.is_all() {
+            w.put_u32(proto::UDP_SPORTS, self.sports.to_u32())?;
+        }
+        if !self.dports.is_all() {
+            w.put_u32(proto::UDP_DPORTS, self.dports.to_u32())?;
+        }
+        if self.invert != 0 {
+            w.put_u32(proto::UDP_INVERT, self.invert.into())?;
+        }
+        Ok(())
+    }
+
+    fn check(&self, cx: &CheckCtx) -> Result<(), Reason> {
+        cx.needs_proto(&[IPPROTO_UDP])
+    }
+
+    fn matches<C: Context>(&self, pkt: &PacketInfo, _ctx: &mut C, _index: u32) -> bool {
+        let Transport::Udp(u) = pkt.pkt.transport else {
+            return false;
+        };
+        let inv = |bit: u32| u32::from(self.invert) & bit != 0;
+        self.sports.contains(u.sport) ^ inv(proto::TCP_INV_SPORTS)
+            && self.dports.contains(u.dport) ^ inv(proto::TCP_INV_DPORTS)
+    }
+}
