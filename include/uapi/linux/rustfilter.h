@@ -18,6 +18,20 @@ enum rustfilter_cmd {
 	RUSTFILTER_CMD_UNSPEC,
 	RUSTFILTER_CMD_GET_STATS,	/* reply: RUSTFILTER_A_HOOK_STATS x 5 */
 	RUSTFILTER_CMD_ZERO_STATS,	/* admin; no reply beyond the ack */
+	/*
+	 * Replacing a table (Documentation/protocol.rst): BEGIN, any number of
+	 * CHUNKs, COMMIT (or ABORT), all from one socket. All admin.
+	 */
+	RUSTFILTER_CMD_TABLE_BEGIN,	/* A_TABLE, [A_GENERATION]; reply: A_TABLE, A_GENERATION */
+	RUSTFILTER_CMD_TABLE_CHUNK,	/* payload: rustfilter_table_attr attributes */
+	RUSTFILTER_CMD_TABLE_COMMIT,	/* [A_TEST], [A_COUNTERS]; reply: A_TABLE, A_GENERATION */
+	RUSTFILTER_CMD_TABLE_ABORT,	/* no attributes */
+	/*
+	 * Reading a table: A_TABLE, [A_ZERO]; admin. Replies: one or more
+	 * messages whose payload is rustfilter_table_attr attributes (the
+	 * table name, then CHAIN nests with counters), then the ack.
+	 */
+	RUSTFILTER_CMD_TABLE_GET,
 	__RUSTFILTER_CMD_MAX,
 };
 #define RUSTFILTER_CMD_MAX (__RUSTFILTER_CMD_MAX - 1)
@@ -27,6 +41,11 @@ enum rustfilter_attr {
 	RUSTFILTER_A_UNSPEC,
 	RUSTFILTER_A_PAD,
 	RUSTFILTER_A_HOOK_STATS,	/* nested: rustfilter_stats_attr */
+	RUSTFILTER_A_TABLE,		/* string: filter, mangle, raw */
+	RUSTFILTER_A_GENERATION,	/* u32: the table's generation, +1 per commit */
+	RUSTFILTER_A_ZERO,		/* flag: zero the counters read, atomically */
+	RUSTFILTER_A_TEST,		/* flag: validate only, change nothing */
+	RUSTFILTER_A_COUNTERS,		/* flag: take counters from the ruleset */
 	__RUSTFILTER_A_MAX,
 };
 #define RUSTFILTER_A_MAX (__RUSTFILTER_A_MAX - 1)

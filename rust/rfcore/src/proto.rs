@@ -14,15 +14,35 @@ pub const GENL_VERSION: u8 = 1;
 pub const CMD_GET_STATS: u8 = 1;
 /// Zero the counters of the caller's namespace (needs CAP_NET_ADMIN).
 pub const CMD_ZERO_STATS: u8 = 2;
+/// Start replacing a table (admin).
+pub const CMD_TABLE_BEGIN: u8 = 3;
+/// Append table attributes to the transaction (admin).
+pub const CMD_TABLE_CHUNK: u8 = 4;
+/// Validate and publish the transaction's table (admin).
+pub const CMD_TABLE_COMMIT: u8 = 5;
+/// Drop the transaction (admin).
+pub const CMD_TABLE_ABORT: u8 = 6;
+/// Read a table with its counters (admin).
+pub const CMD_TABLE_GET: u8 = 7;
 /// Highest command number.
-pub const CMD_MAX: u8 = 2;
+pub const CMD_MAX: u8 = 7;
 
 /// Padding attribute for 64-bit values.
 pub const A_PAD: u16 = 1;
 /// Nested per-hook counters (`STATS_*`), one per hook.
 pub const A_HOOK_STATS: u16 = 2;
+/// string: a table name.
+pub const A_TABLE: u16 = 3;
+/// u32: a table's generation.
+pub const A_GENERATION: u16 = 4;
+/// flag: zero the counters read, atomically.
+pub const A_ZERO: u16 = 5;
+/// flag: validate only.
+pub const A_TEST: u16 = 6;
+/// flag: take counters from the ruleset.
+pub const A_COUNTERS: u16 = 7;
 /// Highest top-level attribute.
-pub const A_MAX: u16 = 2;
+pub const A_MAX: u16 = 7;
 
 /// Padding attribute inside `A_HOOK_STATS`.
 pub const STATS_PAD: u16 = 1;
@@ -480,9 +500,18 @@ mod tests {
         let start = header.find(&std::format!("enum {name} {{")).expect(name);
         let body = &header[start..];
         let body = &body[body.find('{').unwrap() + 1..body.find("};").unwrap()];
+        // Drop comments, which may span lines.
+        let mut text = String::new();
+        let mut rest = body;
+        while let Some(open) = rest.find("/*") {
+            text.push_str(&rest[..open]);
+            let close = rest[open..].find("*/").unwrap();
+            rest = &rest[open + close + 2..];
+        }
+        text.push_str(rest);
         let mut next = 0;
-        body.lines()
-            .map(|l| l.split("/*").next().unwrap().trim().trim_end_matches(','))
+        text.lines()
+            .map(|l| l.trim().trim_end_matches(','))
             .filter(|l| !l.is_empty())
             .map(|l| {
                 // `NAME` takes the next value, `NAME = n` takes n.
@@ -531,6 +560,24 @@ mod tests {
             value(&cmd, "RUSTFILTER_CMD_ZERO_STATS"),
             CMD_ZERO_STATS.into()
         );
+        for (name, v) in [
+            ("RUSTFILTER_CMD_TABLE_BEGIN", CMD_TABLE_BEGIN),
+            ("RUSTFILTER_CMD_TABLE_CHUNK", CMD_TABLE_CHUNK),
+            ("RUSTFILTER_CMD_TABLE_COMMIT", CMD_TABLE_COMMIT),
+            ("RUSTFILTER_CMD_TABLE_ABORT", CMD_TABLE_ABORT),
+            ("RUSTFILTER_CMD_TABLE_GET", CMD_TABLE_GET),
+        ] {
+            assert_eq!(value(&cmd, name), v.into(), "{name}");
+        }
+        for (name, v) in [
+            ("RUSTFILTER_A_TABLE", A_TABLE),
+            ("RUSTFILTER_A_GENERATION", A_GENERATION),
+            ("RUSTFILTER_A_ZERO", A_ZERO),
+            ("RUSTFILTER_A_TEST", A_TEST),
+            ("RUSTFILTER_A_COUNTERS", A_COUNTERS),
+        ] {
+            assert_eq!(value(&c_enum(header, "rustfilter_attr"), name), v.into(), "{name}");
+        }
         assert_eq!(value(&cmd, "__RUSTFILTER_CMD_MAX") - 1, CMD_MAX.into());
         let a = c_enum(header, "rustfilter_attr");
         assert_eq!(value(&a, "RUSTFILTER_A_PAD"), A_PAD.into());
