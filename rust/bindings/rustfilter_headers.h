@@ -12,3 +12,6 @@
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
+#include <linux/inetdevice.h>
+#include <net/netfilter/ipv4/nf_reject.h>
+#include <net/route.h>

@@ -66,7 +66,7 @@ impl PernetState for NetState {
         }? Error)
     }
 
-    fn hook(&self, skb: &SkBuff, state: &HookState<'_>) -> Verdict {
+    fn hook(&self, _index: usize, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
         let Some(hook) = state.hook() else {
             return Verdict::Accept;
         };

@@ -27,10 +27,12 @@ impl Family for Control {
         Command {
             cmd: proto::CMD_GET_STATS,
             admin: false,
+            policy: None,
         },
         Command {
             cmd: proto::CMD_ZERO_STATS,
             admin: true,
+            policy: None,
         },
     ];
 

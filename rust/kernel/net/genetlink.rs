@@ -85,6 +85,8 @@ pub struct Command {
     /// owns the network namespace (`GENL_UNS_ADMIN_PERM`); the core answers
     /// `EPERM` otherwise, before [`Family::doit`] runs.
     pub admin: bool,
+    /// The command's own attribute policy, instead of [`Family::POLICY`].
+    pub policy: Option<&'static [AttrPolicy]>,
 }
 
 /// A generic netlink family.
@@ -156,6 +158,79 @@ impl<'a> Info<'a> {
         Some(u32::from_ne_bytes(b.get(..4)?.try_into().ok()?))
     }
 
+    /// The netlink port id of the requesting socket.
+    pub fn portid(&self) -> u32 {
+        self.ptr.snd_portid
+    }
+
+    /// Whether flag attribute `ty` is present.
+    pub fn flag(&self, ty: u16) -> bool {
+        self.attr(ty).is_some()
+    }
+
+    /// String attribute `ty` without its NUL (policy
+    /// [`AttrPolicy::NulString`]).
+    pub fn attr_str(&self, ty: u16) -> Option<&'a [u8]> {
+        let b = self.attr(ty)?;
+        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+        b.get(..end)
+    }
+
+    /// The attributes of the request as raw bytes (everything after the
+    /// generic netlink header), already validated against the command's
+    /// policy.
+    pub fn payload(&self) -> &'a [u8] {
+        // SAFETY: `nlhdr` is the request's valid header; `nlmsg_len` covers
+        // the whole message, which lies in the request skb for the call.
+        unsafe {
+            let nlh = self.ptr.nlhdr;
+            let total = (*nlh).nlmsg_len as usize;
+            // NLMSG_HDRLEN + GENL_HDRLEN + family header (none).
+            let start = core::mem::size_of::<bindings::nlmsghdr>()
+                + core::mem::size_of::<bindings::genlmsghdr>()
+                + (*self.ptr.family).hdrsize as usize;
+            if total <= start {
+                return &[];
+            }
+            core::slice::from_raw_parts(nlh.cast::<u8>().add(start), total - start)
+        }
+    }
+
+    /// Attaches a formatted message (at most 79 bytes; longer ones are cut)
+    /// to the error or acknowledgement (`NL_SET_ERR_MSG_FMT`).
+    pub fn set_err_msg_fmt(&self, args: core::fmt::Arguments<'_>) {
+        let extack = self.ptr.extack;
+        if extack.is_null() {
+            return;
+        }
+        struct Buf<'b>(&'b mut [u8], usize);
+        impl core::fmt::Write for Buf<'_> {
+            fn write_str(&mut self, s: &str) -> core::fmt::Result {
+                for &b in s.as_bytes() {
+                    // Keep one byte for the NUL.
+                    if self.1 + 1 >= self.0.len() {
+                        break;
+                    }
+                    self.0[self.1] = b;
+                    self.1 += 1;
+                }
+                Ok(())
+            }
+        }
+        // SAFETY: a non-null `extack` is valid and ours during the request;
+        // `_msg_buf` is a plain byte array owned by it, and `_msg` may point
+        // into it (what `NL_SET_ERR_MSG_FMT` does).
+        unsafe {
+            let buf = &mut (*extack)._msg_buf;
+            let bytes = core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), buf.len());
+            let mut w = Buf(bytes, 0);
+            let _ = core::fmt::write(&mut w, args);
+            let n = w.1;
+            bytes[n] = 0;
+            (*extack)._msg = buf.as_ptr();
+        }
+    }
+
     /// Attaches a message to the error or acknowledgement (extended ack).
     pub fn set_err_msg(&self, msg: &'static CStr) {
         let extack = self.ptr.extack;
@@ -212,6 +287,13 @@ impl<'a, 'b> Reply<'a, 'b> {
         to_result(unsafe { bindings::nla_put_u64_64bit(self.skb, ty.into(), value, pad.into()) })
     }
 
+    /// Appends already encoded attributes.
+    pub fn put_raw(&mut self, bytes: &[u8]) -> Result {
+        let len = core::ffi::c_int::try_from(bytes.len()).map_err(|_| emsgsize())?;
+        // SAFETY: `skb` is our message; `bytes` is readable for `len` bytes.
+        to_result(unsafe { bindings::nla_append(self.skb, len, bytes.as_ptr().cast()) })
+    }
+
     /// Adds a nested attribute `ty` whose content `f` writes.
     pub fn nested(&mut self, ty: u16, f: impl FnOnce(&mut Self) -> Result) -> Result {
         // SAFETY: `skb` is our message (type invariant).
@@ -259,6 +341,8 @@ pub struct Registration<F: Family> {
     family: Opaque<bindings::genl_family>,
     ops: KVec<bindings::genl_ops>,
     policy: KVec<bindings::nla_policy>,
+    /// The commands' own policies, each a heap array that never moves.
+    _cmd_policies: KVec<KVec<bindings::nla_policy>>,
     registered: bool,
     handler: F,
 }
@@ -281,14 +365,33 @@ impl<F: Family> Registration<F> {
         for p in F::POLICY {
             policy.push(p.to_raw(), GFP_KERNEL)?;
         }
-        let mut ops = KVec::with_capacity(F::COMMANDS.len(), GFP_KERNEL)?;
+        let mut cmd_policies = KVec::with_capacity(F::COMMANDS.len(), GFP_KERNEL)?;
         for c in F::COMMANDS {
+            let mut v = KVec::new();
+            if let Some(p) = c.policy {
+                if p.is_empty() {
+                    return Err(EINVAL);
+                }
+                v = KVec::with_capacity(p.len(), GFP_KERNEL)?;
+                for a in p {
+                    v.push(a.to_raw(), GFP_KERNEL)?;
+                }
+            }
+            cmd_policies.push(v, GFP_KERNEL)?;
+        }
+        let mut ops = KVec::with_capacity(F::COMMANDS.len(), GFP_KERNEL)?;
+        for (c, own) in F::COMMANDS.iter().zip(cmd_policies.iter()) {
             // SAFETY: all-zero is a valid `genl_ops`.
             let mut op: bindings::genl_ops = unsafe { core::mem::zeroed() };
             op.cmd = c.cmd;
             op.doit = Some(Self::doit_callback);
-            op.policy = policy.as_ptr();
-            op.maxattr = maxattr;
+            if own.is_empty() {
+                op.policy = policy.as_ptr();
+                op.maxattr = maxattr;
+            } else {
+                op.policy = own.as_ptr();
+                op.maxattr = (own.len() - 1) as u32;
+            }
             op.flags = if c.admin { bindings::GENL_UNS_ADMIN_PERM as u8 } else { 0 };
             ops.push(op, GFP_KERNEL)?;
         }
@@ -298,6 +401,7 @@ impl<F: Family> Registration<F> {
                 family: Opaque::new(unsafe { core::mem::zeroed() }),
                 ops,
                 policy,
+                _cmd_policies: cmd_policies,
                 registered: false,
                 handler,
             },

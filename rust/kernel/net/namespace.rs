@@ -72,10 +72,12 @@ pub trait PernetState: Send + Sync + Sized + 'static {
     /// Creates the state of namespace `net`.
     fn init(net: &Net) -> impl PinInit<Self, Error>;
 
-    /// The hook function for every hook in [`PernetState::NF_HOOKS`].
+    /// The hook function for every hook in [`PernetState::NF_HOOKS`];
+    /// `index` is the position of the hook in that list.
     fn hook(
         &self,
-        _skb: &super::skbuff::SkBuff,
+        _index: usize,
+        _skb: &mut super::skbuff::SkBuff,
         _state: &netfilter::HookState<'_>,
     ) -> netfilter::Verdict {
         netfilter::Verdict::Accept

@@ -135,11 +135,97 @@ impl<'a> HookState<'a> {
         (!self.ptr.out.is_null()).then(|| unsafe { (*self.ptr.out).ifindex })
     }
 
+    /// Name of the input device, without the NUL.
+    pub fn in_name(&self) -> Option<&'a [u8]> {
+        // SAFETY: a non-null `in` device is valid while the hook runs.
+        (!self.ptr.in_.is_null()).then(|| unsafe { dev_name(self.ptr.in_) })
+    }
+
+    /// Name of the output device, without the NUL.
+    pub fn out_name(&self) -> Option<&'a [u8]> {
+        // SAFETY: a non-null `out` device is valid while the hook runs.
+        (!self.ptr.out.is_null()).then(|| unsafe { dev_name(self.ptr.out) })
+    }
+
+    /// The route type (`RTN_*`) of IPv4 address `addr` in this namespace:
+    /// as seen from the input device (`dev_in`), the output device
+    /// (`!dev_in`), or any device (`None`, `inet_addr_type`).
+    pub fn addr_type(&self, addr: [u8; 4], dev_in: Option<bool>) -> u8 {
+        let a = u32::from_ne_bytes(addr);
+        let dev = match dev_in {
+            None => core::ptr::null(),
+            Some(true) => self.ptr.in_,
+            Some(false) => self.ptr.out,
+        };
+        // SAFETY: the namespace and the device (when non-null) are valid
+        // while the hook runs; both functions take the RCU read lock.
+        let t = unsafe {
+            if dev.is_null() {
+                bindings::inet_addr_type(self.ptr.net, a)
+            } else {
+                bindings::inet_dev_addr_type(self.ptr.net, dev, a)
+            }
+        };
+        t as u8
+    }
+
+    /// Answers `skb` with an ICMP destination-unreachable of `code`
+    /// (`nf_send_unreach`: no answer to ICMP errors, fragments or
+    /// broadcasts). The caller then drops `skb`.
+    pub fn send_unreach(&self, skb: &SkBuff, code: u8) {
+        // SAFETY: `skb` is the packet of this hook call, valid and ours.
+        unsafe { bindings::nf_send_unreach(skb.as_ptr(), code.into(), self.ptr.hook.into()) };
+    }
+
+    /// Answers the TCP segment `skb` with a reset (`nf_send_reset`). The
+    /// caller then drops `skb`.
+    pub fn send_reset(&self, skb: &SkBuff) {
+        // SAFETY: as in `send_unreach`; `sk` may be null.
+        unsafe {
+            bindings::nf_send_reset(self.ptr.net, self.ptr.sk, skb.as_ptr(), self.ptr.hook.into())
+        };
+    }
+
     /// The namespace the packet is traversing.
     pub fn net(&self) -> &'a Net {
         // SAFETY: the namespace of a packet in flight is alive while its hooks run.
         unsafe { Net::from_raw(self.ptr.net) }
     }
+}
+
+/// The name of `dev` up to its NUL.
+///
+/// # Safety
+///
+/// `dev` must be valid for `'a`.
+unsafe fn dev_name<'a>(dev: *const bindings::net_device) -> &'a [u8] {
+    // SAFETY: the caller guarantees `dev` is valid; `name` is a fixed array
+    // of the kernel's `c_char`, which is `u8`.
+    let bytes: &'a [u8] = unsafe { &(*dev).name };
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    &bytes[..end]
+}
+
+/// Writes `line` to the kernel log at `level` (0-7), unless the network
+/// log rate limit (`net_ratelimit`) says too many were written lately.
+pub fn log_ratelimited(level: u8, line: &[u8]) {
+    // SAFETY: `net_ratelimit` may be called from any context.
+    if unsafe { bindings::net_ratelimit() } == 0 {
+        return;
+    }
+    let level = [0x01u8, b'0' + level.min(7), 0];
+    let len = core::ffi::c_int::try_from(line.len()).unwrap_or(0);
+    // SAFETY: the format is a NUL-terminated string whose two arguments are
+    // an int and a pointer to that many readable bytes; `level` is the
+    // KERN_SOH prefix and stays alive for the call.
+    unsafe {
+        bindings::_printk(
+            c"%s%.*s\n".as_ptr().cast(),
+            level.as_ptr(),
+            len,
+            line.as_ptr(),
+        )
+    };
 }
 
 /// Set the one bitfield of `nf_hook_ops` we touch, through bindgen's
@@ -159,6 +245,15 @@ fn set_ops_type(ops: &mut bindings::nf_hook_ops, ty: bindings::nf_hook_ops_type)
 pub(super) struct NetHooks {
     net: *mut bindings::net,
     ops: KVec<bindings::nf_hook_ops>,
+    /// What each hook's `priv` points to; a heap array that never moves.
+    _privs: KVec<HookPriv>,
+}
+
+/// The private data of one registered hook: the state and which of its
+/// hooks this is.
+struct HookPriv {
+    data: *const core::ffi::c_void,
+    index: usize,
 }
 
 // SAFETY: the object only holds what the kernel needs to unregister the
@@ -179,12 +274,22 @@ impl NetHooks {
         specs: &[HookSpec],
         data: *const T,
     ) -> Result<Self> {
+        let mut privs = KVec::with_capacity(specs.len(), GFP_KERNEL)?;
+        for index in 0..specs.len() {
+            privs.push(
+                HookPriv {
+                    data: data.cast(),
+                    index,
+                },
+                GFP_KERNEL,
+            )?;
+        }
         let mut ops = KVec::with_capacity(specs.len(), GFP_KERNEL)?;
-        for spec in specs {
+        for (spec, p) in specs.iter().zip(privs.iter()) {
             // SAFETY: all-zero is a valid `nf_hook_ops` (no callback, no device).
             let mut op: bindings::nf_hook_ops = unsafe { core::mem::zeroed() };
             op.hook = Some(hook_callback::<T>);
-            op.priv_ = data.cast_mut().cast();
+            op.priv_ = (p as *const HookPriv).cast_mut().cast();
             op.pf = bindings::NFPROTO_IPV4 as u8;
             op.hooknum = spec.hook.number();
             op.priority = spec.priority;
@@ -201,6 +306,7 @@ impl NetHooks {
         Ok(Self {
             net: net.as_ptr(),
             ops,
+            _privs: privs,
         })
     }
 }
@@ -220,15 +326,15 @@ unsafe extern "C" fn hook_callback<T: PernetState>(
     skb: *mut bindings::sk_buff,
     state: *const bindings::nf_hook_state,
 ) -> core::ffi::c_uint {
-    // SAFETY: `priv_` is the `*const T` given to `NetHooks::register`, valid
+    // SAFETY: `priv_` points to a `HookPriv` of a registered `NetHooks`
+    // whose `data` is the `*const T` given to `NetHooks::register`, valid
     // while the hook is registered; `skb` and `state` are valid for the call
-    // and the skb is ours (not freed) until we return a verdict.
-    let (data, skb, state) = unsafe {
-        (
-            &*priv_.cast::<T>(),
-            SkBuff::from_raw(skb),
-            HookState { ptr: &*state },
-        )
+    // and the skb is exclusively ours until we return a verdict.
+    let (p, skb, state) = unsafe {
+        let p = &*priv_.cast::<HookPriv>();
+        (p, SkBuff::from_raw_mut(skb), HookState { ptr: &*state })
     };
-    data.hook(skb, &state).to_raw()
+    // SAFETY: see above.
+    let data = unsafe { &*p.data.cast::<T>() };
+    data.hook(p.index, skb, &state).to_raw()
 }

@@ -4,7 +4,7 @@
 //!
 //! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
-use crate::{bindings, types::Opaque};
+use crate::{bindings, error::Result, types::Opaque};
 
 /// A socket buffer (`struct sk_buff`) borrowed for the duration of a
 /// callback: a netfilter hook or a netlink handler.
@@ -30,6 +30,49 @@ impl SkBuff {
         // SAFETY: `SkBuff` is a transparent wrapper of `sk_buff`; the caller
         // guarantees validity for `'a`.
         unsafe { &*ptr.cast() }
+    }
+
+    /// Creates a mutable reference to an [`SkBuff`] from a valid pointer.
+    ///
+    /// # Safety
+    ///
+    /// As for [`SkBuff::from_raw`], and nobody else uses the skb during `'a`
+    /// (a hook function owns the packet it is given until it returns).
+    pub unsafe fn from_raw_mut<'a>(ptr: *mut bindings::sk_buff) -> &'a mut Self {
+        // SAFETY: as in `from_raw`, with exclusivity from the caller.
+        unsafe { &mut *ptr.cast() }
+    }
+
+    /// The packet mark (`skb->mark`).
+    pub fn mark(&self) -> u32 {
+        // SAFETY: the skb is valid by the type invariant.
+        unsafe { bindings::skb_mark(self.0.get()) }
+    }
+
+    /// Sets the packet mark.
+    pub fn set_mark(&mut self, mark: u32) {
+        // SAFETY: the skb is valid and exclusively ours (`&mut`).
+        unsafe { bindings::skb_set_mark(self.0.get(), mark) }
+    }
+
+    /// The Ethernet source address of a received packet, when the packet
+    /// came from an Ethernet device and its MAC header is intact.
+    pub fn eth_source(&self) -> Option<[u8; 6]> {
+        let mut mac = [0u8; 6];
+        // SAFETY: the skb is valid; `mac` has room for ETH_ALEN bytes.
+        unsafe { bindings::skb_eth_source(self.0.get(), mac.as_mut_ptr()) }.then_some(mac)
+    }
+
+    /// Sets the IPv4 DS field (the TOS byte) to `(old & mask) | value`,
+    /// updating the header checksum incrementally. The header is made
+    /// writable first (unsharing or copying it), which is why this takes
+    /// `&mut self`: no slice returned by [`SkBuff::header`] survives it.
+    pub fn ipv4_change_dsfield(&mut self, mask: u8, value: u8) -> Result {
+        // SAFETY: the skb is valid and exclusively ours; at the IPv4 hooks
+        // the network header is an IPv4 header.
+        crate::error::to_result(unsafe {
+            bindings::skb_ipv4_change_dsfield(self.0.get(), mask, value)
+        })
     }
 
     /// Returns the raw pointer.
