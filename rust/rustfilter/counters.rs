@@ -32,6 +32,15 @@ impl Counters {
         }? Error)
     }
 
+    /// Counters starting from the values in `base`.
+    pub(crate) fn with_base(base: KVec<u64>) -> impl PinInit<Self, Error> {
+        let len = base.len();
+        try_pin_init!(Self {
+            live: RcuBox::new(KBox::new(PerCpuCounters::new(len)?, GFP_KERNEL)?),
+            base <- kernel::new_mutex!(base),
+        }? Error)
+    }
+
     /// The array packets add to during the critical section `guard`.
     #[inline]
     pub(crate) fn live<'a>(&'a self, guard: &'a Guard) -> &'a PerCpuCounters {

@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Per-namespace state and the hook function run at every IPv4 hook.
+//! Per-namespace state and the hook functions run at the IPv4 hooks.
+//!
+//! Every namespace gets, at each of the five hooks, a counting hook at
+//! `NF_IP_PRI_FIRST`, and the hooks of the raw (-300), mangle (-150) and
+//! filter (0) tables at netfilter's priorities.
 
+use crate::counters::Counters;
 use crate::packet;
 use crate::proto::Hook;
+use crate::rules::TableKind;
+use crate::tables::{self, Slot};
 use kernel::net::namespace::{Net, PernetId, PernetState};
 use kernel::net::netfilter::{priority, HookSpec, HookState, InetHook, Verdict};
 use kernel::net::skbuff::SkBuff;
-use crate::counters::Counters;
 use kernel::prelude::*;
-use kernel::sync::rcu;
+use kernel::sync::rcu::{self, RcuBox};
+use kernel::sync::Mutex;
 
 /// Counters kept per hook.
 const PACKETS: usize = 0;
@@ -18,8 +25,8 @@ const MALFORMED: usize = 2;
 const PER_HOOK: usize = 3;
 const COUNTERS: usize = Hook::COUNT * PER_HOOK;
 
-/// How many bytes of a packet the hook looks at: the largest IPv4 header
-/// plus a transport header.
+/// How many bytes of a packet the counting hook looks at: the largest IPv4
+/// header plus a transport header.
 const PEEK: usize = 128;
 
 /// The counters of one hook, summed over all CPUs.
@@ -30,43 +37,156 @@ pub(crate) struct HookStats {
     pub(crate) malformed: u64,
 }
 
+/// A table replacement in progress, owned by one netlink socket.
+pub(crate) struct Txn {
+    pub(crate) portid: u32,
+    /// Order of creation, to find the oldest.
+    pub(crate) seq: u64,
+    pub(crate) kind: TableKind,
+    /// The generation the editor read; the commit fails if it changed.
+    pub(crate) expect: Option<u32>,
+    pub(crate) buf: KVVec<u8>,
+}
+
+/// Most transactions open at once in a namespace; a new one beyond that
+/// discards the oldest (its socket is probably gone).
+pub(crate) const MAX_TXNS: usize = 16;
+
+/// The open transactions of a namespace, one per socket at most.
+pub(crate) struct Txns {
+    slots: [Option<Txn>; MAX_TXNS],
+    next_seq: u64,
+}
+
+impl Txns {
+    fn new() -> Self {
+        Txns {
+            slots: [const { None }; MAX_TXNS],
+            next_seq: 0,
+        }
+    }
+
+    /// The transaction of socket `portid`.
+    pub(crate) fn get_mut(&mut self, portid: u32) -> Option<&mut Txn> {
+        self.slots.iter_mut().flatten().find(|t| t.portid == portid)
+    }
+
+    /// Ends and returns the transaction of socket `portid`.
+    pub(crate) fn take(&mut self, portid: u32) -> Option<Txn> {
+        self.slots
+            .iter_mut()
+            .find(|s| s.as_ref().is_some_and(|t| t.portid == portid))
+            .and_then(Option::take)
+    }
+
+    /// Opens a transaction, replacing the socket's previous one, or the
+    /// oldest when all slots are taken.
+    pub(crate) fn open(&mut self, mut txn: Txn) {
+        drop(self.take(txn.portid));
+        txn.seq = self.next_seq;
+        self.next_seq += 1;
+        let slot = match self.slots.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                let oldest = self
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, s)| s.as_ref().map_or(0, |t| t.seq))
+                    .map_or(0, |(i, _)| i);
+                oldest
+            }
+        };
+        if let Some(s) = self.slots.get_mut(slot) {
+            *s = Some(txn);
+        }
+    }
+}
+
 /// rustfilter's state in one network namespace.
 #[pin_data]
 pub(crate) struct NetState {
     #[pin]
     counters: Counters,
+    /// One per entry of `tables::KINDS`.
+    pub(crate) tables: [RcuBox<Slot>; 3],
+    /// Open transactions.
+    #[pin]
+    pub(crate) txns: Mutex<Txns>,
 }
 
 static NET_ID: PernetId = PernetId::new();
 
-const fn first(hook: InetHook) -> HookSpec {
-    HookSpec {
-        hook,
-        priority: priority::FIRST,
-    }
+const fn spec(hook: InetHook, priority: i32) -> HookSpec {
+    HookSpec { hook, priority }
 }
+
+/// The counting hooks are entries 0..5 of `NF_HOOKS`; after them, one entry
+/// per (table, hook) of `TABLE_HOOKS`.
+const TABLE_HOOKS: [(usize, Hook); 10] = [
+    (2, Hook::PreRouting),
+    (2, Hook::LocalOut),
+    (1, Hook::PreRouting),
+    (1, Hook::LocalIn),
+    (1, Hook::Forward),
+    (1, Hook::LocalOut),
+    (1, Hook::PostRouting),
+    (0, Hook::LocalIn),
+    (0, Hook::Forward),
+    (0, Hook::LocalOut),
+];
 
 impl PernetState for NetState {
     fn id() -> &'static PernetId {
         &NET_ID
     }
 
-    /// Count at every hook before anything else sees the packet.
     const NF_HOOKS: &'static [HookSpec] = &[
-        first(InetHook::PreRouting),
-        first(InetHook::LocalIn),
-        first(InetHook::Forward),
-        first(InetHook::LocalOut),
-        first(InetHook::PostRouting),
+        spec(InetHook::PreRouting, priority::FIRST),
+        spec(InetHook::LocalIn, priority::FIRST),
+        spec(InetHook::Forward, priority::FIRST),
+        spec(InetHook::LocalOut, priority::FIRST),
+        spec(InetHook::PostRouting, priority::FIRST),
+        // raw
+        spec(InetHook::PreRouting, priority::RAW),
+        spec(InetHook::LocalOut, priority::RAW),
+        // mangle
+        spec(InetHook::PreRouting, priority::MANGLE),
+        spec(InetHook::LocalIn, priority::MANGLE),
+        spec(InetHook::Forward, priority::MANGLE),
+        spec(InetHook::LocalOut, priority::MANGLE),
+        spec(InetHook::PostRouting, priority::MANGLE),
+        // filter
+        spec(InetHook::LocalIn, priority::FILTER),
+        spec(InetHook::Forward, priority::FILTER),
+        spec(InetHook::LocalOut, priority::FILTER),
     ];
 
     fn init(_net: &Net) -> impl PinInit<Self, Error> {
         try_pin_init!(NetState {
             counters <- Counters::new(COUNTERS),
+            tables: [
+                RcuBox::new(KBox::new(Slot::empty(), GFP_KERNEL)?),
+                RcuBox::new(KBox::new(Slot::empty(), GFP_KERNEL)?),
+                RcuBox::new(KBox::new(Slot::empty(), GFP_KERNEL)?),
+            ],
+            txns <- kernel::new_mutex!(Txns::new()),
         }? Error)
     }
 
-    fn hook(&self, _index: usize, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
+    fn hook(&self, index: usize, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
+        match index.checked_sub(Hook::COUNT) {
+            None => self.count(skb, state),
+            Some(i) => match TABLE_HOOKS.get(i) {
+                Some(&(t, hook)) => self.run_table(t, hook, skb, state),
+                None => Verdict::Accept,
+            },
+        }
+    }
+}
+
+impl NetState {
+    fn count(&self, skb: &SkBuff, state: &HookState<'_>) -> Verdict {
         let Some(hook) = state.hook() else {
             return Verdict::Accept;
         };
@@ -86,9 +206,18 @@ impl PernetState for NetState {
         }
         Verdict::Accept
     }
-}
 
-impl NetState {
+    fn run_table(&self, t: usize, hook: Hook, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
+        let Some(table) = self.tables.get(t) else {
+            return Verdict::Accept;
+        };
+        let guard = rcu::read_lock();
+        match &table.read(&guard).compiled {
+            Some(compiled) => tables::run(compiled, &guard, hook, skb, state),
+            None => Verdict::Accept,
+        }
+    }
+
     /// The counters of every hook, in hook order, as one snapshot; with
     /// `zero`, they restart from zero at the same instant (no packet is
     /// lost or counted twice). Sleeps.

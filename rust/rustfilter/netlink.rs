@@ -1,16 +1,57 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The "rustfilter" generic netlink family (include/uapi/linux/rustfilter.h).
+//! The "rustfilter" generic netlink family (include/uapi/linux/rustfilter.h,
+//! Documentation/protocol.rst).
+//!
+//! Requests are serialised by the generic netlink mutex (the family is not
+//! `parallel_ops`), so table writers never race each other; packets read
+//! tables through RCU and never wait for a writer.
 
-use crate::hooks::NetState;
+use crate::hooks::{NetState, Txn};
 use crate::proto::{self, Hook};
+use crate::rules::TableKind;
+use crate::tables::{self, CommitError, Slot};
 use kernel::c_str;
 use kernel::net::genetlink::{AttrPolicy, Command, Family, Info, Reply};
 use kernel::net::namespace;
 use kernel::prelude::*;
+use kernel::sync::rcu::{self, RcuBox};
 
 /// Room for five nested hook records of three u64 and one u32 each.
 const STATS_REPLY_SIZE: usize = 512;
+/// Room for a table name and a generation.
+const SMALL_REPLY_SIZE: usize = 128;
+/// Most bytes of ruleset one transaction may hold.
+const MAX_TXN_BYTES: usize = 256 << 20;
+/// Target size of one message of a table dump.
+const DUMP_MESSAGE: usize = 32 << 10;
+
+/// Top-level attributes, as requests may carry them.
+const POLICY: &[AttrPolicy] = &[
+    AttrPolicy::Reject,                     // UNSPEC
+    AttrPolicy::Reject,                     // PAD
+    AttrPolicy::Reject,                     // HOOK_STATS: replies only
+    AttrPolicy::NulString { max_len: 15 },  // TABLE
+    AttrPolicy::U32,                        // GENERATION
+    AttrPolicy::Flag,                       // ZERO
+    AttrPolicy::Flag,                       // TEST
+    AttrPolicy::Flag,                       // COUNTERS
+];
+
+/// A chunk's payload: table attributes (Documentation/ruleset.rst).
+const CHUNK_POLICY: &[AttrPolicy] = &[
+    AttrPolicy::Reject,                    // UNSPEC
+    AttrPolicy::NulString { max_len: 15 }, // TABLE_NAME
+    AttrPolicy::Nested,                    // TABLE_CHAIN
+];
+
+const fn cmd(cmd: u8, admin: bool) -> Command {
+    Command {
+        cmd,
+        admin,
+        policy: None,
+    }
+}
 
 /// Handles requests; owns the per-namespace state registration.
 pub(crate) struct Control {
@@ -20,20 +61,19 @@ pub(crate) struct Control {
 impl Family for Control {
     const NAME: &'static CStr = c_str!("rustfilter");
     const VERSION: u32 = proto::GENL_VERSION as u32;
-    /// No request takes attributes yet: every known one is refused, unknown
-    /// ones are refused by strict validation.
-    const POLICY: &'static [AttrPolicy] = &[AttrPolicy::Reject; proto::A_MAX as usize + 1];
+    const POLICY: &'static [AttrPolicy] = POLICY;
     const COMMANDS: &'static [Command] = &[
+        cmd(proto::CMD_GET_STATS, false),
+        cmd(proto::CMD_ZERO_STATS, true),
+        cmd(proto::CMD_TABLE_BEGIN, true),
         Command {
-            cmd: proto::CMD_GET_STATS,
-            admin: false,
-            policy: None,
-        },
-        Command {
-            cmd: proto::CMD_ZERO_STATS,
+            cmd: proto::CMD_TABLE_CHUNK,
             admin: true,
-            policy: None,
+            policy: Some(CHUNK_POLICY),
         },
+        cmd(proto::CMD_TABLE_COMMIT, true),
+        cmd(proto::CMD_TABLE_ABORT, true),
+        cmd(proto::CMD_TABLE_GET, true),
     ];
 
     fn doit(&self, cmd: u8, info: &Info<'_>) -> Result {
@@ -41,6 +81,14 @@ impl Family for Control {
         match cmd {
             proto::CMD_GET_STATS => send_stats(state, info),
             proto::CMD_ZERO_STATS => state.stats(true).map(|_| ()),
+            proto::CMD_TABLE_BEGIN => begin(state, info),
+            proto::CMD_TABLE_CHUNK => chunk(state, info),
+            proto::CMD_TABLE_COMMIT => commit(state, info),
+            proto::CMD_TABLE_ABORT => {
+                drop(state.txns.lock().take(info.portid()));
+                Ok(())
+            }
+            proto::CMD_TABLE_GET => get(state, info),
             _ => {
                 info.set_err_msg(c_str!("rustfilter: unknown command"));
                 Err(EINVAL)
@@ -60,5 +108,151 @@ fn send_stats(state: &NetState, info: &Info<'_>) -> Result {
             r.put_u64(proto::STATS_MALFORMED, s.malformed, proto::STATS_PAD)
         })?;
     }
+    reply.send()
+}
+
+/// The table a request names, or an error saying what is wrong with it.
+fn table_of<'a>(state: &'a NetState, info: &Info<'_>) -> Result<(TableKind, &'a RcuBox<Slot>)> {
+    let Some(name) = info.attr_str(proto::A_TABLE) else {
+        info.set_err_msg(c_str!("rustfilter: RUSTFILTER_A_TABLE is required"));
+        return Err(EINVAL);
+    };
+    let kind = core::str::from_utf8(name).ok().and_then(TableKind::from_name);
+    let slot = kind
+        .and_then(tables::index_of)
+        .and_then(|i| state.tables.get(i));
+    match (kind, slot) {
+        (Some(k), Some(s)) => Ok((k, s)),
+        (Some(TableKind::Nat), None) => {
+            info.set_err_msg(c_str!("rustfilter: the nat table is not supported yet"));
+            Err(ENOENT)
+        }
+        _ => {
+            info.set_err_msg(c_str!("rustfilter: no such table"));
+            Err(ENOENT)
+        }
+    }
+}
+
+fn generation(slot: &RcuBox<Slot>) -> u32 {
+    let guard = rcu::read_lock();
+    slot.read(&guard).generation
+}
+
+fn reply_generation(info: &Info<'_>, kind: TableKind, generation: u32) -> Result {
+    let mut reply = Reply::new(info, SMALL_REPLY_SIZE)?;
+    let mut name = [0u8; 16];
+    let n = kind.name().len().min(15);
+    name[..n].copy_from_slice(&kind.name().as_bytes()[..n]);
+    reply.put_raw_attr(proto::A_TABLE, &name[..n + 1])?;
+    reply.put_u32(proto::A_GENERATION, generation)?;
+    reply.send()
+}
+
+fn begin(state: &NetState, info: &Info<'_>) -> Result {
+    let (kind, slot) = table_of(state, info)?;
+    let txn = Txn {
+        portid: info.portid(),
+        seq: 0,
+        kind,
+        expect: info.attr_u32(proto::A_GENERATION),
+        buf: KVVec::new(),
+    };
+    state.txns.lock().open(txn);
+    reply_generation(info, kind, generation(slot))
+}
+
+fn chunk(state: &NetState, info: &Info<'_>) -> Result {
+    let mut txns = state.txns.lock();
+    let Some(txn) = txns.get_mut(info.portid()) else {
+        info.set_err_msg(c_str!("rustfilter: no transaction open (TABLE_BEGIN first)"));
+        return Err(ENOENT);
+    };
+    let payload = info.payload();
+    if txn.buf.len() + payload.len() > MAX_TXN_BYTES {
+        info.set_err_msg(c_str!("rustfilter: transaction too large"));
+        return Err(EFBIG);
+    }
+    txn.buf.extend_from_slice(payload, GFP_KERNEL)?;
+    Ok(())
+}
+
+fn commit(state: &NetState, info: &Info<'_>) -> Result {
+    // The transaction ends here whatever happens.
+    let Some(txn) = state.txns.lock().take(info.portid()) else {
+        info.set_err_msg(c_str!("rustfilter: no transaction open (TABLE_BEGIN first)"));
+        return Err(ENOENT);
+    };
+    let Some(slot) = tables::index_of(txn.kind).and_then(|i| state.tables.get(i)) else {
+        return Err(ENOENT);
+    };
+    let compiled = match tables::compile(txn.kind, &txn.buf, info.flag(proto::A_COUNTERS)) {
+        Ok(c) => c,
+        Err(CommitError::Rule(e)) => {
+            info.set_err_msg_fmt(format_args!("{e}"));
+            return Err(EINVAL);
+        }
+        Err(CommitError::Kernel(e, msg)) => {
+            info.set_err_msg_fmt(format_args!("{msg}"));
+            return Err(e);
+        }
+    };
+    let current = generation(slot);
+    if txn.expect.is_some_and(|g| g != current) {
+        info.set_err_msg(c_str!(
+            "rustfilter: the table changed since the transaction began"
+        ));
+        return Err(EAGAIN);
+    }
+    if info.flag(proto::A_TEST) {
+        return reply_generation(info, txn.kind, current);
+    }
+    let next = current.wrapping_add(1);
+    let new = KBox::new(
+        Slot {
+            generation: next,
+            compiled: Some(compiled),
+        },
+        GFP_KERNEL,
+    )?;
+    // Waits for a grace period; the old table goes when its last user does.
+    drop(slot.replace(new));
+    reply_generation(info, txn.kind, next)
+}
+
+fn get(state: &NetState, info: &Info<'_>) -> Result {
+    let (kind, slot) = table_of(state, info)?;
+    let compiled = {
+        let guard = rcu::read_lock();
+        slot.read(&guard).compiled.clone()
+    };
+    let encoded = match &compiled {
+        Some(c) => tables::encode(c, info.flag(proto::A_ZERO))?,
+        // No ruleset yet: the built-in chains with ACCEPT policies.
+        None => tables::encode_empty(kind)?,
+    };
+    let bytes = encoded.bytes();
+    // Split at top-level attribute boundaries into messages of about
+    // DUMP_MESSAGE bytes (one attribute is at most 64 KiB).
+    let mut start = 0;
+    let mut end = 0;
+    for attr in crate::nla::Attrs::new(bytes) {
+        let attr = attr.map_err(|_| EINVAL)?;
+        let len = crate::nla::align(attr.payload().len() + 4).ok_or(EINVAL)?;
+        if end > start && end - start + len > DUMP_MESSAGE {
+            send_part(info, &bytes[start..end])?;
+            start = end;
+        }
+        end += len;
+    }
+    if end > start || start == 0 {
+        send_part(info, &bytes[start..end.min(bytes.len())])?;
+    }
+    Ok(())
+}
+
+fn send_part(info: &Info<'_>, part: &[u8]) -> Result {
+    let mut reply = Reply::new(info, part.len() + 64)?;
+    reply.put_raw(part)?;
     reply.send()
 }

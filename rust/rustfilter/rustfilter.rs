@@ -21,10 +21,17 @@ mod packet;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../rfcore/src/proto.rs"]
 mod proto;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../rfcore/src/nla.rs"]
+mod nla;
+#[allow(dead_code, unreachable_pub, unused_imports)]
+#[path = "../rfcore/src/rules/mod.rs"]
+mod rules;
 
 mod counters;
 mod hooks;
 mod netlink;
+mod tables;
 
 module! {
     type: RustFilter,

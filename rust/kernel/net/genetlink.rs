@@ -287,6 +287,13 @@ impl<'a, 'b> Reply<'a, 'b> {
         to_result(unsafe { bindings::nla_put_u64_64bit(self.skb, ty.into(), value, pad.into()) })
     }
 
+    /// Adds attribute `ty` with payload `bytes`.
+    pub fn put_raw_attr(&mut self, ty: u16, bytes: &[u8]) -> Result {
+        let len = core::ffi::c_int::try_from(bytes.len()).map_err(|_| emsgsize())?;
+        // SAFETY: `skb` is our message; `bytes` is readable for `len` bytes.
+        to_result(unsafe { bindings::nla_put(self.skb, ty.into(), len, bytes.as_ptr().cast()) })
+    }
+
     /// Appends already encoded attributes.
     pub fn put_raw(&mut self, bytes: &[u8]) -> Result {
         let len = core::ffi::c_int::try_from(bytes.len()).map_err(|_| emsgsize())?;

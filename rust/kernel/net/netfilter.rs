@@ -61,6 +61,8 @@ pub mod priority {
     use crate::bindings;
     /// Runs before everything else.
     pub const FIRST: i32 = bindings::nf_ip_hook_priorities_NF_IP_PRI_FIRST;
+    /// The raw table.
+    pub const RAW: i32 = bindings::nf_ip_hook_priorities_NF_IP_PRI_RAW;
     /// Connection tracking.
     pub const CONNTRACK: i32 = bindings::nf_ip_hook_priorities_NF_IP_PRI_CONNTRACK;
     /// The mangle table.

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Registered tables (filter, mangle, raw): the compiled, immutable form of
+//! each, how it is published, and the walk of a packet through it.
+//!
+//! Like `ip_tables.c`: a table is replaced whole. The new ruleset is
+//! decoded and validated by the pure core into fresh arrays, then published
+//! with one pointer swap (RCU); packets see the old or the new table, never
+//! a mix, and a failed replacement touches nothing.
+
+use crate::counters::Counters;
+use crate::packet;
+use crate::proto::{self, Hook};
+use crate::rules::{
+    self, matches::limit::LimitState, targets::log::LogPacket, AddrTypeDev, Chain, Context,
+    Match, PacketInfo, Rule, RuleError, Table, TableInfo, TableKind,
+};
+use kernel::net::netfilter::{self, HookState, Verdict};
+use kernel::net::skbuff::SkBuff;
+use kernel::prelude::*;
+use kernel::sync::{bh, rcu, Arc, SpinLock};
+use kernel::time::Ktime;
+
+/// The tables this module registers, in the order of `NetState::tables`.
+pub(crate) const KINDS: [TableKind; 3] = [TableKind::Filter, TableKind::Mangle, TableKind::Raw];
+
+/// Index of `kind` in [`KINDS`].
+pub(crate) fn index_of(kind: TableKind) -> Option<usize> {
+    KINDS.iter().position(|k| *k == kind)
+}
+
+/// How many bytes of a packet the rules look at (headers; an ICMP error's
+/// quoted header included).
+const PEEK: usize = 128;
+
+/// A compiled table. Never modified after publication, except for the
+/// counters and the limit buckets, which have their own synchronisation.
+#[pin_data]
+pub(crate) struct Compiled {
+    info: TableInfo,
+    chains: KVVec<Chain>,
+    rules: KVVec<Rule>,
+    matches: KVVec<Match>,
+    /// Packets and bytes (two counters) per rule, then per built-in chain
+    /// policy: [`Table::counter_count`] pairs.
+    #[pin]
+    counters: Counters,
+    /// The bucket of every limit match, by match index; taken with softirqs
+    /// disabled (the hooks run in both contexts).
+    #[pin]
+    limits: SpinLock<KVVec<LimitState>>,
+}
+
+impl Compiled {
+    fn table(&self) -> Option<Table<'_>> {
+        Table::new(&self.info, &self.chains, &self.rules, &self.matches)
+    }
+}
+
+/// What a table's RCU pointer points to: the table (none while it has no
+/// ruleset, so an unused table costs one pointer test per packet) and its
+/// generation, bumped by every commit.
+pub(crate) struct Slot {
+    pub(crate) generation: u32,
+    pub(crate) compiled: Option<Arc<Compiled>>,
+}
+
+impl Slot {
+    pub(crate) fn empty() -> Self {
+        Slot {
+            generation: 0,
+            compiled: None,
+        }
+    }
+}
+
+/// Why a ruleset was refused: the core's error, or one of the module's.
+pub(crate) enum CommitError {
+    Rule(RuleError),
+    Kernel(Error, &'static str),
+}
+
+impl From<kernel::alloc::AllocError> for CommitError {
+    fn from(_: kernel::alloc::AllocError) -> Self {
+        CommitError::Kernel(ENOMEM, "rustfilter: out of memory")
+    }
+}
+
+impl From<Error> for CommitError {
+    fn from(e: Error) -> Self {
+        CommitError::Kernel(e, "rustfilter: out of memory")
+    }
+}
+
+/// Decodes, validates and compiles the ruleset `input` for `kind`. With
+/// `keep_counters` the counters start from the values in the ruleset.
+pub(crate) fn compile(
+    kind: TableKind,
+    input: &[u8],
+    keep_counters: bool,
+) -> Result<Arc<Compiled>, CommitError> {
+    let sizes = rules::measure(input).map_err(CommitError::Rule)?;
+    let mut chains = KVVec::from_elem(Chain::default(), sizes.chains, GFP_KERNEL)?;
+    let mut rule_store = KVVec::from_elem(Rule::default(), sizes.rules, GFP_KERNEL)?;
+    let mut matches = KVVec::from_elem(Match::default(), sizes.matches, GFP_KERNEL)?;
+    let (info, base) = {
+        let storage = rules::Storage {
+            chains: &mut chains,
+            rules: &mut rule_store,
+            matches: &mut matches,
+        };
+        let table = rules::decode(input, storage).map_err(CommitError::Rule)?;
+        if table.kind() != kind {
+            return Err(CommitError::Kernel(
+                EINVAL,
+                "rustfilter: the ruleset is for another table than the transaction",
+            ));
+        }
+        let mut base = KVec::from_elem(0u64, 2 * table.counter_count(), GFP_KERNEL)?;
+        if keep_counters {
+            let mut set = |i: usize, c: rules::Counters| {
+                if let Some(s) = base.get_mut(2 * i..2 * i + 2) {
+                    s[0] = c.packets;
+                    s[1] = c.bytes;
+                }
+            };
+            for (i, r) in table.rules().iter().enumerate() {
+                set(i, r.counters());
+            }
+            for (ci, c) in table.chains().iter().enumerate() {
+                set(table.policy_counter(ci as u16) as usize, c.policy_counters());
+            }
+        }
+        (*table.info(), base)
+    };
+    if matches.iter().any(|m| m.kind() == proto::MT_RPFILTER) {
+        return Err(CommitError::Kernel(
+            EOPNOTSUPP_FALLBACK,
+            "rustfilter: the rpfilter match is not supported yet",
+        ));
+    }
+    let now = now_ns();
+    let mut buckets = KVVec::from_elem(LimitState::default(), matches.len(), GFP_KERNEL)?;
+    for (b, m) in buckets.iter_mut().zip(matches.iter()) {
+        if let Match::Limit(l) = m {
+            *b = l.initial_state(now);
+        }
+    }
+    let compiled = Arc::pin_init(
+        try_pin_init!(Compiled {
+            info,
+            chains,
+            rules: rule_store,
+            matches,
+            counters <- Counters::with_base(base),
+            limits <- kernel::new_spinlock!(buckets),
+        }? Error),
+        GFP_KERNEL,
+    )?;
+    Ok(compiled)
+}
+
+/// There is no `EOPNOTSUPP` in the kernel crate's list; an unsupported
+/// feature is an invalid ruleset to the user, with a message saying why.
+const EOPNOTSUPP_FALLBACK: Error = EINVAL;
+
+fn now_ns() -> u64 {
+    Ktime::ktime_get().to_ns() as u64
+}
+
+/// Encoded table attributes: the first `len` bytes of `buf`.
+pub(crate) struct Encoded {
+    buf: KVVec<u8>,
+    len: usize,
+}
+
+impl Encoded {
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// The table's rules and counters in the ruleset format, for a dump. With
+/// `zero` the counters restart from zero at the instant they are read.
+pub(crate) fn encode(compiled: &Compiled, zero: bool) -> Result<Encoded> {
+    let table = compiled.table().ok_or(EINVAL)?;
+    let counters = compiled.counters.snapshot(zero)?;
+    let pair = |i: u32| rules::Counters {
+        packets: counters.get(2 * i as usize).copied().unwrap_or(0),
+        bytes: counters.get(2 * i as usize + 1).copied().unwrap_or(0),
+    };
+    let mut size = 4096 + table.rules().len() * 256 + table.chains().len() * 128;
+    loop {
+        let mut buf = KVVec::from_elem(0u8, size, GFP_KERNEL)?;
+        let mut w = crate::nla::Writer::new(&mut buf);
+        match rules::encode_table(&mut w, &table, pair) {
+            Ok(()) => {
+                let len = w.len();
+                return Ok(Encoded { buf, len });
+            }
+            Err(crate::nla::NlaError::NoSpace) if size < (1 << 30) => size *= 2,
+            Err(_) => return Err(EINVAL),
+        }
+    }
+}
+
+/// The kernel's answers and actions for one packet's walk.
+struct Walk<'a> {
+    compiled: &'a Compiled,
+    counters: &'a kernel::percpu::PerCpuCounters,
+    skb: &'a mut SkBuff,
+    state: &'a HookState<'a>,
+    /// Set by REJECT, carried out after the walk.
+    reject: Option<rules::targets::reject::RejectWith>,
+}
+
+impl Context for Walk<'_> {
+    fn count(&mut self, counter: u32, bytes: u32) {
+        let i = 2 * counter as usize;
+        self.counters.add(i, 1);
+        self.counters.add(i + 1, bytes.into());
+    }
+
+    fn addr_type(&mut self, addr: [u8; 4], dev: AddrTypeDev) -> u8 {
+        let which = match dev {
+            AddrTypeDev::Any => None,
+            AddrTypeDev::In => Some(true),
+            AddrTypeDev::Out => Some(false),
+        };
+        self.state.addr_type(addr, which)
+    }
+
+    fn rpfilter(&mut self, _pkt: &PacketInfo, _flags: u32) -> bool {
+        // Refused at commit (see `compile`): never reached.
+        false
+    }
+
+    fn limit(&mut self, index: u32, limit: &rules::matches::limit::Limit) -> bool {
+        let now = now_ns();
+        let _bh = bh::Guard::new();
+        let mut buckets = self.compiled.limits.lock();
+        match buckets.get_mut(index as usize) {
+            Some(b) => limit.take(b, now),
+            None => false,
+        }
+    }
+
+    fn set_mark(&mut self, mark: u32) {
+        self.skb.set_mark(mark);
+    }
+
+    fn set_tos(&mut self, tos: u8) {
+        // On allocation failure the packet keeps its TOS, as in xt_DSCP.
+        let _ = self.skb.ipv4_change_dsfield(0, tos);
+    }
+
+    fn log(&mut self, log: &rules::targets::log::Log, pkt: &PacketInfo) {
+        let len = self.skb.len() as usize;
+        let mut data = [0u8; PEEK];
+        let peek = len.min(PEEK);
+        let Some(bytes) = self.skb.header(0, &mut data[..peek]) else {
+            return;
+        };
+        let lp = LogPacket {
+            in_dev: self.state.in_name(),
+            out_dev: self.state.out_name(),
+            mac_header: None,
+            data: bytes,
+            skb_len: len,
+            mark: pkt.mark,
+            uid_gid: None,
+        };
+        let mut line = [0u8; 512];
+        let n = rules::targets::log::log_line(&mut line, log, &lp);
+        netfilter::log_ratelimited(log.level, line.get(..n).unwrap_or(&[]));
+    }
+
+    fn reject(&mut self, with: rules::targets::reject::RejectWith, _pkt: &PacketInfo) {
+        self.reject = Some(with);
+    }
+}
+
+/// Runs the packet through `compiled` at `hook`.
+pub(crate) fn run(
+    compiled: &Compiled,
+    guard: &rcu::Guard,
+    hook: Hook,
+    skb: &mut SkBuff,
+    state: &HookState<'_>,
+) -> Verdict {
+    let Some(table) = compiled.table() else {
+        return Verdict::Accept;
+    };
+    let len = skb.len() as usize;
+    let mut buf = [0u8; PEEK];
+    let peek = len.min(PEEK);
+    let parsed = skb
+        .header(0, &mut buf[..peek])
+        .map(|bytes| packet::parse(bytes, len));
+    // A packet whose headers do not parse cannot be matched: drop it, as
+    // ip_tables hot-drops truncated headers.
+    let Some(Ok(pkt)) = parsed else {
+        return Verdict::Drop;
+    };
+    let info = PacketInfo::new(
+        &pkt,
+        state.in_name().unwrap_or(&[]),
+        state.out_name().unwrap_or(&[]),
+        skb.mark(),
+        skb.len(),
+        match hook {
+            Hook::PreRouting | Hook::LocalIn | Hook::Forward => skb.eth_source(),
+            _ => None,
+        },
+    );
+    let mut walk = Walk {
+        compiled,
+        counters: compiled.counters.live(guard),
+        skb,
+        state,
+        reject: None,
+    };
+    let verdict = rules::evaluate(&table, hook, &info, &mut walk);
+    if let Some(with) = walk.reject {
+        match with.icmp_code() {
+            Some(code) => state.send_unreach(walk.skb, code),
+            None => state.send_reset(walk.skb),
+        }
+        return Verdict::Drop;
+    }
+    match verdict {
+        rules::Verdict::Accept => Verdict::Accept,
+        rules::Verdict::Drop => Verdict::Drop,
+    }
+}
+
+/// A table without a ruleset, as a dump shows it: its built-in chains, each
+/// empty with an ACCEPT policy and zero counters.
+pub(crate) fn encode_empty(kind: TableKind) -> Result<Encoded> {
+    let mut buf = KVVec::from_elem(0u8, 1024, GFP_KERNEL)?;
+    let mut w = crate::nla::Writer::new(&mut buf);
+    let res = (|| {
+        w.put_str(proto::TABLE_NAME, kind.name())?;
+        for hook in Hook::ALL {
+            if kind.hook_mask() & rules::hook_bit(hook) == 0 {
+                continue;
+            }
+            let n = w.begin_nest(proto::TABLE_CHAIN)?;
+            w.put_str(proto::CHAIN_NAME, hook.name())?;
+            w.put_u32(proto::CHAIN_POLICY, rules::Policy::Accept.number())?;
+            w.put_u64(proto::CHAIN_PACKETS, 0)?;
+            w.put_u64(proto::CHAIN_BYTES, 0)?;
+            w.end_nest(n)?;
+        }
+        Ok::<(), crate::nla::NlaError>(())
+    })();
+    res.map_err(|_| EINVAL)?;
+    let len = w.len();
+    Ok(Encoded { buf, len })
+}
