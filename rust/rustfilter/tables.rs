@@ -38,6 +38,10 @@ const PEEK: usize = 128;
 #[pin_data]
 pub(crate) struct Compiled {
     info: TableInfo,
+    /// Bit `hook` is set where the table has rules or a DROP policy; at
+    /// other hooks packets pass without a walk (and are not counted by the
+    /// ACCEPT policy).
+    active: u8,
     chains: KVVec<Chain>,
     rules: KVVec<Rule>,
     matches: KVVec<Match>,
@@ -103,7 +107,7 @@ pub(crate) fn compile(
     let mut chains = KVVec::from_elem(Chain::default(), sizes.chains, GFP_KERNEL)?;
     let mut rule_store = KVVec::from_elem(Rule::default(), sizes.rules, GFP_KERNEL)?;
     let mut matches = KVVec::from_elem(Match::default(), sizes.matches, GFP_KERNEL)?;
-    let (info, base) = {
+    let (info, base, active) = {
         let storage = rules::Storage {
             chains: &mut chains,
             rules: &mut rule_store,
@@ -131,7 +135,11 @@ pub(crate) fn compile(
                 set(table.policy_counter(ci as u16) as usize, c.policy_counters());
             }
         }
-        (*table.info(), base)
+        let active = Hook::ALL
+            .iter()
+            .filter(|h| table.active_at(**h))
+            .fold(0u8, |m, h| m | rules::hook_bit(*h));
+        (*table.info(), base, active)
     };
     if matches.iter().any(|m| m.kind() == proto::MT_RPFILTER) {
         return Err(CommitError::Kernel(
@@ -149,6 +157,7 @@ pub(crate) fn compile(
     let compiled = Arc::pin_init(
         try_pin_init!(Compiled {
             info,
+            active,
             chains,
             rules: rule_store,
             matches,
@@ -288,6 +297,9 @@ pub(crate) fn run(
     skb: &mut SkBuff,
     state: &HookState<'_>,
 ) -> Verdict {
+    if compiled.active & rules::hook_bit(hook) == 0 {
+        return Verdict::Accept;
+    }
     let Some(table) = compiled.table() else {
         return Verdict::Accept;
     };
