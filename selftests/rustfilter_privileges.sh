@@ -107,4 +107,45 @@ else
 	ret=1
 fi
 
+# Root of a user namespace that does not own the network namespace has no
+# CAP_NET_ADMIN there: EPERM, counters unchanged.
+lret=0
+ip netns exec "$ns1" ping -q -c 1 -W 1 127.0.0.1 > /dev/null 2>&1
+before=$(rf_snapshot "$ns1")
+if ! ip netns exec "$ns1" unshare -U -r true 2> /dev/null; then
+	echo "SKIP: user namespaces unavailable; userns checks not run"
+else
+	ip netns exec "$ns1" unshare -U -r "$RFCTL" stats --zero > "$tmpdir/out" 2> "$tmpdir/err"
+	rc=$?
+	if [ $rc -ne 1 ] || ! grep -qi "permission denied" "$tmpdir/err"; then
+		echo "FAIL: root of a foreign user namespace: rfctl stats --zero exited $rc"
+		sed 's/^/    stderr: /' "$tmpdir/err"
+		lret=1
+	fi
+	after=$(rf_snapshot "$ns1")
+	if [ "$before" != "$after" ]; then
+		echo "FAIL: counters changed by a zeroing from a foreign user namespace"
+		lret=1
+	fi
+	# A container: its own user and network namespace; root there manages
+	# its own counters (loopback ping counted, then zeroed).
+	ip netns exec "$ns1" unshare -U -r -n sh -c "
+		ip link set lo up && ping -q -c 1 -W 1 127.0.0.1 > /dev/null &&
+		$RFCTL stats | awk '\$1 == \"OUTPUT\" { exit (\$2 == 2 ? 0 : 1) }' &&
+		$RFCTL stats --zero &&
+		$RFCTL stats | awk '\$1 == \"OUTPUT\" { exit (\$2 == 0 ? 0 : 1) }'
+	" > "$tmpdir/out" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "FAIL: root of a container's own user+net namespace could not manage its counters"
+		sed 's/^/    /' "$tmpdir/out"
+		lret=1
+	fi
+	if [ $lret -eq 0 ]; then
+		echo "PASS: CAP_NET_ADMIN is checked in the user namespace owning the netns"
+	else
+		ret=1
+	fi
+fi
+
 exit $ret
