@@ -4,8 +4,16 @@
 //!
 //! C header: [`include/linux/percpu.h`](srctree/include/linux/percpu.h)
 
-use crate::{alloc::AllocError, bindings, error::Result};
+use crate::{
+    alloc::{flags::GFP_KERNEL, AllocError, KVec},
+    bindings,
+    error::Result,
+};
 use core::ptr::NonNull;
+
+/// Counters per block: one per-CPU allocation may not exceed 32 KiB
+/// (`PCPU_MIN_UNIT_SIZE`), so large arrays are split into blocks.
+const BLOCK: usize = 2048;
 
 /// A run of 64-bit counters per possible CPU, sized at run time.
 ///
@@ -18,10 +26,11 @@ use core::ptr::NonNull;
 ///
 /// # Invariants
 ///
-/// `ptr` is a per-CPU pointer returned by `__alloc_percpu_gfp` for `len`
-/// `u64`s (`len > 0`), owned by this object and freed on drop.
+/// Every pointer in `blocks` is a per-CPU pointer returned by
+/// `__alloc_percpu_gfp` for `BLOCK` `u64`s, owned by this object and freed
+/// on drop; `len <= blocks.len() * BLOCK` and `len > 0`.
 pub struct PerCpuCounters {
-    ptr: NonNull<u64>,
+    blocks: KVec<NonNull<u64>>,
     len: usize,
 }
 
@@ -36,17 +45,26 @@ impl PerCpuCounters {
     /// Allocates `len` zeroed counters (at least one) for every possible CPU.
     pub fn new(len: usize) -> Result<Self> {
         let len = len.max(1);
-        let size = len
-            .checked_mul(core::mem::size_of::<u64>())
-            .ok_or(AllocError)?;
-        // SAFETY: plain allocation; the per-CPU allocator zeroes the memory.
-        let ptr = unsafe {
-            bindings::__alloc_percpu_gfp(size, core::mem::align_of::<u64>(), bindings::GFP_KERNEL)
+        let nblocks = len.div_ceil(BLOCK);
+        let mut this = Self {
+            blocks: KVec::with_capacity(nblocks, GFP_KERNEL)?,
+            len,
         };
-        // INVARIANT: a non-null result is a fresh per-CPU allocation of
-        // `len` counters.
-        let ptr = NonNull::new(ptr.cast::<u64>()).ok_or(AllocError)?;
-        Ok(Self { ptr, len })
+        for _ in 0..nblocks {
+            // SAFETY: plain allocation; the per-CPU allocator zeroes it.
+            let p = unsafe {
+                bindings::__alloc_percpu_gfp(
+                    BLOCK * core::mem::size_of::<u64>(),
+                    core::mem::align_of::<u64>(),
+                    bindings::GFP_KERNEL,
+                )
+            };
+            // On failure `this` frees the blocks allocated so far.
+            let p = NonNull::new(p.cast::<u64>()).ok_or(AllocError)?;
+            this.blocks.push(p, GFP_KERNEL)?;
+        }
+        // INVARIANT: `nblocks` blocks of `BLOCK` counters cover `len`.
+        Ok(this)
     }
 
     /// Number of counters per CPU.
@@ -59,22 +77,33 @@ impl PerCpuCounters {
         false
     }
 
+    /// The per-CPU pointer of counter `idx`, if it exists.
+    #[inline]
+    fn elem(&self, idx: usize) -> Option<*mut u64> {
+        if idx >= self.len {
+            return None;
+        }
+        let block = self.blocks.get(idx / BLOCK)?;
+        // SAFETY: the block holds `BLOCK` counters and `idx % BLOCK < BLOCK`.
+        Some(unsafe { block.as_ptr().add(idx % BLOCK) })
+    }
+
     /// Adds `val` to counter `idx` of the current CPU. Out-of-range indices
     /// are ignored.
     #[inline]
     pub fn add(&self, idx: usize, val: u64) {
-        if idx >= self.len {
-            return;
+        if let Some(p) = self.elem(idx) {
+            // SAFETY: `p` is a valid per-CPU pointer to a `u64` (see
+            // `elem`); no Rust reference to the per-CPU memory exists.
+            unsafe { bindings::this_cpu_add_u64(p, val) }
         }
-        // SAFETY: `ptr` is a valid per-CPU pointer to `len` counters (type
-        // invariant) and `idx < len`, so the element pointer is a valid
-        // per-CPU pointer to a `u64`. No Rust reference to the per-CPU memory
-        // exists.
-        unsafe { bindings::this_cpu_add_u64(self.ptr.as_ptr().add(idx), val) }
     }
 
-    /// Calls `f` with a pointer to the counters of every possible CPU.
-    fn for_each_cpu(&self, mut f: impl FnMut(*mut u64)) {
+    /// Calls `f` with the pointer to counter `idx` of every possible CPU.
+    fn for_each_cpu(&self, idx: usize, mut f: impl FnMut(*mut u64)) {
+        let Some(p) = self.elem(idx) else {
+            return;
+        };
         let mut cpu: i32 = -1;
         loop {
             // SAFETY: `cpumask_next_possible` accepts -1 and any CPU number.
@@ -82,10 +111,9 @@ impl PerCpuCounters {
             if next < 0 {
                 break;
             }
-            // SAFETY: `ptr` is a valid per-CPU pointer and `next` a possible
-            // CPU, so the result points to that CPU's `len` counters.
-            let p = unsafe { bindings::per_cpu_ptr(self.ptr.as_ptr().cast(), next as u32) };
-            f(p.cast());
+            // SAFETY: `p` is a valid per-CPU pointer and `next` a possible
+            // CPU, so the result points to that CPU's counter.
+            f(unsafe { bindings::per_cpu_ptr(p.cast(), next as u32) }.cast());
             cpu = next;
         }
     }
@@ -93,27 +121,21 @@ impl PerCpuCounters {
     /// Returns the sum over all CPUs of counter `idx` (0 when out of range).
     pub fn sum(&self, idx: usize) -> u64 {
         let mut total = 0u64;
-        if idx < self.len {
-            self.for_each_cpu(|p| {
-                // SAFETY: `p` points to a CPU's `len` live counters and
-                // `idx < len`. The read is volatile because other CPUs update
-                // it concurrently; aligned 64-bit loads are not torn.
-                total = total.wrapping_add(unsafe { p.add(idx).read_volatile() });
-            });
-        }
+        self.for_each_cpu(idx, |p| {
+            // SAFETY: `p` points to a live counter. The read is volatile
+            // because other CPUs update it concurrently; aligned 64-bit
+            // loads are not torn.
+            total = total.wrapping_add(unsafe { p.read_volatile() });
+        });
         total
     }
 
     /// Adds the sums over all CPUs of the first `out.len()` counters to
     /// `out` (counters past `len` are left alone).
     pub fn add_sums_to(&self, out: &mut [u64]) {
-        let n = out.len().min(self.len);
-        self.for_each_cpu(|p| {
-            for (i, o) in out[..n].iter_mut().enumerate() {
-                // SAFETY: as in `sum`, with `i < n <= len`.
-                *o = o.wrapping_add(unsafe { p.add(i).read_volatile() });
-            }
-        });
+        for (i, o) in out.iter_mut().enumerate().take(self.len) {
+            *o = o.wrapping_add(self.sum(i));
+        }
     }
 
     /// Sets every counter of every CPU to zero.
@@ -121,19 +143,22 @@ impl PerCpuCounters {
     /// Not atomic with respect to concurrent adds: an add racing with the
     /// reset may be lost or kept.
     pub fn zero(&self) {
-        self.for_each_cpu(|p| {
-            for i in 0..self.len {
-                // SAFETY: `p` points to `len` live counters and `i < len`.
-                unsafe { p.add(i).write_volatile(0) };
-            }
-        });
+        for i in 0..self.len {
+            self.for_each_cpu(i, |p| {
+                // SAFETY: `p` points to a live counter.
+                unsafe { p.write_volatile(0) };
+            });
+        }
     }
 }
 
 impl Drop for PerCpuCounters {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant `ptr` came from `__alloc_percpu_gfp`
-        // and is owned by `self`; nobody can use it after drop.
-        unsafe { bindings::free_percpu(self.ptr.as_ptr().cast()) };
+        for p in self.blocks.iter() {
+            // SAFETY: by the type invariant each block came from
+            // `__alloc_percpu_gfp` and is owned by `self`; nobody can use it
+            // after drop.
+            unsafe { bindings::free_percpu(p.as_ptr().cast()) };
+        }
     }
 }

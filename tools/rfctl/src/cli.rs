@@ -1,36 +1,91 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The command line: `rfctl [global option] COMMAND [command options]`.
-//!
-//! Each command parses its own options in its module; this file only
-//! picks the command.
+//! The command line: `rfctl stats|save|restore ...`, or an iptables
+//! command line (`rfctl [-t table] -A chain rule-spec`, ...).
 
 use crate::error::Error;
+use crate::parse::{self, CmdLine, Command as RuleCommand};
+use crate::restore::{self, RestoreOpts, SaveOpts};
 use crate::stats;
 
 /// Top-level help text.
 pub const USAGE: &str = "\
-Usage: rfctl COMMAND [OPTIONS]
+Usage: rfctl [-t table] COMMAND [chain] [rule-spec] [options]
+       rfctl stats [-Z|--zero]
+       rfctl save [-t table] [-c]
+       rfctl restore [--noflush] [--test] [--counters] [-T table] [FILE]
        rfctl -h|--help
        rfctl -V|--version
 
-Control rustfilter, the in-kernel packet filter, in the caller's
-network namespace.
+Control rustfilter, the in-kernel IPv4 packet filter, in the caller's
+network namespace, with iptables' commands, options and output.
 
 Commands:
-  stats            show the packet, byte and malformed-packet counters
-                   of each hook
-  stats -Z|--zero  zero those counters (needs CAP_NET_ADMIN)
+  -A, --append chain rule-spec          append a rule
+  -C, --check chain rule-spec           check that a rule exists
+  -D, --delete chain rule-spec|num      delete a rule
+  -I, --insert chain [num] rule-spec    insert a rule (default: first)
+  -R, --replace chain num rule-spec     replace a rule
+  -L, --list [chain [num]]              list rules as a table
+  -S, --list-rules [chain [num]]        list rules as commands
+  -F, --flush [chain]                   delete all rules
+  -Z, --zero [chain [num]]              zero counters (-L -Z: list, then
+                                        zero in the same instant)
+  -N, --new-chain chain                 create a user-defined chain
+  -X, --delete-chain [chain]            delete an empty user-defined chain
+  -E, --rename-chain old new            rename a user-defined chain
+  -P, --policy chain ACCEPT|DROP        set a built-in chain's policy
+  stats [-Z]                            per-hook packet counters
+  save / restore                        iptables-save format (see
+                                        'rfctl save --help')
 
 Options:
-  -h, --help       show this help; after a command, that command's help
-  -V, --version    show the version of rfctl
+  -t, --table filter|mangle|raw         table (default: filter)
+  -n, --numeric   -v, --verbose   -x, --exact   --line-numbers
+  -c, --set-counters PKTS BYTES         counters of the rule
+  [!] -s, --source addr[/mask]          [!] -d, --destination addr[/mask]
+  [!] -i, --in-interface name[+]        [!] -o, --out-interface name[+]
+  [!] -p, --protocol tcp|udp|icmp|all|number|name
+  [!] -f, --fragment
+  -j, --jump target                     -g, --goto chain
+  -m, --match match
+
+Matches (-m; tcp, udp and icmp are loaded by -p):
+  tcp       [!] --sport p[:p] [!] --dport p[:p] [!] --tcp-flags mask comp
+            [!] --syn
+  udp       [!] --sport p[:p] [!] --dport p[:p]
+  icmp      [!] --icmp-type type[/code]|name
+  multiport [!] --sports|--dports|--ports p[,p|,p:p]...  (with -p tcp|udp)
+  mac       [!] --mac-source xx:xx:xx:xx:xx:xx
+  mark      [!] --mark value[/mask]
+  tos       [!] --tos value[/mask]|name
+  dscp      [!] --dscp value | [!] --dscp-class class
+  length    [!] --length min[:max]
+  limit     --limit N/sec|minute|hour|day --limit-burst N
+  iprange   [!] --src-range a-b [!] --dst-range a-b
+  addrtype  [!] --src-type T[,T] [!] --dst-type T[,T]
+            --limit-iface-in|--limit-iface-out
+  rpfilter  --loose --validmark --accept-local --invert  (raw, mangle)
+Other iptables matches (comment, conntrack, state, ...) are not supported.
+
+Targets (-j): ACCEPT DROP RETURN, a user-defined chain,
+  REJECT --reject-with icmp-net-unreachable|icmp-host-unreachable|
+         icmp-proto-unreachable|icmp-port-unreachable|icmp-net-prohibited|
+         icmp-host-prohibited|icmp-admin-prohibited|tcp-reset
+  LOG --log-prefix P --log-level L --log-tcp-sequence --log-tcp-options
+      --log-ip-options --log-uid --log-macdecode
+  MARK --set-mark v[/m] --set-xmark v[/m] --and-mark --or-mark --xor-mark
+  TOS --set-tos v[/m]|name --and-tos --or-tos --xor-tos  (mangle)
+  DSCP --set-dscp v --set-dscp-class class               (mangle)
+
+Every change reads the table, changes it and commits it whole; if
+another program commits in between, rfctl starts over.
 
 Exit status: 0 on success, 1 on failure, 2 for a wrong command line.
 ";
 
 /// What the command line asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Command {
     /// Print [`USAGE`].
     Help,
@@ -38,6 +93,12 @@ pub enum Command {
     Version,
     /// `rfctl stats ...`.
     Stats(stats::Action),
+    /// `rfctl save ...`; `None`: its help.
+    Save(Option<SaveOpts>),
+    /// `rfctl restore ...`; `None`: its help.
+    Restore(Option<RestoreOpts>),
+    /// An iptables command line.
+    Rules(Box<CmdLine>),
 }
 
 /// Parse the arguments after the program name.
@@ -49,8 +110,15 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         "-h" | "--help" => Ok(Command::Help),
         "-V" | "--version" => Ok(Command::Version),
         "stats" => stats::parse_args(rest).map(Command::Stats),
-        a if a.starts_with('-') => Err(Error::Usage(format!("unknown option '{a}'"))),
-        a => Err(Error::Usage(format!("unknown command '{a}'"))),
+        "save" => restore::parse_save_args(rest).map(Command::Save),
+        "restore" => restore::parse_restore_args(rest).map(Command::Restore),
+        _ => {
+            let c = parse::parse_command(args, None).map_err(|p| Error::Usage(p.0))?;
+            if c.cmd == RuleCommand::Help {
+                return Ok(Command::Help);
+            }
+            Ok(Command::Rules(Box::new(c)))
+        }
     }
 }
 
@@ -69,37 +137,62 @@ mod tests {
 
     #[test]
     fn good_command_lines() {
-        assert_eq!(parse_strs(&["-h"]).unwrap(), Command::Help);
-        assert_eq!(parse_strs(&["--help", "stats"]).unwrap(), Command::Help);
-        assert_eq!(parse_strs(&["--version"]).unwrap(), Command::Version);
-        assert_eq!(parse_strs(&["-V"]).unwrap(), Command::Version);
-        assert_eq!(
+        assert!(matches!(parse_strs(&["-h"]).unwrap(), Command::Help));
+        assert!(matches!(
+            parse_strs(&["--help", "stats"]).unwrap(),
+            Command::Help
+        ));
+        assert!(matches!(
+            parse_strs(&["--version"]).unwrap(),
+            Command::Version
+        ));
+        assert!(matches!(parse_strs(&["-V"]).unwrap(), Command::Version));
+        assert!(matches!(
             parse_strs(&["stats"]).unwrap(),
             Command::Stats(stats::Action::Show)
-        );
-        assert_eq!(
+        ));
+        assert!(matches!(
             parse_strs(&["stats", "-Z"]).unwrap(),
             Command::Stats(stats::Action::Zero)
-        );
-        assert_eq!(
+        ));
+        assert!(matches!(
             parse_strs(&["stats", "--zero"]).unwrap(),
             Command::Stats(stats::Action::Zero)
-        );
-        assert_eq!(
+        ));
+        assert!(matches!(
             parse_strs(&["stats", "--help"]).unwrap(),
             Command::Stats(stats::Action::Help)
-        );
+        ));
+        assert!(matches!(parse_strs(&["-L"]).unwrap(), Command::Rules(_)));
+        assert!(matches!(
+            parse_strs(&["-A", "INPUT", "-h"]).unwrap(),
+            Command::Help
+        ));
+        assert!(matches!(
+            parse_strs(&["save", "-c"]).unwrap(),
+            Command::Save(Some(_))
+        ));
+        assert!(matches!(
+            parse_strs(&["restore", "--noflush", "f"]).unwrap(),
+            Command::Restore(Some(RestoreOpts { noflush: true, .. }))
+        ));
     }
 
     #[test]
     fn bad_command_lines() {
         for (a, msg) in [
             (&[][..], "no command specified"),
-            (&["--foo"][..], "unknown option '--foo'"),
-            (&["-Z"][..], "unknown option '-Z'"),
-            (&["statistics"][..], "unknown command 'statistics'"),
+            (&["--foo"][..], "unknown option \"--foo\""),
+            (&["-Q"][..], "unknown option \"-Q\""),
+            (&["statistics"][..], "Bad argument `statistics'"),
             (&["stats", "--foo"][..], "unknown option '--foo'"),
             (&["stats", "now"][..], "unexpected argument 'now'"),
+            (&["-j", "ACCEPT"][..], "no command specified"),
+            (
+                &["save", "-t", "nope"][..],
+                "can't initialize iptables table `nope': Table does not exist",
+            ),
+            (&["restore", "--foo"][..], "unknown option \"--foo\""),
         ] {
             let e = parse_strs(a).unwrap_err();
             assert_eq!(e.to_string(), msg, "{a:?}");
@@ -112,6 +205,15 @@ mod tests {
         assert!(USAGE.contains("stats"));
         assert!(USAGE.contains("--zero"));
         assert!(USAGE.contains("--version"));
+        for opt in [
+            "--append",
+            "--list-rules",
+            "--rename-chain",
+            "--line-numbers",
+            "restore",
+        ] {
+            assert!(USAGE.contains(opt), "{opt}");
+        }
         assert_eq!(version(), format!("rfctl v{}\n", env!("CARGO_PKG_VERSION")));
     }
 }

@@ -36,6 +36,19 @@ pub enum Error {
     Protocol(String),
     /// rfctl could not build its own request (a bug in rfctl).
     Internal(String),
+    /// Any other failure, with iptables' text where iptables has one
+    /// (`No chain/target/match by that name.`); exit status 1.
+    Other(String),
+    /// A problem in the input of `rfctl restore` (exit status 2 for a
+    /// parameter problem, 1 otherwise).
+    Restore {
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong.
+        msg: String,
+        /// Whether it is a parameter problem.
+        usage: bool,
+    },
 }
 
 impl Error {
@@ -43,6 +56,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => EXIT_USAGE,
+            Error::Restore { usage: true, .. } => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }
@@ -89,6 +103,8 @@ impl fmt::Display for Error {
             },
             Error::Protocol(detail) => write!(f, "malformed reply from the kernel: {detail}"),
             Error::Internal(detail) => write!(f, "internal error: {detail}"),
+            Error::Other(msg) => f.write_str(msg),
+            Error::Restore { line, msg, .. } => write!(f, "line {line}: {msg}"),
         }
     }
 }
@@ -99,6 +115,14 @@ impl std::error::Error for Error {}
 pub const EPERM: i32 = 1;
 /// `ENOENT`, 2 on every Linux architecture.
 pub const ENOENT: i32 = 2;
+/// `EAGAIN`, 11 on every Linux architecture but alpha, mips and sparc,
+/// where rustfilter does not run.
+pub const EAGAIN: i32 = 11;
+/// `EOPNOTSUPP`, 95.
+pub const EOPNOTSUPP: i32 = 95;
+
+/// The hint after a command line problem, as iptables prints it.
+pub const USAGE_HINT: &str = "Try `rfctl -h' or 'rfctl --help' for more information.";
 
 #[cfg(test)]
 mod tests {

@@ -4,15 +4,32 @@
 //!
 //! It talks to the rustfilter module over its generic netlink family
 //! (`include/uapi/linux/rustfilter.h`), in the caller's network namespace.
-//! Layout: `cli` picks the command, one module per command (`stats`),
-//! `netlink` is the client, `error` says how failures are reported.
+//! Layout: `cli` picks the command; `parse` reads iptables command lines,
+//! `ops` carries them out on a table in memory (`model`), `format` prints
+//! tables as iptables does, `restore` reads and writes iptables-save
+//! files, `wire` converts tables to and from the netlink format, `txn`
+//! runs table transactions over the client in `netlink`; `stats` is the
+//! per-hook counters; `error` says how failures are reported.
 
 mod cli;
 mod error;
+mod format;
+#[cfg(test)]
+mod golden;
+mod model;
+mod names;
 mod netlink;
+mod ops;
+mod parse;
+mod restore;
+mod rulecmd;
 mod stats;
+#[cfg(test)]
+mod tests;
+mod txn;
+mod wire;
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
 use cli::Command;
@@ -27,13 +44,22 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let mut stderr = io::stderr().lock();
-            let _ = writeln!(stderr, "rfctl: {e}");
-            if let Error::Usage(_) = e {
-                let _ = writeln!(stderr, "Try 'rfctl --help' for more information.");
+            let prefix = if matches!(e, Error::Restore { .. }) {
+                "rfctl restore"
+            } else {
+                "rfctl"
+            };
+            let _ = writeln!(stderr, "{prefix}: {e}");
+            if e.exit_code() == error::EXIT_USAGE {
+                let _ = writeln!(stderr, "{}", error::USAGE_HINT);
             }
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+fn kernel() -> Result<txn::Netlink<netlink::Socket>, Error> {
+    txn::Netlink::new(netlink::Client::open()?)
 }
 
 /// Carry out the command line and return what to print on standard output.
@@ -43,7 +69,31 @@ fn run(args: &[String]) -> Result<String, Error> {
         Command::Version => Ok(cli::version()),
         Command::Stats(stats::Action::Help) => Ok(stats::USAGE.to_string()),
         Command::Stats(action) => stats::run(&mut netlink::Client::open()?, action),
+        Command::Save(None) | Command::Restore(None) => Ok(restore::USAGE.to_string()),
+        Command::Save(Some(o)) => restore::save(&mut kernel()?, &o),
+        Command::Restore(Some(o)) => {
+            let text = read_input(o.file.as_deref())?;
+            // Check the whole input before talking to the kernel.
+            let sections = restore::parse_input(&text, o.counters)?;
+            if !o.noflush {
+                restore::build_tables(&sections, o.table)?;
+            }
+            restore::restore(&mut kernel()?, &o, &text).map(|()| String::new())
+        }
+        Command::Rules(c) => rulecmd::run(&mut kernel()?, &c),
     }
+}
+
+fn read_input(file: Option<&str>) -> Result<String, Error> {
+    let mut text = String::new();
+    let res = match file {
+        Some(f) => std::fs::File::open(f).and_then(|mut h| h.read_to_string(&mut text)),
+        None => io::stdin().read_to_string(&mut text),
+    };
+    res.map(|_| text).map_err(|err| Error::Io {
+        what: "cannot read the input",
+        err,
+    })
 }
 
 fn print(out: &str) -> Result<(), Error> {

@@ -41,8 +41,13 @@ type RawMsg = Nlmsghdr<u16, Buffer>;
 const NLMSG_HDRLEN: usize = 16;
 /// `NLM_F_CAPPED`: an error message without the request echoed.
 const NLM_F_CAPPED: u16 = 0x100;
-/// Receive buffer: the kernel's generic netlink replies are far smaller.
-const RECV_BUF_LEN: usize = 64 * 1024;
+/// Receive buffer: larger than any generic netlink message the kernel
+/// builds (table dumps come in messages of at most a few pages).
+const RECV_BUF_LEN: usize = 1024 * 1024;
+
+/// The socket receive buffer asked for: room for the replies of a table of
+/// several hundred thousand rules (the kernel doubles it for overhead).
+const RCVBUF_BYTES: libc::c_int = 512 << 20;
 /// Version of the nlctrl family's protocol.
 const CTRL_VERSION: u8 = 2;
 
@@ -68,6 +73,22 @@ impl Socket {
         // Extended acks only add the kernel's explanation to an error;
         // without them (kernels before 4.12) the errno alone is reported.
         let _ = sock.enable_ext_ack(true);
+        // A table is read as a burst of replies the kernel queues without
+        // waiting for us (about 110 bytes a rule): make room for the
+        // largest tables. SO_RCVBUFFORCE needs CAP_NET_ADMIN, which reading
+        // tables needs anyway; without it the default buffer stays.
+        let size: libc::c_int = RCVBUF_BYTES;
+        // SAFETY: a valid socket descriptor and a pointer to an int of the
+        // given size, as setsockopt(2) requires.
+        let _ = unsafe {
+            libc::setsockopt(
+                std::os::fd::AsRawFd::as_raw_fd(&sock),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUFFORCE,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
         Ok(Socket(sock))
     }
 }
@@ -180,7 +201,34 @@ impl<T: Transport> Client<T> {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         let msg = encode_request(family, cmd, version, attrs, seq)?;
-        self.transport.send(&msg).map_err(|err| Error::Io {
+        self.exchange(&msg, seq)?
+            .iter()
+            .map(|p| decode_genl(p))
+            .collect()
+    }
+
+    /// Send command `cmd` whose attributes are the bytes `payload`
+    /// (already encoded) and return the payloads of the replies, each
+    /// from its generic netlink header on. With `dump`, the request is a
+    /// dump (`NLM_F_DUMP`), ended by `NLMSG_DONE`.
+    pub fn request_raw(
+        &mut self,
+        family: u16,
+        cmd: u8,
+        version: u8,
+        payload: &[u8],
+        dump: bool,
+    ) -> Result<Vec<Vec<u8>>, Error> {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let msg = encode_raw_request(family, cmd, version, payload, seq, dump)?;
+        self.exchange(&msg, seq)
+    }
+
+    /// Send `msg` (sequence number `seq`) and collect the replies up to the
+    /// acknowledgement or the end of the dump.
+    fn exchange(&mut self, msg: &[u8], seq: u32) -> Result<Vec<Vec<u8>>, Error> {
+        self.transport.send(msg).map_err(|err| Error::Io {
             what: "cannot send netlink request",
             err,
         })?;
@@ -212,6 +260,36 @@ impl<T: Transport> Client<T> {
             }
         }
     }
+}
+
+/// The bytes of a generic netlink request whose attributes are
+/// `payload`, with `NLM_F_REQUEST | NLM_F_ACK` (and `NLM_F_DUMP`).
+pub fn encode_raw_request(
+    family: u16,
+    cmd: u8,
+    version: u8,
+    payload: &[u8],
+    seq: u32,
+    dump: bool,
+) -> Result<Vec<u8>, Error> {
+    let len = NLMSG_HDRLEN + 4 + payload.len();
+    let len32 = u32::try_from(len).map_err(|_| Error::Internal("request too large".into()))?;
+    let mut flags: u16 = 0x1 | 0x4; // NLM_F_REQUEST | NLM_F_ACK
+    if dump {
+        flags |= 0x300; // NLM_F_DUMP
+    }
+    let mut v = Vec::with_capacity(align4(len));
+    v.extend_from_slice(&len32.to_ne_bytes());
+    v.extend_from_slice(&family.to_ne_bytes());
+    v.extend_from_slice(&flags.to_ne_bytes());
+    v.extend_from_slice(&seq.to_ne_bytes());
+    v.extend_from_slice(&0u32.to_ne_bytes());
+    v.extend_from_slice(&[cmd, version, 0, 0]);
+    v.extend_from_slice(payload);
+    while v.len() % 4 != 0 {
+        v.push(0);
+    }
+    Ok(v)
 }
 
 /// A builder failure: the request we compose ourselves could not be built.
@@ -319,8 +397,8 @@ fn check_error_message(msg: &[u8], len: usize) -> Result<(), Error> {
 
 /// What one message means for the request in flight.
 enum Step {
-    /// A reply to keep.
-    Reply(GenlMsg),
+    /// A reply to keep: its payload from the generic netlink header on.
+    Reply(Vec<u8>),
     /// Not ours, or nothing in it.
     Skip,
     /// The acknowledgement (or end of dump): the request is over.
@@ -342,7 +420,7 @@ fn classify(msg: RawMsg, seq: u32) -> Result<Step, Error> {
         NlPayload::Ack(_) | NlPayload::DumpExtAck(_) | NlPayload::Empty => Ok(Step::Done),
         NlPayload::Err(e) => Err(kernel_error(e)),
         NlPayload::Payload(_) if ty == u16::from(Nlmsg::Done) => Ok(Step::Done),
-        NlPayload::Payload(p) => decode_genl(p.as_ref()).map(Step::Reply),
+        NlPayload::Payload(p) => Ok(Step::Reply(p.as_ref().to_vec())),
     }
 }
 

@@ -21,7 +21,7 @@ fn help_and_version_go_to_stdout_with_status_0() {
     for args in [&["--help"][..], &["-h"][..]] {
         let out = rfctl(args);
         assert_eq!(out.status.code(), Some(0));
-        assert!(text(&out.stdout).starts_with("Usage: rfctl COMMAND"));
+        assert!(text(&out.stdout).starts_with("Usage: rfctl [-t table] COMMAND"));
         assert!(out.stderr.is_empty());
     }
     let out = rfctl(&["stats", "--help"]);
@@ -38,18 +38,30 @@ fn help_and_version_go_to_stdout_with_status_0() {
 #[test]
 fn bad_command_lines_exit_2_with_a_hint() {
     for (args, first) in [
-        (&["--foo"][..], "rfctl: unknown option '--foo'"),
+        (&["--foo"][..], "rfctl: unknown option \"--foo\""),
         (&["stats", "--foo"][..], "rfctl: unknown option '--foo'"),
         (&["stats", "-Z", "x"][..], "rfctl: unexpected argument 'x'"),
-        (&["frobnicate"][..], "rfctl: unknown command 'frobnicate'"),
+        (&["frobnicate"][..], "rfctl: Bad argument `frobnicate'"),
         (&[][..], "rfctl: no command specified"),
+        (
+            &["-A", "INPUT", "--dport", "22"][..],
+            "rfctl: unknown option \"--dport\"",
+        ),
+        (
+            &["-A", "INPUT", "-m", "comment", "--comment", "x"][..],
+            "rfctl: Couldn't load match `comment': not supported by rustfilter",
+        ),
+        (
+            &["-t", "nat", "-L"][..],
+            "rfctl: can't initialize iptables table `nat': Table does not exist",
+        ),
     ] {
         let out = rfctl(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
         assert_eq!(
             text(&out.stderr),
-            format!("{first}\nTry 'rfctl --help' for more information.\n"),
+            format!("{first}\nTry `rfctl -h' or 'rfctl --help' for more information.\n"),
             "{args:?}"
         );
     }
@@ -66,6 +78,73 @@ fn stats_without_the_module_says_so() {
         let out = rfctl(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(out.stdout.is_empty());
+        assert_eq!(
+            text(&out.stderr),
+            "rfctl: rustfilter module not loaded (no generic netlink family \"rustfilter\")\n"
+        );
+    }
+}
+
+fn rfctl_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rfctl"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run rfctl");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The input is checked whole before the kernel is asked anything, so
+/// this works without the module.
+#[test]
+fn restore_reports_the_line() {
+    let input = "# x\n*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n-A INPUT --foo\nCOMMIT\n";
+    let out = rfctl_stdin(&["restore", "--test"], input);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "rfctl restore: line 5: unknown option \"--foo\"\nTry `rfctl -h' or 'rfctl --help' for more information.\n"
+    );
+    let out = rfctl_stdin(&["restore"], "*filter\n-A NOPE -j DROP\nCOMMIT\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "rfctl restore: line 2: No chain/target/match by that name.\n"
+    );
+}
+
+#[test]
+fn save_and_restore_help() {
+    for args in [&["save", "--help"][..], &["restore", "-h"][..]] {
+        let out = rfctl(args);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(text(&out.stdout).starts_with("Usage: rfctl save"));
+    }
+}
+
+/// Rule commands need the module; on the build host it is not loaded.
+#[test]
+fn rule_commands_without_the_module_say_so() {
+    if Path::new("/sys/module/rustfilter").exists() {
+        return;
+    }
+    for args in [
+        &["-L"][..],
+        &["-A", "INPUT", "-j", "ACCEPT"][..],
+        &["save"][..],
+    ] {
+        let out = rfctl(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert_eq!(
             text(&out.stderr),
             "rfctl: rustfilter module not loaded (no generic netlink family \"rustfilter\")\n"
