@@ -12,6 +12,8 @@ rf_require_tools
 rf_require_module
 
 PINGS=${PINGS:-300}
+# Long enough for many dumps to overlap the traffic.
+LONG=${LONG:-3000}
 ret=0
 tmpdir=$(mktemp -d)
 
@@ -100,7 +102,7 @@ out_counts() {
 }
 
 l=0
-flood "$PINGS" > "$tmpdir/flood" &
+flood "$LONG" > "$tmpdir/flood" &
 fpid=$!
 reads=0
 while kill -0 $fpid 2> /dev/null; do
@@ -114,12 +116,16 @@ while kill -0 $fpid 2> /dev/null; do
 done
 wait $fpid
 echo "# $reads dumps during the flood"
+if [ "$reads" -lt 5 ]; then
+	echo "FAIL: only $reads dumps overlapped the traffic"
+	l=1
+fi
 check "a dump is one consistent snapshot" $l
 
 # List and zero during traffic: the zeroed reads add up to every reply.
 l=0
 rfb -Z
-flood "$PINGS" > "$tmpdir/flood" &
+flood "$LONG" > "$tmpdir/flood" &
 fpid=$!
 total=0
 while kill -0 $fpid 2> /dev/null; do
