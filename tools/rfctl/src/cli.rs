@@ -65,7 +65,8 @@ Matches (-m; tcp, udp and icmp are loaded by -p):
   iprange   [!] --src-range a-b [!] --dst-range a-b
   addrtype  [!] --src-type T[,T] [!] --dst-type T[,T]
             --limit-iface-in|--limit-iface-out
-  rpfilter  --loose --validmark --accept-local --invert  (raw, mangle)
+  rpfilter  --loose --validmark --accept-local --invert  (raw, mangle;
+            the kernel module does not support it yet and refuses it)
 Other iptables matches (comment, conntrack, state, ...) are not supported.
 
 Targets (-j): ACCEPT DROP RETURN, a user-defined chain,
