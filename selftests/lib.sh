@@ -343,3 +343,15 @@ rf_expect_hooks()
 	fi
 	return $lret
 }
+
+# rf_check NAME RESULT: print PASS or FAIL for a group of assertions whose
+# combined status is RESULT (0: all held), and set ret=1 on failure.
+rf_check()
+{
+	if [ "$2" -eq 0 ]; then
+		echo "PASS: $1"
+	else
+		echo "FAIL: $1"
+		ret=1
+	fi
+}

@@ -34,14 +34,6 @@ veth_link "$a" eth0 10.0.4.1/24 "$b" eth0 10.0.4.2/24 || exit $ksft_fail
 
 rfb() { ip netns exec "$b" "$RFCTL" "$@"; }
 
-check() { # NAME RESULT
-	if [ "$2" -eq 0 ]; then
-		echo "PASS: $1"
-	else
-		echo "FAIL: $1"
-		ret=1
-	fi
-}
 
 # flood COUNT: pings from a to b, each sent as soon as the previous reply
 # came; prints "sent received".
@@ -84,7 +76,7 @@ if [ -z "$sent" ] || [ "$sent" != "$received" ]; then
 	echo "FAIL: $n replacements under traffic: sent ${sent:-?}, received ${received:-?}"
 	l=1
 fi
-check "100 replacements under traffic lose nothing both rulesets accept" $l
+rf_check "100 replacements under traffic lose nothing both rulesets accept" $l
 
 # Two rules in b's OUTPUT count the same echo replies.
 rfb -F
@@ -120,7 +112,7 @@ if [ "$reads" -lt 5 ]; then
 	echo "FAIL: only $reads dumps overlapped the traffic"
 	l=1
 fi
-check "a dump is one consistent snapshot" $l
+rf_check "a dump is one consistent snapshot" $l
 
 # List and zero during traffic: the zeroed reads add up to every reply.
 l=0
@@ -140,6 +132,6 @@ if [ "$total" != "$received" ]; then
 	echo "FAIL: list-and-zero reads add up to $total replies, b sent $received"
 	l=1
 fi
-check "list and zero loses no packet and counts none twice" $l
+rf_check "list and zero loses no packet and counts none twice" $l
 
 exit $ret

@@ -70,19 +70,11 @@ rule_packets() {
 		END { if (!found) print "missing" }'
 }
 
-check() { # NAME CONDITION-RESULT
-	if [ "$2" -eq 0 ]; then
-		echo "PASS: $1"
-	else
-		echo "FAIL: $1"
-		ret=1
-	fi
-}
 
 # Start clean: everything flows.
 l=0
 expect_ping "$client" 10.0.2.2 yes "no rules" || l=1
-check "traffic flows with empty tables" $l
+rf_check "traffic flows with empty tables" $l
 
 # DROP in FORWARD: forwarded pings die, pings to the router still work;
 # the rule counts exactly the packets it dropped.
@@ -97,7 +89,7 @@ if [ "$got" != 2 ]; then
 	rfr save -c
 	l=1
 fi
-check "FORWARD DROP drops forwarded ICMP only, counted exactly" $l
+rf_check "FORWARD DROP drops forwarded ICMP only, counted exactly" $l
 
 # INPUT sees only packets for the router.
 l=0
@@ -106,7 +98,7 @@ rfr -A INPUT -p icmp -j DROP || l=1
 expect_ping "$client" 10.0.1.1 no "INPUT -p icmp -j DROP" || l=1
 expect_ping "$client" 10.0.2.2 yes "INPUT drop must not see forwarded traffic" || l=1
 rfr -F INPUT || l=1
-check "INPUT sees only local traffic" $l
+rf_check "INPUT sees only local traffic" $l
 
 # -i and -o in FORWARD: only the client->server direction is dropped.
 l=0
@@ -114,7 +106,7 @@ rfr -A FORWARD -i veth1 -o veth2 -p icmp --icmp-type echo-request -j DROP || l=1
 expect_ping "$client" 10.0.2.2 no "-i veth1 -o veth2" || l=1
 expect_ping "$server" 10.0.1.2 yes "-i veth1 -o veth2 (other direction)" || l=1
 rfr -F FORWARD || l=1
-check "FORWARD with -i and -o" $l
+rf_check "FORWARD with -i and -o" $l
 
 # REJECT: the client gets an ICMP port unreachable for UDP (nc fails at
 # once) and a TCP reset for TCP (connection refused, not a time-out).
@@ -152,7 +144,7 @@ if [ "$got" != 1 ]; then
 fi
 rfc -F || l=1
 rfr -F FORWARD || l=1
-check "REJECT sends TCP resets and ICMP errors" $l
+rf_check "REJECT sends TCP resets and ICMP errors" $l
 
 # User chain with RETURN: the chain drops ICMP to 10.0.2.2 unless it is
 # an echo reply; RETURN falls back to FORWARD's next rule.
@@ -166,7 +158,7 @@ rfr -D CHECK 2 || l=1
 expect_ping "$client" 10.0.2.2 yes "user chain after -D" || l=1
 rfr -F || l=1
 rfr -X CHECK || l=1
-check "user chains, jump, RETURN, -D by number" $l
+rf_check "user chains, jump, RETURN, -D by number" $l
 
 # MARK in mangle PREROUTING, matched in filter FORWARD.
 l=0
@@ -176,7 +168,7 @@ expect_ping "$client" 10.0.2.2 no "mark 0x2a set in mangle" || l=1
 rfr -t mangle -F || l=1
 expect_ping "$client" 10.0.2.2 yes "no mark without the mangle rule" || l=1
 rfr -F || l=1
-check "MARK set in mangle is seen by filter" $l
+rf_check "MARK set in mangle is seen by filter" $l
 
 # TOS set by the router is in the packet the server receives: the server's
 # own rustfilter counts it with -m tos.
@@ -193,7 +185,7 @@ if [ "$got" != 1 ]; then
 fi
 rfr -t mangle -F || l=1
 rfs -F || l=1
-check "TOS set in mangle arrives on the wire" $l
+rf_check "TOS set in mangle arrives on the wire" $l
 
 # LOG writes a line with the prefix and the packet summary.
 l=0
@@ -205,7 +197,7 @@ if ! dmesg | grep "rftest: IN=veth1 OUT=veth2" | grep -q "SRC=10.0.1.2 DST=10.0.
 	l=1
 fi
 rfr -F || l=1
-check "LOG line in the kernel log" $l
+rf_check "LOG line in the kernel log" $l
 
 # A refused commit leaves the running ruleset untouched.
 l=0
@@ -222,6 +214,6 @@ if [ "$before" != "$after" ]; then
 fi
 expect_ping "$client" 10.0.2.2 no "old ruleset still in force" || l=1
 rfr -F || l=1
-check "refused change leaves the ruleset untouched" $l
+rf_check "refused change leaves the ruleset untouched" $l
 
 exit $ret

@@ -33,14 +33,6 @@ veth_link "$a" eth0 10.0.3.1/24 "$b" eth0 10.0.3.2/24 || exit $ksft_fail
 
 rfa() { ip netns exec "$a" "$RFCTL" "$@"; }
 
-check() { # NAME RESULT
-	if [ "$2" -eq 0 ]; then
-		echo "PASS: $1"
-	else
-		echo "FAIL: $1"
-		ret=1
-	fi
-}
 
 # NRULES-1 rules that never match a ping from b, then one that accepts it,
 # under a DROP policy: a ping answered means the whole chain is in force.
@@ -78,7 +70,7 @@ case "$last" in
 "[1:84] "*|"[2:168] "*) ;;
 *)	echo "FAIL: the accepting rule's counters: $last"; l=1 ;;
 esac
-check "$NRULES rules in one transaction, all in force" $l
+rf_check "$NRULES rules in one transaction, all in force" $l
 
 # save -> restore -> save is the identity (with counters).
 l=0
@@ -90,7 +82,7 @@ if ! cmp -s "$tmpdir/s1" "$tmpdir/s2"; then
 	diff "$tmpdir/s1" "$tmpdir/s2" | head -10
 	l=1
 fi
-check "save output restores to an identical ruleset" $l
+rf_check "save output restores to an identical ruleset" $l
 
 # Small rulesets from here on.
 rfa -F
@@ -103,7 +95,7 @@ printf '*filter\n-A INPUT -j DROP\nCOMMIT\n' > "$tmpdir/drop"
 rfa restore --test < "$tmpdir/drop" || l=1
 rfa save > "$tmpdir/after"
 cmp -s "$tmpdir/before" "$tmpdir/after" || { echo "FAIL: restore --test changed the ruleset"; l=1; }
-check "restore --test changes nothing" $l
+rf_check "restore --test changes nothing" $l
 
 l=0
 printf '*filter\n-A INPUT -p icmp -j ACCEPT\n-A INPUT -p tcp --frobnicate 1 -j DROP\nCOMMIT\n' > "$tmpdir/bad"
@@ -123,6 +115,6 @@ if rfa restore < "$tmpdir/bad2" 2> "$tmpdir/err"; then
 fi
 rfa save > "$tmpdir/after"
 cmp -s "$tmpdir/before" "$tmpdir/after" || { echo "FAIL: a refused restore changed the ruleset"; l=1; }
-check "bad input named by line, running ruleset untouched" $l
+rf_check "bad input named by line, running ruleset untouched" $l
 
 exit $ret
