@@ -225,6 +225,12 @@ run_demo() {
 		$ip netns exec client ping -c 3 10.0.2.2
 		echo "rfvm: ip netns exec router rfctl stats"
 		$ip netns exec router rfctl stats
+		echo "rfvm: ip netns exec router rfctl -A FORWARD -p icmp --icmp-type echo-request -j DROP"
+		$ip netns exec router rfctl -A FORWARD -p icmp --icmp-type echo-request -j DROP
+		echo "rfvm: ip netns exec client ping -c 2 -W 1 10.0.2.2 (now dropped)"
+		$ip netns exec client ping -c 2 -W 1 10.0.2.2
+		echo "rfvm: ip netns exec router rfctl -L FORWARD -n -v"
+		$ip netns exec router rfctl -L FORWARD -n -v
 	else
 		echo "rfvm: could not load rustfilter"
 	fi
