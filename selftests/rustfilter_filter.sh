@@ -191,7 +191,8 @@ rf_check "TOS set in mangle arrives on the wire" $l
 l=0
 rfr -A FORWARD -p icmp -j LOG --log-prefix "rftest: " || l=1
 expect_ping "$client" 10.0.2.2 yes "LOG does not stop the packet" || l=1
-if ! dmesg | grep "rftest: IN=veth1 OUT=veth2" | grep -q "SRC=10.0.1.2 DST=10.0.2.2 .*PROTO=ICMP TYPE=8"; then
+if ! dmesg | grep "rftest: IN=veth1 OUT=veth2 MAC=[0-9a-f:]\{41\} SRC=10.0.1.2 DST=10.0.2.2 " |
+		grep -q "PROTO=ICMP TYPE=8"; then
 	echo "FAIL: no LOG line for the forwarded echo request"
 	dmesg | tail -5 | sed 's/^/    /'
 	l=1

@@ -40,3 +40,24 @@ bool rust_helper_skb_eth_source(const struct sk_buff *skb, u8 *out)
 	memcpy(out, eth_hdr(skb)->h_source, ETH_ALEN);
 	return true;
 }
+
+/*
+ * Copy the link-layer header (dev->hard_header_len bytes at the MAC header)
+ * into @out, as LOG prints it; returns the bytes copied, 0 when there is
+ * none or it does not fit in @max.
+ */
+unsigned int rust_helper_skb_copy_mac_header(const struct sk_buff *skb, u8 *out,
+					     unsigned int max)
+{
+	const unsigned char *p;
+	unsigned int len;
+
+	if (!skb->dev || !skb_mac_header_was_set(skb) || skb_mac_header_len(skb) == 0)
+		return 0;
+	len = skb->dev->hard_header_len;
+	p = skb_mac_header(skb);
+	if (!len || len > max || p < skb->head || p + len > skb_tail_pointer(skb))
+		return 0;
+	memcpy(out, p, len);
+	return len;
+}

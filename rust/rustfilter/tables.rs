@@ -270,10 +270,15 @@ impl Context for Walk<'_> {
         let Some(bytes) = self.skb.header(0, &mut data[..peek]) else {
             return;
         };
+        let mut mac = [0u8; 32];
+        let mac_header = self
+            .state
+            .in_name()
+            .and_then(|_| self.skb.mac_header(&mut mac));
         let lp = LogPacket {
             in_dev: self.state.in_name(),
             out_dev: self.state.out_name(),
-            mac_header: None,
+            mac_header,
             data: bytes,
             skb_len: len,
             mark: pkt.mark,

@@ -63,6 +63,17 @@ impl SkBuff {
         unsafe { bindings::skb_eth_source(self.0.get(), mac.as_mut_ptr()) }.then_some(mac)
     }
 
+    /// A copy, in `buf`, of the link-layer header of a received packet
+    /// (`dev->hard_header_len` bytes at the MAC header), or `None` when the
+    /// packet has none or it is longer than `buf`.
+    pub fn mac_header<'b>(&self, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+        let max = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+        // SAFETY: the skb is valid; `buf` has room for `max` bytes and the
+        // helper copies at most that many.
+        let n = unsafe { bindings::skb_copy_mac_header(self.0.get(), buf.as_mut_ptr(), max) };
+        buf.get(..n as usize).filter(|b| !b.is_empty())
+    }
+
     /// Sets the IPv4 DS field (the TOS byte) to `(old & mask) | value`,
     /// updating the header checksum incrementally. The header is made
     /// writable first (unsharing or copying it), which is why this takes
