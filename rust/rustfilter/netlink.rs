@@ -28,14 +28,14 @@ const DUMP_MESSAGE: usize = 32 << 10;
 
 /// Top-level attributes, as requests may carry them.
 const POLICY: &[AttrPolicy] = &[
-    AttrPolicy::Reject,                     // UNSPEC
-    AttrPolicy::Reject,                     // PAD
-    AttrPolicy::Reject,                     // HOOK_STATS: replies only
-    AttrPolicy::NulString { max_len: 15 },  // TABLE
-    AttrPolicy::U32,                        // GENERATION
-    AttrPolicy::Flag,                       // ZERO
-    AttrPolicy::Flag,                       // TEST
-    AttrPolicy::Flag,                       // COUNTERS
+    AttrPolicy::Reject,                    // UNSPEC
+    AttrPolicy::Reject,                    // PAD
+    AttrPolicy::Reject,                    // HOOK_STATS: replies only
+    AttrPolicy::NulString { max_len: 15 }, // TABLE
+    AttrPolicy::U32,                       // GENERATION
+    AttrPolicy::Flag,                      // ZERO
+    AttrPolicy::Flag,                      // TEST
+    AttrPolicy::Flag,                      // COUNTERS
 ];
 
 /// A chunk's payload: table attributes (Documentation/ruleset.rst).
@@ -117,7 +117,9 @@ fn table_of<'a>(state: &'a NetState, info: &Info<'_>) -> Result<(TableKind, &'a 
         info.set_err_msg(c_str!("rustfilter: RUSTFILTER_A_TABLE is required"));
         return Err(EINVAL);
     };
-    let kind = core::str::from_utf8(name).ok().and_then(TableKind::from_name);
+    let kind = core::str::from_utf8(name)
+        .ok()
+        .and_then(TableKind::from_name);
     let slot = kind
         .and_then(tables::index_of)
         .and_then(|i| state.tables.get(i));
@@ -165,7 +167,9 @@ fn begin(state: &NetState, info: &Info<'_>) -> Result {
 fn chunk(state: &NetState, info: &Info<'_>) -> Result {
     let mut txns = state.txns.lock();
     let Some(txn) = txns.get_mut(info.portid()) else {
-        info.set_err_msg(c_str!("rustfilter: no transaction open (TABLE_BEGIN first)"));
+        info.set_err_msg(c_str!(
+            "rustfilter: no transaction open (TABLE_BEGIN first)"
+        ));
         return Err(ENOENT);
     };
     let payload = info.payload();
@@ -180,7 +184,9 @@ fn chunk(state: &NetState, info: &Info<'_>) -> Result {
 fn commit(state: &NetState, info: &Info<'_>) -> Result {
     // The transaction ends here whatever happens.
     let Some(txn) = state.txns.lock().take(info.portid()) else {
-        info.set_err_msg(c_str!("rustfilter: no transaction open (TABLE_BEGIN first)"));
+        info.set_err_msg(c_str!(
+            "rustfilter: no transaction open (TABLE_BEGIN first)"
+        ));
         return Err(ENOENT);
     };
     let Some(slot) = tables::index_of(txn.kind).and_then(|i| state.tables.get(i)) else {

@@ -16,14 +16,14 @@ use kernel::prelude::*;
 // The pure core. Its items are `pub` for the host crate; here they are
 // private modules, and not every parser is used by the module yet.
 #[allow(dead_code, unreachable_pub)]
+#[path = "../rfcore/src/nla.rs"]
+mod nla;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../rfcore/src/packet.rs"]
 mod packet;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../rfcore/src/proto.rs"]
 mod proto;
-#[allow(dead_code, unreachable_pub)]
-#[path = "../rfcore/src/nla.rs"]
-mod nla;
 #[allow(dead_code, unreachable_pub, unused_imports)]
 #[path = "../rfcore/src/rules/mod.rs"]
 mod rules;

@@ -12,8 +12,8 @@ use crate::counters::Counters;
 use crate::packet;
 use crate::proto::{self, Hook};
 use crate::rules::{
-    self, matches::limit::LimitState, targets::log::LogPacket, AddrTypeDev, Chain, Context,
-    Match, PacketInfo, Rule, RuleError, Table, TableInfo, TableKind,
+    self, matches::limit::LimitState, targets::log::LogPacket, AddrTypeDev, Chain, Context, Match,
+    PacketInfo, Rule, RuleError, Table, TableInfo, TableKind,
 };
 use kernel::net::netfilter::{self, HookState, Verdict};
 use kernel::net::skbuff::SkBuff;
@@ -132,7 +132,10 @@ pub(crate) fn compile(
                 set(i, r.counters());
             }
             for (ci, c) in table.chains().iter().enumerate() {
-                set(table.policy_counter(ci as u16) as usize, c.policy_counters());
+                set(
+                    table.policy_counter(ci as u16) as usize,
+                    c.policy_counters(),
+                );
             }
         }
         let active = Hook::ALL

@@ -145,9 +145,12 @@ impl<'a> Info<'a> {
             if nla.is_null() {
                 return None;
             }
-            let len = usize::from((*nla).nla_len).checked_sub(core::mem::size_of::<bindings::nlattr>())?;
+            let len =
+                usize::from((*nla).nla_len).checked_sub(core::mem::size_of::<bindings::nlattr>())?;
             // NLA_HDRLEN: the 4-byte header, already aligned.
-            let data = nla.cast::<u8>().add(core::mem::size_of::<bindings::nlattr>());
+            let data = nla
+                .cast::<u8>()
+                .add(core::mem::size_of::<bindings::nlattr>());
             Some(core::slice::from_raw_parts(data, len))
         }
     }
@@ -264,7 +267,13 @@ impl<'a, 'b> Reply<'a, 'b> {
         }
         // SAFETY: `skb` is a fresh message and `info` the request in progress.
         let hdr = unsafe {
-            bindings::genlmsg_put_reply(skb, info.ptr as *const _ as *mut _, info.ptr.family, 0, info.cmd())
+            bindings::genlmsg_put_reply(
+                skb,
+                info.ptr as *const _ as *mut _,
+                info.ptr.family,
+                0,
+                info.cmd(),
+            )
         };
         if hdr.is_null() {
             // SAFETY: `skb` is ours and unused.
@@ -322,7 +331,10 @@ impl<'a, 'b> Reply<'a, 'b> {
         // ownership of `skb` whatever it returns.
         unsafe {
             bindings::genlmsg_end(skb, self.hdr);
-            to_result(bindings::genlmsg_reply(skb, self.info.ptr as *const _ as *mut _))
+            to_result(bindings::genlmsg_reply(
+                skb,
+                self.info.ptr as *const _ as *mut _,
+            ))
         }
     }
 }
@@ -399,7 +411,11 @@ impl<F: Family> Registration<F> {
                 op.policy = own.as_ptr();
                 op.maxattr = (own.len() - 1) as u32;
             }
-            op.flags = if c.admin { bindings::GENL_UNS_ADMIN_PERM as u8 } else { 0 };
+            op.flags = if c.admin {
+                bindings::GENL_UNS_ADMIN_PERM as u8
+            } else {
+                0
+            };
             ops.push(op, GFP_KERNEL)?;
         }
         let mut this = KBox::pin(

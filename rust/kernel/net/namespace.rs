@@ -171,7 +171,8 @@ impl<T: PernetState> Registration<T> {
             return Err(EBUSY);
         }
         // Released again on every error path below and in `drop`.
-        let guard = crate::types::ScopeGuard::new(|| T::id().in_use.store(false, Ordering::Release));
+        let guard =
+            crate::types::ScopeGuard::new(|| T::id().in_use.store(false, Ordering::Release));
         let mut this = KBox::pin(
             Self {
                 // SAFETY: an all-zero `pernet_operations` is valid (no
@@ -228,9 +229,8 @@ impl<T: PernetState> Registration<T> {
                 let ptr: *const T = &*data.state;
                 // SAFETY: `ptr` is pinned state that outlives the hooks: they
                 // are unregistered in `pre_exit_cb` before `exit_cb` drops it.
-                data.hooks = Some(unsafe {
-                    netfilter::NetHooks::register(net_ref, T::NF_HOOKS, ptr)?
-                });
+                data.hooks =
+                    Some(unsafe { netfilter::NetHooks::register(net_ref, T::NF_HOOKS, ptr)? });
             }
             // SAFETY: the net-generic slot of this registration was allocated
             // with room for one pointer before `init` is called.

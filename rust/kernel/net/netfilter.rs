@@ -184,7 +184,12 @@ impl<'a> HookState<'a> {
     pub fn send_reset(&self, skb: &SkBuff) {
         // SAFETY: as in `send_unreach`; `sk` may be null.
         unsafe {
-            bindings::nf_send_reset(self.ptr.net, self.ptr.sk, skb.as_ptr(), self.ptr.hook.into())
+            bindings::nf_send_reset(
+                self.ptr.net,
+                self.ptr.sk,
+                skb.as_ptr(),
+                self.ptr.hook.into(),
+            )
         };
     }
 

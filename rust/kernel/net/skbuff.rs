@@ -123,12 +123,7 @@ impl SkBuff {
         // is either `buf` or a pointer into the skb's linear data with at
         // least `len` readable bytes, both living at least as long as `'b`.
         unsafe {
-            let p = bindings::skb_header_pointer(
-                self.0.get(),
-                start,
-                len,
-                buf.as_mut_ptr().cast(),
-            );
+            let p = bindings::skb_header_pointer(self.0.get(), start, len, buf.as_mut_ptr().cast());
             if p.is_null() {
                 return None;
             }

@@ -576,7 +576,11 @@ mod tests {
             ("RUSTFILTER_A_TEST", A_TEST),
             ("RUSTFILTER_A_COUNTERS", A_COUNTERS),
         ] {
-            assert_eq!(value(&c_enum(header, "rustfilter_attr"), name), v.into(), "{name}");
+            assert_eq!(
+                value(&c_enum(header, "rustfilter_attr"), name),
+                v.into(),
+                "{name}"
+            );
         }
         assert_eq!(value(&cmd, "__RUSTFILTER_CMD_MAX") - 1, CMD_MAX.into());
         let a = c_enum(header, "rustfilter_attr");
