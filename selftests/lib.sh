@@ -355,3 +355,17 @@ rf_check()
 		ret=1
 	fi
 }
+
+# rf_setup_router: the client - router - server topology of the forwarding
+# tests, in namespaces $client, $router and $server (made by setup_ns):
+#
+#   client 10.0.1.2 --veth-- 10.0.1.1 router 10.0.2.1 --veth-- 10.0.2.2 server
+#   (eth0)                  (veth1)         (veth2)            (eth0)
+rf_setup_router()
+{
+	veth_link "$client" eth0 10.0.1.2/24 "$router" veth1 10.0.1.1/24 || return 1
+	veth_link "$router" veth2 10.0.2.1/24 "$server" eth0 10.0.2.2/24 || return 1
+	ip -n "$client" route add default via 10.0.1.1 || return 1
+	ip -n "$server" route add default via 10.0.2.1 || return 1
+	ip netns exec "$router" sysctl -q net.ipv4.ip_forward=1
+}

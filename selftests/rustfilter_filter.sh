@@ -35,11 +35,7 @@ if ! rf_load; then
 fi
 
 setup_ns client router server
-veth_link "$client" eth0 10.0.1.2/24 "$router" veth1 10.0.1.1/24 || exit $ksft_fail
-veth_link "$router" veth2 10.0.2.1/24 "$server" eth0 10.0.2.2/24 || exit $ksft_fail
-ip -n "$client" route add default via 10.0.1.1
-ip -n "$server" route add default via 10.0.2.1
-ip netns exec "$router" sysctl -q net.ipv4.ip_forward=1
+rf_setup_router || exit $ksft_fail
 
 rfr() { ip netns exec "$router" "$RFCTL" "$@"; }
 rfs() { ip netns exec "$server" "$RFCTL" "$@"; }

@@ -85,18 +85,18 @@ impl Txns {
         drop(self.take(txn.portid));
         txn.seq = self.next_seq;
         self.next_seq += 1;
-        let slot = match self.slots.iter().position(Option::is_none) {
-            Some(i) => i,
-            None => {
-                let oldest = self
-                    .slots
+        // A free slot, or else the oldest transaction's.
+        let slot = self
+            .slots
+            .iter()
+            .position(Option::is_none)
+            .unwrap_or_else(|| {
+                self.slots
                     .iter()
                     .enumerate()
                     .min_by_key(|(_, s)| s.as_ref().map_or(0, |t| t.seq))
-                    .map_or(0, |(i, _)| i);
-                oldest
-            }
-        };
+                    .map_or(0, |(i, _)| i)
+            });
         if let Some(s) = self.slots.get_mut(slot) {
             *s = Some(txn);
         }

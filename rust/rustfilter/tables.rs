@@ -146,7 +146,7 @@ pub(crate) fn compile(
     };
     if matches.iter().any(|m| m.kind() == proto::MT_RPFILTER) {
         return Err(CommitError::Kernel(
-            EOPNOTSUPP_FALLBACK,
+            EINVAL,
             "rustfilter: the rpfilter match is not supported yet",
         ));
     }
@@ -171,10 +171,6 @@ pub(crate) fn compile(
     )?;
     Ok(compiled)
 }
-
-/// There is no `EOPNOTSUPP` in the kernel crate's list; an unsupported
-/// feature is an invalid ruleset to the user, with a message saying why.
-const EOPNOTSUPP_FALLBACK: Error = EINVAL;
 
 fn now_ns() -> u64 {
     Ktime::ktime_get().to_ns() as u64

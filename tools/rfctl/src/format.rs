@@ -29,6 +29,14 @@ fn has(bits: u8, bit: u32) -> bool {
     u32::from(bits) & bit != 0
 }
 
+/// A MAC address as iptables prints it: lower-case hex pairs joined by `:`.
+fn mac_text(mac: &[u8; 6]) -> String {
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
 /// `-p` as saved: a name where there is one.
 fn proto_save(p: u8) -> String {
     names::proto_name(p).map_or_else(|| p.to_string(), str::to_string)
@@ -204,18 +212,8 @@ fn match_save(out: &mut String, m: &Match) {
             out.push_str(&list.join(","));
         }
         Match::Mac(m) => {
-            let s = m.source;
-            let _ = write!(
-                out,
-                "{} --mac-source {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-                if m.invert { " !" } else { "" },
-                s[0],
-                s[1],
-                s[2],
-                s[3],
-                s[4],
-                s[5]
-            );
+            let inv = if m.invert { " !" } else { "" };
+            let _ = write!(out, "{inv} --mac-source {}", mac_text(&m.source));
         }
         Match::Mark(m) => {
             if m.invert {
@@ -672,18 +670,8 @@ fn match_print(out: &mut String, m: &Match, rule_proto: u8, numeric: bool) {
             out.push_str(&list.join(","));
         }
         Match::Mac(m) => {
-            let s = m.source;
-            let _ = write!(
-                out,
-                " MAC{} {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-                if m.invert { " !" } else { "" },
-                s[0],
-                s[1],
-                s[2],
-                s[3],
-                s[4],
-                s[5]
-            );
+            let inv = if m.invert { " !" } else { "" };
+            let _ = write!(out, " MAC{inv} {}", mac_text(&m.source));
         }
         Match::Mark(m) => {
             out.push_str(" mark match");

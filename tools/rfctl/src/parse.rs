@@ -790,10 +790,12 @@ fn match_option(
             } else {
                 match uint_max(a, u64::from(limit::MAX_BURST)) {
                     Some(b) => l.burst = b as u32,
-                    None => return problem(format!(
+                    None => {
+                        return problem(format!(
                         "limit: bad value for option \"--limit-burst\", or out of range (0-{}).",
                         limit::MAX_BURST
-                    )),
+                    ))
+                    }
                 }
             }
         }
