@@ -6,13 +6,14 @@
 # it is made from changed.
 #
 # usage: scripts/mkinitramfs.sh [-f]      (-f: rebuild unconditionally)
-# env:   OBJ (default build/obj), RFCTL (default tools/rfctl/target/release/rfctl),
+# env:   OBJ (default build/obj), VM_DIR (default build/vm),
+#        RFCTL (default tools/rfctl/target/release/rfctl),
 #        EXTRA_BINS (more host binaries to copy with their libraries)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OBJ=${OBJ:-$REPO/build/obj}
-VM=$REPO/build/vm
+VM=${VM_DIR:-$REPO/build/vm}
 OUT=$VM/initramfs.gz
 ROOT=$VM/root
 MODDIR=$VM/modules

@@ -11,14 +11,15 @@
 #                                      stdin is a terminal
 #   scripts/vm.sh shell                just a shell on the console
 #
-# env: KERNEL (bzImage), VM_TIMEOUT (seconds for `check`, default 1800),
+# env: KERNEL (bzImage), VM_DIR (work directory, default build/vm; separate
+#      ones let runs go in parallel), VM_TIMEOUT (seconds for `check`, default 1800),
 #      VM_APPEND (more kernel command line, e.g. loglevel=7), VERBOSE=1
 #      (print the whole console, not only KTAP lines)
 # The console goes to build/vm/console.log.
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-VM=$REPO/build/vm
+VM=${VM_DIR:-$REPO/build/vm}
 KERNEL=${KERNEL:-$REPO/build/obj/arch/x86/boot/bzImage}
 INITRD=$VM/initramfs.gz
 LOG=$VM/console.log
@@ -26,7 +27,7 @@ VM_TIMEOUT=${VM_TIMEOUT:-1800}
 VERBOSE=${VERBOSE:-0}
 
 usage() {
-	sed -n '3,17s/^# \{0,1\}//p' "$0" >&2
+	sed -n '3,18s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
