@@ -15,3 +15,5 @@
 #include <linux/inetdevice.h>
 #include <net/netfilter/ipv4/nf_reject.h>
 #include <net/route.h>
+#include <net/ip_fib.h>
+#include <net/sock.h>

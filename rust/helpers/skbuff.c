@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
+#include <linux/cred.h>
 #include <linux/etherdevice.h>
+#include <linux/fs.h>
 #include <linux/if_arp.h>
 #include <linux/skbuff.h>
+#include <net/sock.h>
 
 void *rust_helper_skb_header_pointer(const struct sk_buff *skb, int offset, int len,
 				     void *buffer)
@@ -60,4 +63,34 @@ unsigned int rust_helper_skb_copy_mac_header(const struct sk_buff *skb, u8 *out,
 		return 0;
 	memcpy(out, p, len);
 	return len;
+}
+
+u8 rust_helper_skb_pkt_type(const struct sk_buff *skb)
+{
+	return skb->pkt_type;
+}
+
+/*
+ * The fsuid and fsgid (in the initial user namespace) of the process owning
+ * the packet's socket, as LOG prints them: only for a full socket of @net
+ * that still has a file.
+ */
+bool rust_helper_skb_socket_owner(const struct net *net, const struct sk_buff *skb,
+				  u32 *uid, u32 *gid)
+{
+	struct sock *sk = skb->sk;
+	bool found = false;
+
+	if (!sk || !sk_fullsock(sk) || !net_eq(net, sock_net(sk)))
+		return false;
+	read_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_socket && sk->sk_socket->file) {
+		const struct cred *cred = sk->sk_socket->file->f_cred;
+
+		*uid = from_kuid_munged(&init_user_ns, cred->fsuid);
+		*gid = from_kgid_munged(&init_user_ns, cred->fsgid);
+		found = true;
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+	return found;
 }

@@ -144,12 +144,6 @@ pub(crate) fn compile(
             .fold(0u8, |m, h| m | rules::hook_bit(*h));
         (*table.info(), base, active)
     };
-    if matches.iter().any(|m| m.kind() == proto::MT_RPFILTER) {
-        return Err(CommitError::Kernel(
-            EINVAL,
-            "rustfilter: the rpfilter match is not supported yet",
-        ));
-    }
     let now = now_ns();
     let mut buckets = KVVec::from_elem(LimitState::default(), matches.len(), GFP_KERNEL)?;
     for (b, m) in buckets.iter_mut().zip(matches.iter()) {
@@ -238,9 +232,22 @@ impl Context for Walk<'_> {
         self.state.addr_type(addr, which)
     }
 
-    fn rpfilter(&mut self, _pkt: &PacketInfo, _flags: u32) -> bool {
-        // Refused at commit (see `compile`): never reached.
-        false
+    fn looped_back(&mut self) -> bool {
+        self.skb.is_looped_back() || self.state.in_is_loopback()
+    }
+
+    fn route(&mut self, q: &rules::RouteQuery) -> Option<rules::Route> {
+        let key = netfilter::RouteKey {
+            daddr: q.daddr,
+            saddr: q.saddr,
+            mark: q.mark,
+            tos: q.tos,
+        };
+        let r = self.state.lookup_route(&key)?;
+        Some(rules::Route {
+            kind: r.route_type,
+            via_in_dev: r.via_in_dev,
+        })
     }
 
     fn limit(&mut self, index: u32, limit: &rules::matches::limit::Limit) -> bool {
@@ -281,7 +288,10 @@ impl Context for Walk<'_> {
             data: bytes,
             skb_len: len,
             mark: pkt.mark,
-            uid_gid: None,
+            uid_gid: log
+                .has(proto::LOG_F_UID)
+                .then(|| self.skb.socket_owner(self.state.net()))
+                .flatten(),
         };
         let mut line = [0u8; 512];
         let n = rules::targets::log::log_line(&mut line, log, &lp);

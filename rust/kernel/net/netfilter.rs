@@ -171,6 +171,55 @@ impl<'a> HookState<'a> {
         t as u8
     }
 
+    /// Whether the packet came in on a loopback device.
+    pub fn in_is_loopback(&self) -> bool {
+        // SAFETY: a non-null `in` device is valid while the hook runs.
+        !self.ptr.in_.is_null()
+            && unsafe { (*self.ptr.in_).flags } & bindings::net_device_flags_IFF_LOOPBACK != 0
+    }
+
+    /// Looks `key` up in the namespace's FIB as a packet arriving on the
+    /// loopback device would be routed (universe scope, link state
+    /// ignored, as `ipt_rpfilter` asks); `None` when there is no route.
+    pub fn lookup_route(&self, key: &RouteKey) -> Option<RouteInfo> {
+        // SAFETY: an all-zero `flowi4` is the empty key (`memset` in C).
+        let mut fl: bindings::flowi4 = unsafe { core::mem::zeroed() };
+        fl.saddr = u32::from_ne_bytes(key.saddr);
+        fl.daddr = u32::from_ne_bytes(key.daddr);
+        let common = &mut fl.__fl_common;
+        common.flowic_iif = bindings::LOOPBACK_IFINDEX as _;
+        common.flowic_mark = key.mark;
+        common.flowic_tos = key.tos;
+        common.flowic_scope = bindings::rt_scope_t_RT_SCOPE_UNIVERSE as _;
+        // SAFETY: the namespace is valid while the hook runs; a null socket
+        // asks for the namespace's root uid.
+        common.flowic_uid = unsafe { bindings::sock_net_uid(self.ptr.net, core::ptr::null()) };
+        let mut res = bindings::fib_result::default();
+        // `res.fi` is only valid inside the read-side section.
+        let _rcu = crate::sync::rcu::read_lock();
+        // SAFETY: `net` is valid, `fl` and `res` are initialised locals.
+        let err = unsafe {
+            bindings::fib_lookup(
+                self.ptr.net,
+                &mut fl,
+                &mut res,
+                bindings::FIB_LOOKUP_IGNORE_LINKSTATE,
+            )
+        };
+        if err != 0 {
+            return None;
+        }
+        let via_in_dev = !self.ptr.in_.is_null()
+            && !res.fi.is_null()
+            // SAFETY: `res.fi` is a live route under the RCU read lock we
+            // hold; the device is valid while the hook runs.
+            && unsafe { bindings::fib_info_nh_uses_dev(res.fi, self.ptr.in_) };
+        Some(RouteInfo {
+            route_type: res.type_,
+            via_in_dev,
+        })
+    }
+
     /// Answers `skb` with an ICMP destination-unreachable of `code`
     /// (`nf_send_unreach`: no answer to ICMP errors, fragments or
     /// broadcasts). The caller then drops `skb`.
@@ -198,6 +247,28 @@ impl<'a> HookState<'a> {
         // SAFETY: the namespace of a packet in flight is alive while its hooks run.
         unsafe { Net::from_raw(self.ptr.net) }
     }
+}
+
+/// A route lookup key: the `flowi4` fields rustfilter sets.
+#[derive(Clone, Copy, Debug)]
+pub struct RouteKey {
+    /// Destination address, network order.
+    pub daddr: [u8; 4],
+    /// Source address, network order (0.0.0.0: any).
+    pub saddr: [u8; 4],
+    /// Firewall mark to route by.
+    pub mark: u32,
+    /// TOS to route by.
+    pub tos: u8,
+}
+
+/// What a route lookup found.
+#[derive(Clone, Copy, Debug)]
+pub struct RouteInfo {
+    /// The route type (`RTN_*`).
+    pub route_type: u8,
+    /// Whether a next hop of the route uses the hook's input device.
+    pub via_in_dev: bool,
 }
 
 /// The name of `dev` up to its NUL.

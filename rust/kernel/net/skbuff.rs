@@ -49,6 +49,24 @@ impl SkBuff {
         unsafe { bindings::skb_mark(self.0.get()) }
     }
 
+    /// Whether the packet was looped back to this host (`PACKET_LOOPBACK`).
+    pub fn is_looped_back(&self) -> bool {
+        // SAFETY: the skb is valid by the type invariant.
+        let t = unsafe { bindings::skb_pkt_type(self.0.get()) };
+        u32::from(t) == bindings::PACKET_LOOPBACK
+    }
+
+    /// The fsuid and fsgid, in the initial user namespace, of the process
+    /// owning the packet's socket, when it has a full socket of `net` with
+    /// a file (as LOG's `--log-uid` prints them).
+    pub fn socket_owner(&self, net: &super::namespace::Net) -> Option<(u32, u32)> {
+        let (mut uid, mut gid) = (0u32, 0u32);
+        // SAFETY: the skb and the namespace are valid; the helper checks the
+        // socket and takes its callback lock before reading the file.
+        unsafe { bindings::skb_socket_owner(net.as_ptr(), self.0.get(), &mut uid, &mut gid) }
+            .then_some((uid, gid))
+    }
+
     /// Sets the packet mark.
     pub fn set_mark(&mut self, mark: u32) {
         // SAFETY: the skb is valid and exclusively ours (`&mut`).

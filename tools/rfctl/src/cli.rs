@@ -66,7 +66,7 @@ Matches (-m; tcp, udp and icmp are loaded by -p):
   addrtype  [!] --src-type T[,T] [!] --dst-type T[,T]
             --limit-iface-in|--limit-iface-out
   rpfilter  --loose --validmark --accept-local --invert  (raw, mangle;
-            the kernel module does not support it yet and refuses it)
+            PREROUTING)
 Other iptables matches (comment, conntrack, state, ...) are not supported.
 
 Targets (-j): ACCEPT DROP RETURN, a user-defined chain,

@@ -82,6 +82,28 @@ impl PacketInfo {
     }
 }
 
+/// A route lookup, as rpfilter asks for the way back to a source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RouteQuery {
+    /// Where to: the packet's source.
+    pub daddr: [u8; 4],
+    /// From: the packet's destination, or 0.0.0.0.
+    pub saddr: [u8; 4],
+    /// The fwmark to route by.
+    pub mark: u32,
+    /// The TOS to route by.
+    pub tos: u8,
+}
+
+/// The FIB's answer to a [`RouteQuery`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The route type (`RTN_*`).
+    pub kind: u8,
+    /// Whether one of its next hops is the packet's input device.
+    pub via_in_dev: bool,
+}
+
 /// What the walker needs from the kernel: answers, state, and actions.
 pub trait Context {
     /// Add a packet of `bytes` bytes to counter `counter`: a rule index,
@@ -92,10 +114,14 @@ pub trait Context {
     /// the device `dev` says (`inet_addr_type` for [`AddrTypeDev::Any`]).
     fn addr_type(&mut self, addr: [u8; 4], dev: AddrTypeDev) -> u8;
 
-    /// Whether the reverse path check passes for `pkt`, with
-    /// `proto::RPFILTER_F_*` flags `flags` (without `INVERT`; the caller
-    /// applies it).
-    fn rpfilter(&mut self, pkt: &PacketInfo, flags: u32) -> bool;
+    /// Whether the packet came in on a loopback device or was looped back
+    /// (`PACKET_LOOPBACK`).
+    fn looped_back(&mut self) -> bool;
+
+    /// The route the FIB gives for `q` as if from the loopback device
+    /// (`fib_lookup` with universe scope, ignoring link state), or `None`
+    /// when there is none.
+    fn route(&mut self, q: &RouteQuery) -> Option<Route>;
 
     /// Whether the limit match at index `index` of the table lets the
     /// packet through: `limit.take(&mut state[index], now_ns)` under the

@@ -43,7 +43,7 @@ mod validate;
 pub use decode::{decode, measure, Sizes, Storage};
 pub use encode::{encode_chain_start, encode_rule, encode_table, RuleRef};
 pub use error::{Reason, RuleError};
-pub use eval::{evaluate, AddrTypeDev, Context, PacketInfo, Verdict};
+pub use eval::{evaluate, AddrTypeDev, Context, PacketInfo, Route, RouteQuery, Verdict};
 pub use ip::{IfaceMatch, IpMatch};
 pub use matches::{CheckCtx, Match, MatchOps};
 pub use name::{ChainName, FixedStr, IfName};

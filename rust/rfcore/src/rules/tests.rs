@@ -337,8 +337,11 @@ struct Ctx {
     rejects: Vec<RejectWith>,
     addr_types: BTreeMap<[u8; 4], u8>,
     addr_devs: Vec<AddrTypeDev>,
-    rp: bool,
-    rp_flags: Vec<u32>,
+    /// The FIB's answer to every route query, and whether the packet came
+    /// in on loopback.
+    route: Option<Route>,
+    loopback: bool,
+    queries: Vec<RouteQuery>,
     limits: BTreeMap<u32, LimitState>,
     now: u64,
 }
@@ -355,9 +358,13 @@ impl Context for Ctx {
         self.addr_types.get(&addr).copied().unwrap_or(RTN_UNICAST)
     }
 
-    fn rpfilter(&mut self, _pkt: &PacketInfo, flags: u32) -> bool {
-        self.rp_flags.push(flags);
-        self.rp
+    fn looped_back(&mut self) -> bool {
+        self.loopback
+    }
+
+    fn route(&mut self, q: &RouteQuery) -> Option<Route> {
+        self.queries.push(*q);
+        self.route
     }
 
     fn limit(&mut self, index: u32, limit: &Limit) -> bool {
@@ -2137,20 +2144,94 @@ fn iprange_addrtype_rpfilter() {
             ],
         )
     };
-    for (rp, flags, dropped) in [
-        (true, 0, true),
-        (false, 0, false),
-        (true, 8, false),
-        (false, 8 | 1, true),
+    // The FIB's answer (none, or a route type and whether it goes out
+    // through the input device), the flags (loose 1, validmark 2,
+    // accept-local 4, invert 8), and whether the check passes.
+    let unicast_in = Some(Route {
+        kind: RTN_UNICAST,
+        via_in_dev: true,
+    });
+    let unicast_other = Some(Route {
+        kind: RTN_UNICAST,
+        via_in_dev: false,
+    });
+    let local_in = Some(Route {
+        kind: RTN_LOCAL,
+        via_in_dev: true,
+    });
+    let blackhole = Some(Route {
+        kind: 6,
+        via_in_dev: true,
+    });
+    for (route, flags, passes) in [
+        (unicast_in, 0, true),
+        (unicast_other, 0, false),
+        (unicast_other, 1, true),
+        (None, 0, false),
+        (None, 1, false),
+        (local_in, 0, false),
+        (local_in, 4, true),
+        (blackhole, 1, false),
+        (unicast_in, 8, false),
+        (unicast_other, 8, true),
+        (None, 8 | 1, true),
     ] {
         let o = ok(&raw(flags));
+        let mut q = p;
+        q.mark = 0x42;
+        q.pkt.ip.tos = 0xbb;
         let mut ctx = Ctx {
-            rp,
+            route,
             ..Ctx::default()
         };
-        let v = evaluate(&o.table(), Hook::PreRouting, &p, &mut ctx);
-        assert_eq!(v == Verdict::Drop, dropped, "{rp} {flags}");
-        assert_eq!(ctx.rp_flags, [flags & !8]);
+        let v = evaluate(&o.table(), Hook::PreRouting, &q, &mut ctx);
+        // The rule drops what matches: the check passing, or with invert
+        // failing.
+        assert_eq!(v == Verdict::Drop, passes, "{route:?} {flags}");
+        assert_eq!(
+            ctx.queries,
+            [RouteQuery {
+                daddr: [10, 0, 0, 1],
+                saddr: [10, 0, 0, 2],
+                mark: 0,
+                tos: 0xb8,
+            }]
+        );
+    }
+    // --validmark routes by the packet's mark.
+    let o = ok(&raw(2));
+    let mut q = p;
+    q.mark = 0x42;
+    let mut ctx = Ctx {
+        route: unicast_in,
+        ..Ctx::default()
+    };
+    assert_eq!(evaluate(&o.table(), Hook::PreRouting, &q, &mut ctx), Verdict::Drop);
+    assert_eq!(ctx.queries[0].mark, 0x42);
+    // Looped back: passes without a lookup.
+    let mut ctx = Ctx {
+        loopback: true,
+        ..Ctx::default()
+    };
+    assert_eq!(evaluate(&o.table(), Hook::PreRouting, &p, &mut ctx), Verdict::Drop);
+    assert!(ctx.queries.is_empty());
+    // From 0.0.0.0 to broadcast or 224.0.0.x (DHCP): passes unlooked-up;
+    // to other multicast, the lookup is from 0.0.0.0.
+    for (daddr, looked_up) in [
+        ([255, 255, 255, 255], false),
+        ([224, 0, 0, 1], false),
+        ([239, 1, 1, 1], true),
+    ] {
+        let mut q = p;
+        q.pkt.ip.saddr = [0, 0, 0, 0];
+        q.pkt.ip.daddr = daddr;
+        let mut ctx = Ctx::default();
+        let v = evaluate(&o.table(), Hook::PreRouting, &q, &mut ctx);
+        assert_eq!(v == Verdict::Drop, !looked_up, "{daddr:?}");
+        assert_eq!(
+            ctx.queries.first().map(|q| q.saddr),
+            looked_up.then_some([0; 4])
+        );
     }
 }
 
@@ -2492,7 +2573,11 @@ fn random_input_never_panics() {
                 for _ in 0..4 {
                     let p = random_packet(&mut rng);
                     let mut ctx = Ctx {
-                        rp: rng.below(2) == 0,
+                        route: (rng.below(2) == 0).then_some(Route {
+                            kind: rng.below(4) as u8,
+                            via_in_dev: rng.below(2) == 0,
+                        }),
+                        loopback: rng.below(8) == 0,
                         ..Ctx::default()
                     };
                     let hook = Hook::ALL[rng.below(5)];

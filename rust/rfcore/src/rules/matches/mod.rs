@@ -10,7 +10,7 @@
 //! hooks), once the hooks each chain is reachable from are known.
 
 use super::error::Reason;
-use super::eval::{AddrTypeDev, Context, PacketInfo};
+use super::eval::{AddrTypeDev, Context, PacketInfo, RouteQuery};
 use super::nla::{Attr, Attrs, NlaError, Writer};
 use super::table::TableKind;
 use super::{nla, packet, proto};

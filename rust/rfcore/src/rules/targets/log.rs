@@ -46,7 +46,8 @@ impl Default for Log {
 }
 
 impl Log {
-    fn has(&self, flag: u32) -> bool {
+    /// Whether `flag` (a `proto::LOG_F_*` bit) is set.
+    pub fn has(&self, flag: u32) -> bool {
         u32::from(self.flags) & flag != 0
     }
 }
