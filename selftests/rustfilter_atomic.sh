@@ -4,7 +4,8 @@
 # Check atomicity under traffic: replacing the ruleset 100 times while
 # pings flow loses none that both rulesets accept; one dump shows equal
 # counts for two rules matching the same packets; and "list and zero"
-# loses no packet and counts none twice.
+# loses no packet and counts none twice; single-rule edits under traffic
+# keep every packet the other rules and the policies counted.
 
 source lib.sh
 
@@ -133,5 +134,37 @@ if [ "$total" != "$received" ]; then
 	l=1
 fi
 rf_check "list and zero loses no packet and counts none twice" $l
+
+# Single-rule edits (read, change, commit) while traffic flows: the rules
+# and the policy they leave alone lose no packet counted between the read
+# and the commit. b's OUTPUT rule counts every echo reply; its INPUT policy
+# every echo request (a rule that never matches makes INPUT walked).
+l=0
+rfb -F
+rfb -Z
+rfb -A OUTPUT -p icmp --icmp-type echo-reply
+rfb -A INPUT -p udp --dport 9
+flood "$LONG" > "$tmpdir/flood" &
+fpid=$!
+edits=0
+while kill -0 $fpid 2> /dev/null; do
+	rfb -I OUTPUT 1 -p tcp --dport 9 || { l=1; break; }
+	rfb -D OUTPUT -p tcp --dport 9 || { l=1; break; }
+	edits=$((edits + 2))
+done
+wait $fpid
+read -r sent received < "$tmpdir/flood"
+replies=$(rfb -L OUTPUT -v -x -n | awk '$0 ~ /icmptype 0/ { print $1 }')
+requests=$(rfb -L INPUT -v -x -n | awk '/^Chain INPUT/ { print $5 }')
+echo "# $edits edits during the flood"
+if [ "$replies" != "$received" ] || [ "$requests" != "$sent" ]; then
+	echo "FAIL: after $edits edits: the reply rule counted ${replies:-?} of $received replies, the INPUT policy ${requests:-?} of $sent requests"
+	l=1
+fi
+if [ "$edits" -lt 10 ]; then
+	echo "FAIL: only $edits edits overlapped the traffic"
+	l=1
+fi
+rf_check "single-rule edits under traffic lose no counted packet" $l
 
 exit $ret

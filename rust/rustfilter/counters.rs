@@ -62,4 +62,10 @@ impl Counters {
         }
         Ok(out)
     }
+
+    /// Lets `f` change the retired sums: where carried-over counters are
+    /// set on a table just published.
+    pub(crate) fn update_base(&self, f: impl FnOnce(&mut [u64])) {
+        f(&mut self.base.lock());
+    }
 }

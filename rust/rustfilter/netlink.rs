@@ -36,6 +36,7 @@ const POLICY: &[AttrPolicy] = &[
     AttrPolicy::Flag,                      // ZERO
     AttrPolicy::Flag,                      // TEST
     AttrPolicy::Flag,                      // COUNTERS
+    AttrPolicy::Flag,                      // CARRY
 ];
 
 /// A chunk's payload: table attributes (Documentation/ruleset.rst).
@@ -210,6 +211,25 @@ fn commit(state: &NetState, info: &Info<'_>) -> Result {
         ));
         return Err(EAGAIN);
     }
+    let carry = info.flag(proto::A_CARRY);
+    // Commits are serialised (genl_mutex): the table read here is the one
+    // this commit replaces.
+    let old = {
+        let guard = rcu::read_lock();
+        slot.read(&guard).compiled.clone()
+    };
+    if carry {
+        if txn.expect.is_none() {
+            info.set_err_msg(c_str!(
+                "rustfilter: carrying counters needs a transaction bound to a generation"
+            ));
+            return Err(EINVAL);
+        }
+        if let Err(msg) = tables::check_origins(&compiled, old.as_deref()) {
+            info.set_err_msg(msg);
+            return Err(EINVAL);
+        }
+    }
     if info.flag(proto::A_TEST) {
         return reply_generation(info, txn.kind, current);
     }
@@ -217,12 +237,20 @@ fn commit(state: &NetState, info: &Info<'_>) -> Result {
     let new = KBox::new(
         Slot {
             generation: next,
-            compiled: Some(compiled),
+            compiled: Some(compiled.clone()),
         },
         GFP_KERNEL,
     )?;
     // Waits for a grace period; the old table goes when its last user does.
     drop(slot.replace(new));
+    if let (true, Some(old)) = (carry, old) {
+        // No packet can reach the old table any more: its counters are
+        // final. Commands are serialised, so no dump sees the new table
+        // before they are carried.
+        if tables::carry_counters(&old, &compiled).is_err() {
+            pr_warn!("rustfilter: out of memory: counters not carried over to the new ruleset\n");
+        }
+    }
     reply_generation(info, txn.kind, next)
 }
 

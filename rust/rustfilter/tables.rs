@@ -15,6 +15,7 @@ use crate::rules::{
     self, matches::limit::LimitState, targets::log::LogPacket, AddrTypeDev, Chain, Context, Match,
     PacketInfo, Rule, RuleError, Table, TableInfo, TableKind,
 };
+use kernel::c_str;
 use kernel::net::netfilter::{self, HookState, Verdict};
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
@@ -168,6 +169,75 @@ pub(crate) fn compile(
 
 fn now_ns() -> u64 {
     Ktime::ktime_get().to_ns() as u64
+}
+
+/// Checks that the `RULE_ORIGIN`s and `CHAIN_ORIGIN`s of `new` name rules
+/// and built-in chains of `old`, the table the transaction is bound to.
+pub(crate) fn check_origins(new: &Compiled, old: Option<&Compiled>) -> Result<(), &'static CStr> {
+    let old_rules = old.map_or(0, |o| o.rules.len());
+    if new
+        .rules
+        .iter()
+        .filter_map(Rule::origin)
+        .any(|o| o as usize >= old_rules)
+    {
+        return Err(c_str!(
+            "rustfilter: a rule origin is beyond the rules of the generation the transaction is bound to"
+        ));
+    }
+    let old_chain = |o: u32| old.and_then(|t| t.chains.get(o as usize));
+    if new
+        .chains
+        .iter()
+        .filter_map(Chain::origin)
+        .any(|o| !old_chain(o).is_some_and(Chain::is_builtin))
+    {
+        return Err(c_str!(
+            "rustfilter: a chain origin is not a built-in chain of the generation the transaction is bound to"
+        ));
+    }
+    Ok(())
+}
+
+/// Carries counters from `old` to `new`, which replaced it: a rule with an
+/// origin continues from that rule's counters, a built-in chain with an
+/// origin from that chain's policy counters. `old` must no longer be
+/// reachable by packets (a grace period has passed since `new` was
+/// published), so its counters are final and nothing counted is lost.
+pub(crate) fn carry_counters(old: &Compiled, new: &Compiled) -> Result {
+    let (Some(old_table), Some(new_table)) = (old.table(), new.table()) else {
+        return Err(EINVAL);
+    };
+    let from = old.counters.snapshot(false)?;
+    let pair = |i: u32| {
+        let i = 2 * i as usize;
+        match from.get(i..i + 2) {
+            Some(&[p, b]) => Some([p, b]),
+            _ => None,
+        }
+    };
+    new.counters.update_base(|base| {
+        let mut set = |to: u32, value: Option<[u64; 2]>| {
+            let to = 2 * to as usize;
+            if let (Some([p, b]), Some([vp, vb])) = (base.get_mut(to..to + 2), value) {
+                (*p, *b) = (vp, vb);
+            }
+        };
+        for (i, r) in new_table.rules().iter().enumerate() {
+            if let Some(o) = r.origin() {
+                set(i as u32, pair(o));
+            }
+        }
+        for (i, c) in new_table.chains().iter().enumerate() {
+            if let Some(o) = c.origin() {
+                set(
+                    new_table.policy_counter(i as u16),
+                    pair(old_table.policy_counter(o as u16)),
+                );
+            }
+        }
+    });
+    Ok(())
 }
 
 /// Encoded table attributes: the first `len` bytes of `buf`.

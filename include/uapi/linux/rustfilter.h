@@ -24,7 +24,7 @@ enum rustfilter_cmd {
 	 */
 	RUSTFILTER_CMD_TABLE_BEGIN,	/* A_TABLE, [A_GENERATION]; reply: A_TABLE, A_GENERATION */
 	RUSTFILTER_CMD_TABLE_CHUNK,	/* payload: rustfilter_table_attr attributes */
-	RUSTFILTER_CMD_TABLE_COMMIT,	/* [A_TEST], [A_COUNTERS]; reply: A_TABLE, A_GENERATION */
+	RUSTFILTER_CMD_TABLE_COMMIT,	/* [A_TEST], [A_COUNTERS], [A_CARRY]; reply: A_TABLE, A_GENERATION */
 	RUSTFILTER_CMD_TABLE_ABORT,	/* no attributes */
 	/*
 	 * Reading a table: A_TABLE, [A_ZERO]; admin. Replies: one or more
@@ -46,6 +46,10 @@ enum rustfilter_attr {
 	RUSTFILTER_A_ZERO,		/* flag: zero the counters read, atomically */
 	RUSTFILTER_A_TEST,		/* flag: validate only, change nothing */
 	RUSTFILTER_A_COUNTERS,		/* flag: take counters from the ruleset */
+	RUSTFILTER_A_CARRY,		/* flag: rules with RULE_ORIGIN and built-in
+					 * chains with CHAIN_ORIGIN keep counting
+					 * from the generation the transaction is
+					 * bound to */
 	__RUSTFILTER_A_MAX,
 };
 #define RUSTFILTER_A_MAX (__RUSTFILTER_A_MAX - 1)
@@ -91,6 +95,8 @@ enum rustfilter_chain_attr {
 	RUSTFILTER_CHAIN_PACKETS,	/* u64: policy counter, built-in chains only */
 	RUSTFILTER_CHAIN_BYTES,		/* u64 */
 	RUSTFILTER_CHAIN_RULE,		/* nested: rustfilter_rule_attr, repeated, in order */
+	RUSTFILTER_CHAIN_ORIGIN,	/* u32: with A_CARRY, the built-in chain's position
+					 * in the dump of the bound generation */
 	__RUSTFILTER_CHAIN_MAX,
 };
 #define RUSTFILTER_CHAIN_MAX (__RUSTFILTER_CHAIN_MAX - 1)
@@ -112,6 +118,8 @@ enum rustfilter_rule_attr {
 	RUSTFILTER_RULE_TARGET,		/* nested: rustfilter_target_attr; absent: none */
 	RUSTFILTER_RULE_PACKETS,	/* u64: counter */
 	RUSTFILTER_RULE_BYTES,		/* u64 */
+	RUSTFILTER_RULE_ORIGIN,		/* u32: with A_CARRY, the rule's position in the
+					 * dump of the bound generation */
 	__RUSTFILTER_RULE_MAX,
 };
 #define RUSTFILTER_RULE_MAX (__RUSTFILTER_RULE_MAX - 1)

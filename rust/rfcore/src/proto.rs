@@ -41,8 +41,11 @@ pub const A_ZERO: u16 = 5;
 pub const A_TEST: u16 = 6;
 /// flag: take counters from the ruleset.
 pub const A_COUNTERS: u16 = 7;
+/// flag: rules with `RULE_ORIGIN` and built-in chains with `CHAIN_ORIGIN`
+/// keep counting from the generation the transaction is bound to.
+pub const A_CARRY: u16 = 8;
 /// Highest top-level attribute.
-pub const A_MAX: u16 = 7;
+pub const A_MAX: u16 = 8;
 
 /// Padding attribute inside `A_HOOK_STATS`.
 pub const STATS_PAD: u16 = 1;
@@ -82,8 +85,11 @@ pub const CHAIN_PACKETS: u16 = 5;
 pub const CHAIN_BYTES: u16 = 6;
 /// `nested`: `RULE_*`, repeated, in order.
 pub const CHAIN_RULE: u16 = 7;
+/// `u32`: with `A_CARRY`, the built-in chain's position in the dump of the
+/// bound generation.
+pub const CHAIN_ORIGIN: u16 = 8;
 /// Highest value of the enum.
-pub const CHAIN_MAX: u16 = 7;
+pub const CHAIN_MAX: u16 = 8;
 
 // enum `RULE_*`: Attributes nested in `CHAIN_RULE`.
 /// Padding attribute, skipped by readers.
@@ -114,8 +120,11 @@ pub const RULE_TARGET: u16 = 12;
 pub const RULE_PACKETS: u16 = 13;
 /// `u64`.
 pub const RULE_BYTES: u16 = 14;
+/// `u32`: with `A_CARRY`, the rule's position in the dump of the bound
+/// generation.
+pub const RULE_ORIGIN: u16 = 15;
 /// Highest value of the enum.
-pub const RULE_MAX: u16 = 14;
+pub const RULE_MAX: u16 = 15;
 
 // enum rustfilter_match_attr: Attributes nested in `RULE_MATCH`.
 /// `u32`: rustfilter_match_kind.
@@ -575,6 +584,7 @@ mod tests {
             ("RUSTFILTER_A_ZERO", A_ZERO),
             ("RUSTFILTER_A_TEST", A_TEST),
             ("RUSTFILTER_A_COUNTERS", A_COUNTERS),
+            ("RUSTFILTER_A_CARRY", A_CARRY),
         ] {
             assert_eq!(
                 value(&c_enum(header, "rustfilter_attr"), name),
@@ -644,6 +654,10 @@ mod tests {
             CHAIN_RULE.into()
         );
         assert_eq!(
+            v("rustfilter_chain_attr", "RUSTFILTER_CHAIN_ORIGIN"),
+            CHAIN_ORIGIN.into()
+        );
+        assert_eq!(
             v("rustfilter_chain_attr", "__RUSTFILTER_CHAIN_MAX") - 1,
             CHAIN_MAX.into()
         );
@@ -702,6 +716,10 @@ mod tests {
         assert_eq!(
             v("rustfilter_rule_attr", "RUSTFILTER_RULE_BYTES"),
             RULE_BYTES.into()
+        );
+        assert_eq!(
+            v("rustfilter_rule_attr", "RUSTFILTER_RULE_ORIGIN"),
+            RULE_ORIGIN.into()
         );
         assert_eq!(
             v("rustfilter_rule_attr", "__RUSTFILTER_RULE_MAX") - 1,

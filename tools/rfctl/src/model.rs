@@ -25,9 +25,19 @@ pub struct RuleSpec {
     pub jump: String,
     /// Packet and byte counters.
     pub counters: Counters,
+    /// Its position in the kernel's dump it was read from: the kernel
+    /// carries its counters over on commit (`RULE_ORIGIN`). `None` for a
+    /// new rule or one whose counters were set or zeroed.
+    pub origin: Option<u32>,
 }
 
 impl RuleSpec {
+    /// Set the counters: they no longer continue from the kernel's.
+    pub fn set_counters(&mut self, c: Counters) {
+        self.counters = c;
+        self.origin = None;
+    }
+
     /// Whether two rules are the same rule (counters aside), as `-D` by
     /// specification compares them.
     pub fn same_as(&self, other: &RuleSpec) -> bool {
@@ -52,17 +62,28 @@ pub struct ChainSpec {
     pub policy: Option<Policy>,
     /// The policy counters of a built-in chain.
     pub counters: Counters,
+    /// For a built-in chain read from the kernel, its position in the
+    /// dump: the kernel carries its policy counters over on commit
+    /// (`CHAIN_ORIGIN`).
+    pub origin: Option<u32>,
     /// Its rules, in order.
     pub rules: Vec<RuleSpec>,
 }
 
 impl ChainSpec {
+    /// Set the policy counters: they no longer continue from the kernel's.
+    pub fn set_counters(&mut self, c: Counters) {
+        self.counters = c;
+        self.origin = None;
+    }
+
     /// An empty user-defined chain.
     pub fn user(name: &str) -> Self {
         ChainSpec {
             name: name.to_string(),
             policy: None,
             counters: Counters::default(),
+            origin: None,
             rules: Vec::new(),
         }
     }
@@ -96,6 +117,7 @@ impl TableSpec {
                     name: h.name().to_string(),
                     policy: Some(Policy::Accept),
                     counters: Counters::default(),
+                    origin: None,
                     rules: Vec::new(),
                 })
                 .collect(),
@@ -157,9 +179,9 @@ impl TableSpec {
     /// Zero every counter.
     pub fn zero(&mut self) {
         for c in &mut self.chains {
-            c.counters = Counters::default();
+            c.set_counters(Counters::default());
             for r in &mut c.rules {
-                r.counters = Counters::default();
+                r.set_counters(Counters::default());
             }
         }
     }

@@ -209,7 +209,7 @@ pub fn apply(t: &mut TableSpec, c: &CmdLine) -> Result<Outcome, Error> {
                 _ => return Err(other("Bad policy name.")),
             });
             if c.counters {
-                chain.counters = rule.counters;
+                chain.set_counters(rule.counters);
             }
             o.changed = true;
         }
@@ -224,13 +224,13 @@ fn zero_counters(t: &mut TableSpec, chain: Option<&str>, num: Option<usize>) -> 
             let c = chain_mut(t, ch)?;
             match num {
                 None => {
-                    c.counters = Counters::default();
+                    c.set_counters(Counters::default());
                     c.rules
                         .iter_mut()
-                        .for_each(|r| r.counters = Counters::default());
+                        .for_each(|r| r.set_counters(Counters::default()));
                 }
                 Some(n) => match c.rules.get_mut(n - 1) {
-                    Some(r) => r.counters = Counters::default(),
+                    Some(r) => r.set_counters(Counters::default()),
                     None => return Err(other("Index of deletion too big.")),
                 },
             }

@@ -127,7 +127,8 @@ pub enum Step {
     Chain {
         name: String,
         policy: Option<Policy>,
-        counters: Counters,
+        /// With `--counters` only.
+        counters: Option<Counters>,
     },
     /// A command line (`-A ...`, `-N ...`, ...).
     Cmd(Box<CmdLine>),
@@ -247,7 +248,7 @@ pub fn parse_input(text: &str, counters: bool) -> Result<Vec<Section>, Error> {
                 Step::Chain {
                     name: name.to_string(),
                     policy,
-                    counters: if counters { c } else { Counters::default() },
+                    counters: counters.then_some(c),
                 },
             ));
             continue;
@@ -303,7 +304,11 @@ pub fn apply_section(t: &mut TableSpec, sec: &Section, noflush: bool) -> Result<
                 Some(p) => {
                     if let Some(c) = t.chain_mut(name) {
                         c.policy = Some(*p);
-                        c.counters = *counters;
+                        // Without --counters, a flushed table starts from
+                        // zero and --noflush keeps the kernel's.
+                        if let Some(counters) = counters {
+                            c.set_counters(*counters);
+                        }
                     }
                 }
                 None => {

@@ -26,8 +26,10 @@ pub trait Kernel {
     fn begin(&mut self, table: TableKind, generation: Option<u32>) -> Result<u32, Error>;
     /// `TABLE_CHUNK`.
     fn chunk(&mut self, bytes: &[u8]) -> Result<(), Error>;
-    /// `TABLE_COMMIT`; returns the new generation.
-    fn commit(&mut self, test: bool, counters: bool) -> Result<u32, Error>;
+    /// `TABLE_COMMIT`; returns the new generation. `counters`: take
+    /// counters from the ruleset; `carry`: rules and chains with an origin
+    /// continue counting from the bound generation.
+    fn commit(&mut self, test: bool, counters: bool, carry: bool) -> Result<u32, Error>;
     /// `TABLE_ABORT`.
     fn abort(&mut self) -> Result<(), Error>;
 }
@@ -137,13 +139,16 @@ impl<T: Transport> Kernel for Netlink<T> {
         self.send(proto::CMD_TABLE_CHUNK, bytes, false).map(|_| ())
     }
 
-    fn commit(&mut self, test: bool, counters: bool) -> Result<u32, Error> {
+    fn commit(&mut self, test: bool, counters: bool, carry: bool) -> Result<u32, Error> {
         let mut req = Vec::new();
         if test {
             put_attr(&mut req, proto::A_TEST, &[]);
         }
         if counters {
             put_attr(&mut req, proto::A_COUNTERS, &[]);
+        }
+        if carry {
+            put_attr(&mut req, proto::A_CARRY, &[]);
         }
         let replies = self.send(proto::CMD_TABLE_COMMIT, &req, false)?;
         // A test commit need not report a generation.
@@ -178,6 +183,7 @@ fn send_and_commit<K: Kernel>(
     table: &TableSpec,
     test: bool,
     counters: bool,
+    carry: bool,
 ) -> Result<u32, Error> {
     let chunks = wire::encode_chunks(table, CHUNK_BYTES)
         .map_err(|e| Error::Other(format!("table {}, {e}", table.kind.name())))?;
@@ -187,7 +193,7 @@ fn send_and_commit<K: Kernel>(
             return Err(commit_error(e));
         }
     }
-    k.commit(test, counters).map_err(commit_error)
+    k.commit(test, counters, carry).map_err(commit_error)
 }
 
 /// Replace a whole table (restore without `--noflush`).
@@ -198,12 +204,15 @@ pub fn replace<K: Kernel>(
     counters: bool,
 ) -> Result<(), Error> {
     k.begin(table.kind, None)?;
-    send_and_commit(k, table, test, counters).map(|_| ())
+    send_and_commit(k, table, test, counters, false).map(|_| ())
 }
 
 /// Read table `kind`, let `edit` change it, and commit the result if it
 /// changed, unless another editor committed in between: then start over,
-/// up to [`ATTEMPTS`] times. Counters are carried over from the read.
+/// up to [`ATTEMPTS`] times. The kernel carries the counters of the rules
+/// and policies that were read over to the new ruleset (`A_CARRY`), so no
+/// packet counted between the read and the commit is lost; new rules and
+/// zeroed ones start from their counters in the edited table.
 pub fn edit<K: Kernel>(
     k: &mut K,
     kind: TableKind,
@@ -228,7 +237,7 @@ pub fn edit<K: Kernel>(
         }
         // Reopen the transaction bound to the generation that was read.
         k.begin(kind, Some(gen))?;
-        match send_and_commit(k, &table, test, true) {
+        match send_and_commit(k, &table, test, true, true) {
             Ok(_) => return Ok(outcome.output),
             Err(Error::Kernel { errno: EAGAIN, .. }) => continue,
             Err(e) => return Err(e),
@@ -381,8 +390,86 @@ mod tests {
             crate::format::list_rules(&t, Some("INPUT"), None, false),
             "-P INPUT ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n"
         );
-        // Counters of the rules read are kept.
-        assert_eq!(attrs_of(&sent[5]), [(proto::A_COUNTERS, vec![])]);
+        // Counters of the rules read are carried over by the kernel.
+        assert_eq!(
+            attrs_of(&sent[5]),
+            [(proto::A_COUNTERS, vec![]), (proto::A_CARRY, vec![])]
+        );
+    }
+
+    /// The rule and chain origins of a sent ruleset (the first chunk):
+    /// `[(chain origin, [rule origins])]`.
+    fn origins(chunk: &[u8]) -> Vec<(Option<u32>, Vec<Option<u32>>)> {
+        use rfcore::rules::{decode, measure, Chain, Match, Rule, Storage};
+        let bytes = &chunk[20..];
+        let sizes = measure(bytes).unwrap();
+        let mut chains = vec![Chain::default(); sizes.chains];
+        let mut rules = vec![Rule::default(); sizes.rules];
+        let mut matches = vec![Match::default(); sizes.matches];
+        let t = decode(
+            bytes,
+            Storage {
+                chains: &mut chains,
+                rules: &mut rules,
+                matches: &mut matches,
+            },
+        )
+        .unwrap();
+        t.chains()
+            .iter()
+            .map(|c| {
+                let rules = c.rules().map(|i| t.rules()[i as usize].origin()).collect();
+                (c.origin(), rules)
+            })
+            .collect()
+    }
+
+    /// The filter table with two INPUT rules and one OUTPUT rule.
+    fn three_rules() -> TableSpec {
+        let mut t = TableSpec::empty(TableKind::Filter);
+        for c in ["-A INPUT -p udp -j DROP", "-A INPUT -p icmp -j DROP", "-A OUTPUT -j ACCEPT"] {
+            crate::ops::apply(&mut t, &cmd(c)).unwrap();
+        }
+        t
+    }
+
+    #[test]
+    fn edits_name_the_origin_of_what_they_keep() {
+        // An insert: the rules read keep their dump positions, the new
+        // one has none; built-in chains keep theirs.
+        let mut k = kernel(vec![gen_reply(3), dump(three_rules()), gen_reply(3), ok(), gen_reply(4)]);
+        rulecmd::run(&mut k, &cmd("-I INPUT 2 -p tcp -j ACCEPT")).unwrap();
+        assert_eq!(
+            origins(&k.client().transport().sent[4]),
+            [
+                (Some(0), vec![Some(0), None, Some(1)]),
+                (Some(1), vec![]),
+                (Some(2), vec![Some(2)])
+            ]
+        );
+        // Zeroing a chain: its rules and policy start again from zero,
+        // the rest keeps counting.
+        let mut k = kernel(vec![gen_reply(3), dump(three_rules()), gen_reply(3), ok(), gen_reply(4)]);
+        rulecmd::run(&mut k, &cmd("-Z INPUT")).unwrap();
+        assert_eq!(
+            origins(&k.client().transport().sent[4]),
+            [
+                (None, vec![None, None]),
+                (Some(1), vec![]),
+                (Some(2), vec![Some(2)])
+            ]
+        );
+        // Deleting: the later rules keep their origins.
+        let mut k = kernel(vec![gen_reply(3), dump(three_rules()), gen_reply(3), ok(), gen_reply(4)]);
+        rulecmd::run(&mut k, &cmd("-D INPUT 1")).unwrap();
+        assert_eq!(
+            origins(&k.client().transport().sent[4]),
+            [
+                (Some(0), vec![Some(1)]),
+                (Some(1), vec![]),
+                (Some(2), vec![Some(2)])
+            ]
+        );
     }
 
     #[test]

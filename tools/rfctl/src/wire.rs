@@ -74,7 +74,14 @@ fn rule_bytes(rule: &RuleSpec, scratch: &mut [u8]) -> Option<Vec<u8>> {
         counters: rule.counters,
     };
     encode_rule(&mut w, &r).ok()?;
-    Some(w.as_bytes().to_vec())
+    let mut nest = w.as_bytes().to_vec();
+    if let Some(o) = rule.origin {
+        // Inside the CHAIN_RULE nest: append, then fix the nest's length.
+        put_attr(&mut nest, proto::RULE_ORIGIN, &o.to_ne_bytes());
+        let len = u16::try_from(nest.len()).ok()?;
+        nest.get_mut(..2)?.copy_from_slice(&len.to_ne_bytes());
+    }
+    Some(nest)
 }
 
 /// Chunks under construction.
@@ -125,6 +132,9 @@ impl Chunker<'_> {
                 proto::CHAIN_BYTES,
                 &chain.counters.bytes.to_ne_bytes(),
             );
+            if let Some(o) = chain.origin {
+                put_attr(&mut h, proto::CHAIN_ORIGIN, &o.to_ne_bytes());
+            }
         }
         h
     }
@@ -213,10 +223,12 @@ pub fn from_table(table: &Table<'_>) -> TableSpec {
     let chains = table
         .chains()
         .iter()
-        .map(|c| ChainSpec {
+        .enumerate()
+        .map(|(ci, c)| ChainSpec {
             name: c.name().as_str().to_string(),
             policy: c.is_builtin().then(|| c.policy()),
             counters: c.policy_counters(),
+            origin: c.is_builtin().then_some(ci as u32),
             rules: c
                 .rules()
                 .filter_map(|i| {
@@ -228,6 +240,8 @@ pub fn from_table(table: &Table<'_>) -> TableSpec {
                         target: *r.target,
                         jump: r.jump.to_string(),
                         counters: r.counters,
+                        // The kernel stores rules in dump order.
+                        origin: Some(i),
                     })
                 })
                 .collect(),

@@ -87,6 +87,7 @@ struct ChainHeader<'a> {
     continued: bool,
     packets: Option<u64>,
     bytes: Option<u64>,
+    origin: Option<u32>,
     rules: usize,
 }
 
@@ -103,6 +104,7 @@ fn chain_header<'a>(a: &Attr<'a>) -> Result<ChainHeader<'a>, Reason> {
             proto::CHAIN_PACKETS => h.packets = Some(c.get_u64()?),
             proto::CHAIN_BYTES => h.bytes = Some(c.get_u64()?),
             proto::CHAIN_RULE => h.rules += 1,
+            proto::CHAIN_ORIGIN => h.origin = Some(c.get_u32()?),
             _ => return Err(Reason::UnknownAttribute),
         }
     }
@@ -260,7 +262,11 @@ fn decode_chains(input: &[u8], chains: &mut [Chain]) -> Result<(TableKind, At), 
                         return Err(at.err(Reason::BadContinuation));
                     };
                     at.chain = Some(prev.input_index);
-                    if h.policy.is_some() || h.packets.is_some() || h.bytes.is_some() {
+                    if h.policy.is_some()
+                        || h.packets.is_some()
+                        || h.bytes.is_some()
+                        || h.origin.is_some()
+                    {
                         return Err(at.err(Reason::ContinuedWithPolicy));
                     }
                     prev.rule_count = prev.rule_count.saturating_add(rules);
@@ -272,7 +278,11 @@ fn decode_chains(input: &[u8], chains: &mut [Chain]) -> Result<(TableKind, At), 
                     (Some(_), Some(p)) => {
                         Policy::from_number(p).ok_or(at.err(Reason::BadPolicy))?
                     }
-                    (None, None) if h.packets.is_none() && h.bytes.is_none() => Policy::Accept,
+                    (None, None)
+                        if h.packets.is_none() && h.bytes.is_none() && h.origin.is_none() =>
+                    {
+                        Policy::Accept
+                    }
                     (None, _) => return Err(at.err(Reason::PolicyOnUserChain)),
                 };
                 let slot = chains.get_mut(n).ok_or(at.err(Reason::StorageTooSmall))?;
@@ -284,6 +294,7 @@ fn decode_chains(input: &[u8], chains: &mut [Chain]) -> Result<(TableKind, At), 
                         packets: h.packets.unwrap_or(0),
                         bytes: h.bytes.unwrap_or(0),
                     },
+                    origin: h.origin,
                     rule_count: rules,
                     input_index: n as u16,
                     ..Chain::default()
@@ -416,6 +427,7 @@ fn decode_rule(
             }
             proto::RULE_PACKETS => r.counters.packets = a.get_u64()?,
             proto::RULE_BYTES => r.counters.bytes = a.get_u64()?,
+            proto::RULE_ORIGIN => r.origin = Some(a.get_u32()?),
             _ => return Err(Reason::UnknownAttribute),
         }
     }

@@ -170,6 +170,7 @@ pub struct Chain {
     pub(super) hook: Option<Hook>,
     pub(super) policy: Policy,
     pub(super) policy_counters: Counters,
+    pub(super) origin: Option<u32>,
     pub(super) first_rule: u32,
     pub(super) rule_count: u32,
     pub(super) input_index: u16,
@@ -213,6 +214,12 @@ impl Chain {
         self.policy_counters
     }
 
+    /// Where the built-in chain was in the dump the ruleset was edited
+    /// from (`CHAIN_ORIGIN`): whose policy counters it continues.
+    pub fn origin(&self) -> Option<u32> {
+        self.origin
+    }
+
     /// Index of its first rule in the table.
     pub fn first_rule(&self) -> u32 {
         self.first_rule
@@ -253,6 +260,7 @@ pub struct Rule {
     pub(super) match_start: u32,
     pub(super) match_count: u8,
     pub(super) counters: Counters,
+    pub(super) origin: Option<u32>,
 }
 
 impl Rule {
@@ -279,6 +287,12 @@ impl Rule {
     /// The counters as restored.
     pub fn counters(&self) -> Counters {
         self.counters
+    }
+
+    /// Where the rule was in the dump the ruleset was edited from
+    /// (`RULE_ORIGIN`): whose counters it continues.
+    pub fn origin(&self) -> Option<u32> {
+        self.origin
     }
 }
 

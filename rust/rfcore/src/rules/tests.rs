@@ -428,6 +428,7 @@ fn decode_basic_table() {
                         goto("zeta"),
                         u64a(proto::RULE_PACKETS, 7),
                         u64a(proto::RULE_BYTES, 700),
+                        u32a(proto::RULE_ORIGIN, 9),
                     ]),
                 ],
             ),
@@ -467,6 +468,10 @@ fn decode_basic_table() {
             bytes: 700
         }
     );
+    assert_eq!(t.rules()[1].origin(), Some(9));
+    assert_eq!(t.rules()[0].origin(), None);
+    // Storage follows the dump: rule i is the i-th rule encode_table
+    // writes, which is what RULE_ORIGIN counts.
     assert_eq!(*t.rules()[4].target(), Target::None);
     assert_eq!(t.hook_chain(Hook::LocalIn), Some(0));
     assert_eq!(t.hook_chain(Hook::PreRouting), None);
@@ -483,6 +488,43 @@ fn decode_basic_table() {
     assert_eq!(t.chains()[3].depth(), 1);
     assert_eq!(t.chains()[4].depth(), 0);
     assert_eq!(t.info().max_depth, 1);
+}
+
+#[test]
+fn origins_decode() {
+    let input = table(
+        "filter",
+        &[
+            nest(
+                proto::TABLE_CHAIN,
+                &[
+                    stra(proto::CHAIN_NAME, "INPUT"),
+                    u32a(proto::CHAIN_POLICY, 1),
+                    u32a(proto::CHAIN_ORIGIN, 2),
+                    rule(&[accept(), u32a(proto::RULE_ORIGIN, 5)]),
+                ],
+            ),
+            builtin("FORWARD", 1, &[]),
+            builtin("OUTPUT", 1, &[]),
+        ],
+    );
+    let o = ok(&input);
+    let t = o.table();
+    assert_eq!(t.chains()[0].origin(), Some(2));
+    assert_eq!(t.chains()[1].origin(), None);
+    assert_eq!(t.rules()[0].origin(), Some(5));
+    // Only built-in chains have counters to carry.
+    let bad = table(
+        "filter",
+        &[
+            nest(
+                proto::TABLE_CHAIN,
+                &[stra(proto::CHAIN_NAME, "mine"), u32a(proto::CHAIN_ORIGIN, 0)],
+            ),
+            builtin("INPUT", 1, &[]),
+        ],
+    );
+    assert_eq!(err(&bad).reason, Reason::PolicyOnUserChain);
 }
 
 #[test]
