@@ -3,7 +3,7 @@
 # Run rustfilter's tests and print one closing line "N passed, N failed".
 #
 # usage: scripts/check.sh [all|host]
-#   host  cargo tests of the pure core and of rfctl
+#   host  cargo tests of the pure core, of rfctl and of nlfuzz
 #   all   those, then the QEMU selftests (scripts/vm.sh check)
 set -uo pipefail
 
@@ -37,6 +37,7 @@ cargo_tests() {
 
 cargo_tests rust/rfcore/Cargo.toml
 cargo_tests tools/rfctl/Cargo.toml
+cargo_tests tools/nlfuzz/Cargo.toml
 
 if [ "$mode" = all ]; then
 	echo "== QEMU selftests"

@@ -1,23 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Pack the test VM's initramfs, build/vm/initramfs.gz: busybox-static,
-# iproute2, kmod, bash, rfctl, the kernel's modules (from build/obj), the
-# selftests and scripts/guest-init.sh as /init. Skips the work when nothing
-# it is made from changed.
+# iproute2, kmod, bash, rfctl, nlfuzz (when built), the kernel's modules
+# (from build/obj), the selftests and scripts/guest-init.sh as /init. Skips
+# the work when nothing it is made from changed.
 #
 # usage: scripts/mkinitramfs.sh [-f]      (-f: rebuild unconditionally)
 # env:   OBJ (default build/obj), VM_DIR (default build/vm),
 #        RFCTL (default tools/rfctl/target/release/rfctl),
+#        NLFUZZ (default tools/nlfuzz/target/release/nlfuzz),
 #        EXTRA_BINS (more host binaries to copy with their libraries)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OBJ=${OBJ:-$REPO/build/obj}
-VM=${VM_DIR:-$REPO/build/vm}
+# Absolute: modules_install runs in the kernel tree.
+VM=$(realpath -m "${VM_DIR:-$REPO/build/vm}")
 OUT=$VM/initramfs.gz
 ROOT=$VM/root
 MODDIR=$VM/modules
 RFCTL=${RFCTL:-$REPO/tools/rfctl/target/release/rfctl}
+NLFUZZ=${NLFUZZ:-$REPO/tools/nlfuzz/target/release/nlfuzz}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 # Host binaries copied with the libraries ldd lists: destination=source.
 BINS=("/usr/bin/ip=$(command -v ip)" "/usr/bin/kmod=$(command -v kmod)"
@@ -62,6 +65,7 @@ if [ $force -eq 0 ] && [ -f "$OUT" ]; then
 	inputs=("$0" "$REPO/scripts/guest-init.sh" "$REPO/selftests" "$BUSYBOX")
 	[ -f "$stamp" ] && inputs+=("$stamp")
 	[ -f "$RFCTL" ] && inputs+=("$RFCTL")
+	[ -f "$NLFUZZ" ] && inputs+=("$NLFUZZ")
 	if [ -z "$(find "${inputs[@]}" -newer "$OUT" -print -quit)" ]; then
 		exit 0
 	fi
@@ -101,6 +105,11 @@ if [ -x "$RFCTL" ]; then
 	copy_bin /usr/bin/rfctl "$RFCTL"
 else
 	echo "mkinitramfs: warning: no rfctl at ${RFCTL#$REPO/}; the selftests will skip" >&2
+fi
+if [ -x "$NLFUZZ" ]; then
+	copy_bin /usr/bin/nlfuzz "$NLFUZZ"
+else
+	echo "mkinitramfs: note: no nlfuzz at ${NLFUZZ#$REPO/}; rustfilter_badinput.sh will skip" >&2
 fi
 
 if [ -f "$stamp" ]; then

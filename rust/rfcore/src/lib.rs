@@ -9,6 +9,7 @@
 
 #![no_std]
 
+pub mod conntrack;
 pub mod nla;
 pub mod packet;
 pub mod proto;

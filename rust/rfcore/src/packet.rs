@@ -126,6 +126,19 @@ impl Ipv4Header {
         let end = self.header_len.min(data.len());
         data.get(IPV4_MIN_HEADER..end).unwrap_or(&[])
     }
+
+    /// Length of the payload (transport header and data) as the total
+    /// length says: `total_len - header_len`; 0 if that is negative.
+    pub fn payload_len(&self) -> usize {
+        usize::from(self.total_len).saturating_sub(self.header_len)
+    }
+
+    /// The payload bytes present in `data`, the slice that was parsed:
+    /// from `header_len` to the total length, cut short if `data` is.
+    pub fn payload<'a>(&self, data: &'a [u8]) -> &'a [u8] {
+        let end = usize::from(self.total_len).min(data.len());
+        data.get(self.header_len..end).unwrap_or(&[])
+    }
 }
 
 /// The fields of a TCP header.
@@ -165,6 +178,26 @@ impl TcpHeader {
     pub const ECE: u8 = 0x40;
     /// CWR flag.
     pub const CWR: u8 = 0x80;
+
+    /// Whether every flag of `flags` is set.
+    pub fn has(&self, flags: u8) -> bool {
+        self.flags & flags == flags
+    }
+
+    /// The options: bytes 20 to `header_len` of `segment`, the TCP header
+    /// and what follows it (see [`Ipv4Header::payload`]). Empty if there
+    /// are none; cut short if `segment` is.
+    pub fn options<'a>(&self, segment: &'a [u8]) -> &'a [u8] {
+        let end = self.header_len.min(segment.len());
+        segment.get(TCP_MIN_HEADER..end).unwrap_or(&[])
+    }
+
+    /// Length of the data after the header, for an IP payload of
+    /// `payload_len` bytes ([`Ipv4Header::payload_len`]); 0 if that is
+    /// shorter than the header.
+    pub fn data_len(&self, payload_len: usize) -> usize {
+        payload_len.saturating_sub(self.header_len)
+    }
 }
 
 /// The fields of a UDP header.
@@ -207,6 +240,28 @@ impl IcmpHeader {
     pub const TIME_EXCEEDED: u8 = 11;
     /// Parameter problem.
     pub const PARAMETER_PROB: u8 = 12;
+    /// Timestamp request.
+    pub const TIMESTAMP: u8 = 13;
+    /// Timestamp reply.
+    pub const TIMESTAMP_REPLY: u8 = 14;
+    /// Information request.
+    pub const INFO_REQUEST: u8 = 15;
+    /// Information reply.
+    pub const INFO_REPLY: u8 = 16;
+    /// Address mask request.
+    pub const ADDRESS: u8 = 17;
+    /// Address mask reply.
+    pub const ADDRESS_REPLY: u8 = 18;
+    /// The highest type RFC 1122 knows (`NR_ICMP_TYPES`); netfilter's
+    /// connection tracking deems anything above it invalid.
+    pub const MAX_KNOWN_TYPE: u8 = 18;
+
+    /// The identifier field: the first two of the four bytes after the
+    /// checksum (the echo, timestamp, information and address mask
+    /// messages carry one there), whatever the type.
+    pub fn id(&self) -> u16 {
+        u16::from_be_bytes([self.rest[0], self.rest[1]])
+    }
 
     /// The identifier of an echo request or reply (types 8 and 0).
     pub fn echo_id(&self) -> Option<u16> {
@@ -574,6 +629,46 @@ mod tests {
         assert_eq!((i.icmp_type, i.code, i.rest), (3, 3, [0; 4]));
         assert!(i.is_error());
         assert_eq!(i.echo_id(), None);
+    }
+
+    #[test]
+    fn payload_and_tcp_accessors() {
+        // IHL 6, TCP with 8 option bytes and 30 bytes of data.
+        let mut seg = tcp(7, TcpHeader::SYN | TcpHeader::ACK, 30);
+        seg[20..28].copy_from_slice(&[2, 4, 0x05, 0xb4, 1, 3, 3, 7]);
+        let pkt = ipv4(6, IPPROTO_TCP, 0, &seg);
+        let p = parse(&pkt, pkt.len()).unwrap();
+        assert_eq!(p.ip.payload_len(), 28 + 30);
+        let l4 = p.ip.payload(&pkt);
+        assert_eq!(l4, &seg[..]);
+        let t = tcp_of(&p);
+        assert_eq!(t.options(l4), &[2, 4, 0x05, 0xb4, 1, 3, 3, 7]);
+        assert_eq!(t.data_len(p.ip.payload_len()), 30);
+        assert!(t.has(TcpHeader::SYN) && t.has(TcpHeader::SYN | TcpHeader::ACK));
+        assert!(!t.has(TcpHeader::SYN | TcpHeader::FIN));
+        // Cut short by the slice: options and payload are clamped.
+        assert_eq!(p.ip.payload(&pkt[..30]), &seg[..6]);
+        assert_eq!(t.options(&seg[..23]), &seg[20..23]);
+        assert_eq!(t.options(&seg[..10]), &[] as &[u8]);
+        assert_eq!(p.ip.payload(&pkt[..10]), &[] as &[u8]);
+        // Padding beyond the total length is not payload.
+        let mut padded = pkt.clone();
+        padded.resize(pkt.len() + 6, 0xee);
+        assert_eq!(p.ip.payload(&padded), &seg[..]);
+        // No options; a header longer than the payload says has no data.
+        let t5 = tcp_of(&parse(&ipv4(5, IPPROTO_TCP, 0, &tcp(5, 0, 0)), 40).unwrap());
+        assert_eq!(t5.options(&tcp(5, 0, 0)), &[] as &[u8]);
+        assert_eq!(t5.data_len(10), 0);
+        // A header whose total length is below its header length (not one
+        // that parse accepts) still gives 0, not an underflow.
+        let mut ip = p.ip;
+        ip.total_len = 10;
+        assert_eq!(ip.payload_len(), 0);
+        assert_eq!(ip.payload(&pkt), &[] as &[u8]);
+        // The ICMP identifier of any type.
+        let i = icmp_of(&parse(&PING, PING.len()).unwrap());
+        assert_eq!(i.id(), 0x0a1b);
+        assert_eq!(IcmpHeader::ADDRESS_REPLY, IcmpHeader::MAX_KNOWN_TYPE);
     }
 
     #[test]
