@@ -140,7 +140,11 @@ impl Runner {
     }
 
     fn commit(&self, test: bool) -> Vec<u8> {
-        let a = if test { flag_attr(proto::A_TEST) } else { Vec::new() };
+        let a = if test {
+            flag_attr(proto::A_TEST)
+        } else {
+            Vec::new()
+        };
         self.req(proto::CMD_TABLE_COMMIT, &a)
     }
 
@@ -191,7 +195,12 @@ impl Runner {
     /// A case of several requests: `f` does the setup (failing with a
     /// description) and returns the outcome of the request that counts.
     /// The socket's transaction is aborted before and after.
-    fn sequence(&mut self, name: &str, want: Expect, f: impl FnOnce(&mut Self) -> Result<Outcome, String>) {
+    fn sequence(
+        &mut self,
+        name: &str,
+        want: Expect,
+        f: impl FnOnce(&mut Self) -> Result<Outcome, String>,
+    ) {
         self.abort();
         let got = f(self);
         self.abort();
@@ -219,7 +228,11 @@ impl Runner {
         let ra = wire::NLM_F_REQUEST | wire::NLM_F_ACK;
 
         self.single("control-get-stats", &stats, Expect::Ack);
-        self.single("genl-header-missing", &wire::nlmsg(f, ra, 0, &[]), Expect::Err(EINVAL, ""));
+        self.single(
+            "genl-header-missing",
+            &wire::nlmsg(f, ra, 0, &[]),
+            Expect::Err(EINVAL, ""),
+        );
         // nlmsg_len 18: two of the four bytes of the genl header.
         self.single(
             "genl-header-truncated",
@@ -235,12 +248,20 @@ impl Runner {
             wire::set_nlmsg_len(&mut m, len);
             self.single(name, &m, Expect::Silent);
         }
-        self.single("datagram-shorter-than-nlmsghdr", &stats[..12], Expect::Silent);
+        self.single(
+            "datagram-shorter-than-nlmsghdr",
+            &stats[..12],
+            Expect::Silent,
+        );
         // netlink_sendmsg refuses an empty datagram itself.
         self.single("empty-datagram", &[], Expect::SendError(libc::ENODATA));
         let mut m = stats.clone();
         wire::set_genl_reserved(&mut m, 1);
-        self.single("genl-reserved-nonzero", &m, Expect::Err(EINVAL, "genlmsghdr.reserved field is not 0"));
+        self.single(
+            "genl-reserved-nonzero",
+            &m,
+            Expect::Err(EINVAL, "genlmsghdr.reserved field is not 0"),
+        );
         let mut m = stats.clone();
         wire::set_nlmsg_flags(&mut m, ra | wire::NLM_F_ROOT);
         self.single(
@@ -256,7 +277,11 @@ impl Runner {
         self.single("table-get-as-dump", &m, Expect::Err(EOPNOTSUPP, ""));
         for cmd in [0u8, proto::CMD_MAX + 1, 0x7f, 0xff] {
             let m = self.req(cmd, &[]);
-            self.single(&format!("unknown-command-{cmd}"), &m, Expect::Err(EOPNOTSUPP, ""));
+            self.single(
+                &format!("unknown-command-{cmd}"),
+                &m,
+                Expect::Err(EOPNOTSUPP, ""),
+            );
         }
         // Not a request: only acknowledged, ZERO_STATS is not run.
         let mut m = self.req(proto::CMD_ZERO_STATS, &[]);
@@ -316,7 +341,10 @@ impl Runner {
         let cases: Vec<(&str, Vec<u8>, Expect)> = vec![
             (
                 "attr-len-below-header",
-                begin(self, &[filter.clone(), attr_with_len(2, proto::A_GENERATION, &[])]),
+                begin(
+                    self,
+                    &[filter.clone(), attr_with_len(2, proto::A_GENERATION, &[])],
+                ),
                 Expect::Err(EINVAL, LEFTOVER),
             ),
             (
@@ -327,7 +355,7 @@ impl Runner {
             (
                 "attr-trailing-bytes",
                 {
-                    let mut m = begin(self, &[filter.clone()]);
+                    let mut m = begin(self, std::slice::from_ref(&filter));
                     m.extend_from_slice(&[1, 2, 3]);
                     wire::fix_nlmsg_len(&mut m);
                     m
@@ -391,7 +419,13 @@ impl Runner {
             ),
             (
                 "generation-nested-flag",
-                begin(self, &[filter.clone(), u32_attr(proto::A_GENERATION | NLA_F_NESTED, 0)]),
+                begin(
+                    self,
+                    &[
+                        filter.clone(),
+                        u32_attr(proto::A_GENERATION | NLA_F_NESTED, 0),
+                    ],
+                ),
                 Expect::Err(EINVAL, "NLA_F_NESTED not expected"),
             ),
             (
@@ -420,12 +454,22 @@ impl Runner {
             ),
             (
                 "chunk-chain-shorter-than-header",
-                self.chunk(&attr_with_len(6, proto::TABLE_CHAIN | NLA_F_NESTED, &[0, 0])),
+                self.chunk(&attr_with_len(
+                    6,
+                    proto::TABLE_CHAIN | NLA_F_NESTED,
+                    &[0, 0],
+                )),
                 Expect::Err(ERANGE, POLICY),
             ),
             (
                 "chunk-attr-type-above-max",
-                self.chunk(&[str_attr(proto::TABLE_NAME, "filter"), u32_attr(proto::TABLE_MAX + 1, 0)].concat()),
+                self.chunk(
+                    &[
+                        str_attr(proto::TABLE_NAME, "filter"),
+                        u32_attr(proto::TABLE_MAX + 1, 0),
+                    ]
+                    .concat(),
+                ),
                 Expect::Err(EINVAL, UNKNOWN),
             ),
             (
@@ -435,7 +479,11 @@ impl Runner {
             ),
             (
                 "chunk-nest-overruns-message",
-                self.chunk(&attr_with_len(100, proto::TABLE_CHAIN | NLA_F_NESTED, &[0; 8])),
+                self.chunk(&attr_with_len(
+                    100,
+                    proto::TABLE_CHAIN | NLA_F_NESTED,
+                    &[0; 8],
+                )),
                 Expect::Err(EINVAL, LEFTOVER),
             ),
         ];
@@ -453,12 +501,20 @@ impl Runner {
         let filter = table_attr(TableKind::Filter);
         let stats = self.req(proto::CMD_GET_STATS, &filter);
         self.single("stats-with-table-attr", &stats, Expect::Err(EINVAL, ""));
-        let get = self.req(proto::CMD_TABLE_GET, &[filter.clone(), u32_attr(proto::A_GENERATION, 0)].concat());
+        let get = self.req(
+            proto::CMD_TABLE_GET,
+            &[filter.clone(), u32_attr(proto::A_GENERATION, 0)].concat(),
+        );
         self.single("get-with-generation-attr", &get, Expect::Err(EINVAL, ""));
         let abort = self.req(proto::CMD_TABLE_ABORT, &filter);
         self.single("abort-with-table-attr", &abort, Expect::Err(EINVAL, ""));
-        let begin = self.req(proto::CMD_TABLE_BEGIN, &[filter.clone(), flag_attr(proto::A_ZERO)].concat());
-        self.sequence("begin-with-zero-flag", Expect::Err(EINVAL, ""), |r| Ok(r.c.outcome(&begin)));
+        let begin = self.req(
+            proto::CMD_TABLE_BEGIN,
+            &[filter.clone(), flag_attr(proto::A_ZERO)].concat(),
+        );
+        self.sequence("begin-with-zero-flag", Expect::Err(EINVAL, ""), |r| {
+            Ok(r.c.outcome(&begin))
+        });
         // A test commit naming another table: must not pass as a test of it.
         let valid = tables::valid_filter();
         self.sequence("commit-with-table-attr", Expect::Err(EINVAL, ""), |r| {
@@ -480,25 +536,41 @@ impl Runner {
         const NO_TXN: &str = "rustfilter: no transaction open (TABLE_BEGIN first)";
 
         let chunk = self.chunk(&valid);
-        self.sequence("chunk-without-begin", Expect::Err(ENOENT, NO_TXN), |r| Ok(r.c.outcome(&chunk)));
+        self.sequence("chunk-without-begin", Expect::Err(ENOENT, NO_TXN), |r| {
+            Ok(r.c.outcome(&chunk))
+        });
         let commit = self.commit(false);
-        self.sequence("commit-without-begin", Expect::Err(ENOENT, NO_TXN), |r| Ok(r.c.outcome(&commit)));
+        self.sequence("commit-without-begin", Expect::Err(ENOENT, NO_TXN), |r| {
+            Ok(r.c.outcome(&commit))
+        });
         let abort = self.req(proto::CMD_TABLE_ABORT, &[]);
-        self.sequence("abort-without-begin", Expect::Ack, |r| Ok(r.c.outcome(&abort)));
+        self.sequence("abort-without-begin", Expect::Ack, |r| {
+            Ok(r.c.outcome(&abort))
+        });
         self.sequence("chunk-after-abort", Expect::Err(ENOENT, NO_TXN), |r| {
             r.step("BEGIN", &r.begin(TableKind::Filter, None))?;
             r.step("ABORT", &abort)?;
             Ok(r.c.outcome(&chunk))
         });
-        self.sequence("commit-after-failed-commit", Expect::Err(ENOENT, NO_TXN), |r| {
-            r.step("BEGIN", &r.begin(TableKind::Filter, None))?;
-            r.step("CHUNK", &r.chunk(&tables::filter_input(&[tables::rule(&[tables::jump_to("NOWHERE")])], &[])))?;
-            match r.c.outcome(&r.commit(false)) {
-                Outcome::Ack { errno: EINVAL, .. } => {}
-                other => return Err(format!("first COMMIT: {other}, expected EINVAL")),
-            }
-            Ok(r.c.outcome(&r.commit(true)))
-        });
+        self.sequence(
+            "commit-after-failed-commit",
+            Expect::Err(ENOENT, NO_TXN),
+            |r| {
+                r.step("BEGIN", &r.begin(TableKind::Filter, None))?;
+                r.step(
+                    "CHUNK",
+                    &r.chunk(&tables::filter_input(
+                        &[tables::rule(&[tables::jump_to("NOWHERE")])],
+                        &[],
+                    )),
+                )?;
+                match r.c.outcome(&r.commit(false)) {
+                    Outcome::Ack { errno: EINVAL, .. } => {}
+                    other => return Err(format!("first COMMIT: {other}, expected EINVAL")),
+                }
+                Ok(r.c.outcome(&r.commit(true)))
+            },
+        );
         let m = self.req(proto::CMD_TABLE_BEGIN, &[]);
         self.single(
             "begin-without-table",
@@ -506,40 +578,72 @@ impl Runner {
             Expect::Err(EINVAL, "rustfilter: RUSTFILTER_A_TABLE is required"),
         );
         for (name, table, msg) in [
-            ("begin-unknown-table", &b"security\0"[..], "rustfilter: no such table"),
-            ("begin-table-not-utf8", &[0xff, 0xfe, 0][..], "rustfilter: no such table"),
-            ("begin-nat-table", &b"nat\0"[..], "rustfilter: the nat table is not supported yet"),
+            (
+                "begin-unknown-table",
+                &b"security\0"[..],
+                "rustfilter: no such table",
+            ),
+            (
+                "begin-table-not-utf8",
+                &[0xff, 0xfe, 0][..],
+                "rustfilter: no such table",
+            ),
+            (
+                "begin-nat-table",
+                &b"nat\0"[..],
+                "rustfilter: the nat table is not supported yet",
+            ),
         ] {
             let m = self.req(proto::CMD_TABLE_BEGIN, &attr(proto::A_TABLE, table));
             self.sequence(name, Expect::Err(ENOENT, msg), |r| Ok(r.c.outcome(&m)));
         }
         let m = self.req(proto::CMD_TABLE_GET, &[]);
-        self.single("get-without-table", &m, Expect::Err(EINVAL, "rustfilter: RUSTFILTER_A_TABLE is required"));
+        self.single(
+            "get-without-table",
+            &m,
+            Expect::Err(EINVAL, "rustfilter: RUSTFILTER_A_TABLE is required"),
+        );
         let m = self.req(proto::CMD_TABLE_GET, &str_attr(proto::A_TABLE, "broute"));
-        self.single("get-unknown-table", &m, Expect::Err(ENOENT, "rustfilter: no such table"));
+        self.single(
+            "get-unknown-table",
+            &m,
+            Expect::Err(ENOENT, "rustfilter: no such table"),
+        );
 
         // The controls: a valid table of each kind passes a test commit,
         // which reports the unchanged generation.
         for kind in [TableKind::Filter, TableKind::Mangle, TableKind::Raw] {
             let blob = tables::valid(kind);
-            self.sequence(&format!("control-test-commit-{}", kind.name()), Expect::Ack, |r| {
-                let g = generation_of(&r.step("BEGIN", &r.begin(kind, None))?);
-                r.step("CHUNK", &r.chunk(&blob))?;
-                let replies = r.c.exchange(&r.commit(true)).map_err(|o| o.to_string())?;
-                let g2 = generation_of(&replies);
-                if g.is_none() || g != g2 {
-                    return Err(format!("generation {g:?} at BEGIN, {g2:?} after a test commit"));
-                }
-                Ok(outcome_of(&replies))
-            });
+            self.sequence(
+                &format!("control-test-commit-{}", kind.name()),
+                Expect::Ack,
+                |r| {
+                    let g = generation_of(&r.step("BEGIN", &r.begin(kind, None))?);
+                    r.step("CHUNK", &r.chunk(&blob))?;
+                    let replies = r.c.exchange(&r.commit(true)).map_err(|o| o.to_string())?;
+                    let g2 = generation_of(&replies);
+                    if g.is_none() || g != g2 {
+                        return Err(format!(
+                            "generation {g:?} at BEGIN, {g2:?} after a test commit"
+                        ));
+                    }
+                    Ok(outcome_of(&replies))
+                },
+            );
         }
         self.sequence(
             "commit-generation-mismatch",
-            Expect::Err(EAGAIN, "rustfilter: the table changed since the transaction began"),
+            Expect::Err(
+                EAGAIN,
+                "rustfilter: the table changed since the transaction began",
+            ),
             |r| {
                 let g = generation_of(&r.step("BEGIN", &r.begin(TableKind::Filter, None))?)
                     .ok_or("BEGIN: no generation in the reply")?;
-                r.step("BEGIN with generation", &r.begin(TableKind::Filter, Some(g.wrapping_add(1))))?;
+                r.step(
+                    "BEGIN with generation",
+                    &r.begin(TableKind::Filter, Some(g.wrapping_add(1))),
+                )?;
                 r.step("CHUNK", &r.chunk(&valid))?;
                 Ok(r.c.outcome(&r.commit(false)))
             },
@@ -547,7 +651,10 @@ impl Runner {
         // A second BEGIN discards the first transaction's chunks.
         self.sequence("begin-discards-previous-chunks", Expect::Ack, |r| {
             r.step("BEGIN", &r.begin(TableKind::Filter, None))?;
-            r.step("CHUNK (garbage)", &r.chunk(&str_attr(proto::TABLE_NAME, "garbage")))?;
+            r.step(
+                "CHUNK (garbage)",
+                &r.chunk(&str_attr(proto::TABLE_NAME, "garbage")),
+            )?;
             r.step("BEGIN again", &r.begin(TableKind::Filter, None))?;
             r.step("CHUNK", &r.chunk(&valid))?;
             Ok(r.c.outcome(&r.commit(true)))
@@ -587,13 +694,25 @@ impl Runner {
         match Client::open() {
             Ok(mut other) => {
                 let got = other.outcome(&chunk);
-                self.report("oversized-default-sndbuf", &Expect::SendError(EMSGSIZE), Ok(got));
+                self.report(
+                    "oversized-default-sndbuf",
+                    &Expect::SendError(EMSGSIZE),
+                    Ok(got),
+                );
             }
-            Err(e) => self.report("oversized-default-sndbuf", &Expect::SendError(EMSGSIZE), Err(e)),
+            Err(e) => self.report(
+                "oversized-default-sndbuf",
+                &Expect::SendError(EMSGSIZE),
+                Err(e),
+            ),
         }
         if let Err(e) = self.c.socket().force_sndbuf(4 * ONE_MIB) {
             let e = format!("SO_SNDBUFFORCE: {e}");
-            self.report("oversized-chunk-without-begin", &Expect::Ack, Err(e.clone()));
+            self.report(
+                "oversized-chunk-without-begin",
+                &Expect::Ack,
+                Err(e.clone()),
+            );
             self.report("oversized-chunk-test-commit", &Expect::Ack, Err(e));
             return;
         }
@@ -625,7 +744,9 @@ impl Runner {
         let abort = self.req(proto::CMD_TABLE_ABORT, &[]);
         let mut setup = Ok(());
         for (i, c) in clients.iter_mut().enumerate() {
-            if let o @ (Outcome::Ack { errno: 1.., .. } | Outcome::Broken(_) | Outcome::Silent) = c.outcome(&begin) {
+            if let o @ (Outcome::Ack { errno: 1.., .. } | Outcome::Broken(_) | Outcome::Silent) =
+                c.outcome(&begin)
+            {
                 setup = Err(format!("BEGIN on socket {i}: {o}"));
                 break;
             }
@@ -661,19 +782,31 @@ mod tests {
         assert!(matches(&Expect::Ack, &ack(0, None)));
         assert!(!matches(&Expect::Ack, &ack(EINVAL, None)));
         assert!(matches(&Expect::Err(EINVAL, ""), &ack(EINVAL, None)));
-        assert!(matches(&Expect::Err(EINVAL, "left"), &ack(EINVAL, Some("bytes leftover"))));
+        assert!(matches(
+            &Expect::Err(EINVAL, "left"),
+            &ack(EINVAL, Some("bytes leftover"))
+        ));
         assert!(!matches(&Expect::Err(EINVAL, "left"), &ack(EINVAL, None)));
-        assert!(!matches(&Expect::Err(EINVAL, "left"), &ack(ERANGE, Some("leftover"))));
+        assert!(!matches(
+            &Expect::Err(EINVAL, "left"),
+            &ack(ERANGE, Some("leftover"))
+        ));
         assert!(matches(&Expect::Silent, &Outcome::Silent));
         assert!(!matches(&Expect::Silent, &ack(0, None)));
-        assert!(matches(&Expect::SendError(EMSGSIZE), &Outcome::SendError(EMSGSIZE)));
+        assert!(matches(
+            &Expect::SendError(EMSGSIZE),
+            &Outcome::SendError(EMSGSIZE)
+        ));
         assert!(!matches(&Expect::Ack, &Outcome::Broken("x".into())));
     }
 
     #[test]
     fn expectations_print() {
         assert_eq!(Expect::Err(EINVAL, "").to_string(), "EINVAL");
-        assert_eq!(Expect::Err(ENOENT, "no such").to_string(), "ENOENT \"...no such...\"");
+        assert_eq!(
+            Expect::Err(ENOENT, "no such").to_string(),
+            "ENOENT \"...no such...\""
+        );
         assert_eq!(Expect::Silent.to_string(), "no reply");
         assert_eq!(Expect::SendError(EMSGSIZE).to_string(), "sendmsg EMSGSIZE");
     }

@@ -39,7 +39,10 @@ seeds     write the valid and broken rulesets of badinput into DIR, one
 ";
 
 /// The value after option `opt`, parsed.
-fn value<T: std::str::FromStr>(args: &mut impl Iterator<Item = String>, opt: &str) -> Result<T, String> {
+fn value<T: std::str::FromStr>(
+    args: &mut impl Iterator<Item = String>,
+    opt: &str,
+) -> Result<T, String> {
     let v = args.next().ok_or_else(|| format!("{opt} needs a value"))?;
     v.parse().map_err(|_| format!("{opt}: bad value \"{v}\""))
 }
@@ -53,8 +56,15 @@ fn badinput(args: impl Iterator<Item = String>) -> Result<ExitCode, String> {
         }
     }
     let (passed, failed) = badinput::Runner::new(verbose)?.run();
-    println!("badinput: {} cases, {passed} passed, {failed} failed", passed + failed);
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    println!(
+        "badinput: {} cases, {passed} passed, {failed} failed",
+        passed + failed
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn random(mut args: impl Iterator<Item = String>) -> Result<ExitCode, String> {

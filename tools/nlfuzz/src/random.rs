@@ -26,7 +26,9 @@ use rfcore::rules::TableKind;
 
 use crate::socket::Client;
 use crate::tables;
-use crate::wire::{self, align4, attr, flag_attr, str_attr, u32_attr, walk_attrs, Reply, GENL_MSG_HDRLEN};
+use crate::wire::{
+    self, align4, attr, flag_attr, str_attr, u32_attr, walk_attrs, Reply, GENL_MSG_HDRLEN,
+};
 
 /// Options of a run.
 #[derive(Clone, Debug)]
@@ -120,13 +122,18 @@ pub fn check_safe(dgram: &[u8], family: u16, unsafe_: bool) -> Result<(), &'stat
             }
             if !unsafe_ && len >= GENL_MSG_HDRLEN {
                 let cmd = m[wire::NLMSG_HDRLEN];
-                let types: Vec<u16> = walk_attrs(&m[GENL_MSG_HDRLEN..len]).iter().map(|a| a.kind).collect();
+                let types: Vec<u16> = walk_attrs(&m[GENL_MSG_HDRLEN..len])
+                    .iter()
+                    .map(|a| a.kind)
+                    .collect();
                 match cmd {
                     proto::CMD_ZERO_STATS => return Err("ZERO_STATS"),
                     proto::CMD_TABLE_COMMIT if !types.contains(&proto::A_TEST) => {
                         return Err("COMMIT without A_TEST")
                     }
-                    proto::CMD_TABLE_GET if types.contains(&proto::A_ZERO) => return Err("TABLE_GET with A_ZERO"),
+                    proto::CMD_TABLE_GET if types.contains(&proto::A_ZERO) => {
+                        return Err("TABLE_GET with A_ZERO")
+                    }
                     _ => {}
                 }
             }
@@ -187,7 +194,10 @@ fn set_nla_len_at(buf: &mut [u8], off: usize, len: usize) {
 /// Insert `bytes` at `at` inside the nests `parents`, whose lengths grow
 /// to match. Nothing changes (false) if a nest would pass 64 KiB.
 pub fn insert(buf: &mut Vec<u8>, at: usize, bytes: &[u8], parents: &[usize]) -> bool {
-    if parents.iter().any(|&p| nla_len_at(buf, p) + bytes.len() > usize::from(u16::MAX)) {
+    if parents
+        .iter()
+        .any(|&p| nla_len_at(buf, p) + bytes.len() > usize::from(u16::MAX))
+    {
         return false;
     }
     for &p in parents {
@@ -215,12 +225,32 @@ fn span(buf: &[u8], n: &Node) -> usize {
 
 /// Values that find boundary mistakes.
 const INTERESTING_U32: [u32; 12] = [
-    0, 1, 2, 4, 7, 0x7f, 0xff, 0xffff, 0x7fff_ffff, 0x8000_0000, 0xffff_fffe, 0xffff_ffff,
+    0,
+    1,
+    2,
+    4,
+    7,
+    0x7f,
+    0xff,
+    0xffff,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_fffe,
+    0xffff_ffff,
 ];
 const INTERESTING_U8: [u8; 8] = [0, 1, 6, 17, 63, 64, 0x7f, 0xff];
 /// Names the rulesets use, and ones they must not.
 const NAMES: [&str; 10] = [
-    "INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING", "CHK", "L0", "nosuch", "", "abcdefghijklmnopqrstuvwxyz0123",
+    "INPUT",
+    "FORWARD",
+    "OUTPUT",
+    "PREROUTING",
+    "POSTROUTING",
+    "CHK",
+    "L0",
+    "nosuch",
+    "",
+    "abcdefghijklmnopqrstuvwxyz0123",
 ];
 
 /// One random edit of the attributes of `buf[start..]` (the run ends at
@@ -261,7 +291,11 @@ pub fn mutate_attrs(rng: &mut Rng, buf: &mut Vec<u8>, start: usize, pool: &[Vec<
         2 | 3 => match payload.len() {
             1 => buf[payload.start] = *rng.pick(&INTERESTING_U8),
             4 => {
-                let v = if rng.one_in(3) { rng.next() as u32 } else { *rng.pick(&INTERESTING_U32) };
+                let v = if rng.one_in(3) {
+                    rng.next() as u32
+                } else {
+                    *rng.pick(&INTERESTING_U32)
+                };
                 buf[payload.clone()].copy_from_slice(&v.to_ne_bytes());
             }
             8 => {
@@ -311,7 +345,11 @@ pub fn mutate_attrs(rng: &mut Rng, buf: &mut Vec<u8>, start: usize, pool: &[Vec<
         }
         // Swap it with the next attribute of the same nest.
         _ => {
-            if let Some(m) = nodes.iter().find(|m| m.off > n.off && m.parents == n.parents).cloned() {
+            if let Some(m) = nodes
+                .iter()
+                .find(|m| m.off > n.off && m.parents == n.parents)
+                .cloned()
+            {
                 let a = buf[n.off..n.off + span(buf, &n)].to_vec();
                 let b = buf[m.off..m.off + span(buf, &m)].to_vec();
                 if n.off + a.len() == m.off {
@@ -358,7 +396,11 @@ pub fn mutate_message(rng: &mut Rng, msg: &mut Vec<u8>, pool: &[Vec<u8>]) {
         }
         3 => {
             if msg.len() > wire::NLMSG_HDRLEN {
-                msg[wire::NLMSG_HDRLEN] = if rng.one_in(4) { rng.next() as u8 } else { 1 + rng.below(7) as u8 };
+                msg[wire::NLMSG_HDRLEN] = if rng.one_in(4) {
+                    rng.next() as u8
+                } else {
+                    1 + rng.below(7) as u8
+                };
             }
         }
         4 => {
@@ -424,7 +466,8 @@ impl Corpus {
     /// The requests and pieces for `family`.
     pub fn new(family: u16, unsafe_: bool) -> Corpus {
         let kinds = [TableKind::Filter, TableKind::Mangle, TableKind::Raw];
-        let mut tables: Vec<(TableKind, Vec<u8>)> = kinds.iter().map(|k| (*k, tables::valid(*k))).collect();
+        let mut tables: Vec<(TableKind, Vec<u8>)> =
+            kinds.iter().map(|k| (*k, tables::valid(*k))).collect();
         tables.push((TableKind::Filter, tables::ladder(8)));
         tables.push((TableKind::Filter, tables::large_filter(8 << 10)));
         let req = |cmd: u8, attrs: Vec<Vec<u8>>| wire::genl_request(family, cmd, &attrs.concat());
@@ -433,19 +476,31 @@ impl Corpus {
             req(proto::CMD_GET_STATS, vec![]),
             req(proto::CMD_TABLE_ABORT, vec![]),
             req(proto::CMD_TABLE_COMMIT, vec![flag_attr(proto::A_TEST)]),
-            req(proto::CMD_TABLE_COMMIT, vec![flag_attr(proto::A_TEST), flag_attr(proto::A_COUNTERS)]),
+            req(
+                proto::CMD_TABLE_COMMIT,
+                vec![flag_attr(proto::A_TEST), flag_attr(proto::A_COUNTERS)],
+            ),
         ];
         for k in kinds {
             requests.push(req(proto::CMD_TABLE_BEGIN, vec![t(k)]));
-            requests.push(req(proto::CMD_TABLE_BEGIN, vec![t(k), u32_attr(proto::A_GENERATION, 1)]));
+            requests.push(req(
+                proto::CMD_TABLE_BEGIN,
+                vec![t(k), u32_attr(proto::A_GENERATION, 1)],
+            ));
             requests.push(req(proto::CMD_TABLE_GET, vec![t(k)]));
             requests.push(req(proto::CMD_TABLE_CHUNK, vec![tables::valid(k)]));
         }
         if unsafe_ {
             requests.push(req(proto::CMD_ZERO_STATS, vec![]));
             requests.push(req(proto::CMD_TABLE_COMMIT, vec![]));
-            requests.push(req(proto::CMD_TABLE_COMMIT, vec![flag_attr(proto::A_COUNTERS)]));
-            requests.push(req(proto::CMD_TABLE_GET, vec![t(TableKind::Filter), flag_attr(proto::A_ZERO)]));
+            requests.push(req(
+                proto::CMD_TABLE_COMMIT,
+                vec![flag_attr(proto::A_COUNTERS)],
+            ));
+            requests.push(req(
+                proto::CMD_TABLE_GET,
+                vec![t(TableKind::Filter), flag_attr(proto::A_ZERO)],
+            ));
         }
         // Splice material: every attribute of the tables and requests, and
         // a few that the valid ones lack.
@@ -490,7 +545,11 @@ impl Corpus {
     /// Random bytes, or random attribute-shaped bytes, after valid headers
     /// of a mostly valid command.
     fn noise(&self, rng: &mut Rng) -> Vec<u8> {
-        let cmd = if rng.one_in(8) { rng.below(12) as u8 } else { 1 + rng.below(7) as u8 };
+        let cmd = if rng.one_in(8) {
+            rng.below(12) as u8
+        } else {
+            1 + rng.below(7) as u8
+        };
         let max = if rng.one_in(10) { 2048 } else { 128 };
         let n = rng.below(max);
         let body = if rng.one_in(2) {
@@ -506,7 +565,11 @@ impl Corpus {
                 } else {
                     rng.bytes(plen)
                 };
-                let len = if rng.one_in(10) { rng.below(40) as u16 } else { (4 + payload.len()) as u16 };
+                let len = if rng.one_in(10) {
+                    rng.below(40) as u16
+                } else {
+                    (4 + payload.len()) as u16
+                };
                 b.extend(wire::attr_with_len(len, ty, &payload));
             }
             b
@@ -648,15 +711,25 @@ impl Tally {
         for (e, n) in &self.send_errors {
             s += &format!("  sendmsg {}: {n}\n", wire::errno_name(*e));
         }
-        s += &format!("replies: {} data, {} datagrams without any answer\n", self.data, self.silent);
+        s += &format!(
+            "replies: {} data, {} datagrams without any answer\n",
+            self.data, self.silent
+        );
         s += "errnos seen:\n";
         for (e, n) in &self.acks {
-            let name = if *e == 0 { "0 (ack)".to_string() } else { wire::errno_name(*e) };
+            let name = if *e == 0 {
+                "0 (ack)".to_string()
+            } else {
+                wire::errno_name(*e)
+            };
             s += &format!("  {name:<12} {n}\n");
         }
         let mut msgs: Vec<_> = self.messages.iter().collect();
         msgs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        s += &format!("extended ack messages ({} different, most frequent first):\n", msgs.len());
+        s += &format!(
+            "extended ack messages ({} different, most frequent first):\n",
+            msgs.len()
+        );
         for ((e, m), n) in msgs.iter().take(25) {
             s += &format!("  {n:>7} {}: {m}\n", wire::errno_name(*e));
         }
@@ -696,7 +769,13 @@ pub fn run(opts: &Options) -> Result<Tally, String> {
             };
             let res = c.send_and_drain(&d, &mut tally);
             if opts.trace {
-                println!("{} {} -> {:?} {} replies", t.sent, hex(&d), res.err().map(wire::errno_name), got);
+                println!(
+                    "{} {} -> {:?} {} replies",
+                    t.sent,
+                    hex(&d),
+                    res.err().map(wire::errno_name),
+                    got
+                );
             }
             match res {
                 Ok(()) => {}
@@ -761,9 +840,15 @@ mod tests {
         let commit = |attrs: &[u8]| wire::genl_request(FAM, proto::CMD_TABLE_COMMIT, attrs);
         assert_eq!(ok(&commit(&flag_attr(proto::A_TEST))), Ok(()));
         assert_eq!(ok(&commit(&[])), Err("COMMIT without A_TEST"));
-        assert_eq!(ok(&commit(&flag_attr(proto::A_COUNTERS))), Err("COMMIT without A_TEST"));
+        assert_eq!(
+            ok(&commit(&flag_attr(proto::A_COUNTERS))),
+            Err("COMMIT without A_TEST")
+        );
         // The flag with NLA_F_NESTED still counts: the kernel refuses it.
-        assert_eq!(ok(&commit(&flag_attr(proto::A_TEST | NLA_F_NESTED))), Ok(()));
+        assert_eq!(
+            ok(&commit(&flag_attr(proto::A_TEST | NLA_F_NESTED))),
+            Ok(())
+        );
         // Behind an attribute the walk cannot pass, A_TEST is not seen.
         let hidden = [wire::attr_with_len(200, 1, &[]), flag_attr(proto::A_TEST)].concat();
         assert!(ok(&commit(&hidden)).is_err());
@@ -771,13 +856,22 @@ mod tests {
             ok(&wire::genl_request(FAM, proto::CMD_ZERO_STATS, &[])),
             Err("ZERO_STATS")
         );
-        let get = |attrs: &[Vec<u8>]| wire::genl_request(FAM, proto::CMD_TABLE_GET, &attrs.concat());
+        let get =
+            |attrs: &[Vec<u8>]| wire::genl_request(FAM, proto::CMD_TABLE_GET, &attrs.concat());
         assert_eq!(ok(&get(&[str_attr(proto::A_TABLE, "filter")])), Ok(()));
-        assert!(ok(&get(&[str_attr(proto::A_TABLE, "filter"), flag_attr(proto::A_ZERO)])).is_err());
+        assert!(ok(&get(&[
+            str_attr(proto::A_TABLE, "filter"),
+            flag_attr(proto::A_ZERO)
+        ]))
+        .is_err());
         // Another family, even second in the datagram.
         let other = wire::genl_request(FAM + 1, proto::CMD_GET_STATS, &[]);
         assert_eq!(ok(&other), Err("another family"));
-        let two = [wire::genl_request(FAM, proto::CMD_GET_STATS, &[]), other.clone()].concat();
+        let two = [
+            wire::genl_request(FAM, proto::CMD_GET_STATS, &[]),
+            other.clone(),
+        ]
+        .concat();
         assert_eq!(ok(&two), Err("another family"));
         // ... unless the kernel never gets to it.
         let mut short = wire::genl_request(FAM, proto::CMD_GET_STATS, &[]);
@@ -824,7 +918,11 @@ mod tests {
         let blob = tables::valid_filter();
         let nodes = tree(&blob, 0, blob.len());
         // The deepest attribute: delete it, then put it back.
-        let n = nodes.iter().max_by_key(|n| n.parents.len()).unwrap().clone();
+        let n = nodes
+            .iter()
+            .max_by_key(|n| n.parents.len())
+            .unwrap()
+            .clone();
         let bytes = blob[n.off..n.off + align4(n.len)].to_vec();
         let mut b = blob.clone();
         remove(&mut b, n.off, bytes.len(), &n.parents);
@@ -836,7 +934,10 @@ mod tests {
         assert_eq!(b, blob);
         // A nest never grows beyond 64 KiB.
         let mut b = blob.clone();
-        let top = nodes.iter().find(|n| n.parents.is_empty() && n.len > 64).unwrap();
+        let top = nodes
+            .iter()
+            .find(|n| n.parents.is_empty() && n.len > 64)
+            .unwrap();
         let inner = nodes.iter().find(|m| m.parents == vec![top.off]).unwrap();
         assert!(!insert(&mut b, inner.off, &vec![0; 65_532], &inner.parents));
         assert_eq!(b, blob);
@@ -881,8 +982,12 @@ mod tests {
             assert!(cmds.contains(&cmd), "command {cmd} never sent");
         }
         // The same seed gives the same datagrams.
-        let a: Vec<_> = (0..50).flat_map(|_| corpus.next(&mut Rng::new(9))).collect();
-        let b: Vec<_> = (0..50).flat_map(|_| corpus.next(&mut Rng::new(9))).collect();
+        let a: Vec<_> = (0..50)
+            .flat_map(|_| corpus.next(&mut Rng::new(9)))
+            .collect();
+        let b: Vec<_> = (0..50)
+            .flat_map(|_| corpus.next(&mut Rng::new(9)))
+            .collect();
         assert_eq!(a, b);
     }
 
@@ -901,8 +1006,10 @@ mod tests {
 
     #[test]
     fn summary_lists_errnos() {
-        let mut t = Tally::default();
-        t.sent = 3;
+        let mut t = Tally {
+            sent: 3,
+            ..Tally::default()
+        };
         t.seen(&Reply::Ack {
             seq: 1,
             errno: libc::EINVAL,

@@ -34,7 +34,12 @@ const RCVBUF_BYTES: libc::c_int = 8 << 20;
 /// Largest datagram read at once; the kernel's answers are far smaller.
 const RECV_BUF_LEN: usize = 1 << 20;
 
-fn setsockopt_int(fd: &OwnedFd, level: libc::c_int, opt: libc::c_int, v: libc::c_int) -> io::Result<()> {
+fn setsockopt_int(
+    fd: &OwnedFd,
+    level: libc::c_int,
+    opt: libc::c_int,
+    v: libc::c_int,
+) -> io::Result<()> {
     // SAFETY: a valid descriptor and a pointer to an int of the given size.
     let rc = unsafe {
         libc::setsockopt(
@@ -80,7 +85,14 @@ impl Socket {
         addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
         let len = size_of::<libc::sockaddr_nl>() as libc::socklen_t;
         // SAFETY: `addr` is a sockaddr_nl of `len` bytes.
-        if unsafe { libc::bind(fd.as_raw_fd(), (&addr as *const libc::sockaddr_nl).cast(), len) } < 0 {
+        if unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&addr as *const libc::sockaddr_nl).cast(),
+                len,
+            )
+        } < 0
+        {
             return Err(io::Error::last_os_error());
         }
         setsockopt_int(&fd, libc::SOL_NETLINK, libc::NETLINK_EXT_ACK, 1)?;
@@ -152,7 +164,14 @@ impl Socket {
         let flags = libc::MSG_TRUNC | if wait { 0 } else { libc::MSG_DONTWAIT };
         loop {
             // SAFETY: `buf` is writable for its length.
-            let n = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags) };
+            let n = unsafe {
+                libc::recv(
+                    self.fd.as_raw_fd(),
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    flags,
+                )
+            };
             if n >= 0 {
                 return Ok(Some(n as usize));
             }
@@ -215,7 +234,10 @@ impl std::fmt::Display for Outcome {
 
 /// The outcome of one request from the replies to it.
 pub fn outcome_of(replies: &[Reply]) -> Outcome {
-    let data = replies.iter().filter(|r| matches!(r, Reply::Data { .. })).count();
+    let data = replies
+        .iter()
+        .filter(|r| matches!(r, Reply::Data { .. }))
+        .count();
     match replies.iter().find_map(|r| match r {
         Reply::Ack { errno, msg, .. } => Some((*errno, msg.clone())),
         _ => None,
@@ -238,7 +260,8 @@ pub struct Client {
 impl Client {
     /// A new socket, with the family resolved through nlctrl.
     pub fn open() -> Result<Client, String> {
-        let sock = Socket::open().map_err(|e| format!("cannot open a generic netlink socket: {e}"))?;
+        let sock =
+            Socket::open().map_err(|e| format!("cannot open a generic netlink socket: {e}"))?;
         let mut c = Client {
             sock,
             family: 0,
@@ -304,7 +327,9 @@ impl Client {
         loop {
             let n = match self.sock.recv(&mut self.buf, true) {
                 Ok(Some(n)) => n,
-                Ok(None) => return Err(format!("no ack for request {seq} within {RECV_TIMEOUT:?}")),
+                Ok(None) => {
+                    return Err(format!("no ack for request {seq} within {RECV_TIMEOUT:?}"))
+                }
                 Err(e) => return Err(format!("recv: {e}")),
             };
             let got = wire::parse_datagram(&self.buf[..n.min(self.buf.len())])?;
@@ -425,7 +450,10 @@ mod tests {
             msg: Some("m".into()),
             offset: None,
         };
-        assert_eq!(outcome_of(&[data.clone()]), Outcome::NoAck { data: 1 });
+        assert_eq!(
+            outcome_of(std::slice::from_ref(&data)),
+            Outcome::NoAck { data: 1 }
+        );
         assert_eq!(
             outcome_of(&[data, ack(0)]),
             Outcome::Ack {
@@ -434,11 +462,11 @@ mod tests {
                 data: 1
             }
         );
-        assert_eq!(
-            outcome_of(&[ack(libc::EINVAL)]).to_string(),
-            "EINVAL \"m\""
-        );
+        assert_eq!(outcome_of(&[ack(libc::EINVAL)]).to_string(), "EINVAL \"m\"");
         assert_eq!(Outcome::Silent.to_string(), "no reply");
-        assert_eq!(Outcome::SendError(libc::EMSGSIZE).to_string(), "sendmsg EMSGSIZE");
+        assert_eq!(
+            Outcome::SendError(libc::EMSGSIZE).to_string(),
+            "sendmsg EMSGSIZE"
+        );
     }
 }

@@ -13,7 +13,9 @@ use rfcore::proto;
 use rfcore::rules::matches::{icmp::Icmp, mark::Mark, tcp::Tcp, udp::Udp, PortRange};
 use rfcore::rules::targets::mark::SetMark;
 use rfcore::rules::targets::reject::{Reject, RejectWith};
-use rfcore::rules::{encode_rule, Counters, IfaceMatch, IpMatch, Match, RuleRef, TableKind, Target};
+use rfcore::rules::{
+    encode_rule, Counters, IfaceMatch, IpMatch, Match, RuleRef, TableKind, Target,
+};
 
 use crate::wire::{flag_attr, nest, str_attr, u32_attr, u64_attr, u8_attr};
 
@@ -117,7 +119,10 @@ pub fn jump_to(chain: &str) -> Vec<u8> {
 pub fn mt(kind: u32, opts: &[Vec<u8>]) -> Vec<u8> {
     nest(
         proto::RULE_MATCH,
-        &[u32_attr(proto::MATCH_KIND, kind), nest(proto::MATCH_OPTS, opts)],
+        &[
+            u32_attr(proto::MATCH_KIND, kind),
+            nest(proto::MATCH_OPTS, opts),
+        ],
     )
 }
 
@@ -142,7 +147,10 @@ pub fn user(name: &str, rules: &[Vec<u8>]) -> Vec<u8> {
 
 /// A nest continuing chain `name` with more rules.
 pub fn continued(name: &str, rules: &[Vec<u8>]) -> Vec<u8> {
-    let mut parts = vec![str_attr(proto::CHAIN_NAME, name), flag_attr(proto::CHAIN_CONTINUED)];
+    let mut parts = vec![
+        str_attr(proto::CHAIN_NAME, name),
+        flag_attr(proto::CHAIN_CONTINUED),
+    ];
     parts.extend(rules.iter().cloned());
     nest(proto::TABLE_CHAIN, &parts)
 }
@@ -183,10 +191,12 @@ pub fn filter_input(rules: &[Vec<u8>], users: &[Vec<u8>]) -> Vec<u8> {
 /// A small filter table using several matches, a user chain, a jump,
 /// REJECT and RETURN.
 pub fn valid_filter() -> Vec<u8> {
-    let ping = RuleSpec::target(Target::Accept).proto(1).with(Match::Icmp(Icmp {
-        icmp_type: 8,
-        ..Icmp::default()
-    }));
+    let ping = RuleSpec::target(Target::Accept)
+        .proto(1)
+        .with(Match::Icmp(Icmp {
+            icmp_type: 8,
+            ..Icmp::default()
+        }));
     let ssh = RuleSpec::jump("CHK")
         .src([10, 0, 0, 0], [255, 0, 0, 0])
         .proto(6)
@@ -206,14 +216,20 @@ pub fn valid_filter() -> Vec<u8> {
     }))
     .proto(6)
     .with(Match::Tcp(Tcp::default()));
-    let dns = RuleSpec::target(Target::Accept).proto(17).with(Match::Udp(Udp {
-        dports: PortRange::single(53),
-        ..Udp::default()
-    }));
+    let dns = RuleSpec::target(Target::Accept)
+        .proto(17)
+        .with(Match::Udp(Udp {
+            dports: PortRange::single(53),
+            ..Udp::default()
+        }));
     table(
         "filter",
         &[
-            builtin("INPUT", NF_ACCEPT, &[ping.encode(), ssh.encode(), marked.encode()]),
+            builtin(
+                "INPUT",
+                NF_ACCEPT,
+                &[ping.encode(), ssh.encode(), marked.encode()],
+            ),
             builtin("FORWARD", NF_DROP, &[fwd.encode()]),
             builtin("OUTPUT", NF_ACCEPT, &[dns.encode()]),
             user(
@@ -300,7 +316,11 @@ pub fn ladder(n: usize) -> Vec<u8> {
     let users: Vec<Vec<u8>> = (0..n)
         .map(|i| {
             let next = format!("L{}", i + 1);
-            let rules = if i + 1 < n { vec![rule(&[jump_to(&next)])] } else { vec![] };
+            let rules = if i + 1 < n {
+                vec![rule(&[jump_to(&next)])]
+            } else {
+                vec![]
+            };
             user(&format!("L{i}"), &rules)
         })
         .collect();
@@ -367,13 +387,25 @@ pub fn bad_rulesets() -> Vec<BadRuleset> {
             "ruleset-chain-loop",
             filter_input(
                 &[rule(&[jump_to("a")])],
-                &[user("a", &[rule(&[jump_to("b")])]), user("b", &[rule(&[jump_to("a")])])],
+                &[
+                    user("a", &[rule(&[jump_to("b")])]),
+                    user("b", &[rule(&[jump_to("a")])]),
+                ],
             ),
             "table filter, chain b, rule 1: loop in the chain jumps",
         ),
         core(
             "ruleset-chain-self-loop",
-            filter_input(&[], &[user("self", &[rule(&[target(proto::TG_GOTO, &[str_attr(proto::JUMP_CHAIN, "self")])])])]),
+            filter_input(
+                &[],
+                &[user(
+                    "self",
+                    &[rule(&[target(
+                        proto::TG_GOTO,
+                        &[str_attr(proto::JUMP_CHAIN, "self")],
+                    )])],
+                )],
+            ),
             "table filter, chain self, rule 1: loop in the chain jumps",
         ),
         core(
@@ -389,12 +421,22 @@ pub fn bad_rulesets() -> Vec<BadRuleset> {
         core("ruleset-empty", Vec::new(), "table name missing"),
         core(
             "ruleset-chain-before-table-name",
-            [builtin("INPUT", NF_ACCEPT, &[]), str_attr(proto::TABLE_NAME, "filter")].concat(),
+            [
+                builtin("INPUT", NF_ACCEPT, &[]),
+                str_attr(proto::TABLE_NAME, "filter"),
+            ]
+            .concat(),
             "table name missing",
         ),
         core(
             "ruleset-missing-builtin-chain",
-            table("filter", &[builtin("INPUT", NF_ACCEPT, &[]), builtin("FORWARD", NF_ACCEPT, &[])]),
+            table(
+                "filter",
+                &[
+                    builtin("INPUT", NF_ACCEPT, &[]),
+                    builtin("FORWARD", NF_ACCEPT, &[]),
+                ],
+            ),
             "table filter, chain OUTPUT: built-in chain missing",
         ),
         core(
@@ -416,7 +458,16 @@ pub fn bad_rulesets() -> Vec<BadRuleset> {
         ),
         core(
             "ruleset-policy-on-user-chain",
-            filter_input(&[], &[nest(proto::TABLE_CHAIN, &[str_attr(proto::CHAIN_NAME, "u"), u32_attr(proto::CHAIN_POLICY, NF_DROP)])]),
+            filter_input(
+                &[],
+                &[nest(
+                    proto::TABLE_CHAIN,
+                    &[
+                        str_attr(proto::CHAIN_NAME, "u"),
+                        u32_attr(proto::CHAIN_POLICY, NF_DROP),
+                    ],
+                )],
+            ),
             // The text changed as the protocol grew; the end stayed.
             "on a user-defined chain",
         ),
@@ -428,7 +479,10 @@ pub fn bad_rulesets() -> Vec<BadRuleset> {
         ),
         core(
             "ruleset-continuation-of-nothing",
-            table("filter", &[continued("INPUT", &[]), builtin("FORWARD", NF_ACCEPT, &[])]),
+            table(
+                "filter",
+                &[continued("INPUT", &[]), builtin("FORWARD", NF_ACCEPT, &[])],
+            ),
             "continued chain does not follow the same chain",
         ),
         core(
@@ -459,12 +513,27 @@ pub fn bad_rulesets() -> Vec<BadRuleset> {
         ),
         core(
             "ruleset-bad-port-range",
-            filter_input(&[tcp_rule(mt(proto::MT_TCP, &[u32_attr(proto::TCP_DPORTS, 2000 << 16 | 1000)]))], &[]),
+            filter_input(
+                &[tcp_rule(mt(
+                    proto::MT_TCP,
+                    &[u32_attr(proto::TCP_DPORTS, 2000 << 16 | 1000)],
+                ))],
+                &[],
+            ),
             "table filter, chain INPUT, rule 1: port range first above last",
         ),
         core(
             "ruleset-too-many-matches",
-            filter_input(&[rule(&vec![mt(proto::MT_MARK, &[u32_attr(proto::MARK_VALUE, 1)]); 33])], &[]),
+            filter_input(
+                &[rule(&vec![
+                    mt(
+                        proto::MT_MARK,
+                        &[u32_attr(proto::MARK_VALUE, 1)]
+                    );
+                    33
+                ])],
+                &[],
+            ),
             "too many matches",
         ),
         core(
@@ -472,7 +541,11 @@ pub fn bad_rulesets() -> Vec<BadRuleset> {
             filter_input(
                 &[rule(&[
                     // A match nest whose header claims 64 bytes with 8 left.
-                    crate::wire::attr_with_len(64, proto::RULE_MATCH | rfcore::nla::NLA_F_NESTED, &[0; 4]),
+                    crate::wire::attr_with_len(
+                        64,
+                        proto::RULE_MATCH | rfcore::nla::NLA_F_NESTED,
+                        &[0; 4],
+                    ),
                 ])],
                 &[],
             ),
@@ -484,25 +557,45 @@ pub fn bad_rulesets() -> Vec<BadRuleset> {
                 "filter",
                 &[nest(
                     proto::TABLE_CHAIN,
-                    &[crate::wire::attr_with_len(40, proto::CHAIN_NAME, b"INPUT\0")],
+                    &[crate::wire::attr_with_len(
+                        40,
+                        proto::CHAIN_NAME,
+                        b"INPUT\0",
+                    )],
                 )],
             ),
             "table filter: truncated netlink attribute",
         ),
         core(
             "ruleset-in-iface-on-output",
-            table_with(TableKind::Filter, "OUTPUT", &[rule(&[str_attr(proto::RULE_IN_IFACE, "eth0")])], &[]),
+            table_with(
+                TableKind::Filter,
+                "OUTPUT",
+                &[rule(&[str_attr(proto::RULE_IN_IFACE, "eth0")])],
+                &[],
+            ),
             // The module cuts messages at 79 bytes: the end is lost.
             "table filter, chain OUTPUT, rule 1: -i in a chain reachable from OUTPUT",
         ),
         core(
             "ruleset-reject-in-raw",
-            table_with(TableKind::Raw, "OUTPUT", &[rule(&[target(proto::TG_REJECT, &[])])], &[]),
+            table_with(
+                TableKind::Raw,
+                "OUTPUT",
+                &[rule(&[target(proto::TG_REJECT, &[])])],
+                &[],
+            ),
             "table raw, chain OUTPUT, rule 1: not valid in this table",
         ),
         core(
             "ruleset-log-level-8",
-            filter_input(&[rule(&[target(proto::TG_LOG, &[u8_attr(proto::LOG_LEVEL, 8)])])], &[]),
+            filter_input(
+                &[rule(&[target(
+                    proto::TG_LOG,
+                    &[u8_attr(proto::LOG_LEVEL, 8)],
+                )])],
+                &[],
+            ),
             "log level above 7",
         ),
     ];
@@ -578,7 +671,11 @@ mod tests {
     #[test]
     fn large_filter_is_valid_and_large() {
         let t = large_filter(1 << 20);
-        assert!(t.len() >= 1 << 20 && t.len() < (1 << 20) + (64 << 10), "{}", t.len());
+        assert!(
+            t.len() >= 1 << 20 && t.len() < (1 << 20) + (64 << 10),
+            "{}",
+            t.len()
+        );
         let info = load(&t).unwrap();
         assert_eq!(info.chains, 3);
         assert!(info.rules > 10_000);
@@ -596,7 +693,9 @@ mod tests {
     #[test]
     fn encoded_rules_round_trip() {
         // The encoder writes what the decoder reads back.
-        let r = RuleSpec::jump("CHK").proto(6).src([10, 0, 0, 0], [255, 0, 0, 0]);
+        let r = RuleSpec::jump("CHK")
+            .proto(6)
+            .src([10, 0, 0, 0], [255, 0, 0, 0]);
         let bytes = r.encode();
         let t = filter_input(&[bytes], &[user("CHK", &[])]);
         assert!(load(&t).is_ok());
@@ -613,11 +712,18 @@ mod tests {
             let input = b.chunks.concat();
             let res = load(&input);
             if b.by_core {
-                let e = res.err().unwrap_or_else(|| panic!("{}: accepted by the core", b.name));
+                let e = res
+                    .err()
+                    .unwrap_or_else(|| panic!("{}: accepted by the core", b.name));
                 // The module sends the message cut at 79 bytes.
                 let text = e.to_string();
                 let cut = &text[..text.len().min(79)];
-                assert!(cut.contains(b.msg), "{}: core says \"{text}\", case expects \"{}\"", b.name, b.msg);
+                assert!(
+                    cut.contains(b.msg),
+                    "{}: core says \"{text}\", case expects \"{}\"",
+                    b.name,
+                    b.msg
+                );
             } else if let Ok(info) = res {
                 // Valid for the core; the module refuses it for its own reason.
                 assert_ne!(info.kind, b.begin, "{}", b.name);

@@ -74,7 +74,7 @@ pub fn attr_with_len(len_field: u16, kind: u16, payload: &[u8]) -> Vec<u8> {
     v.extend_from_slice(&len_field.to_ne_bytes());
     v.extend_from_slice(&kind.to_ne_bytes());
     v.extend_from_slice(payload);
-    while v.len() % 4 != 0 {
+    while !v.len().is_multiple_of(4) {
         v.push(0);
     }
     v
@@ -177,7 +177,7 @@ pub fn nlmsg(ty: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
     v.extend_from_slice(&seq.to_ne_bytes());
     v.extend_from_slice(&0u32.to_ne_bytes());
     v.extend_from_slice(payload);
-    while v.len() % 4 != 0 {
+    while !v.len().is_multiple_of(4) {
         v.push(0);
     }
     v
@@ -417,14 +417,20 @@ mod tests {
     fn attributes_are_padded_and_nests_flagged() {
         assert_eq!(attr(3, b"ab"), vec![6, 0, 3, 0, b'a', b'b', 0, 0]);
         assert_eq!(flag_attr(6), vec![4, 0, 6, 0]);
-        assert_eq!(u32_attr(4, 7), [vec![8, 0, 4, 0], 7u32.to_ne_bytes().to_vec()].concat());
+        assert_eq!(
+            u32_attr(4, 7),
+            [vec![8, 0, 4, 0], 7u32.to_ne_bytes().to_vec()].concat()
+        );
         assert_eq!(str_attr(3, "raw"), vec![8, 0, 3, 0, b'r', b'a', b'w', 0]);
         let n = nest(2, &[u8_attr(1, 9)]);
         assert_eq!(n.len(), 12);
         assert_eq!(u16::from_ne_bytes([n[0], n[1]]), 12);
         assert_eq!(u16::from_ne_bytes([n[2], n[3]]), 2 | NLA_F_NESTED);
         // A wrong length is written as asked, the payload as given.
-        assert_eq!(attr_with_len(200, 3, b"x"), vec![200, 0, 3, 0, b'x', 0, 0, 0]);
+        assert_eq!(
+            attr_with_len(200, 3, b"x"),
+            vec![200, 0, 3, 0, b'x', 0, 0, 0]
+        );
     }
 
     #[test]
@@ -485,7 +491,7 @@ mod tests {
             payload.extend_from_slice(&request[..NLMSG_HDRLEN]);
         } else {
             payload.extend_from_slice(request);
-            while payload.len() % 4 != 0 {
+            while !payload.len().is_multiple_of(4) {
                 payload.push(0);
             }
         }
