@@ -369,3 +369,39 @@ rf_setup_router()
 	ip -n "$server" route add default via 10.0.2.1 || return 1
 	ip netns exec "$router" sysctl -q net.ipv4.ip_forward=1
 }
+
+# rf_rule_packets NS TABLE CHAIN: the packet counters of CHAIN's rules, in
+# order, on one line, from one `rfctl -t TABLE -L CHAIN -v -x -n`.
+rf_rule_packets()
+{
+	local out
+
+	out=$(in_ns "$1" "$RFCTL" -t "$2" -L "$3" -v -x -n) || return 1
+	echo "$out" | awk 'NR > 2 && NF { printf "%s%s", sep, $1; sep = " " }
+		END { print "" }'
+}
+
+# rf_expect_rules NS TABLE CHAIN WHAT COUNT...: check the packet counters of
+# all of CHAIN's rules, in order, read in one listing ("-" for a rule not
+# checked). Prints the chain's listing when anything differs, and returns 1.
+rf_expect_rules()
+{
+	local ns=$1 table=$2 chain=$3 what=$4; shift 4
+	local want=("$@") got i lret=0
+
+	read -r -a got <<< "$(rf_rule_packets "$ns" "$table" "$chain")"
+	if [ ${#got[@]} -ne ${#want[@]} ]; then
+		lret=1
+	else
+		for i in "${!want[@]}"; do
+			if [ "${want[$i]}" != - ] && [ "${want[$i]}" != "${got[$i]}" ]; then
+				lret=1
+			fi
+		done
+	fi
+	if [ $lret -ne 0 ]; then
+		echo "FAIL: $what: $table $chain rule packets in $ns are (${got[*]}), expected (${want[*]})"
+		in_ns "$ns" "$RFCTL" -t "$table" -L "$chain" -v -x -n | sed 's/^/    /'
+	fi
+	return $lret
+}
