@@ -4,7 +4,7 @@
 //!
 //! The pieces, as netfilter's C divides them:
 //!
-//! - [`tuple`]: the [`Tuple`] naming one direction of a connection, its
+//! - [`tuple`](mod@tuple): the [`Tuple`] naming one direction of a connection, its
 //!   inverse, its hash, and [`tuple::from_packet`], which says what to look
 //!   up for a packet, following an ICMP error to the connection it is
 //!   about (`nf_conntrack_core.c`, `nf_conntrack_proto_icmp.c`);
