@@ -544,25 +544,21 @@ impl TcpConn {
         let index = FlagClass::of(h.flags);
         let mut old = self.state;
         let mut check_window = true;
-        let new = match transition(dir, index, old) {
-            Next::Invalid => return Err(Reason::TcpState.into()),
-            Next::To(TcpState::SynSent) if old >= TcpState::TimeWait => {
-                // A SYN on a closed connection. RFC 1122 lets a SYN reopen
-                // a connection from TIME_WAIT, and a client may abort a
-                // connection and start afresh: if the connection was
-                // closed by a FIN or aborted by this side's RST, start a
-                // new entry. Otherwise treat it like any doubtful packet.
-                let closed =
-                    (self.seen[0].flags | self.seen[1].flags) & IP_CT_TCP_FLAG_CLOSE_INIT != 0;
-                if closed || (self.last_dir == dir && self.last_index == FlagClass::Rst) {
-                    return Ok(Outcome::Reopen);
-                }
-                if !self.ignore_or_resync(seg, dir, index, old) {
-                    return Ok(Outcome::Accept(Update::ignore(Ignored::TcpState)));
-                }
-                old = TcpState::SynSent;
-                TcpState::SynRecv
+        let mut next = transition(dir, index, old);
+        if next == Next::To(TcpState::SynSent) && old >= TcpState::TimeWait {
+            // A SYN on a closed connection. RFC 1122 lets a SYN reopen a
+            // connection from TIME_WAIT, and a client may abort a
+            // connection and start afresh: if the connection was closed
+            // by a FIN or aborted by this side's RST, start a new entry.
+            // Otherwise treat it like any doubtful packet.
+            let closed = (self.seen[0].flags | self.seen[1].flags) & IP_CT_TCP_FLAG_CLOSE_INIT != 0;
+            if closed || (self.last_dir == dir && self.last_index == FlagClass::Rst) {
+                return Ok(Outcome::Reopen);
             }
+            next = Next::Ignore;
+        }
+        let new = match next {
+            Next::Invalid => return Err(Reason::TcpState.into()),
             Next::Ignore => {
                 if !self.ignore_or_resync(seg, dir, index, old) {
                     return Ok(Outcome::Accept(Update::ignore(Ignored::TcpState)));

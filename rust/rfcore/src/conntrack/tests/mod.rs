@@ -101,8 +101,8 @@ impl Seg {
         self
     }
 
-    /// Options, padded with NOPs... at the front, so that EOL-free option
-    /// lists stay intact.
+    /// Options, padded to whole words with NOPs in front (padding at the
+    /// end would need an EOL).
     fn options(mut self, opts: &[u8]) -> Seg {
         let mut o = vec![1u8; (4 - opts.len() % 4) % 4];
         o.extend_from_slice(opts);

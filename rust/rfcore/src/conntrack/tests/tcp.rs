@@ -131,8 +131,8 @@ impl Conn {
 }
 
 /// A connection through the three-way handshake, both ends offering
-/// window scale `shift` (none if `None`), the client's ACK with window
-/// `ack_window`.
+/// window scale `shift` (none if `None`); the server's SYN/ACK offers
+/// 65160 bytes, the client's ACK a window of 502.
 fn established(shift: Option<u8>) -> Conn {
     let syn = Seg::new(SYN, CI, 0);
     let synack = Seg::new(SYN | ACK, SI, CI + 1).window(65160);
