@@ -214,6 +214,7 @@ impl Runner {
         self.undocumented_attributes();
         self.transactions();
         self.rulesets();
+        self.carry();
         self.oversized();
         self.many_transactions();
         (self.passed, self.failed)
@@ -683,6 +684,62 @@ impl Runner {
                 Ok(r.c.outcome(&r.commit(false)))
             });
         }
+    }
+
+    /// `RUSTFILTER_A_CARRY` commits: only in a transaction bound to a
+    /// generation, and every origin must name a rule or built-in chain of
+    /// that generation (origins far beyond any table are used, so the
+    /// cases hold whatever ruleset the namespace has).
+    fn carry(&mut self) {
+        let carry = |r: &Self, test: bool| {
+            let mut a = flag_attr(proto::A_CARRY);
+            if test {
+                a.extend(flag_attr(proto::A_TEST));
+            }
+            r.req(proto::CMD_TABLE_COMMIT, &a)
+        };
+        // BEGIN bound to the current generation, CHUNK `blob`, then `commit`.
+        let bound = |r: &mut Self, blob: &[u8], commit: Vec<u8>| -> Result<Outcome, String> {
+            let g = generation_of(&r.step("BEGIN", &r.begin(TableKind::Filter, None))?)
+                .ok_or("BEGIN: no generation in the reply")?;
+            r.step("BEGIN bound", &r.begin(TableKind::Filter, Some(g)))?;
+            r.step("CHUNK", &r.chunk(blob))?;
+            Ok(r.c.outcome(&commit))
+        };
+        let plain = tables::filter_with_origins(None, None);
+        self.sequence(
+            "carry-without-generation",
+            Expect::Err(
+                EINVAL,
+                "rustfilter: carrying counters needs a transaction bound to a generation",
+            ),
+            |r| {
+                r.step("BEGIN", &r.begin(TableKind::Filter, None))?;
+                r.step("CHUNK", &r.chunk(&plain))?;
+                Ok(r.c.outcome(&carry(r, false)))
+            },
+        );
+        let beyond = tables::filter_with_origins(None, Some(0x7fff_ffff));
+        self.sequence(
+            "carry-rule-origin-beyond-generation",
+            Expect::Err(EINVAL, "rustfilter: a rule origin is beyond the rules"),
+            |r| bound(r, &beyond, carry(r, false)),
+        );
+        let chain = tables::filter_with_origins(Some(0xffff), None);
+        self.sequence(
+            "carry-chain-origin-not-builtin",
+            Expect::Err(EINVAL, "rustfilter: a chain origin is not a built-in chain"),
+            |r| bound(r, &chain, carry(r, false)),
+        );
+        self.sequence("control-test-commit-carry", Expect::Ack, |r| {
+            bound(r, &plain, carry(r, true))
+        });
+        let m = self.req(proto::CMD_TABLE_COMMIT, &attr(proto::A_CARRY, &[1]));
+        self.sequence(
+            "carry-flag-with-payload",
+            Expect::Err(ERANGE, "Attribute failed policy validation"),
+            |r| Ok(r.c.outcome(&m)),
+        );
     }
 
     /// 1 MiB requests: refused by sendmsg with the default send buffer;

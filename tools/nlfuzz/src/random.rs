@@ -470,6 +470,10 @@ impl Corpus {
             kinds.iter().map(|k| (*k, tables::valid(*k))).collect();
         tables.push((TableKind::Filter, tables::ladder(8)));
         tables.push((TableKind::Filter, tables::large_filter(8 << 10)));
+        tables.push((
+            TableKind::Filter,
+            tables::filter_with_origins(Some(0), Some(0)),
+        ));
         let req = |cmd: u8, attrs: Vec<Vec<u8>>| wire::genl_request(family, cmd, &attrs.concat());
         let t = |k: TableKind| str_attr(proto::A_TABLE, k.name());
         let mut requests = vec![
@@ -479,6 +483,10 @@ impl Corpus {
             req(
                 proto::CMD_TABLE_COMMIT,
                 vec![flag_attr(proto::A_TEST), flag_attr(proto::A_COUNTERS)],
+            ),
+            req(
+                proto::CMD_TABLE_COMMIT,
+                vec![flag_attr(proto::A_TEST), flag_attr(proto::A_CARRY)],
             ),
         ];
         for k in kinds {
@@ -496,6 +504,10 @@ impl Corpus {
             requests.push(req(
                 proto::CMD_TABLE_COMMIT,
                 vec![flag_attr(proto::A_COUNTERS)],
+            ));
+            requests.push(req(
+                proto::CMD_TABLE_COMMIT,
+                vec![flag_attr(proto::A_CARRY)],
             ));
             requests.push(req(
                 proto::CMD_TABLE_GET,
@@ -526,6 +538,10 @@ impl Corpus {
             pool.push(str_attr(proto::CHAIN_NAME, name));
         }
         pool.push(flag_attr(proto::CHAIN_CONTINUED));
+        for o in [0, 1, 2, 3, 0xffff, u32::MAX] {
+            pool.push(u32_attr(proto::RULE_ORIGIN, o));
+            pool.push(u32_attr(proto::CHAIN_ORIGIN, o));
+        }
         pool.push(attr(0, &[]));
         pool.sort();
         pool.dedup();
@@ -596,7 +612,10 @@ impl Corpus {
             kind
         };
         let mut begin = vec![str_attr(proto::A_TABLE, begin_kind.name())];
-        if rng.one_in(8) {
+        // Small generations: a table restored once is at 1, so bound
+        // transactions (and A_CARRY) often get past the generation check.
+        let bound = rng.one_in(3);
+        if bound {
             begin.push(u32_attr(proto::A_GENERATION, rng.below(4) as u32));
         }
         let mut out = vec![self.header(proto::CMD_TABLE_BEGIN, &begin.concat())];
@@ -633,6 +652,9 @@ impl Corpus {
                 }
                 if rng.one_in(3) {
                     a.extend(flag_attr(proto::A_COUNTERS));
+                }
+                if rng.one_in(if bound { 2 } else { 10 }) {
+                    a.extend(flag_attr(proto::A_CARRY));
                 }
                 self.header(proto::CMD_TABLE_COMMIT, &a)
             }

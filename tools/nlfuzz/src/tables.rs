@@ -327,6 +327,32 @@ pub fn ladder(n: usize) -> Vec<u8> {
     filter_input(&[rule(&[jump_to("L0")])], &users)
 }
 
+/// A valid filter table whose INPUT chain carries `CHAIN_ORIGIN`
+/// `chain_origin` and whose one rule carries `RULE_ORIGIN` `rule_origin`
+/// (each when given), for `RUSTFILTER_A_CARRY` commits.
+pub fn filter_with_origins(chain_origin: Option<u32>, rule_origin: Option<u32>) -> Vec<u8> {
+    let mut r = vec![target(proto::TG_ACCEPT, &[])];
+    if let Some(o) = rule_origin {
+        r.push(u32_attr(proto::RULE_ORIGIN, o));
+    }
+    let mut input = vec![
+        str_attr(proto::CHAIN_NAME, "INPUT"),
+        u32_attr(proto::CHAIN_POLICY, NF_ACCEPT),
+        rule(&r),
+    ];
+    if let Some(o) = chain_origin {
+        input.push(u32_attr(proto::CHAIN_ORIGIN, o));
+    }
+    table(
+        "filter",
+        &[
+            nest(proto::TABLE_CHAIN, &input),
+            builtin("FORWARD", NF_ACCEPT, &[]),
+            builtin("OUTPUT", NF_ACCEPT, &[]),
+        ],
+    )
+}
+
 // ---------------------------------------------------------------------
 // Broken tables.
 
@@ -470,6 +496,45 @@ pub fn bad_rulesets() -> Vec<BadRuleset> {
             ),
             // The text changed as the protocol grew; the end stayed.
             "on a user-defined chain",
+        ),
+        core(
+            "ruleset-origin-on-user-chain",
+            filter_input(
+                &[],
+                &[nest(
+                    proto::TABLE_CHAIN,
+                    &[
+                        str_attr(proto::CHAIN_NAME, "u"),
+                        u32_attr(proto::CHAIN_ORIGIN, 0),
+                    ],
+                )],
+            ),
+            "on a user-defined chain",
+        ),
+        core(
+            "ruleset-origin-on-continued-chain",
+            table(
+                "filter",
+                &[
+                    builtin("INPUT", NF_ACCEPT, &[]),
+                    nest(
+                        proto::TABLE_CHAIN,
+                        &[
+                            str_attr(proto::CHAIN_NAME, "INPUT"),
+                            flag_attr(proto::CHAIN_CONTINUED),
+                            u32_attr(proto::CHAIN_ORIGIN, 0),
+                        ],
+                    ),
+                    builtin("FORWARD", NF_ACCEPT, &[]),
+                    builtin("OUTPUT", NF_ACCEPT, &[]),
+                ],
+            ),
+            "table filter, chain INPUT: continued chain with a policy",
+        ),
+        core(
+            "ruleset-rule-origin-as-u64",
+            filter_input(&[rule(&[u64_attr(proto::RULE_ORIGIN, 0)])], &[]),
+            "table filter, chain INPUT, rule 1: bad netlink attribute payload size",
         ),
         core(
             "ruleset-chain-name-too-long",
@@ -682,6 +747,12 @@ mod tests {
         // Small sizes give one nest per chain.
         let small = large_filter(100);
         assert_eq!(load(&small).unwrap().chains, 3);
+    }
+
+    #[test]
+    fn origins_decode() {
+        assert!(load(&filter_with_origins(None, None)).is_ok());
+        assert!(load(&filter_with_origins(Some(0xffff), Some(u32::MAX))).is_ok());
     }
 
     #[test]
