@@ -371,6 +371,27 @@ impl Context for Walk<'_> {
     fn reject(&mut self, with: rules::targets::reject::RejectWith, _pkt: &PacketInfo) {
         self.reject = Some(with);
     }
+
+    // TODO(conntrack): the entry attached to the skb (`nf_ct_get`): `None`
+    // for none and not looked at, `CtView::INVALID` when conntrack could
+    // not track the packet, else its state, direction, status, tuples,
+    // seconds left and mark. Until then no packet has an entry: the rules
+    // see every packet UNTRACKED.
+    fn conntrack(&mut self) -> Option<rules::CtView> {
+        None
+    }
+
+    // TODO(conntrack): set `ct->mark` of the skb's entry (and the
+    // IPCT_MARK event). Never called while `conntrack` gives no entry.
+    fn set_ct_mark(&mut self, _mark: u32) {}
+
+    // TODO(conntrack): mark the skb untracked unless it already has
+    // conntrack state (`xt_ct_target`).
+    fn notrack(&mut self) {}
+
+    // TODO(conntrack): attach a template with the helper unless the skb
+    // already has conntrack state (`xt_ct_target`).
+    fn ct_helper(&mut self, _helper: rules::targets::ct::CtHelper) {}
 }
 
 /// Runs the packet through `compiled` at `hook`.

@@ -166,6 +166,9 @@ enum rustfilter_match_kind {
 	RUSTFILTER_MT_IPRANGE,		/* rustfilter_iprange_attr */
 	RUSTFILTER_MT_ADDRTYPE,		/* rustfilter_addrtype_attr */
 	RUSTFILTER_MT_RPFILTER,		/* rustfilter_rpfilter_attr */
+	RUSTFILTER_MT_CONNTRACK,	/* rustfilter_conntrack_attr */
+	RUSTFILTER_MT_STATE,		/* rustfilter_state_attr */
+	RUSTFILTER_MT_CONNMARK,		/* rustfilter_connmark_attr */
 	__RUSTFILTER_MT_MAX,
 };
 #define RUSTFILTER_MT_MAX (__RUSTFILTER_MT_MAX - 1)
@@ -312,6 +315,97 @@ enum rustfilter_rpfilter_attr {
 #define RUSTFILTER_RPFILTER_F_ACCEPT_LOCAL	0x04
 #define RUSTFILTER_RPFILTER_F_INVERT		0x08
 
+/*
+ * Connection tracking states, as xt_conntrack's state_mask: a packet with
+ * a connection entry has the bit XT_CONNTRACK_STATE_BIT(ctinfo) of its
+ * ctinfo (ESTABLISHED, RELATED or NEW, whatever the direction) plus the
+ * virtual SNAT and DNAT bits of the entry's status; a packet conntrack
+ * could not track is INVALID, one exempt from tracking UNTRACKED.
+ */
+#define RUSTFILTER_CTSTATE_INVALID	0x0001	/* XT_CONNTRACK_STATE_INVALID */
+#define RUSTFILTER_CTSTATE_ESTABLISHED	0x0002	/* XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED) */
+#define RUSTFILTER_CTSTATE_RELATED	0x0004	/* XT_CONNTRACK_STATE_BIT(IP_CT_RELATED) */
+#define RUSTFILTER_CTSTATE_NEW		0x0008	/* XT_CONNTRACK_STATE_BIT(IP_CT_NEW) */
+#define RUSTFILTER_CTSTATE_SNAT		0x0040	/* XT_CONNTRACK_STATE_SNAT */
+#define RUSTFILTER_CTSTATE_DNAT		0x0080	/* XT_CONNTRACK_STATE_DNAT */
+#define RUSTFILTER_CTSTATE_UNTRACKED	0x0100	/* XT_CONNTRACK_STATE_UNTRACKED */
+
+/* Connection status bits --ctstatus matches, as IPS_* */
+#define RUSTFILTER_CTSTATUS_EXPECTED	0x01
+#define RUSTFILTER_CTSTATUS_SEEN_REPLY	0x02
+#define RUSTFILTER_CTSTATUS_ASSURED	0x04
+#define RUSTFILTER_CTSTATUS_CONFIRMED	0x08
+
+/*
+ * conntrack (xt_conntrack revision 3). Each attribute present is an
+ * option given; at least one is required.
+ */
+enum rustfilter_conntrack_attr {
+	RUSTFILTER_CONNTRACK_UNSPEC,
+	RUSTFILTER_CONNTRACK_STATE,		/* u32: RUSTFILTER_CTSTATE_* (--ctstate) */
+	RUSTFILTER_CONNTRACK_PROTO,		/* u8: the entry's layer-4 protocol (--ctproto) */
+	RUSTFILTER_CONNTRACK_ORIGSRC,		/* be32 (--ctorigsrc addr[/mask]) */
+	RUSTFILTER_CONNTRACK_ORIGSRC_MASK,	/* be32; absent: 255.255.255.255 */
+	RUSTFILTER_CONNTRACK_ORIGDST,		/* be32 (--ctorigdst) */
+	RUSTFILTER_CONNTRACK_ORIGDST_MASK,	/* be32 */
+	RUSTFILTER_CONNTRACK_REPLSRC,		/* be32 (--ctreplsrc) */
+	RUSTFILTER_CONNTRACK_REPLSRC_MASK,	/* be32 */
+	RUSTFILTER_CONNTRACK_REPLDST,		/* be32 (--ctrepldst) */
+	RUSTFILTER_CONNTRACK_REPLDST_MASK,	/* be32 */
+	RUSTFILTER_CONNTRACK_ORIGSRC_PORT,	/* u32 port range (--ctorigsrcport); first may
+						 * exceed last: then no port is in it */
+	RUSTFILTER_CONNTRACK_ORIGDST_PORT,	/* u32 port range (--ctorigdstport) */
+	RUSTFILTER_CONNTRACK_REPLSRC_PORT,	/* u32 port range (--ctreplsrcport) */
+	RUSTFILTER_CONNTRACK_REPLDST_PORT,	/* u32 port range (--ctrepldstport) */
+	RUSTFILTER_CONNTRACK_STATUS,		/* u32: RUSTFILTER_CTSTATUS_* (--ctstatus) */
+	RUSTFILTER_CONNTRACK_EXPIRES_MIN,	/* u32: seconds left (--ctexpire min[:max]) */
+	RUSTFILTER_CONNTRACK_EXPIRES_MAX,	/* u32; absent: the minimum */
+	RUSTFILTER_CONNTRACK_DIR,		/* u32: rustfilter_ctdir (--ctdir) */
+	RUSTFILTER_CONNTRACK_INVERT,		/* u32: RUSTFILTER_CONNTRACK_F_* of the options
+						 * inverted; not _DIRECTION */
+	__RUSTFILTER_CONNTRACK_MAX,
+};
+#define RUSTFILTER_CONNTRACK_MAX (__RUSTFILTER_CONNTRACK_MAX - 1)
+
+#define RUSTFILTER_CONNTRACK_F_STATE		0x0001	/* as XT_CONNTRACK_* */
+#define RUSTFILTER_CONNTRACK_F_PROTO		0x0002
+#define RUSTFILTER_CONNTRACK_F_ORIGSRC		0x0004
+#define RUSTFILTER_CONNTRACK_F_ORIGDST		0x0008
+#define RUSTFILTER_CONNTRACK_F_REPLSRC		0x0010
+#define RUSTFILTER_CONNTRACK_F_REPLDST		0x0020
+#define RUSTFILTER_CONNTRACK_F_STATUS		0x0040
+#define RUSTFILTER_CONNTRACK_F_EXPIRES		0x0080
+#define RUSTFILTER_CONNTRACK_F_ORIGSRC_PORT	0x0100
+#define RUSTFILTER_CONNTRACK_F_ORIGDST_PORT	0x0200
+#define RUSTFILTER_CONNTRACK_F_REPLSRC_PORT	0x0400
+#define RUSTFILTER_CONNTRACK_F_REPLDST_PORT	0x0800
+#define RUSTFILTER_CONNTRACK_F_DIRECTION	0x1000
+
+/* As enum ip_conntrack_dir */
+enum rustfilter_ctdir {
+	RUSTFILTER_CTDIR_ORIGINAL,
+	RUSTFILTER_CTDIR_REPLY,
+};
+
+/* state: the states of conntrack's --ctstate without SNAT and DNAT */
+enum rustfilter_state_attr {
+	RUSTFILTER_STATE_UNSPEC,
+	RUSTFILTER_STATE_MASK,		/* u32: RUSTFILTER_CTSTATE_*; required (--state) */
+	RUSTFILTER_STATE_INVERT,	/* flag */
+	__RUSTFILTER_STATE_MAX,
+};
+#define RUSTFILTER_STATE_MAX (__RUSTFILTER_STATE_MAX - 1)
+
+/* connmark: (ct mark & MASK) == VALUE; never matches a packet without an entry */
+enum rustfilter_connmark_attr {
+	RUSTFILTER_CONNMARK_UNSPEC,
+	RUSTFILTER_CONNMARK_VALUE,	/* u32; required */
+	RUSTFILTER_CONNMARK_MASK,	/* u32; absent: 0xffffffff */
+	RUSTFILTER_CONNMARK_INVERT,	/* flag */
+	__RUSTFILTER_CONNMARK_MAX,
+};
+#define RUSTFILTER_CONNMARK_MAX (__RUSTFILTER_CONNMARK_MAX - 1)
+
 /* Target kinds and their options */
 enum rustfilter_target_kind {
 	RUSTFILTER_TG_UNSPEC,
@@ -325,6 +419,8 @@ enum rustfilter_target_kind {
 	RUSTFILTER_TG_MARK,		/* rustfilter_setmark_attr */
 	RUSTFILTER_TG_TOS,		/* rustfilter_settos_attr; mangle table */
 	RUSTFILTER_TG_DSCP,		/* rustfilter_setdscp_attr; mangle table */
+	RUSTFILTER_TG_CT,		/* rustfilter_ct_attr; raw table */
+	RUSTFILTER_TG_CONNMARK,		/* rustfilter_connmark_tg_attr */
 	__RUSTFILTER_TG_MAX,
 };
 #define RUSTFILTER_TG_MAX (__RUSTFILTER_TG_MAX - 1)
@@ -394,5 +490,36 @@ enum rustfilter_setdscp_attr {
 	__RUSTFILTER_SETDSCP_MAX,
 };
 #define RUSTFILTER_SETDSCP_MAX (__RUSTFILTER_SETDSCP_MAX - 1)
+
+/* CT (xt_CT): raw table */
+enum rustfilter_ct_attr {
+	RUSTFILTER_CT_UNSPEC,
+	RUSTFILTER_CT_FLAGS,		/* u32: RUSTFILTER_CT_F_* */
+	RUSTFILTER_CT_HELPER,		/* string: "ftp" (needs -p tcp) or "tftp" (-p udp),
+					 * unless RUSTFILTER_CT_F_NOTRACK */
+	__RUSTFILTER_CT_MAX,
+};
+#define RUSTFILTER_CT_MAX (__RUSTFILTER_CT_MAX - 1)
+
+#define RUSTFILTER_CT_F_NOTRACK		0x01	/* as XT_CT_NOTRACK */
+#define RUSTFILTER_CT_F_NOTRACK_ALIAS	0x02	/* -j NOTRACK: with _NOTRACK, no helper */
+
+/* CONNMARK (xt_connmark_tginfo1) */
+enum rustfilter_connmark_tg_attr {
+	RUSTFILTER_CONNMARK_TG_UNSPEC,
+	RUSTFILTER_CONNMARK_TG_MODE,	/* u32: rustfilter_connmark_mode; required */
+	RUSTFILTER_CONNMARK_TG_CTMARK,	/* u32; absent: 0 */
+	RUSTFILTER_CONNMARK_TG_CTMASK,	/* u32; absent: 0xffffffff */
+	RUSTFILTER_CONNMARK_TG_NFMASK,	/* u32; absent: 0xffffffff */
+	__RUSTFILTER_CONNMARK_TG_MAX,
+};
+#define RUSTFILTER_CONNMARK_TG_MAX (__RUSTFILTER_CONNMARK_TG_MAX - 1)
+
+/* As XT_CONNMARK_*; a packet without a connection entry is left alone */
+enum rustfilter_connmark_mode {
+	RUSTFILTER_CONNMARK_SET,	/* ctmark = (ctmark & ~CTMASK) ^ CTMARK */
+	RUSTFILTER_CONNMARK_SAVE,	/* ctmark = (ctmark & ~CTMASK) ^ (mark & NFMASK) */
+	RUSTFILTER_CONNMARK_RESTORE,	/* mark = (mark & ~NFMASK) ^ (ctmark & CTMASK) */
+};
 
 #endif /* _UAPI_LINUX_RUSTFILTER_H */

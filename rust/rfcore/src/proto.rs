@@ -169,8 +169,14 @@ pub const MT_IPRANGE: u32 = 11;
 pub const MT_ADDRTYPE: u32 = 12;
 /// Match `rpfilter` (options `RPFILTER_*`).
 pub const MT_RPFILTER: u32 = 13;
+/// Match `conntrack` (options `CONNTRACK_*`).
+pub const MT_CONNTRACK: u32 = 14;
+/// Match `state` (options `STATE_*`).
+pub const MT_STATE: u32 = 15;
+/// Match `connmark` (options `CONNMARK_*`).
+pub const MT_CONNMARK: u32 = 16;
 /// Highest value of the enum.
-pub const MT_MAX: u32 = 13;
+pub const MT_MAX: u32 = 16;
 
 // enum rustfilter_tcp_attr
 /// `u32` port range; absent: 0..65535.
@@ -329,8 +335,12 @@ pub const TG_MARK: u32 = 8;
 pub const TG_TOS: u32 = 9;
 /// Target DSCP (option `SETDSCP_VALUE`); mangle table.
 pub const TG_DSCP: u32 = 10;
+/// Target CT, and NOTRACK (options `CT_*`); raw table.
+pub const TG_CT: u32 = 11;
+/// Target CONNMARK (options `CONNMARK_TG_*`).
+pub const TG_CONNMARK: u32 = 12;
 /// Highest value of the enum.
-pub const TG_MAX: u32 = 10;
+pub const TG_MAX: u32 = 12;
 
 // enum rustfilter_jump_attr
 /// `string`: a user-defined chain.
@@ -393,6 +403,100 @@ pub const SETTOS_MAX: u16 = 2;
 pub const SETDSCP_VALUE: u16 = 1;
 /// Highest value of the enum.
 pub const SETDSCP_MAX: u16 = 1;
+
+// enum rustfilter_conntrack_attr: each attribute present is an option given.
+/// `u32`: `CTSTATE_*` bits (--ctstate).
+pub const CONNTRACK_STATE: u16 = 1;
+/// `u8`: the entry's layer-4 protocol (--ctproto).
+pub const CONNTRACK_PROTO: u16 = 2;
+/// `be32` (--ctorigsrc addr[/mask]).
+pub const CONNTRACK_ORIGSRC: u16 = 3;
+/// `be32`; absent: 255.255.255.255.
+pub const CONNTRACK_ORIGSRC_MASK: u16 = 4;
+/// `be32` (--ctorigdst).
+pub const CONNTRACK_ORIGDST: u16 = 5;
+/// `be32`.
+pub const CONNTRACK_ORIGDST_MASK: u16 = 6;
+/// `be32` (--ctreplsrc).
+pub const CONNTRACK_REPLSRC: u16 = 7;
+/// `be32`.
+pub const CONNTRACK_REPLSRC_MASK: u16 = 8;
+/// `be32` (--ctrepldst).
+pub const CONNTRACK_REPLDST: u16 = 9;
+/// `be32`.
+pub const CONNTRACK_REPLDST_MASK: u16 = 10;
+/// `u32` port range (--ctorigsrcport); first may exceed last.
+pub const CONNTRACK_ORIGSRC_PORT: u16 = 11;
+/// `u32` port range (--ctorigdstport).
+pub const CONNTRACK_ORIGDST_PORT: u16 = 12;
+/// `u32` port range (--ctreplsrcport).
+pub const CONNTRACK_REPLSRC_PORT: u16 = 13;
+/// `u32` port range (--ctrepldstport).
+pub const CONNTRACK_REPLDST_PORT: u16 = 14;
+/// `u32`: `CTSTATUS_*` bits (--ctstatus).
+pub const CONNTRACK_STATUS: u16 = 15;
+/// `u32`: seconds left (--ctexpire min[:max]).
+pub const CONNTRACK_EXPIRES_MIN: u16 = 16;
+/// `u32`; absent: the minimum.
+pub const CONNTRACK_EXPIRES_MAX: u16 = 17;
+/// `u32`: `CTDIR_*` (--ctdir).
+pub const CONNTRACK_DIR: u16 = 18;
+/// `u32`: `CONNTRACK_F_*` bits of the options inverted; not `_DIRECTION`.
+pub const CONNTRACK_INVERT: u16 = 19;
+/// Highest value of the enum.
+pub const CONNTRACK_MAX: u16 = 19;
+
+// enum rustfilter_ctdir, as enum ip_conntrack_dir
+/// `--ctdir ORIGINAL`.
+pub const CTDIR_ORIGINAL: u32 = 0;
+/// `--ctdir REPLY`.
+pub const CTDIR_REPLY: u32 = 1;
+
+// enum rustfilter_state_attr
+/// `u32`: `CTSTATE_*` bits but SNAT and DNAT; required (--state).
+pub const STATE_MASK: u16 = 1;
+/// `flag`.
+pub const STATE_INVERT: u16 = 2;
+/// Highest value of the enum.
+pub const STATE_MAX: u16 = 2;
+
+// enum rustfilter_connmark_attr
+/// `u32`; required.
+pub const CONNMARK_VALUE: u16 = 1;
+/// `u32`; absent: 0xffffffff.
+pub const CONNMARK_MASK: u16 = 2;
+/// `flag`.
+pub const CONNMARK_INVERT: u16 = 3;
+/// Highest value of the enum.
+pub const CONNMARK_MAX: u16 = 3;
+
+// enum rustfilter_ct_attr
+/// `u32`: `CT_F_*` bits.
+pub const CT_FLAGS: u16 = 1;
+/// `string`: "ftp" (needs -p tcp) or "tftp" (-p udp).
+pub const CT_HELPER: u16 = 2;
+/// Highest value of the enum.
+pub const CT_MAX: u16 = 2;
+
+// enum rustfilter_connmark_tg_attr
+/// `u32`: a `CONNMARK_SET`/`_SAVE`/`_RESTORE` mode; required.
+pub const CONNMARK_TG_MODE: u16 = 1;
+/// `u32`; absent: 0.
+pub const CONNMARK_TG_CTMARK: u16 = 2;
+/// `u32`; absent: 0xffffffff.
+pub const CONNMARK_TG_CTMASK: u16 = 3;
+/// `u32`; absent: 0xffffffff.
+pub const CONNMARK_TG_NFMASK: u16 = 4;
+/// Highest value of the enum.
+pub const CONNMARK_TG_MAX: u16 = 4;
+
+// enum rustfilter_connmark_mode, as XT_CONNMARK_*
+/// `ctmark = (ctmark & !CTMASK) ^ CTMARK`.
+pub const CONNMARK_SET: u32 = 0;
+/// `ctmark = (ctmark & !CTMASK) ^ (mark & NFMASK)`.
+pub const CONNMARK_SAVE: u32 = 1;
+/// `mark = (mark & !NFMASK) ^ (ctmark & CTMASK)`.
+pub const CONNMARK_RESTORE: u32 = 2;
 /// `! -i`.
 pub const INV_IN_IFACE: u32 = 0x1;
 /// `! -o`.
@@ -445,6 +549,59 @@ pub const LOG_F_IPOPT: u32 = 0x4;
 pub const LOG_F_UID: u32 = 0x8;
 /// `--log-macdecode`.
 pub const LOG_F_MACDECODE: u32 = 0x20;
+/// `INVALID` (the states are `xt_conntrack`'s `state_mask` bits).
+pub const CTSTATE_INVALID: u32 = 0x1;
+/// `ESTABLISHED`: `XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED)`.
+pub const CTSTATE_ESTABLISHED: u32 = 0x2;
+/// `RELATED`: `XT_CONNTRACK_STATE_BIT(IP_CT_RELATED)`.
+pub const CTSTATE_RELATED: u32 = 0x4;
+/// `NEW`: `XT_CONNTRACK_STATE_BIT(IP_CT_NEW)`.
+pub const CTSTATE_NEW: u32 = 0x8;
+/// `SNAT`: the entry has `IPS_SRC_NAT`.
+pub const CTSTATE_SNAT: u32 = 0x40;
+/// `DNAT`: the entry has `IPS_DST_NAT`.
+pub const CTSTATE_DNAT: u32 = 0x80;
+/// `UNTRACKED`.
+pub const CTSTATE_UNTRACKED: u32 = 0x100;
+/// `EXPECTED` (the status bits are `IPS_*`).
+pub const CTSTATUS_EXPECTED: u32 = 0x1;
+/// `SEEN_REPLY`.
+pub const CTSTATUS_SEEN_REPLY: u32 = 0x2;
+/// `ASSURED`.
+pub const CTSTATUS_ASSURED: u32 = 0x4;
+/// `CONFIRMED`.
+pub const CTSTATUS_CONFIRMED: u32 = 0x8;
+/// `--ctstate` (the flags are `XT_CONNTRACK_*`).
+pub const CONNTRACK_F_STATE: u32 = 0x1;
+/// `--ctproto`.
+pub const CONNTRACK_F_PROTO: u32 = 0x2;
+/// `--ctorigsrc`.
+pub const CONNTRACK_F_ORIGSRC: u32 = 0x4;
+/// `--ctorigdst`.
+pub const CONNTRACK_F_ORIGDST: u32 = 0x8;
+/// `--ctreplsrc`.
+pub const CONNTRACK_F_REPLSRC: u32 = 0x10;
+/// `--ctrepldst`.
+pub const CONNTRACK_F_REPLDST: u32 = 0x20;
+/// `--ctstatus`.
+pub const CONNTRACK_F_STATUS: u32 = 0x40;
+/// `--ctexpire`.
+pub const CONNTRACK_F_EXPIRES: u32 = 0x80;
+/// `--ctorigsrcport`.
+pub const CONNTRACK_F_ORIGSRC_PORT: u32 = 0x100;
+/// `--ctorigdstport`.
+pub const CONNTRACK_F_ORIGDST_PORT: u32 = 0x200;
+/// `--ctreplsrcport`.
+pub const CONNTRACK_F_REPLSRC_PORT: u32 = 0x400;
+/// `--ctrepldstport`.
+pub const CONNTRACK_F_REPLDST_PORT: u32 = 0x800;
+/// `--ctdir` (never inverted: the direction says which).
+pub const CONNTRACK_F_DIRECTION: u32 = 0x1000;
+/// `--notrack` (as `XT_CT_NOTRACK`).
+pub const CT_F_NOTRACK: u32 = 0x1;
+/// Written as `-j NOTRACK` (as `XT_CT_NOTRACK_ALIAS`): with `CT_F_NOTRACK`
+/// and no helper.
+pub const CT_F_NOTRACK_ALIAS: u32 = 0x2;
 
 /// The five IPv4 hooks, numbered as `enum nf_inet_hooks`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -1202,6 +1359,167 @@ mod tests {
             c_define(header, "RUSTFILTER_LOG_F_MACDECODE"),
             LOG_F_MACDECODE
         );
+    }
+
+    #[test]
+    fn conntrack_rules_match_uapi_header() {
+        let header = include_str!("../../../include/uapi/linux/rustfilter.h");
+        let v = |e: &str, n: &str| value(&c_enum(header, e), n);
+        for (name, want) in [
+            ("RUSTFILTER_MT_CONNTRACK", MT_CONNTRACK),
+            ("RUSTFILTER_MT_STATE", MT_STATE),
+            ("RUSTFILTER_MT_CONNMARK", MT_CONNMARK),
+        ] {
+            assert_eq!(v("rustfilter_match_kind", name), want, "{name}");
+        }
+        for (name, want) in [
+            ("RUSTFILTER_TG_CT", TG_CT),
+            ("RUSTFILTER_TG_CONNMARK", TG_CONNMARK),
+        ] {
+            assert_eq!(v("rustfilter_target_kind", name), want, "{name}");
+        }
+        // Enum, its values, its __MAX and the highest value.
+        type AttrEnum<'a> = (&'a str, &'a [(&'a str, u16)], &'a str, u16);
+        let attrs: [AttrEnum; 5] = [
+            (
+                "rustfilter_conntrack_attr",
+                &[
+                    ("RUSTFILTER_CONNTRACK_STATE", CONNTRACK_STATE),
+                    ("RUSTFILTER_CONNTRACK_PROTO", CONNTRACK_PROTO),
+                    ("RUSTFILTER_CONNTRACK_ORIGSRC", CONNTRACK_ORIGSRC),
+                    ("RUSTFILTER_CONNTRACK_ORIGSRC_MASK", CONNTRACK_ORIGSRC_MASK),
+                    ("RUSTFILTER_CONNTRACK_ORIGDST", CONNTRACK_ORIGDST),
+                    ("RUSTFILTER_CONNTRACK_ORIGDST_MASK", CONNTRACK_ORIGDST_MASK),
+                    ("RUSTFILTER_CONNTRACK_REPLSRC", CONNTRACK_REPLSRC),
+                    ("RUSTFILTER_CONNTRACK_REPLSRC_MASK", CONNTRACK_REPLSRC_MASK),
+                    ("RUSTFILTER_CONNTRACK_REPLDST", CONNTRACK_REPLDST),
+                    ("RUSTFILTER_CONNTRACK_REPLDST_MASK", CONNTRACK_REPLDST_MASK),
+                    ("RUSTFILTER_CONNTRACK_ORIGSRC_PORT", CONNTRACK_ORIGSRC_PORT),
+                    ("RUSTFILTER_CONNTRACK_ORIGDST_PORT", CONNTRACK_ORIGDST_PORT),
+                    ("RUSTFILTER_CONNTRACK_REPLSRC_PORT", CONNTRACK_REPLSRC_PORT),
+                    ("RUSTFILTER_CONNTRACK_REPLDST_PORT", CONNTRACK_REPLDST_PORT),
+                    ("RUSTFILTER_CONNTRACK_STATUS", CONNTRACK_STATUS),
+                    ("RUSTFILTER_CONNTRACK_EXPIRES_MIN", CONNTRACK_EXPIRES_MIN),
+                    ("RUSTFILTER_CONNTRACK_EXPIRES_MAX", CONNTRACK_EXPIRES_MAX),
+                    ("RUSTFILTER_CONNTRACK_DIR", CONNTRACK_DIR),
+                    ("RUSTFILTER_CONNTRACK_INVERT", CONNTRACK_INVERT),
+                ],
+                "__RUSTFILTER_CONNTRACK_MAX",
+                CONNTRACK_MAX,
+            ),
+            (
+                "rustfilter_state_attr",
+                &[
+                    ("RUSTFILTER_STATE_MASK", STATE_MASK),
+                    ("RUSTFILTER_STATE_INVERT", STATE_INVERT),
+                ],
+                "__RUSTFILTER_STATE_MAX",
+                STATE_MAX,
+            ),
+            (
+                "rustfilter_connmark_attr",
+                &[
+                    ("RUSTFILTER_CONNMARK_VALUE", CONNMARK_VALUE),
+                    ("RUSTFILTER_CONNMARK_MASK", CONNMARK_MASK),
+                    ("RUSTFILTER_CONNMARK_INVERT", CONNMARK_INVERT),
+                ],
+                "__RUSTFILTER_CONNMARK_MAX",
+                CONNMARK_MAX,
+            ),
+            (
+                "rustfilter_ct_attr",
+                &[
+                    ("RUSTFILTER_CT_FLAGS", CT_FLAGS),
+                    ("RUSTFILTER_CT_HELPER", CT_HELPER),
+                ],
+                "__RUSTFILTER_CT_MAX",
+                CT_MAX,
+            ),
+            (
+                "rustfilter_connmark_tg_attr",
+                &[
+                    ("RUSTFILTER_CONNMARK_TG_MODE", CONNMARK_TG_MODE),
+                    ("RUSTFILTER_CONNMARK_TG_CTMARK", CONNMARK_TG_CTMARK),
+                    ("RUSTFILTER_CONNMARK_TG_CTMASK", CONNMARK_TG_CTMASK),
+                    ("RUSTFILTER_CONNMARK_TG_NFMASK", CONNMARK_TG_NFMASK),
+                ],
+                "__RUSTFILTER_CONNMARK_TG_MAX",
+                CONNMARK_TG_MAX,
+            ),
+        ];
+        for (e, names, max, want_max) in attrs {
+            for &(name, want) in names {
+                assert_eq!(v(e, name), want.into(), "{name}");
+            }
+            assert_eq!(v(e, max) - 1, want_max.into(), "{max}");
+        }
+        for (e, name, want) in [
+            (
+                "rustfilter_ctdir",
+                "RUSTFILTER_CTDIR_ORIGINAL",
+                CTDIR_ORIGINAL,
+            ),
+            ("rustfilter_ctdir", "RUSTFILTER_CTDIR_REPLY", CTDIR_REPLY),
+            (
+                "rustfilter_connmark_mode",
+                "RUSTFILTER_CONNMARK_SET",
+                CONNMARK_SET,
+            ),
+            (
+                "rustfilter_connmark_mode",
+                "RUSTFILTER_CONNMARK_SAVE",
+                CONNMARK_SAVE,
+            ),
+            (
+                "rustfilter_connmark_mode",
+                "RUSTFILTER_CONNMARK_RESTORE",
+                CONNMARK_RESTORE,
+            ),
+        ] {
+            assert_eq!(v(e, name), want, "{name}");
+        }
+        for (name, want) in [
+            ("RUSTFILTER_CTSTATE_INVALID", CTSTATE_INVALID),
+            ("RUSTFILTER_CTSTATE_ESTABLISHED", CTSTATE_ESTABLISHED),
+            ("RUSTFILTER_CTSTATE_RELATED", CTSTATE_RELATED),
+            ("RUSTFILTER_CTSTATE_NEW", CTSTATE_NEW),
+            ("RUSTFILTER_CTSTATE_SNAT", CTSTATE_SNAT),
+            ("RUSTFILTER_CTSTATE_DNAT", CTSTATE_DNAT),
+            ("RUSTFILTER_CTSTATE_UNTRACKED", CTSTATE_UNTRACKED),
+            ("RUSTFILTER_CTSTATUS_EXPECTED", CTSTATUS_EXPECTED),
+            ("RUSTFILTER_CTSTATUS_SEEN_REPLY", CTSTATUS_SEEN_REPLY),
+            ("RUSTFILTER_CTSTATUS_ASSURED", CTSTATUS_ASSURED),
+            ("RUSTFILTER_CTSTATUS_CONFIRMED", CTSTATUS_CONFIRMED),
+            ("RUSTFILTER_CONNTRACK_F_STATE", CONNTRACK_F_STATE),
+            ("RUSTFILTER_CONNTRACK_F_PROTO", CONNTRACK_F_PROTO),
+            ("RUSTFILTER_CONNTRACK_F_ORIGSRC", CONNTRACK_F_ORIGSRC),
+            ("RUSTFILTER_CONNTRACK_F_ORIGDST", CONNTRACK_F_ORIGDST),
+            ("RUSTFILTER_CONNTRACK_F_REPLSRC", CONNTRACK_F_REPLSRC),
+            ("RUSTFILTER_CONNTRACK_F_REPLDST", CONNTRACK_F_REPLDST),
+            ("RUSTFILTER_CONNTRACK_F_STATUS", CONNTRACK_F_STATUS),
+            ("RUSTFILTER_CONNTRACK_F_EXPIRES", CONNTRACK_F_EXPIRES),
+            (
+                "RUSTFILTER_CONNTRACK_F_ORIGSRC_PORT",
+                CONNTRACK_F_ORIGSRC_PORT,
+            ),
+            (
+                "RUSTFILTER_CONNTRACK_F_ORIGDST_PORT",
+                CONNTRACK_F_ORIGDST_PORT,
+            ),
+            (
+                "RUSTFILTER_CONNTRACK_F_REPLSRC_PORT",
+                CONNTRACK_F_REPLSRC_PORT,
+            ),
+            (
+                "RUSTFILTER_CONNTRACK_F_REPLDST_PORT",
+                CONNTRACK_F_REPLDST_PORT,
+            ),
+            ("RUSTFILTER_CONNTRACK_F_DIRECTION", CONNTRACK_F_DIRECTION),
+            ("RUSTFILTER_CT_F_NOTRACK", CT_F_NOTRACK),
+            ("RUSTFILTER_CT_F_NOTRACK_ALIAS", CT_F_NOTRACK_ALIAS),
+        ] {
+            assert_eq!(c_define(header, name), want, "{name}");
+        }
     }
 
     #[test]

@@ -90,6 +90,15 @@ pub enum Reason {
     BadLogLevel,
     /// A log prefix longer than 29 bytes.
     LogPrefixTooLong,
+    /// A `--ctdir` other than ORIGINAL or REPLY.
+    BadCtDirection,
+    /// A conntrack helper other than ftp and tftp.
+    UnknownHelper,
+    /// A conntrack helper without `-p` of its protocol (tcp for ftp, udp
+    /// for tftp), or with `! -p`.
+    HelperNeedsProtocol,
+    /// A CONNMARK mode other than set, save, restore.
+    BadConnmarkMode,
     /// The match needs `-p` with its protocol, not inverted.
     NeedsProtocol,
     /// `--reject-with tcp-reset` needs `-p tcp`, not inverted.
@@ -161,6 +170,12 @@ impl Reason {
             Reason::BadRejectWith => "unknown reject-with type",
             Reason::BadLogLevel => "log level above 7",
             Reason::LogPrefixTooLong => "log prefix longer than 29 bytes",
+            Reason::BadCtDirection => "conntrack direction must be ORIGINAL or REPLY",
+            Reason::UnknownHelper => "unknown conntrack helper (known: ftp, tftp)",
+            Reason::HelperNeedsProtocol => {
+                "conntrack helper needs its protocol (-p tcp for ftp, -p udp for tftp), not inverted"
+            }
+            Reason::BadConnmarkMode => "CONNMARK mode must be set, save or restore",
             Reason::NeedsProtocol => "match needs its protocol (-p), not inverted",
             Reason::TcpResetNeedsTcp => "tcp-reset needs -p tcp",
             Reason::MissingJumpChain => "jump or goto without a chain",

@@ -8,15 +8,20 @@
 //! pops it; with the stack empty the built-in chain's policy decides.
 //! Every rule that matches is counted ([`Context::count`] with its index),
 //! and so is a policy that decides ([`super::Table::policy_counter`]).
-//! Non-terminal targets (LOG, MARK, TOS, DSCP) act through the
-//! [`Context`] and the walk goes on; a MARK, TOS or DSCP change is seen by
-//! the later rules.
+//! Non-terminal targets (LOG, MARK, TOS, DSCP, CT, CONNMARK) act through
+//! the [`Context`] and the walk goes on; a MARK, TOS or DSCP change is seen
+//! by the later rules.
+//!
+//! Connection tracking is the kernel's: the rules ask for the packet's
+//! entry with [`Context::conntrack`] and get a [`CtView`] back.
 
 use super::matches::limit::Limit;
 use super::name::IfName;
 use super::packet::Packet;
+use super::proto;
 use super::proto::Hook;
 use super::table::{Policy, Rule, Table};
+use super::targets::ct::CtHelper;
 use super::targets::log::Log;
 use super::targets::reject::RejectWith;
 use super::targets::Target;
@@ -104,6 +109,119 @@ pub struct Route {
     pub via_in_dev: bool,
 }
 
+/// A direction of a connection (`enum ip_conntrack_dir`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CtDir {
+    /// `IP_CT_DIR_ORIGINAL`: the direction of the packet that created the
+    /// entry.
+    #[default]
+    Original,
+    /// `IP_CT_DIR_REPLY`.
+    Reply,
+}
+
+/// One direction of a connection as its conntrack tuple has it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CtTuple {
+    /// Source address, in network order.
+    pub src: [u8; 4],
+    /// Destination address.
+    pub dst: [u8; 4],
+    /// The source "port", `ntohs(tuple.src.u.all)`: the TCP or UDP port,
+    /// the ICMP echo id, 0 for protocols without ports.
+    pub sport: u16,
+    /// The destination "port", `ntohs(tuple.dst.u.all)`: the TCP or UDP
+    /// port, ICMP type << 8 | code.
+    pub dport: u16,
+}
+
+/// `IPS_EXPECTED`: the connection was expected by a helper (the status
+/// bits of [`CtView::status`] are `nf_conntrack_common.h`'s).
+pub const IPS_EXPECTED: u32 = 1 << 0;
+/// `IPS_SEEN_REPLY`: packets have been seen both ways.
+pub const IPS_SEEN_REPLY: u32 = 1 << 1;
+/// `IPS_ASSURED`.
+pub const IPS_ASSURED: u32 = 1 << 2;
+/// `IPS_CONFIRMED`: the entry is in the table.
+pub const IPS_CONFIRMED: u32 = 1 << 3;
+/// `IPS_SRC_NAT`: the `SNAT` virtual state.
+pub const IPS_SRC_NAT: u32 = 1 << 4;
+/// `IPS_DST_NAT`: the `DNAT` virtual state.
+pub const IPS_DST_NAT: u32 = 1 << 5;
+
+/// What connection tracking says about a packet (`nf_ct_get`): its state
+/// and, when it has one, its connection entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CtView {
+    /// The packet's state, one `proto::CTSTATE_*` bit:
+    /// `CTSTATE_ESTABLISHED`, `_RELATED` or `_NEW` for a packet with an
+    /// entry ([`ct_state_bit`] of its ctinfo, whatever the direction);
+    /// `CTSTATE_INVALID` for a packet conntrack could not track and
+    /// `CTSTATE_UNTRACKED` for one exempt from tracking: those have no
+    /// entry, and the fields below are not looked at.
+    pub state: u32,
+    /// The packet's direction in the connection (`CTINFO2DIR(ctinfo)`).
+    pub dir: CtDir,
+    /// The entry's `IPS_*` status bits ([`IPS_EXPECTED`] ..
+    /// [`IPS_DST_NAT`], and any others).
+    pub status: u32,
+    /// The entry's layer-4 protocol (`nf_ct_protonum`).
+    pub proto: u8,
+    /// The original direction's tuple.
+    pub orig: CtTuple,
+    /// The reply direction's tuple.
+    pub reply: CtTuple,
+    /// Seconds until the entry expires (`nf_ct_expires(ct) / HZ`).
+    pub expires: u32,
+    /// The entry's mark (`ct->mark`).
+    pub mark: u32,
+}
+
+impl CtView {
+    /// A packet conntrack saw and could not track: no entry.
+    pub const INVALID: CtView = CtView {
+        state: proto::CTSTATE_INVALID,
+        dir: CtDir::Original,
+        status: 0,
+        proto: 0,
+        orig: CtTuple {
+            src: [0; 4],
+            dst: [0; 4],
+            sport: 0,
+            dport: 0,
+        },
+        reply: CtTuple {
+            src: [0; 4],
+            dst: [0; 4],
+            sport: 0,
+            dport: 0,
+        },
+        expires: 0,
+        mark: 0,
+    };
+
+    /// Whether the packet has a connection entry: its state is
+    /// ESTABLISHED, RELATED or NEW.
+    pub fn has_entry(&self) -> bool {
+        matches!(
+            self.state,
+            proto::CTSTATE_ESTABLISHED | proto::CTSTATE_RELATED | proto::CTSTATE_NEW
+        )
+    }
+}
+
+/// The [`CtView::state`] of a packet with an entry and conntrack info
+/// `ctinfo` (`enum ip_conntrack_info`: 0 established, 1 related, 2 new, 3
+/// established reply, 4 related reply): `XT_CONNTRACK_STATE_BIT(ctinfo)`.
+pub const fn ct_state_bit(ctinfo: u8) -> u32 {
+    1 << (ctinfo % 3 + 1)
+}
+
+/// The entry of the packet, if it has one.
+pub fn ct_entry<C: Context>(ctx: &mut C) -> Option<CtView> {
+    ctx.conntrack().filter(CtView::has_entry)
+}
+
 /// What the walker needs from the kernel: answers, state, and actions.
 pub trait Context {
     /// Add a packet of `bytes` bytes to counter `counter`: a rule index,
@@ -141,6 +259,28 @@ pub trait Context {
     /// Send the ICMP error or TCP reset for `pkt`; the walker then drops
     /// it.
     fn reject(&mut self, with: RejectWith, pkt: &PacketInfo);
+
+    /// The packet's connection-tracking state and entry as they are now
+    /// (`nf_ct_get`; what [`Context::notrack`] and [`Context::set_ct_mark`]
+    /// did earlier in the walk is seen). `None`: the packet has no entry
+    /// and conntrack has not looked at it, which the rules take as
+    /// UNTRACKED: the answer of a kernel without connection tracking.
+    fn conntrack(&mut self) -> Option<CtView>;
+
+    /// Set the mark of the packet's connection entry (`ct->mark`, with an
+    /// `IPCT_MARK` event). Called only when [`Context::conntrack`] gave an
+    /// entry, and only to change the mark.
+    fn set_ct_mark(&mut self, mark: u32);
+
+    /// Exempt the packet from tracking (`-j CT --notrack`, `-j NOTRACK`):
+    /// mark it untracked unless it already has conntrack state (a packet
+    /// looped back), as `xt_ct_target`. Later rules see it UNTRACKED.
+    fn notrack(&mut self);
+
+    /// Have the connection the packet starts use `helper` (`-j CT
+    /// --helper`): attach a template carrying it unless the packet already
+    /// has conntrack state, as `xt_ct_target`.
+    fn ct_helper(&mut self, helper: CtHelper);
 }
 
 /// Whether `rule` matches: its IP part, then its matches in order (a

@@ -43,7 +43,10 @@ mod validate;
 pub use decode::{decode, measure, Sizes, Storage};
 pub use encode::{encode_chain_start, encode_rule, encode_table, RuleRef};
 pub use error::{Reason, RuleError};
-pub use eval::{evaluate, AddrTypeDev, Context, PacketInfo, Route, RouteQuery, Verdict};
+pub use eval::{
+    ct_state_bit, evaluate, AddrTypeDev, Context, CtDir, CtTuple, CtView, PacketInfo, Route,
+    RouteQuery, Verdict,
+};
 pub use ip::{IfaceMatch, IpMatch};
 pub use matches::{CheckCtx, Match, MatchOps};
 pub use name::{ChainName, FixedStr, IfName};
@@ -73,3 +76,5 @@ pub fn hook_bit(hook: proto::Hook) -> u8 {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ct;

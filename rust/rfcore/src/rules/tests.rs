@@ -391,6 +391,17 @@ impl Context for Ctx {
     fn reject(&mut self, with: RejectWith, _pkt: &PacketInfo) {
         self.rejects.push(with);
     }
+
+    // No connection tracking here: tests_ct.rs has a context with it.
+    fn conntrack(&mut self) -> Option<CtView> {
+        None
+    }
+
+    fn set_ct_mark(&mut self, _mark: u32) {}
+
+    fn notrack(&mut self) {}
+
+    fn ct_helper(&mut self, _helper: super::targets::ct::CtHelper) {}
 }
 
 fn run(o: &Owned, hook: Hook, p: &PacketInfo) -> (Verdict, Ctx) {
@@ -741,6 +752,31 @@ fn all_matches_and_targets() -> Vec<u8> {
                 ],
             ),
             goto("user"),
+        ]),
+        // Connection tracking: more in tests_ct.rs.
+        rule(&[
+            mt(
+                proto::MT_CONNTRACK,
+                &[
+                    u32a(proto::CONNTRACK_STATE, proto::CTSTATE_NEW),
+                    u32a(proto::CONNTRACK_INVERT, proto::CONNTRACK_F_STATE),
+                ],
+            ),
+            mt(
+                proto::MT_STATE,
+                &[u32a(proto::STATE_MASK, proto::CTSTATE_ESTABLISHED)],
+            ),
+            mt(
+                proto::MT_CONNMARK,
+                &[
+                    u32a(proto::CONNMARK_VALUE, 1),
+                    u32a(proto::CONNMARK_MASK, 0xff),
+                ],
+            ),
+            tg(
+                proto::TG_CONNMARK,
+                &[u32a(proto::CONNMARK_TG_MODE, proto::CONNMARK_SAVE)],
+            ),
         ]),
     ];
     let mut chains = vec![builtin("PREROUTING", 0, &mangle_pre)];

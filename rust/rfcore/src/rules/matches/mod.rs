@@ -10,12 +10,14 @@
 //! hooks), once the hooks each chain is reachable from are known.
 
 use super::error::Reason;
-use super::eval::{AddrTypeDev, Context, PacketInfo, RouteQuery};
+use super::eval::{self, ct_entry, AddrTypeDev, Context, CtDir, CtView, PacketInfo, RouteQuery};
 use super::nla::{Attr, Attrs, NlaError, Writer};
 use super::table::TableKind;
 use super::{nla, packet, proto};
 
 pub mod addrtype;
+pub mod connmark;
+pub mod conntrack;
 pub mod dscp;
 pub mod icmp;
 pub mod iprange;
@@ -25,6 +27,7 @@ pub mod mac;
 pub mod mark;
 pub mod multiport;
 pub mod rpfilter;
+pub mod state;
 pub mod tcp;
 pub mod tos;
 pub mod udp;
@@ -317,6 +320,9 @@ registry! {
     IpRange(iprange::IpRange),
     AddrType(addrtype::AddrType),
     RpFilter(rpfilter::RpFilter),
+    Conntrack(conntrack::Conntrack),
+    State(state::State),
+    ConnMark(connmark::ConnMark),
 }
 
 impl Match {

@@ -10,12 +10,14 @@
 //! attributes; jump and goto carry `JUMP_CHAIN`, the chain's name.
 
 use super::error::Reason;
-use super::eval::{Context, PacketInfo, Verdict};
+use super::eval::{self, Context, PacketInfo, Verdict};
 use super::matches::{hooks, CheckCtx};
 use super::nla::{Attrs, NlaError, Writer};
 use super::table::TableKind;
 use super::{name, nla, packet, proto};
 
+pub mod connmark;
+pub mod ct;
 pub mod dscp;
 pub mod log;
 pub mod mark;
@@ -159,6 +161,8 @@ registry! {
     Mark(mark::SetMark),
     Tos(tos::SetTos),
     Dscp(dscp::SetDscp),
+    Ct(ct::Ct),
+    ConnMark(connmark::SetConnMark),
 }
 
 impl Target {
