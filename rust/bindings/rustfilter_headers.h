@@ -5,7 +5,10 @@
  * scripts/prepare-tree.py.
  */
 #include <linux/netdevice.h>
+#include <linux/module.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/notifier.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/percpu.h>
 #include <linux/skbuff.h>

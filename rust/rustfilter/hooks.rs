@@ -6,6 +6,7 @@
 //! `NF_IP_PRI_FIRST`, and the hooks of the raw (-300), mangle (-150) and
 //! filter (0) tables at netfilter's priorities.
 
+use crate::conntrack::{CtNet, Tracker};
 use crate::counters::Counters;
 use crate::packet;
 use crate::proto::Hook;
@@ -15,8 +16,10 @@ use kernel::net::namespace::{Net, PernetId, PernetState};
 use kernel::net::netfilter::{priority, HookSpec, HookState, InetHook, Verdict};
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
+use kernel::delayed_work::DelayedWork;
+use kernel::net::conntrack;
 use kernel::sync::rcu::{self, RcuBox};
-use kernel::sync::Mutex;
+use kernel::sync::{Arc, Mutex};
 
 /// Counters kept per hook.
 const PACKETS: usize = 0;
@@ -113,6 +116,11 @@ pub(crate) struct NetState {
     /// Open transactions.
     #[pin]
     pub(crate) txns: Mutex<Txns>,
+    /// Connection tracking: its expiry worker (stopped first), then its
+    /// table.
+    ct_gc: Pin<KBox<DelayedWork<CtNet>>>,
+    pub(crate) ct: Arc<CtNet>,
+    pub(crate) tracker: Arc<Tracker>,
 }
 
 static NET_ID: PernetId = PernetId::new();
@@ -135,6 +143,11 @@ const TABLE_HOOKS: [(usize, Hook); 10] = [
     (0, Hook::Forward),
     (0, Hook::LocalOut),
 ];
+
+/// After the table hooks: connection tracking at PREROUTING and OUTPUT,
+/// confirmation at INPUT and POSTROUTING.
+const CT_TRACK: usize = Hook::COUNT + TABLE_HOOKS.len();
+const CT_CONFIRM: usize = CT_TRACK + 2;
 
 impl PernetState for NetState {
     fn id() -> &'static PernetId {
@@ -160,9 +173,26 @@ impl PernetState for NetState {
         spec(InetHook::LocalIn, priority::FILTER),
         spec(InetHook::Forward, priority::FILTER),
         spec(InetHook::LocalOut, priority::FILTER),
+        // conntrack (CT_TRACK, CT_CONFIRM)
+        spec(InetHook::PreRouting, priority::CONNTRACK),
+        spec(InetHook::LocalOut, priority::CONNTRACK),
+        spec(InetHook::LocalIn, priority::CONNTRACK_CONFIRM),
+        spec(InetHook::PostRouting, priority::CONNTRACK_CONFIRM),
     ];
 
-    fn init(_net: &Net) -> impl PinInit<Self, Error> {
+    type Shared = Arc<Tracker>;
+
+    fn init(_net: &Net, tracker: &Arc<Tracker>) -> impl PinInit<Self, Error> {
+        let ct = (|| -> Result<_> {
+            let ct = Arc::pin_init(CtNet::new(conntrack::random_seed()), GFP_KERNEL)?;
+            let gc = DelayedWork::new(ct.clone())?;
+            gc.start(1000);
+            Ok((gc, ct))
+        })();
+        let (gc, ct) = match ct {
+            Ok((gc, ct)) => (Ok(gc), Ok(ct)),
+            Err(e) => (Err(e), Err(e)),
+        };
         try_pin_init!(NetState {
             counters <- Counters::new(COUNTERS),
             tables: [
@@ -171,10 +201,19 @@ impl PernetState for NetState {
                 RcuBox::new(KBox::new(Slot::empty(), GFP_KERNEL)?),
             ],
             txns <- kernel::new_mutex!(Txns::new()),
+            ct_gc: gc?,
+            ct: ct?,
+            tracker: tracker.clone(),
         }? Error)
     }
 
     fn hook(&self, index: usize, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
+        if index >= CT_CONFIRM {
+            return self.ct.confirm(&self.tracker, skb);
+        }
+        if index >= CT_TRACK {
+            return self.ct.track(&self.tracker, skb);
+        }
         match index.checked_sub(Hook::COUNT) {
             None => self.count(skb, state),
             Some(i) => match TABLE_HOOKS.get(i) {

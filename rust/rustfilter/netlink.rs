@@ -39,6 +39,24 @@ const POLICY: &[AttrPolicy] = &[
     AttrPolicy::Flag,                      // CARRY
 ];
 
+/// The top-level policy with only the attributes in `allowed` accepted:
+/// each command refuses the attributes it does not take.
+const fn only(allowed: &[u16]) -> [AttrPolicy; POLICY.len()] {
+    let mut p = [AttrPolicy::Reject; POLICY.len()];
+    let mut i = 0;
+    while i < allowed.len() {
+        let a = allowed[i] as usize;
+        p[a] = POLICY[a];
+        i += 1;
+    }
+    p
+}
+
+const NO_ATTRS: &[AttrPolicy] = &only(&[]);
+const BEGIN_POLICY: &[AttrPolicy] = &only(&[proto::A_TABLE, proto::A_GENERATION]);
+const COMMIT_POLICY: &[AttrPolicy] = &only(&[proto::A_TEST, proto::A_COUNTERS, proto::A_CARRY]);
+const GET_POLICY: &[AttrPolicy] = &only(&[proto::A_TABLE, proto::A_ZERO]);
+
 /// A chunk's payload: table attributes (Documentation/ruleset.rst).
 const CHUNK_POLICY: &[AttrPolicy] = &[
     AttrPolicy::Reject,                    // UNSPEC
@@ -46,11 +64,11 @@ const CHUNK_POLICY: &[AttrPolicy] = &[
     AttrPolicy::Nested,                    // TABLE_CHAIN
 ];
 
-const fn cmd(cmd: u8, admin: bool) -> Command {
+const fn cmd(cmd: u8, admin: bool, policy: &'static [AttrPolicy]) -> Command {
     Command {
         cmd,
         admin,
-        policy: None,
+        policy: Some(policy),
     }
 }
 
@@ -64,17 +82,13 @@ impl Family for Control {
     const VERSION: u32 = proto::GENL_VERSION as u32;
     const POLICY: &'static [AttrPolicy] = POLICY;
     const COMMANDS: &'static [Command] = &[
-        cmd(proto::CMD_GET_STATS, false),
-        cmd(proto::CMD_ZERO_STATS, true),
-        cmd(proto::CMD_TABLE_BEGIN, true),
-        Command {
-            cmd: proto::CMD_TABLE_CHUNK,
-            admin: true,
-            policy: Some(CHUNK_POLICY),
-        },
-        cmd(proto::CMD_TABLE_COMMIT, true),
-        cmd(proto::CMD_TABLE_ABORT, true),
-        cmd(proto::CMD_TABLE_GET, true),
+        cmd(proto::CMD_GET_STATS, false, NO_ATTRS),
+        cmd(proto::CMD_ZERO_STATS, true, NO_ATTRS),
+        cmd(proto::CMD_TABLE_BEGIN, true, BEGIN_POLICY),
+        cmd(proto::CMD_TABLE_CHUNK, true, CHUNK_POLICY),
+        cmd(proto::CMD_TABLE_COMMIT, true, COMMIT_POLICY),
+        cmd(proto::CMD_TABLE_ABORT, true, NO_ATTRS),
+        cmd(proto::CMD_TABLE_GET, true, GET_POLICY),
     ];
 
     fn doit(&self, cmd: u8, info: &Info<'_>) -> Result {

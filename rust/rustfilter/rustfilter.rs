@@ -12,9 +12,13 @@
 
 use kernel::net::{genetlink, namespace};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 // The pure core. Its items are `pub` for the host crate; here they are
 // private modules, and not every parser is used by the module yet.
+#[allow(dead_code, unreachable_pub, unused_imports)]
+#[path = "../rfcore/src/conntrack/mod.rs"]
+mod ct;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../rfcore/src/nla.rs"]
 mod nla;
@@ -28,6 +32,7 @@ mod proto;
 #[path = "../rfcore/src/rules/mod.rs"]
 mod rules;
 
+mod conntrack;
 mod counters;
 mod hooks;
 mod netlink;
@@ -46,14 +51,21 @@ struct RustFilter {
     /// first unregisters the family, then the hooks and the state of every
     /// namespace.
     _control: Pin<KBox<genetlink::Registration<netlink::Control>>>,
+    /// The connection tracker: removed last, once no namespace state and
+    /// no packet holds a connection.
+    _tracker: Arc<conntrack::Tracker>,
 }
 
 impl kernel::Module for RustFilter {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let pernet = namespace::Registration::<hooks::NetState>::new()?;
+        let tracker = conntrack::Tracker::register()?;
+        let pernet = namespace::Registration::<hooks::NetState>::new(tracker.clone())?;
         let control = genetlink::Registration::new(netlink::Control { pernet }, module)?;
         pr_info!("loaded: hooks at PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING\n");
-        Ok(Self { _control: control })
+        Ok(Self {
+            _control: control,
+            _tracker: tracker,
+        })
     }
 }
 

@@ -185,12 +185,16 @@ pub(crate) fn check_origins(new: &Compiled, old: Option<&Compiled>) -> Result<()
             "rustfilter: a rule origin is beyond the rules of the generation the transaction is bound to"
         ));
     }
-    let old_chain = |o: u32| old.and_then(|t| t.chains.get(o as usize));
+    // A table never committed reads as its built-in chains with zero
+    // counters: there is nothing to carry from them.
+    let Some(old) = old else {
+        return Ok(());
+    };
     if new
         .chains
         .iter()
         .filter_map(Chain::origin)
-        .any(|o| !old_chain(o).is_some_and(Chain::is_builtin))
+        .any(|o| !old.chains.get(o as usize).is_some_and(Chain::is_builtin))
     {
         return Err(c_str!(
             "rustfilter: a chain origin is not a built-in chain of the generation the transaction is bound to"

@@ -114,6 +114,9 @@ pub trait Family: Send + Sync + Sized + 'static {
 /// attributes were validated against the family's policy.
 pub struct Info<'a> {
     ptr: &'a bindings::genl_info,
+    /// The highest attribute type of the command's policy: `attrs` has
+    /// that many entries plus one.
+    maxattr: u32,
 }
 
 impl<'a> Info<'a> {
@@ -132,9 +135,7 @@ impl<'a> Info<'a> {
 
     /// The payload of attribute `ty`, if the request carried it.
     pub fn attr(&self, ty: u16) -> Option<&'a [u8]> {
-        // SAFETY: `family` is valid during the request.
-        let maxattr = unsafe { (*self.ptr.family).maxattr };
-        if u32::from(ty) > maxattr || self.ptr.attrs.is_null() {
+        if u32::from(ty) > self.maxattr || self.ptr.attrs.is_null() {
             return None;
         }
         // SAFETY: `attrs` has `maxattr + 1` entries; a non-null entry points
@@ -469,9 +470,16 @@ impl<F: Family> Registration<F> {
             // `family` is the `family` field of a registered `Self`, alive
             // while requests can arrive (it is unregistered before drop).
             let (info, this) = unsafe {
-                let info = Info { ptr: &*info };
-                let this = &*crate::container_of!((*info.ptr).family, Self, family);
-                (info, this)
+                let this = &*crate::container_of!((*info).family, Self, family);
+                let cmd = (*(*info).genlhdr).cmd;
+                // The attribute array is as long as the command's policy
+                // (the family's unless the command has its own).
+                let maxattr = F::COMMANDS
+                    .iter()
+                    .find(|c| c.cmd == cmd)
+                    .and_then(|c| c.policy)
+                    .map_or((*(*info).family).maxattr, |p| p.len().saturating_sub(1) as u32);
+                (Info { ptr: &*info, maxattr }, this)
             };
             this.handler.doit(info.cmd(), &info)?;
             Ok(0)

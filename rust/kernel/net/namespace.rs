@@ -17,7 +17,7 @@ use crate::{
 use core::{
     marker::PhantomData,
     pin::Pin,
-    sync::atomic::{AtomicBool, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, Ordering},
 };
 
 /// A network namespace (`struct net`), borrowed.
@@ -69,8 +69,12 @@ pub trait PernetState: Send + Sync + Sized + 'static {
     /// The IPv4 netfilter hooks to register in every namespace.
     const NF_HOOKS: &'static [netfilter::HookSpec] = &[];
 
+    /// What the states of all namespaces share, given to
+    /// [`Registration::new`] and kept by it.
+    type Shared: Send + Sync + 'static;
+
     /// Creates the state of namespace `net`.
-    fn init(net: &Net) -> impl PinInit<Self, Error>;
+    fn init(net: &Net, shared: &Self::Shared) -> impl PinInit<Self, Error>;
 
     /// The hook function for every hook in [`PernetState::NF_HOOKS`];
     /// `index` is the position of the hook in that list.
@@ -95,6 +99,8 @@ pub trait PernetState: Send + Sync + Sized + 'static {
 pub struct PernetId {
     id: Opaque<core::ffi::c_uint>,
     in_use: AtomicBool,
+    /// The registration's `shared`, for the callbacks.
+    shared: AtomicPtr<()>,
 }
 
 // SAFETY: `id` is written once during registration, before any reader can
@@ -108,6 +114,7 @@ impl PernetId {
         Self {
             id: Opaque::new(0),
             in_use: AtomicBool::new(false),
+            shared: AtomicPtr::new(core::ptr::null_mut()),
         }
     }
 
@@ -153,6 +160,8 @@ pub struct Registration<T: PernetState> {
     #[pin]
     ops: Opaque<bindings::pernet_operations>,
     registered: bool,
+    /// Pointed to by `T::id().shared` while registered.
+    shared: T::Shared,
     _t: PhantomData<T>,
 }
 
@@ -163,10 +172,11 @@ unsafe impl<T: PernetState> Send for Registration<T> {}
 unsafe impl<T: PernetState> Sync for Registration<T> {}
 
 impl<T: PernetState> Registration<T> {
-    /// Registers `T` for every network namespace, existing and future.
+    /// Registers `T` for every network namespace, existing and future,
+    /// each state created with `shared`.
     ///
     /// Fails with `EBUSY` if `T` is registered already.
-    pub fn new() -> Result<Pin<KBox<Self>>> {
+    pub fn new(shared: T::Shared) -> Result<Pin<KBox<Self>>> {
         if T::id().in_use.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
         }
@@ -179,10 +189,16 @@ impl<T: PernetState> Registration<T> {
                 // callbacks, no id, size 0); it is filled in below.
                 ops: Opaque::new(unsafe { core::mem::zeroed() }),
                 registered: false,
+                shared,
                 _t: PhantomData,
             },
             GFP_KERNEL,
         )?;
+        // The callbacks find `shared` through the id; it is pinned with
+        // `this` and outlives the registration.
+        T::id()
+            .shared
+            .store(core::ptr::from_ref(&this.shared).cast_mut().cast(), Ordering::Release);
         let ops = this.ops.get();
         // SAFETY: `ops` points to our pinned, not yet registered operations;
         // `id` and `size` are `const` in C, hence written through raw
@@ -223,7 +239,10 @@ impl<T: PernetState> Registration<T> {
             // SAFETY: the kernel calls `init` with a namespace that stays
             // alive at least until `exit`.
             let net_ref = unsafe { Net::from_raw(net) };
-            let state = KBox::pin_init(T::init(net_ref), GFP_KERNEL)?;
+            // SAFETY: set by `new` before registering; the registration,
+            // which owns it, outlives every callback.
+            let shared = unsafe { &*T::id().shared.load(Ordering::Acquire).cast::<T::Shared>() };
+            let state = KBox::pin_init(T::init(net_ref, shared), GFP_KERNEL)?;
             let mut data = KBox::new(NetData { hooks: None, state }, GFP_KERNEL)?;
             if !T::NF_HOOKS.is_empty() {
                 let ptr: *const T = &*data.state;

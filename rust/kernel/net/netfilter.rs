@@ -73,6 +73,8 @@ pub mod priority {
     pub const FILTER: i32 = bindings::nf_ip_hook_priorities_NF_IP_PRI_FILTER;
     /// Source NAT.
     pub const NAT_SRC: i32 = bindings::nf_ip_hook_priorities_NF_IP_PRI_NAT_SRC;
+    /// Connection tracking's confirmation, last of all.
+    pub const CONNTRACK_CONFIRM: i32 = bindings::nf_ip_hook_priorities_NF_IP_PRI_CONNTRACK_CONFIRM;
     /// Runs after everything else.
     pub const LAST: i32 = bindings::nf_ip_hook_priorities_NF_IP_PRI_LAST;
 }
