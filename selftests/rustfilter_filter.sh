@@ -109,7 +109,7 @@ rf_check "FORWARD with -i and -o" $l
 # once) and a TCP reset for TCP (connection refused, not a time-out).
 l=0
 ip netns exec "$server" nc -l -p 5001 -e cat > /dev/null 2>&1 &
-busywait 2000 sh -c "ip netns exec $server cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -qi ':1389 '" || true
+busywait 2000 bash -c "ip netns exec $server cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -qi ':1389 '"
 rfr -A FORWARD -p tcp --dport 5001 -j REJECT --reject-with tcp-reset || l=1
 start=$(date +%s)
 if echo hi | ip netns exec "$client" timeout 5 nc 10.0.2.2 5001 > "$tmpdir/nc" 2>&1; then

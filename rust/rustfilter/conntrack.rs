@@ -102,7 +102,9 @@ impl Conn {
     /// A copy of the protocol state.
     pub(crate) fn proto(&self) -> ProtoState {
         let _bh = bh::Guard::new();
-        *self.proto.lock()
+        // The lock guard must go before softirqs are enabled again.
+        let state = *self.proto.lock();
+        state
     }
 }
 
@@ -166,7 +168,9 @@ impl CtNet {
 
     pub(crate) fn config(&self) -> Config {
         let _bh = bh::Guard::new();
-        *self.config.lock()
+        // The lock guard must go before softirqs are enabled again.
+        let config = *self.config.lock();
+        config
     }
 
     fn hash(&self, t: &Tuple) -> u32 {

@@ -252,7 +252,7 @@ impl NetState {
         };
         let guard = rcu::read_lock();
         match &table.read(&guard).compiled {
-            Some(compiled) => tables::run(compiled, &guard, hook, skb, state),
+            Some(compiled) => tables::run(compiled, &guard, hook, skb, state, (&self.ct, &self.tracker)),
             None => Verdict::Accept,
         }
     }

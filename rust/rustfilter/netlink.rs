@@ -15,6 +15,7 @@ use kernel::c_str;
 use kernel::net::genetlink::{AttrPolicy, Command, Family, Info, Reply};
 use kernel::net::namespace;
 use kernel::prelude::*;
+use core::sync::atomic::Ordering;
 use kernel::sync::rcu::{self, RcuBox};
 
 /// Room for five nested hook records of three u64 and one u32 each.
@@ -248,6 +249,8 @@ fn commit(state: &NetState, info: &Info<'_>) -> Result {
         return reply_generation(info, txn.kind, current);
     }
     let next = current.wrapping_add(1);
+    // Tracking runs while a committed table needs it: count the new table
+    // in before it is published, the old one out after.
     let new = KBox::new(
         Slot {
             generation: next,
@@ -255,8 +258,14 @@ fn commit(state: &NetState, info: &Info<'_>) -> Result {
         },
         GFP_KERNEL,
     )?;
+    if compiled.needs_conntrack {
+        state.ct.users.fetch_add(1, Ordering::AcqRel);
+    }
     // Waits for a grace period; the old table goes when its last user does.
     drop(slot.replace(new));
+    if old.as_ref().is_some_and(|o| o.needs_conntrack) {
+        state.ct.users.fetch_sub(1, Ordering::AcqRel);
+    }
     if let (true, Some(old)) = (carry, old) {
         // No packet can reach the old table any more: its counters are
         // final. Commands are serialised, so no dump sees the new table

@@ -8,6 +8,7 @@
 //! with one pointer swap (RCU); packets see the old or the new table, never
 //! a mix, and a failed replacement touches nothing.
 
+use crate::conntrack::{self, CtNet, Tracker};
 use crate::counters::Counters;
 use crate::packet;
 use crate::proto::{self, Hook};
@@ -16,6 +17,7 @@ use crate::rules::{
     PacketInfo, Rule, RuleError, Table, TableInfo, TableKind,
 };
 use kernel::c_str;
+use kernel::net::conntrack::ctinfo;
 use kernel::net::netfilter::{self, HookState, Verdict};
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
@@ -54,6 +56,10 @@ pub(crate) struct Compiled {
     /// disabled (the hooks run in both contexts).
     #[pin]
     limits: SpinLock<KVVec<LimitState>>,
+    /// Whether a rule needs connection tracking (a conntrack, state or
+    /// connmark match; a CT or CONNMARK target): tracking runs in the
+    /// namespace while such a table is committed.
+    pub(crate) needs_conntrack: bool,
 }
 
 impl Compiled {
@@ -145,6 +151,22 @@ pub(crate) fn compile(
             .fold(0u8, |m, h| m | rules::hook_bit(*h));
         (*table.info(), base, active)
     };
+    if rule_store.iter().any(|r| {
+        matches!(r.target(), rules::Target::Ct(c) if c.helper.is_some())
+    }) {
+        return Err(CommitError::Kernel(
+            EINVAL,
+            "rustfilter: connection tracking helpers (CT --helper) are not implemented yet",
+        ));
+    }
+    let needs_conntrack = matches.iter().any(|m| {
+        matches!(
+            m.kind(),
+            proto::MT_CONNTRACK | proto::MT_STATE | proto::MT_CONNMARK
+        )
+    }) || rule_store
+        .iter()
+        .any(|r| matches!(r.target(), rules::Target::Ct(_) | rules::Target::ConnMark(_)));
     let now = now_ns();
     let mut buckets = KVVec::from_elem(LimitState::default(), matches.len(), GFP_KERNEL)?;
     for (b, m) in buckets.iter_mut().zip(matches.iter()) {
@@ -161,6 +183,7 @@ pub(crate) fn compile(
             matches,
             counters <- Counters::with_base(base),
             limits <- kernel::new_spinlock!(buckets),
+            needs_conntrack,
         }? Error),
         GFP_KERNEL,
     )?;
@@ -286,6 +309,8 @@ struct Walk<'a> {
     counters: &'a kernel::percpu::PerCpuCounters,
     skb: &'a mut SkBuff,
     state: &'a HookState<'a>,
+    ct: &'a CtNet,
+    tracker: &'a Tracker,
     /// Set by REJECT, carried out after the walk.
     reject: Option<rules::targets::reject::RejectWith>,
 }
@@ -376,26 +401,60 @@ impl Context for Walk<'_> {
         self.reject = Some(with);
     }
 
-    // TODO(conntrack): the entry attached to the skb (`nf_ct_get`): `None`
-    // for none and not looked at, `CtView::INVALID` when conntrack could
-    // not track the packet, else its state, direction, status, tuples,
-    // seconds left and mark. Until then no packet has an entry: the rules
-    // see every packet UNTRACKED.
     fn conntrack(&mut self) -> Option<rules::CtView> {
-        None
+        let Some(info) = self.skb.ct_info() else {
+            // Tracking ran and could not track the packet, or (before it,
+            // in the raw table) has not run yet: INVALID, as xt_conntrack
+            // says of a packet without an entry. Without tracking, none.
+            return self.ct.active().then_some(rules::CtView::INVALID);
+        };
+        let Some((attached, info)) = self.skb.ct(self.tracker) else {
+            let mut v = rules::CtView::INVALID;
+            v.state = proto::CTSTATE_UNTRACKED;
+            return (info == ctinfo::UNTRACKED).then_some(v);
+        };
+        let c = attached.get();
+        let tuple = |t: &crate::ct::Tuple| rules::CtTuple {
+            src: t.saddr,
+            dst: t.daddr,
+            sport: t.sport,
+            dport: t.dport,
+        };
+        let left = c.expires().saturating_sub(conntrack::now_ms()) / 1000;
+        Some(rules::CtView {
+            state: rules::eval::ct_state_bit(info),
+            dir: if ctinfo::is_reply(info) {
+                rules::CtDir::Reply
+            } else {
+                rules::CtDir::Original
+            },
+            status: c.status(),
+            proto: c.tuples[0].protocol,
+            orig: tuple(&c.tuples[0]),
+            reply: tuple(&c.tuples[1]),
+            expires: u32::try_from(left).unwrap_or(u32::MAX),
+            mark: c.mark.load(core::sync::atomic::Ordering::Relaxed),
+        })
     }
 
-    // TODO(conntrack): set `ct->mark` of the skb's entry (and the
-    // IPCT_MARK event). Never called while `conntrack` gives no entry.
-    fn set_ct_mark(&mut self, _mark: u32) {}
+    fn set_ct_mark(&mut self, mark: u32) {
+        if let Some((attached, _)) = self.skb.ct(self.tracker) {
+            attached
+                .get()
+                .mark
+                .store(mark, core::sync::atomic::Ordering::Relaxed);
+        }
+    }
 
-    // TODO(conntrack): mark the skb untracked unless it already has
-    // conntrack state (`xt_ct_target`).
-    fn notrack(&mut self) {}
+    fn notrack(&mut self) {
+        if self.skb.ct_info().is_none() {
+            self.skb.set_untracked();
+        }
+    }
 
-    // TODO(conntrack): attach a template with the helper unless the skb
-    // already has conntrack state (`xt_ct_target`).
-    fn ct_helper(&mut self, _helper: rules::targets::ct::CtHelper) {}
+    fn ct_helper(&mut self, _helper: rules::targets::ct::CtHelper) {
+        // Refused at commit (see `compile`): never reached.
+    }
 }
 
 /// Runs the packet through `compiled` at `hook`.
@@ -405,6 +464,7 @@ pub(crate) fn run(
     hook: Hook,
     skb: &mut SkBuff,
     state: &HookState<'_>,
+    ct: (&CtNet, &Tracker),
 ) -> Verdict {
     if compiled.active & rules::hook_bit(hook) == 0 {
         return Verdict::Accept;
@@ -439,6 +499,8 @@ pub(crate) fn run(
         counters: compiled.counters.live(guard),
         skb,
         state,
+        ct: ct.0,
+        tracker: ct.1,
         reject: None,
     };
     let verdict = rules::evaluate(&table, hook, &info, &mut walk);

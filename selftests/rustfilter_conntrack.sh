@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Check connection tracking as a stateful firewall: the client accepts on
+# INPUT only what belongs to a connection it opened (ESTABLISHED) or is
+# about one (RELATED). Outbound ping, TCP and UDP work, their replies
+# pass; inbound new ping, TCP and UDP are dropped; an ICMP port
+# unreachable for the client's UDP is RELATED, and so is a time exceeded
+# for its ping; the state and conntrack matches agree; the module unloads
+# with connections in the table.
+#
+#   client 10.0.1.2 --veth-- 10.0.1.1 router 10.0.2.1 --veth-- 10.0.2.2 server
+
+source lib.sh
+
+rf_require_tools
+rf_require_module
+if ! command -v nc > /dev/null 2>&1; then
+	echo "SKIP: Could not run test without nc"
+	exit $ksft_skip
+fi
+
+ret=0
+
+trap cleanup_all_ns EXIT
+
+if ! rf_load; then
+	echo "FAIL: could not load rustfilter"
+	exit $ksft_fail
+fi
+
+setup_ns client router server
+rf_setup_router || exit $ksft_fail
+
+rfc() { ip netns exec "$client" "$RFCTL" "$@"; }
+ping_ok() { ip netns exec "$1" ping -q -c 1 -W 1 "$2" > /dev/null 2>&1; }
+
+# The client's ephemeral ports: one, so UDP replies can be aimed at it.
+ip netns exec "$client" sysctl -q net.ipv4.ip_local_port_range="40000 40000"
+
+# The stateful client: INPUT counts by state, then accepts only replies
+# and related packets.
+{
+	echo "*filter"
+	echo ":INPUT DROP [0:0]"
+	echo ":FORWARD ACCEPT [0:0]"
+	echo ":OUTPUT ACCEPT [0:0]"
+	echo "-A INPUT -m state --state NEW"
+	echo "-A INPUT -m conntrack --ctstate INVALID"
+	echo "-A INPUT -p icmp -m conntrack --ctstate RELATED"
+	echo "-A INPUT -p udp -m conntrack --ctstate ESTABLISHED --ctdir REPLY"
+	echo "-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"
+	echo "-A OUTPUT -m conntrack --ctstate NEW --ctdir ORIGINAL"
+	echo "COMMIT"
+} | rfc restore || exit $ksft_fail
+
+# Outbound ping works (the reply is ESTABLISHED); inbound is dropped.
+l=0
+ping_ok "$client" 10.0.2.2 || { echo "FAIL: client's ping not answered"; l=1; }
+if ping_ok "$server" 10.0.1.2; then
+	echo "FAIL: server's ping to the client answered through INPUT policy DROP"
+	l=1
+fi
+rf_expect_rules "$client" filter INPUT "pings" 1 0 0 0 1 || l=1
+rf_check "ping out works, ping in is dropped" $l
+
+# Outbound TCP works both ways; inbound TCP connections are dropped.
+l=0
+ip netns exec "$server" nc -l -p 5001 -e cat > /dev/null 2>&1 &
+busywait 2000 bash -c "ip netns exec $server cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -qi ':1389 '"
+got=$(echo stateful | ip netns exec "$client" timeout 5 nc 10.0.2.2 5001 2>&1)
+if [ "$got" != stateful ]; then
+	echo "FAIL: TCP echo through the stateful client returned '$got'"
+	l=1
+fi
+ip netns exec "$client" nc -l -p 5002 -e cat > /dev/null 2>&1 &
+cpid=$!
+busywait 2000 bash -c "ip netns exec $client cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -qi ':138A '"
+if echo in | ip netns exec "$server" timeout 3 nc 10.0.1.2 5002 > /dev/null 2>&1; then
+	echo "FAIL: inbound TCP connection to the client succeeded"
+	l=1
+fi
+kill $cpid 2> /dev/null
+rf_check "TCP out works, TCP in is dropped" $l
+
+# UDP: a datagram from the server's port 7777 to the client's port is a
+# reply once the client has sent to that port, and new before.
+l=0
+rfc -Z
+ip netns exec "$server" sysctl -q net.ipv4.ip_local_port_range="7777 7777"
+udp() { ip netns exec "$1" bash -c "echo x > /dev/udp/$2/$3"; }
+udp "$server" 10.0.1.2 40000
+rf_expect_rules "$client" filter INPUT "UDP before the client sent" 1 0 0 0 0 || l=1
+# No one listens on the server: the datagram draws a port unreachable,
+# which is RELATED to the client's UDP flow and passes.
+udp "$client" 10.0.2.2 7777
+busywait 1000 bash -c "[ \"\$(ip netns exec $client $RFCTL -L INPUT -v -x -n | awk 'NR == 5 { print \$1 }')\" = 1 ]"
+udp "$server" 10.0.1.2 40000
+rf_expect_rules "$client" filter INPUT "UDP after the client sent" 1 0 1 1 2 || l=1
+rf_check "UDP reply passes, UDP new is dropped, port unreachable is RELATED" $l
+
+# An ICMP time exceeded from the router about the client's ping is
+# RELATED to that ping's connection.
+l=0
+rfc -Z
+ip netns exec "$client" ping -q -c 1 -W 1 -t 1 10.0.2.2 > /dev/null 2>&1
+rf_expect_rules "$client" filter INPUT "time exceeded" 0 0 1 0 1 || l=1
+rf_check "ICMP time exceeded for a ping is RELATED" $l
+
+# OUTPUT saw each new connection once, in the original direction.
+l=0
+got=$(rf_rule_packets "$client" filter OUTPUT)
+if [ "$got" = 0 ] || [ -z "$got" ]; then
+	echo "FAIL: OUTPUT counted $got NEW packets"
+	l=1
+fi
+rf_check "OUTPUT sees NEW in the original direction" $l
+
+rf_unload || { echo "FAIL: rmmod with connections in the table"; ret=1; }
+exit $ret
