@@ -67,7 +67,17 @@ Matches (-m; tcp, udp and icmp are loaded by -p):
             --limit-iface-in|--limit-iface-out
   rpfilter  --loose --validmark --accept-local --invert  (raw, mangle;
             PREROUTING)
-Other iptables matches (comment, conntrack, state, ...) are not supported.
+  conntrack [!] --ctstate INVALID|NEW|ESTABLISHED|RELATED|UNTRACKED|SNAT|
+                          DNAT[,...]
+            [!] --ctproto proto
+            [!] --ctorigsrc|--ctorigdst|--ctreplsrc|--ctrepldst addr[/mask]
+            [!] --ctorigsrcport|--ctorigdstport|--ctreplsrcport|--ctrepldstport
+                p[:p]
+            [!] --ctstatus NONE|EXPECTED|SEEN_REPLY|ASSURED|CONFIRMED[,...]
+            [!] --ctexpire min[:max]   --ctdir ORIGINAL|REPLY
+  state     [!] --state INVALID|NEW|ESTABLISHED|RELATED|UNTRACKED[,...]
+  connmark  [!] --mark value[/mask]
+Other iptables matches (comment, recent, ...) are not supported.
 
 Targets (-j): ACCEPT DROP RETURN, a user-defined chain,
   REJECT --reject-with icmp-net-unreachable|icmp-host-unreachable|
@@ -78,6 +88,10 @@ Targets (-j): ACCEPT DROP RETURN, a user-defined chain,
   MARK --set-mark v[/m] --set-xmark v[/m] --and-mark --or-mark --xor-mark
   TOS --set-tos v[/m]|name --and-tos --or-tos --xor-tos  (mangle)
   DSCP --set-dscp v --set-dscp-class class               (mangle)
+  CT --notrack --helper ftp|tftp   (raw; ftp needs -p tcp, tftp -p udp)
+  NOTRACK                          (raw; as CT --notrack)
+  CONNMARK --set-xmark v[/m] --set-mark v[/m] --and-mark --or-mark --xor-mark
+           --save-mark|--restore-mark [--nfmask m] [--ctmask m] [--mask m]
 
 Every change reads the table, changes it and commits it whole; if
 another program commits in between, rfctl starts over.
@@ -212,6 +226,16 @@ mod tests {
             "--rename-chain",
             "--line-numbers",
             "restore",
+            "--ctstate",
+            "--ctrepldstport",
+            "--ctexpire",
+            "--ctdir",
+            "--state",
+            "connmark",
+            "CT --notrack --helper",
+            "NOTRACK",
+            "--restore-mark",
+            "--nfmask",
         ] {
             assert!(USAGE.contains(opt), "{opt}");
         }

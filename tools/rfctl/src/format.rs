@@ -7,8 +7,11 @@ use std::fmt::Write as _;
 
 use rfcore::packet::IPPROTO_UDP;
 use rfcore::proto;
+use rfcore::rules::matches::conntrack::{AddrMask, Conntrack};
 use rfcore::rules::matches::{addrtype, icmp::Icmp, PortRange};
-use rfcore::rules::{IfaceMatch, Match, Target};
+use rfcore::rules::targets::connmark::{ConnMarkMode, SetConnMark};
+use rfcore::rules::targets::ct::Ct;
+use rfcore::rules::{CtDir, IfaceMatch, Match, Target};
 
 use crate::model::{ChainSpec, RuleSpec, TableSpec};
 use crate::names;
@@ -288,7 +291,142 @@ fn match_save(out: &mut String, m: &Match) {
             }
         }
         Match::RpFilter(r) => rpfilter_flags(out, r.flags, "--"),
+        Match::Conntrack(c) => conntrack_text(out, c, "--", true),
+        Match::State(st) => {
+            if st.invert {
+                out.push_str(" !");
+            }
+            let _ = write!(out, " --state {}", ct_states(st.mask.into()));
+        }
+        Match::ConnMark(m) => {
+            if m.invert {
+                out.push_str(" !");
+            }
+            let _ = write!(out, " --mark 0x{:x}", m.value);
+            if m.mask != u32::MAX {
+                let _ = write!(out, "/0x{:x}", m.mask);
+            }
+        }
         Match::Unused => {}
+    }
+}
+
+/// The states of a state mask, as `print_state` lists them.
+fn ct_states(mask: u32) -> String {
+    [
+        (proto::CTSTATE_INVALID, "INVALID"),
+        (proto::CTSTATE_NEW, "NEW"),
+        (proto::CTSTATE_RELATED, "RELATED"),
+        (proto::CTSTATE_ESTABLISHED, "ESTABLISHED"),
+        (proto::CTSTATE_UNTRACKED, "UNTRACKED"),
+        (proto::CTSTATE_SNAT, "SNAT"),
+        (proto::CTSTATE_DNAT, "DNAT"),
+    ]
+    .iter()
+    .filter(|(b, _)| mask & b != 0)
+    .map(|(_, n)| *n)
+    .collect::<Vec<_>>()
+    .join(",")
+}
+
+/// A conntrack address as `conntrack_dump_addr` prints it.
+fn ct_addr(am: &AddrMask, numeric: bool) -> String {
+    if !numeric && am.addr == [0; 4] {
+        return "anywhere".to_string();
+    }
+    let mask = match cidr(am.mask) {
+        Some(32) => String::new(),
+        Some(n) => format!("/{n}"),
+        None => format!("/{}", ip(am.mask)),
+    };
+    format!("{}{mask}", ip(am.addr))
+}
+
+/// `-m conntrack` as `conntrack_dump` prints it: `prefix` is `--` for
+/// `-S`, empty for `-L`.
+fn conntrack_text(out: &mut String, c: &Conntrack, p: &str, numeric: bool) {
+    let mut opt = |f: u32, text: String| {
+        if c.has(f) {
+            if c.inverted(f) {
+                out.push_str(" !");
+            }
+            out.push_str(&text);
+        }
+    };
+    opt(
+        proto::CONNTRACK_F_STATE,
+        format!(" {p}ctstate {}", ct_states(c.state.into())),
+    );
+    opt(proto::CONNTRACK_F_PROTO, format!(" {p}ctproto {}", c.proto));
+    for (f, name, am) in [
+        (proto::CONNTRACK_F_ORIGSRC, "ctorigsrc", &c.orig_src),
+        (proto::CONNTRACK_F_ORIGDST, "ctorigdst", &c.orig_dst),
+        (proto::CONNTRACK_F_REPLSRC, "ctreplsrc", &c.repl_src),
+        (proto::CONNTRACK_F_REPLDST, "ctrepldst", &c.repl_dst),
+    ] {
+        opt(f, format!(" {p}{name} {}", ct_addr(am, numeric)));
+    }
+    for (f, name, r) in [
+        (
+            proto::CONNTRACK_F_ORIGSRC_PORT,
+            "ctorigsrcport",
+            c.orig_sport,
+        ),
+        (
+            proto::CONNTRACK_F_ORIGDST_PORT,
+            "ctorigdstport",
+            c.orig_dport,
+        ),
+        (
+            proto::CONNTRACK_F_REPLSRC_PORT,
+            "ctreplsrcport",
+            c.repl_sport,
+        ),
+        (
+            proto::CONNTRACK_F_REPLDST_PORT,
+            "ctrepldstport",
+            c.repl_dport,
+        ),
+    ] {
+        // conntrack_dump_ports: a range ending at 0 prints as one port.
+        let text = if r.last == 0 || r.first == r.last {
+            format!(" {p}{name} {}", r.first)
+        } else {
+            format!(" {p}{name} {}:{}", r.first, r.last)
+        };
+        opt(f, text);
+    }
+    let statuses: Vec<&str> = [
+        (proto::CTSTATUS_EXPECTED, "EXPECTED"),
+        (proto::CTSTATUS_SEEN_REPLY, "SEEN_REPLY"),
+        (proto::CTSTATUS_ASSURED, "ASSURED"),
+        (proto::CTSTATUS_CONFIRMED, "CONFIRMED"),
+    ]
+    .iter()
+    .filter(|(b, _)| u32::from(c.status) & b != 0)
+    .map(|(_, n)| *n)
+    .collect();
+    let statuses = if c.status == 0 {
+        "NONE".to_string()
+    } else {
+        statuses.join(",")
+    };
+    opt(
+        proto::CONNTRACK_F_STATUS,
+        format!(" {p}ctstatus {statuses}"),
+    );
+    let expire = if c.expires_min == c.expires_max {
+        format!(" {p}ctexpire {}", c.expires_min)
+    } else {
+        format!(" {p}ctexpire {}:{}", c.expires_min, c.expires_max)
+    };
+    opt(proto::CONNTRACK_F_EXPIRES, expire);
+    if c.has(proto::CONNTRACK_F_DIRECTION) {
+        let d = match c.dir {
+            CtDir::Original => "ORIGINAL",
+            CtDir::Reply => "REPLY",
+        };
+        let _ = write!(out, " {p}ctdir {d}");
     }
 }
 
@@ -336,7 +474,40 @@ fn target_save(out: &mut String, t: &Target) {
         Target::Dscp(d) => {
             let _ = write!(out, " --set-dscp 0x{:02x}", d.value);
         }
+        Target::Ct(c) if c.is_notrack_alias() => {}
+        Target::Ct(c) => {
+            if c.has(proto::CT_F_NOTRACK) {
+                out.push_str(" --notrack");
+            }
+            if let Some(h) = c.helper {
+                let _ = write!(out, " --helper {}", h.name());
+            }
+        }
+        Target::ConnMark(t) => {
+            let _ = match t.mode {
+                ConnMarkMode::Set => write!(out, " --set-xmark 0x{:x}/0x{:x}", t.ctmark, t.ctmask),
+                ConnMarkMode::Save => write!(
+                    out,
+                    " --save-mark --nfmask 0x{:x} --ctmask 0x{:x}",
+                    t.nfmask, t.ctmask
+                ),
+                ConnMarkMode::Restore => write!(
+                    out,
+                    " --restore-mark --nfmask 0x{:x} --ctmask 0x{:x}",
+                    t.nfmask, t.ctmask
+                ),
+            };
+        }
         _ => {}
+    }
+}
+
+/// The name `-S` writes after `-j`: a CT target made by `-j NOTRACK`
+/// keeps that name.
+fn target_save_name(t: &Target) -> &'static str {
+    match t {
+        Target::Ct(c) if c.is_notrack_alias() => "NOTRACK",
+        t => t.name(),
     }
 }
 
@@ -429,7 +600,7 @@ pub fn rule_save(chain: &str, r: &RuleSpec, counters: bool) -> String {
             let _ = write!(out, " -g {}", r.jump);
         }
         t => {
-            let _ = write!(out, " -j {}", t.name());
+            let _ = write!(out, " -j {}", target_save_name(t));
             target_save(&mut out, t);
         }
     }
@@ -769,6 +940,23 @@ fn match_print(out: &mut String, m: &Match, rule_proto: u8, numeric: bool) {
             out.push_str(" rpfilter");
             rpfilter_flags(out, r.flags, "");
         }
+        Match::Conntrack(c) => conntrack_text(out, c, "", numeric),
+        Match::State(st) => {
+            if st.invert {
+                out.push_str(" !");
+            }
+            let _ = write!(out, " state {}", ct_states(st.mask.into()));
+        }
+        Match::ConnMark(m) => {
+            out.push_str(" connmark match ");
+            if m.invert {
+                out.push('!');
+            }
+            let _ = write!(out, " 0x{:x}", m.value);
+            if m.mask != u32::MAX {
+                let _ = write!(out, "/0x{:x}", m.mask);
+            }
+        }
         Match::Unused => {}
     }
 }
@@ -832,8 +1020,57 @@ fn target_print(out: &mut String, t: &Target, numeric: bool) {
         Target::Dscp(d) => {
             let _ = write!(out, " DSCP set 0x{:02x}", d.value);
         }
+        Target::Ct(c) => ct_print(out, c),
+        Target::ConnMark(t) => connmark_print(out, t),
         _ => {}
     }
+}
+
+/// CT as `-L` shows it (`ct_print_v1`).
+fn ct_print(out: &mut String, c: &Ct) {
+    if c.is_notrack_alias() {
+        out.push_str(" NOTRACK");
+        return;
+    }
+    out.push_str(" CT");
+    if c.has(proto::CT_F_NOTRACK) {
+        out.push_str(" notrack");
+    }
+    if let Some(h) = c.helper {
+        let _ = write!(out, " helper {}", h.name());
+    }
+}
+
+/// CONNMARK as `-L` shows it (`connmark_tg_print`).
+fn connmark_print(out: &mut String, t: &SetConnMark) {
+    let all = u32::MAX;
+    let _ = match t.mode {
+        ConnMarkMode::Set if t.ctmark == 0 => write!(out, " CONNMARK and 0x{:x}", !t.ctmask),
+        ConnMarkMode::Set if t.ctmark == t.ctmask => write!(out, " CONNMARK or 0x{:x}", t.ctmark),
+        ConnMarkMode::Set if t.ctmask == 0 => write!(out, " CONNMARK xor 0x{:x}", t.ctmark),
+        ConnMarkMode::Set if t.ctmask == all => write!(out, " CONNMARK set 0x{:x}", t.ctmark),
+        ConnMarkMode::Set => write!(out, " CONNMARK xset 0x{:x}/0x{:x}", t.ctmark, t.ctmask),
+        ConnMarkMode::Save if t.nfmask == all && t.ctmask == all => write!(out, " CONNMARK save"),
+        ConnMarkMode::Save if t.nfmask == t.ctmask => {
+            write!(out, " CONNMARK save mask 0x{:x}", t.nfmask)
+        }
+        ConnMarkMode::Save => write!(
+            out,
+            " CONNMARK save nfmask 0x{:x} ctmask ~0x{:x}",
+            t.nfmask, t.ctmask
+        ),
+        ConnMarkMode::Restore if t.ctmask == all && t.nfmask == all => {
+            write!(out, " CONNMARK restore")
+        }
+        ConnMarkMode::Restore if t.ctmask == t.nfmask => {
+            write!(out, " CONNMARK restore mask 0x{:x}", t.ctmask)
+        }
+        ConnMarkMode::Restore => write!(
+            out,
+            " CONNMARK restore ctmask 0x{:x} nfmask ~0x{:x}",
+            t.ctmask, t.nfmask
+        ),
+    };
 }
 
 fn addr_print(a: [u8; 4], m: [u8; 4], numeric: bool) -> String {

@@ -3,7 +3,8 @@
 //! Output compared with iptables 1.8.9 (legacy): `tests/data/*` were
 //! written by `iptables-legacy` and `iptables-legacy-save` in a scratch
 //! network namespace after `iptables-legacy-restore` of
-//! `tests/data/{a,b}_input.rules` (`a` with `--counters`).
+//! `tests/data/{a,b,c}_input.rules` (`a` with `--counters`; `c` holds the
+//! connection-tracking matches and targets, in filter, mangle and raw).
 
 use rfcore::rules::table::TableKind;
 
@@ -131,4 +132,59 @@ fn save_as_iptables_save() {
     let filt = tb.iter().find(|t| t.kind == TableKind::Filter).unwrap();
     let got = format::save_table(mangle, false) + &format::save_table(filt, false);
     same(&got, &strip(data("b_save.txt")));
+}
+
+#[test]
+fn conntrack_rules_as_iptables() {
+    let f = table(TableKind::Filter, "c_input.rules");
+    let m = table(TableKind::Mangle, "c_input.rules");
+    let r = table(TableKind::Raw, "c_input.rules");
+    for (t, name) in [(&f, "c"), (&m, "c_mangle"), (&r, "c_raw")] {
+        same(
+            &format::list_rules(t, None, None, false),
+            &data(&format!("{name}_S.txt")),
+        );
+        same(
+            &format::list(t, None, None, lf(true, true, true, true)),
+            &data(&format!("{name}_Lvxn.txt")),
+        );
+        // The tcp/udp ports of the raw table print as service names.
+        if have_services() || name != "c_raw" {
+            same(
+                &format::list(t, None, None, lf(false, false, false, false)),
+                &data(&format!("{name}_L.txt")),
+            );
+        }
+    }
+    same(
+        &format::list(&f, None, None, lf(true, false, false, false)),
+        &data("c_Ln.txt"),
+    );
+    if have_services() {
+        same(
+            &format::list(&f, None, None, lf(false, true, false, false)),
+            &data("c_Lv.txt"),
+        );
+    }
+    // iptables-save wrote raw, mangle, filter.
+    let strip = |s: String| -> String {
+        s.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let got = format::save_table(&r, false)
+        + &format::save_table(&m, false)
+        + &format::save_table(&f, false);
+    same(&got, &strip(data("c_save.txt")));
+    // What iptables printed reads back to the same rules.
+    let again = restore::parse_input(&data("c_save.txt"), false).unwrap();
+    let again = restore::build_tables(&again, None).unwrap();
+    for t in [&f, &m, &r] {
+        let back = again.iter().find(|b| b.kind == t.kind).unwrap();
+        same(
+            &format::list_rules(back, None, None, false),
+            &format::list_rules(t, None, None, false),
+        );
+    }
 }

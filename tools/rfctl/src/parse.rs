@@ -9,6 +9,8 @@ use rfcore::packet::{IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
 use rfcore::proto;
 use rfcore::rules::matches::{
     addrtype::{self, AddrType},
+    connmark::ConnMark,
+    conntrack::{AddrMask, Conntrack},
     dscp::Dscp,
     icmp::Icmp,
     iprange::{AddrRange, IpRange},
@@ -18,6 +20,7 @@ use rfcore::rules::matches::{
     mark::Mark,
     multiport::{self, Multiport},
     rpfilter::RpFilter,
+    state::State,
     tcp::Tcp,
     tos::Tos,
     udp::Udp,
@@ -25,13 +28,15 @@ use rfcore::rules::matches::{
 };
 use rfcore::rules::table::TableKind;
 use rfcore::rules::targets::{
+    connmark::{ConnMarkMode, SetConnMark},
+    ct::{Ct, CtHelper},
     dscp::SetDscp,
     log::{self, Log},
     mark::SetMark,
     reject::{Reject, RejectWith},
     tos::SetTos,
 };
-use rfcore::rules::{Counters, FixedStr, IfaceMatch, Match, Target, MAX_CHAIN_NAME};
+use rfcore::rules::{Counters, CtDir, FixedStr, IfaceMatch, Match, Target, MAX_CHAIN_NAME};
 
 use crate::model::RuleSpec;
 use crate::names;
@@ -516,6 +521,9 @@ fn new_match(name: &str) -> R<Match> {
         "iprange" => Match::IpRange(IpRange::default()),
         "addrtype" => Match::AddrType(AddrType::default()),
         "rpfilter" => Match::RpFilter(RpFilter::default()),
+        "conntrack" => Match::Conntrack(Conntrack::default()),
+        "state" => Match::State(State::default()),
+        "connmark" => Match::ConnMark(ConnMark::default()),
         _ => return problem(format!("Couldn't load match `{name}': {UNSUPPORTED_HINT}")),
     })
 }
@@ -537,6 +545,9 @@ pub fn match_name(m: &Match) -> &'static str {
         Match::IpRange(_) => "iprange",
         Match::AddrType(_) => "addrtype",
         Match::RpFilter(_) => "rpfilter",
+        Match::Conntrack(_) => "conntrack",
+        Match::State(_) => "state",
+        Match::ConnMark(_) => "connmark",
     }
 }
 
@@ -601,6 +612,23 @@ fn match_options(m: &Match) -> &'static [(&'static str, bool, bool)] {
             ("--accept-local", false, false),
             ("--invert", false, false),
         ],
+        Match::Conntrack(_) => &[
+            ("--ctstate", true, true),
+            ("--ctproto", true, true),
+            ("--ctorigsrc", true, true),
+            ("--ctorigdst", true, true),
+            ("--ctreplsrc", true, true),
+            ("--ctrepldst", true, true),
+            ("--ctorigsrcport", true, true),
+            ("--ctorigdstport", true, true),
+            ("--ctreplsrcport", true, true),
+            ("--ctrepldstport", true, true),
+            ("--ctstatus", true, true),
+            ("--ctexpire", true, true),
+            ("--ctdir", true, false),
+        ],
+        Match::State(_) => &[("--state", true, true)],
+        Match::ConnMark(_) => &[("--mark", true, true)],
         Match::Unused => &[],
     }
 }
@@ -837,7 +865,260 @@ fn match_option(
                 _ => proto::RPFILTER_F_INVERT,
             } as u8;
         }
+        Match::Conntrack(c) => conntrack_option(c, opt, inv, a)?,
+        Match::State(st) => {
+            st.mask = parse_state_list(a)? as u16;
+            st.invert = inv;
+        }
+        Match::ConnMark(m) => {
+            let Some((v, mask)) = parse_value_mask(a, u64::from(u32::MAX)) else {
+                return problem(
+                    "connmark: bad integer value for option \"--mark\", or out of range.",
+                );
+            };
+            *m = ConnMark {
+                value: v as u32,
+                mask: mask.unwrap_or(u64::from(u32::MAX)) as u32,
+                invert: inv,
+            };
+        }
         Match::Unused => {}
+    }
+    Ok(())
+}
+
+/// The `--ctstate` names in `libxt_conntrack.c`'s order of trial, and
+/// their bits; `--state` takes the first five.
+const CT_STATES: [(&str, u32); 7] = [
+    ("INVALID", proto::CTSTATE_INVALID),
+    ("NEW", proto::CTSTATE_NEW),
+    ("ESTABLISHED", proto::CTSTATE_ESTABLISHED),
+    ("RELATED", proto::CTSTATE_RELATED),
+    ("UNTRACKED", proto::CTSTATE_UNTRACKED),
+    ("SNAT", proto::CTSTATE_SNAT),
+    ("DNAT", proto::CTSTATE_DNAT),
+];
+
+/// The `--ctstatus` names, in order of trial; NONE is no bit.
+const CT_STATUSES: [(&str, u32); 5] = [
+    ("NONE", 0),
+    ("EXPECTED", proto::CTSTATUS_EXPECTED),
+    ("SEEN_REPLY", proto::CTSTATUS_SEEN_REPLY),
+    ("ASSURED", proto::CTSTATUS_ASSURED),
+    ("CONFIRMED", proto::CTSTATUS_CONFIRMED),
+];
+
+/// The bit of the first name `word` is a prefix of, case aside
+/// (`strncasecmp(word, name, strlen(word))`); `word` is not empty.
+fn name_prefix(word: &str, names: &[(&str, u32)]) -> Option<u32> {
+    names
+        .iter()
+        .find(|(n, _)| n.len() >= word.len() && n[..word.len()].eq_ignore_ascii_case(word))
+        .map(|&(_, b)| b)
+}
+
+/// A comma list of names as `conntrack_ps_states` reads it: a bad
+/// element is reported with the rest of the list from it on.
+fn parse_name_list(arg: &str, names: &[(&str, u32)], what: &str) -> R<u32> {
+    let mut mask = 0;
+    let mut rest = arg;
+    loop {
+        let (word, more) = match rest.split_once(',') {
+            Some((w, m)) => (w, Some(m)),
+            None => (rest, None),
+        };
+        match (word.is_empty(), name_prefix(word, names)) {
+            (false, Some(b)) => mask |= b,
+            _ => return problem(format!("Bad {what} \"{rest}\"")),
+        }
+        match more {
+            Some(m) => rest = m,
+            None => return Ok(mask),
+        }
+    }
+}
+
+/// `--state`: as `--ctstate` without SNAT and DNAT, and its own message
+/// for an empty last element.
+fn parse_state_list(arg: &str) -> R<u32> {
+    if arg.is_empty() || arg.ends_with(',') {
+        return problem(
+            "\"--state\" requires a list of states with no spaces, e.g. ESTABLISHED,RELATED",
+        );
+    }
+    parse_name_list(arg, &CT_STATES[..5], "state")
+}
+
+/// `--ctorigsrc` and the like: `addr[/mask]`, the mask a prefix length
+/// or a dotted netmask; unlike `-s`, the address keeps the bits outside
+/// the mask, as iptables keeps them.
+fn parse_ct_addr(s: &str, opt: &str) -> R<AddrMask> {
+    let (a, m) = match s.split_once('/') {
+        Some((a, m)) => (a, Some(m)),
+        None => (s, None),
+    };
+    let Some(addr) = parse_ipv4(a) else {
+        return problem(format!("host/network `{a}' not found"));
+    };
+    let bad = || {
+        problem(format!(
+            "conntrack: bad value for option \"{opt}\", neither a valid network mask nor valid CIDR (0-32)."
+        ))
+    };
+    // The length is read as strtoul(.., 0) reads it, then as a dotted
+    // mask, which must be a prefix: iptables turns any other into a mask
+    // it does not print.
+    let mask = match m {
+        None => [255; 4],
+        Some(m) => match (parse_uint(m), parse_ipv4(m)) {
+            (Some(0), _) => [0; 4],
+            (Some(n @ 1..=32), _) => (u32::MAX << (32 - n)).to_be_bytes(),
+            (_, Some(d))
+                if u32::from_be_bytes(d).leading_ones() == u32::from_be_bytes(d).count_ones() =>
+            {
+                d
+            }
+            _ => return bad(),
+        },
+    };
+    Ok(AddrMask { addr, mask })
+}
+
+/// One port of `--ctorigsrcport` and the like, as `getaddrinfo` reads a
+/// service: a decimal number (taken modulo 65536) or a service name.
+fn parse_ct_port(s: &str) -> R<u16> {
+    if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) {
+        let n = s.parse::<u64>().unwrap_or(u64::MAX);
+        return Ok(n as u16);
+    }
+    match names::service_port(s, "tcp").or_else(|| names::service_port(s, "udp")) {
+        Some(p) => Ok(p),
+        None => problem(format!("Port \"{s}\" does not resolve to anything.")),
+    }
+}
+
+/// Split `min[:max]` as the xtables range types do: at most two
+/// components, either may be empty.
+fn range_parts<'a>(s: &'a str, opt: &str) -> R<(&'a str, Option<&'a str>)> {
+    let mut parts = s.split(':');
+    let first = parts.next().unwrap_or("");
+    let second = parts.next();
+    if parts.next().is_some() {
+        return problem(format!(
+            "conntrack: Too many components for option \"{opt}\" (max: 2)"
+        ));
+    }
+    Ok((first, second))
+}
+
+/// `port[:port]`: a missing first port is 0, a missing last 65535; one
+/// port is a range of one. First may exceed last, as in iptables.
+fn parse_ct_ports(s: &str, opt: &str) -> R<PortRange> {
+    let (a, b) = range_parts(s, opt)?;
+    let port = |p: &str, dflt: u16| {
+        if p.is_empty() {
+            Ok(dflt)
+        } else {
+            parse_ct_port(p)
+        }
+    };
+    let first = port(a, 0)?;
+    let last = match b {
+        None => first,
+        Some(b) => port(b, u16::MAX)?,
+    };
+    Ok(PortRange { first, last })
+}
+
+/// `--ctexpire min[:max]` (`strtoul` numbers); max may be below min.
+fn parse_ct_expire(s: &str) -> R<(u32, u32)> {
+    let (a, b) = range_parts(s, "--ctexpire")?;
+    let num = |p: &str, dflt: u32| -> R<u32> {
+        if p.is_empty() {
+            return Ok(dflt);
+        }
+        match uint_max(p, u64::from(u32::MAX)) {
+            Some(v) => Ok(v as u32),
+            None => problem(format!(
+                "conntrack: bad value for option \"--ctexpire\" near \"{p}\", or out of range (0-4294967295)."
+            )),
+        }
+    };
+    let min = num(a, 0)?;
+    let max = match b {
+        None => min,
+        Some(b) => num(b, u32::MAX)?,
+    };
+    Ok((min, max))
+}
+
+/// One option of `-m conntrack`.
+fn conntrack_option(c: &mut Conntrack, opt: &str, inv: bool, a: &str) -> R<()> {
+    let f = match opt {
+        "--ctstate" => {
+            c.state = parse_name_list(a, &CT_STATES, "ctstate")? as u16;
+            proto::CONNTRACK_F_STATE
+        }
+        "--ctproto" => {
+            c.proto = parse_proto(a)?;
+            proto::CONNTRACK_F_PROTO
+        }
+        "--ctorigsrc" => {
+            c.orig_src = parse_ct_addr(a, opt)?;
+            proto::CONNTRACK_F_ORIGSRC
+        }
+        "--ctorigdst" => {
+            c.orig_dst = parse_ct_addr(a, opt)?;
+            proto::CONNTRACK_F_ORIGDST
+        }
+        "--ctreplsrc" => {
+            c.repl_src = parse_ct_addr(a, opt)?;
+            proto::CONNTRACK_F_REPLSRC
+        }
+        "--ctrepldst" => {
+            c.repl_dst = parse_ct_addr(a, opt)?;
+            proto::CONNTRACK_F_REPLDST
+        }
+        "--ctorigsrcport" => {
+            c.orig_sport = parse_ct_ports(a, opt)?;
+            proto::CONNTRACK_F_ORIGSRC_PORT
+        }
+        "--ctorigdstport" => {
+            c.orig_dport = parse_ct_ports(a, opt)?;
+            proto::CONNTRACK_F_ORIGDST_PORT
+        }
+        "--ctreplsrcport" => {
+            c.repl_sport = parse_ct_ports(a, opt)?;
+            proto::CONNTRACK_F_REPLSRC_PORT
+        }
+        "--ctrepldstport" => {
+            c.repl_dport = parse_ct_ports(a, opt)?;
+            proto::CONNTRACK_F_REPLDST_PORT
+        }
+        "--ctstatus" => {
+            c.status = parse_name_list(a, &CT_STATUSES, "ctstatus")? as u8;
+            proto::CONNTRACK_F_STATUS
+        }
+        "--ctexpire" => {
+            (c.expires_min, c.expires_max) = parse_ct_expire(a)?;
+            proto::CONNTRACK_F_EXPIRES
+        }
+        _ => {
+            c.dir = if a.eq_ignore_ascii_case("ORIGINAL") {
+                CtDir::Original
+            } else if a.eq_ignore_ascii_case("REPLY") {
+                CtDir::Reply
+            } else {
+                return problem(format!(
+                    "conntrack: Bad value for \"--ctdir\" option: \"{a}\""
+                ));
+            };
+            proto::CONNTRACK_F_DIRECTION
+        }
+    };
+    c.flags |= f as u16;
+    if inv {
+        c.invert |= f as u16;
     }
     Ok(())
 }
@@ -899,6 +1180,15 @@ fn finish_match(pm: &mut PendingMatch, rule_proto: u8, proto_inv: bool) -> R<()>
                 return problem("addrtype: you must specify --src-type or --dst-type");
             }
         }
+        Match::Conntrack(_) if pm.seen.is_empty() => {
+            return problem("conntrack: At least one option is required")
+        }
+        Match::State(_) if pm.seen.is_empty() => {
+            return problem("state: option \"--state\" must be specified")
+        }
+        Match::ConnMark(_) if pm.seen.is_empty() => {
+            return problem("connmark: option \"--mark\" must be specified")
+        }
         _ => {}
     }
     Ok(())
@@ -931,8 +1221,76 @@ fn target_options(t: &Target) -> &'static [(&'static str, bool)] {
             ("--xor-tos", true),
         ],
         Target::Dscp(_) => &[("--set-dscp", true), ("--set-dscp-class", true)],
+        Target::Ct(c) if c.is_notrack_alias() => &[],
+        Target::Ct(_) => &[("--notrack", false), ("--helper", true)],
+        Target::ConnMark(_) => &CONNMARK_OPTIONS,
         _ => &[],
     }
+}
+
+/// The options of CONNMARK, in `libxt_CONNMARK.c`'s table order (which
+/// its conflict messages follow); the first seven are operations.
+const CONNMARK_OPTIONS: [(&str, bool); 10] = [
+    ("--set-xmark", true),
+    ("--set-mark", true),
+    ("--and-mark", true),
+    ("--or-mark", true),
+    ("--xor-mark", true),
+    ("--save-mark", false),
+    ("--restore-mark", false),
+    ("--ctmask", true),
+    ("--nfmask", true),
+    ("--mask", true),
+];
+
+/// Whether CONNMARK options `a` and `b` exclude each other: two
+/// operations, or `--mask` with `--ctmask` or `--nfmask`.
+fn connmark_conflict(a: &str, b: &str) -> bool {
+    let op = |o: &str| CONNMARK_OPTIONS[..7].iter().any(|(n, _)| *n == o);
+    let mask_pair = |x: &str, y: &str| x == "--mask" && (y == "--ctmask" || y == "--nfmask");
+    a != b && ((op(a) && op(b)) || mask_pair(a, b) || mask_pair(b, a))
+}
+
+/// One option of CONNMARK, applied in order as `connmark_tg_parse` does.
+fn connmark_option(t: &mut SetConnMark, opt: &str, a: &str) -> R<()> {
+    let u32_arg = || match uint_max(a, u64::from(u32::MAX)) {
+        Some(v) => Ok(v as u32),
+        None => problem(format!(
+            "CONNMARK: bad value for option \"{opt}\", or out of range (0-4294967295)."
+        )),
+    };
+    match opt {
+        "--set-xmark" | "--set-mark" => {
+            let Some((v, mask)) = parse_value_mask(a, u64::from(u32::MAX)) else {
+                return problem(format!(
+                    "CONNMARK: bad integer value for option \"{opt}\", or out of range."
+                ));
+            };
+            let (v, mask) = (v as u32, mask.map_or(u32::MAX, |m| m as u32));
+            t.mode = ConnMarkMode::Set;
+            t.ctmark = v;
+            t.ctmask = if opt == "--set-mark" { mask | v } else { mask };
+        }
+        "--and-mark" | "--or-mark" | "--xor-mark" => {
+            let v = u32_arg()?;
+            t.mode = ConnMarkMode::Set;
+            (t.ctmark, t.ctmask) = match opt {
+                "--and-mark" => (0, !v),
+                "--or-mark" => (v, v),
+                _ => (v, 0),
+            };
+        }
+        "--save-mark" => t.mode = ConnMarkMode::Save,
+        "--restore-mark" => t.mode = ConnMarkMode::Restore,
+        "--ctmask" => t.ctmask = u32_arg()?,
+        "--nfmask" => t.nfmask = u32_arg()?,
+        _ => {
+            let v = u32_arg()?;
+            t.ctmask = v;
+            t.nfmask = v;
+        }
+    }
+    Ok(())
 }
 
 fn target_option(pt: &mut PendingTarget, opt: &'static str, a: &str) -> R<()> {
@@ -1039,6 +1397,28 @@ fn target_option(pt: &mut PendingTarget, opt: &'static str, a: &str) -> R<()> {
                 }
             };
         }
+        Target::Ct(c) => {
+            once(&mut pt.seen, tname, opt)?;
+            if opt == "--notrack" {
+                c.flags |= proto::CT_F_NOTRACK as u8;
+            } else if a.is_empty() {
+                // iptables takes an empty helper as none.
+                c.helper = None;
+            } else {
+                match CtHelper::from_name(a) {
+                    Some(h) => c.helper = Some(h),
+                    None => {
+                        return problem(format!(
+                            "CT: unknown helper \"{a}\" (rustfilter has ftp and tftp)"
+                        ))
+                    }
+                }
+            }
+        }
+        Target::ConnMark(t) => {
+            once(&mut pt.seen, tname, opt)?;
+            connmark_option(t, opt, a)?;
+        }
         Target::Dscp(d) => {
             if !pt.seen.is_empty() {
                 return problem("DSCP target: Only use --set-dscp ONCE!");
@@ -1072,6 +1452,27 @@ fn finish_target(pt: &PendingTarget) -> R<()> {
         Target::Dscp(_) if pt.seen.is_empty() => {
             problem("DSCP target: Parameter --set-dscp is required")
         }
+        Target::ConnMark(_) => {
+            if !pt
+                .seen
+                .iter()
+                .any(|o| CONNMARK_OPTIONS[..7].iter().any(|(n, _)| n == o))
+            {
+                return problem("CONNMARK target: No operation specified");
+            }
+            // Conflicts are reported in table order, as xtables does.
+            for (a, _) in CONNMARK_OPTIONS.iter().filter(|(n, _)| pt.seen.contains(n)) {
+                if let Some((b, _)) = CONNMARK_OPTIONS
+                    .iter()
+                    .find(|(n, _)| pt.seen.contains(n) && connmark_conflict(a, n))
+                {
+                    return problem(format!(
+                        "CONNMARK: option \"{a}\" cannot be used together with \"{b}\"."
+                    ));
+                }
+            }
+            Ok(())
+        }
         _ => Ok(()),
     }
 }
@@ -1083,9 +1484,6 @@ const UNSUPPORTED_TARGETS: &[&str] = &[
     "MASQUERADE",
     "REDIRECT",
     "NETMAP",
-    "CT",
-    "NOTRACK",
-    "CONNMARK",
     "NFQUEUE",
     "QUEUE",
     "NFLOG",
@@ -1121,6 +1519,9 @@ fn new_target(name: &str, goto: bool) -> R<Target> {
         "MARK" => Target::Mark(SetMark::default()),
         "TOS" => Target::Tos(SetTos::default()),
         "DSCP" => Target::Dscp(SetDscp::default()),
+        "CT" => Target::Ct(Ct::default()),
+        "NOTRACK" => Target::Ct(Ct::NOTRACK),
+        "CONNMARK" => Target::ConnMark(SetConnMark::default()),
         n if UNSUPPORTED_TARGETS.contains(&n) => {
             return problem(format!("Couldn't load target `{n}': {UNSUPPORTED_HINT}"))
         }
@@ -1132,7 +1533,18 @@ fn new_target(name: &str, goto: bool) -> R<Target> {
 pub fn is_target_name(name: &str) -> bool {
     matches!(
         name,
-        "ACCEPT" | "DROP" | "RETURN" | "QUEUE" | "REJECT" | "LOG" | "MARK" | "TOS" | "DSCP"
+        "ACCEPT"
+            | "DROP"
+            | "RETURN"
+            | "QUEUE"
+            | "REJECT"
+            | "LOG"
+            | "MARK"
+            | "TOS"
+            | "DSCP"
+            | "CT"
+            | "NOTRACK"
+            | "CONNMARK"
     ) || UNSUPPORTED_TARGETS.contains(&name)
 }
 
