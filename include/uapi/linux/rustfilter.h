@@ -32,6 +32,17 @@ enum rustfilter_cmd {
 	 * table name, then CHAIN nests with counters), then the ack.
 	 */
 	RUSTFILTER_CMD_TABLE_GET,
+	/*
+	 * Connection tracking (Documentation/conntrack.rst). All admin.
+	 */
+	RUSTFILTER_CMD_CT_LIST,		/* replies: A_CT_ENTRY nests over one or more
+					 * messages (one consistent set), then the ack */
+	RUSTFILTER_CMD_CT_GET,		/* A_CT_TUPLE (either direction); reply: A_CT_ENTRY */
+	RUSTFILTER_CMD_CT_DELETE,	/* A_CT_TUPLE (either direction) */
+	RUSTFILTER_CMD_CT_FLUSH,	/* no attributes */
+	RUSTFILTER_CMD_CT_STATS,	/* reply: A_CT_STATS */
+	RUSTFILTER_CMD_CT_SET,		/* [A_CT_MAX], [A_CT_TIMEOUTS] */
+	RUSTFILTER_CMD_CT_EVENT,	/* multicast on "ct-events": A_CT_EVENT, A_CT_ENTRY */
 	__RUSTFILTER_CMD_MAX,
 };
 #define RUSTFILTER_CMD_MAX (__RUSTFILTER_CMD_MAX - 1)
@@ -50,6 +61,12 @@ enum rustfilter_attr {
 					 * chains with CHAIN_ORIGIN keep counting
 					 * from the generation the transaction is
 					 * bound to */
+	RUSTFILTER_A_CT_ENTRY,		/* nested: rustfilter_ctentry_attr */
+	RUSTFILTER_A_CT_TUPLE,		/* nested: rustfilter_cttuple_attr */
+	RUSTFILTER_A_CT_STATS,		/* nested: rustfilter_ctstats_attr */
+	RUSTFILTER_A_CT_MAX,		/* u32: most connections in the namespace */
+	RUSTFILTER_A_CT_TIMEOUTS,	/* nested: rustfilter_cttimeout_attr */
+	RUSTFILTER_A_CT_EVENT,		/* u32: RUSTFILTER_CT_EVENT_* */
 	__RUSTFILTER_A_MAX,
 };
 #define RUSTFILTER_A_MAX (__RUSTFILTER_A_MAX - 1)
@@ -521,5 +538,81 @@ enum rustfilter_connmark_mode {
 	RUSTFILTER_CONNMARK_SAVE,	/* ctmark = (ctmark & ~CTMASK) ^ (mark & NFMASK) */
 	RUSTFILTER_CONNMARK_RESTORE,	/* mark = (mark & ~NFMASK) ^ (ctmark & CTMASK) */
 };
+
+/*
+ * Connection tracking over netlink.
+ */
+
+/* The multicast group of connection events */
+#define RUSTFILTER_CT_EVENTS_GROUP	"ct-events"
+
+/* A_CT_EVENT values */
+#define RUSTFILTER_CT_EVENT_NEW		1	/* confirmed (in the table) */
+#define RUSTFILTER_CT_EVENT_DESTROY	2	/* out of the table */
+
+/* One direction of a connection. For ICMP, SPORT is the id and DPORT is
+ * type << 8 | code. Ports in host order. */
+enum rustfilter_cttuple_attr {
+	RUSTFILTER_CTTUPLE_UNSPEC,
+	RUSTFILTER_CTTUPLE_SRC,		/* be32 */
+	RUSTFILTER_CTTUPLE_DST,		/* be32 */
+	RUSTFILTER_CTTUPLE_PROTO,	/* u8: IPPROTO_* */
+	RUSTFILTER_CTTUPLE_SPORT,	/* u16 */
+	RUSTFILTER_CTTUPLE_DPORT,	/* u16 */
+	__RUSTFILTER_CTTUPLE_MAX,
+};
+#define RUSTFILTER_CTTUPLE_MAX (__RUSTFILTER_CTTUPLE_MAX - 1)
+
+/* A connection */
+enum rustfilter_ctentry_attr {
+	RUSTFILTER_CTENTRY_UNSPEC,
+	RUSTFILTER_CTENTRY_PAD,
+	RUSTFILTER_CTENTRY_ORIG,	/* nested: rustfilter_cttuple_attr */
+	RUSTFILTER_CTENTRY_REPLY,	/* nested: rustfilter_cttuple_attr */
+	RUSTFILTER_CTENTRY_STATUS,	/* u32: IPS_* */
+	RUSTFILTER_CTENTRY_TIMEOUT,	/* u32: seconds left */
+	RUSTFILTER_CTENTRY_MARK,	/* u32 */
+	RUSTFILTER_CTENTRY_TCP_STATE,	/* u8: TCP_CONNTRACK_* (TCP only) */
+	RUSTFILTER_CTENTRY_USE,		/* u32: references (table, packets, readers) */
+	__RUSTFILTER_CTENTRY_MAX,
+};
+#define RUSTFILTER_CTENTRY_MAX (__RUSTFILTER_CTENTRY_MAX - 1)
+
+/* Statistics of a namespace's tracker */
+enum rustfilter_ctstats_attr {
+	RUSTFILTER_CTSTATS_UNSPEC,
+	RUSTFILTER_CTSTATS_PAD,
+	RUSTFILTER_CTSTATS_COUNT,	/* u32: connections allocated */
+	RUSTFILTER_CTSTATS_MAX,		/* u32: the maximum */
+	RUSTFILTER_CTSTATS_FOUND,	/* u64: packets of known connections */
+	RUSTFILTER_CTSTATS_NEW,		/* u64: connections made */
+	RUSTFILTER_CTSTATS_INVALID,	/* u64: packets that could not be tracked */
+	RUSTFILTER_CTSTATS_INSERT_FAILED, /* u64: confirmations lost to a clash */
+	RUSTFILTER_CTSTATS_DROP,	/* u64: packets dropped (table full, ...) */
+	RUSTFILTER_CTSTATS_EARLY_DROP,	/* u64: connections evicted to make room */
+	__RUSTFILTER_CTSTATS_MAX_ATTR,
+};
+#define RUSTFILTER_CTSTATS_MAX_ATTR (__RUSTFILTER_CTSTATS_MAX_ATTR - 1)
+
+/* Timeouts, u32 seconds each (1 .. 2^31 - 1); absent: unchanged */
+enum rustfilter_cttimeout_attr {
+	RUSTFILTER_CTTIMEOUT_UNSPEC,
+	RUSTFILTER_CTTIMEOUT_TCP_SYN_SENT,
+	RUSTFILTER_CTTIMEOUT_TCP_SYN_RECV,
+	RUSTFILTER_CTTIMEOUT_TCP_ESTABLISHED,
+	RUSTFILTER_CTTIMEOUT_TCP_FIN_WAIT,
+	RUSTFILTER_CTTIMEOUT_TCP_CLOSE_WAIT,
+	RUSTFILTER_CTTIMEOUT_TCP_LAST_ACK,
+	RUSTFILTER_CTTIMEOUT_TCP_TIME_WAIT,
+	RUSTFILTER_CTTIMEOUT_TCP_CLOSE,
+	RUSTFILTER_CTTIMEOUT_TCP_RETRANS,
+	RUSTFILTER_CTTIMEOUT_TCP_UNACK,
+	RUSTFILTER_CTTIMEOUT_UDP_UNREPLIED,
+	RUSTFILTER_CTTIMEOUT_UDP_REPLIED,
+	RUSTFILTER_CTTIMEOUT_ICMP,
+	RUSTFILTER_CTTIMEOUT_GENERIC,
+	__RUSTFILTER_CTTIMEOUT_MAX,
+};
+#define RUSTFILTER_CTTIMEOUT_MAX (__RUSTFILTER_CTTIMEOUT_MAX - 1)
 
 #endif /* _UAPI_LINUX_RUSTFILTER_H */

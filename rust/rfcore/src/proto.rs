@@ -24,8 +24,22 @@ pub const CMD_TABLE_COMMIT: u8 = 5;
 pub const CMD_TABLE_ABORT: u8 = 6;
 /// Read a table with its counters (admin).
 pub const CMD_TABLE_GET: u8 = 7;
+/// List the connections (admin): `A_CT_ENTRY` nests.
+pub const CMD_CT_LIST: u8 = 8;
+/// One connection by a tuple of either direction (admin).
+pub const CMD_CT_GET: u8 = 9;
+/// Delete a connection by a tuple of either direction (admin).
+pub const CMD_CT_DELETE: u8 = 10;
+/// Delete every connection (admin).
+pub const CMD_CT_FLUSH: u8 = 11;
+/// The tracker's statistics (admin).
+pub const CMD_CT_STATS: u8 = 12;
+/// Set the maximum and the timeouts (admin).
+pub const CMD_CT_SET: u8 = 13;
+/// A connection event, on the `CT_EVENTS_GROUP` multicast group.
+pub const CMD_CT_EVENT: u8 = 14;
 /// Highest command number.
-pub const CMD_MAX: u8 = 7;
+pub const CMD_MAX: u8 = 14;
 
 /// Padding attribute for 64-bit values.
 pub const A_PAD: u16 = 1;
@@ -44,8 +58,111 @@ pub const A_COUNTERS: u16 = 7;
 /// flag: rules with `RULE_ORIGIN` and built-in chains with `CHAIN_ORIGIN`
 /// keep counting from the generation the transaction is bound to.
 pub const A_CARRY: u16 = 8;
+/// `nested`: a connection, `CTENTRY_*`.
+pub const A_CT_ENTRY: u16 = 9;
+/// `nested`: a tuple, `CTTUPLE_*`.
+pub const A_CT_TUPLE: u16 = 10;
+/// `nested`: statistics, `CTSTATS_*`.
+pub const A_CT_STATS: u16 = 11;
+/// `u32`: the most connections in the namespace.
+pub const A_CT_MAX: u16 = 12;
+/// `nested`: timeouts in seconds, `CTTIMEOUT_*`.
+pub const A_CT_TIMEOUTS: u16 = 13;
+/// `u32`: `CT_EVENT_*`.
+pub const A_CT_EVENT: u16 = 14;
 /// Highest top-level attribute.
-pub const A_MAX: u16 = 8;
+pub const A_MAX: u16 = 14;
+
+/// The multicast group of connection events.
+pub const CT_EVENTS_GROUP: &str = "ct-events";
+/// A connection was confirmed.
+pub const CT_EVENT_NEW: u32 = 1;
+/// A connection left the table.
+pub const CT_EVENT_DESTROY: u32 = 2;
+
+/// be32: source address.
+pub const CTTUPLE_SRC: u16 = 1;
+/// be32: destination address.
+pub const CTTUPLE_DST: u16 = 2;
+/// u8: IP protocol.
+pub const CTTUPLE_PROTO: u16 = 3;
+/// u16: source port, or ICMP id.
+pub const CTTUPLE_SPORT: u16 = 4;
+/// u16: destination port, or ICMP type << 8 | code.
+pub const CTTUPLE_DPORT: u16 = 5;
+/// Highest tuple attribute.
+pub const CTTUPLE_MAX: u16 = 5;
+
+/// Padding.
+pub const CTENTRY_PAD: u16 = 1;
+/// nested: the original tuple.
+pub const CTENTRY_ORIG: u16 = 2;
+/// nested: the reply tuple.
+pub const CTENTRY_REPLY: u16 = 3;
+/// u32: `IPS_*`.
+pub const CTENTRY_STATUS: u16 = 4;
+/// u32: seconds left.
+pub const CTENTRY_TIMEOUT: u16 = 5;
+/// u32: the connection mark.
+pub const CTENTRY_MARK: u16 = 6;
+/// u8: `TCP_CONNTRACK_*`.
+pub const CTENTRY_TCP_STATE: u16 = 7;
+/// u32: references.
+pub const CTENTRY_USE: u16 = 8;
+/// Highest entry attribute.
+pub const CTENTRY_MAX: u16 = 8;
+
+/// Padding.
+pub const CTSTATS_PAD: u16 = 1;
+/// u32: connections allocated.
+pub const CTSTATS_COUNT: u16 = 2;
+/// u32: the maximum.
+pub const CTSTATS_MAX: u16 = 3;
+/// u64: packets of known connections.
+pub const CTSTATS_FOUND: u16 = 4;
+/// u64: connections made.
+pub const CTSTATS_NEW: u16 = 5;
+/// u64: packets that could not be tracked.
+pub const CTSTATS_INVALID: u16 = 6;
+/// u64: confirmations lost to a clash.
+pub const CTSTATS_INSERT_FAILED: u16 = 7;
+/// u64: packets dropped.
+pub const CTSTATS_DROP: u16 = 8;
+/// u64: connections evicted to make room.
+pub const CTSTATS_EARLY_DROP: u16 = 9;
+/// Highest statistics attribute.
+pub const CTSTATS_MAX_ATTR: u16 = 9;
+
+/// Timeout attributes (u32 seconds), in `Timeouts` field order.
+pub const CTTIMEOUT_TCP_SYN_SENT: u16 = 1;
+/// See [`CTTIMEOUT_TCP_SYN_SENT`].
+pub const CTTIMEOUT_TCP_SYN_RECV: u16 = 2;
+/// See [`CTTIMEOUT_TCP_SYN_SENT`].
+pub const CTTIMEOUT_TCP_ESTABLISHED: u16 = 3;
+/// See [`CTTIMEOUT_TCP_SYN_SENT`].
+pub const CTTIMEOUT_TCP_FIN_WAIT: u16 = 4;
+/// See [`CTTIMEOUT_TCP_SYN_SENT`].
+pub const CTTIMEOUT_TCP_CLOSE_WAIT: u16 = 5;
+/// See [`CTTIMEOUT_TCP_SYN_SENT`].
+pub const CTTIMEOUT_TCP_LAST_ACK: u16 = 6;
+/// See [`CTTIMEOUT_TCP_SYN_SENT`].
+pub const CTTIMEOUT_TCP_TIME_WAIT: u16 = 7;
+/// See [`CTTIMEOUT_TCP_SYN_SENT`].
+pub const CTTIMEOUT_TCP_CLOSE: u16 = 8;
+/// See [`CTTIMEOUT_TCP_SYN_SENT`].
+pub const CTTIMEOUT_TCP_RETRANS: u16 = 9;
+/// See [`CTTIMEOUT_TCP_SYN_SENT`].
+pub const CTTIMEOUT_TCP_UNACK: u16 = 10;
+/// See [`CTTIMEOUT_TCP_SYN_SENT`].
+pub const CTTIMEOUT_UDP_UNREPLIED: u16 = 11;
+/// See [`CTTIMEOUT_TCP_SYN_SENT`].
+pub const CTTIMEOUT_UDP_REPLIED: u16 = 12;
+/// See [`CTTIMEOUT_TCP_SYN_SENT`].
+pub const CTTIMEOUT_ICMP: u16 = 13;
+/// See [`CTTIMEOUT_TCP_SYN_SENT`].
+pub const CTTIMEOUT_GENERIC: u16 = 14;
+/// Highest timeout attribute.
+pub const CTTIMEOUT_MAX: u16 = 14;
 
 /// Padding attribute inside `A_HOOK_STATS`.
 pub const STATS_PAD: u16 = 1;
@@ -764,6 +881,115 @@ mod tests {
             STATS_MALFORMED.into()
         );
         assert_eq!(value(&s, "__RUSTFILTER_STATS_MAX") - 1, STATS_MAX.into());
+    }
+
+    #[test]
+    fn conntrack_matches_uapi_header() {
+        let header = include_str!("../../../include/uapi/linux/rustfilter.h");
+        let v = |e: &str, n: &str| value(&c_enum(header, e), n);
+        for (name, c) in [
+            ("RUSTFILTER_CMD_CT_LIST", CMD_CT_LIST),
+            ("RUSTFILTER_CMD_CT_GET", CMD_CT_GET),
+            ("RUSTFILTER_CMD_CT_DELETE", CMD_CT_DELETE),
+            ("RUSTFILTER_CMD_CT_FLUSH", CMD_CT_FLUSH),
+            ("RUSTFILTER_CMD_CT_STATS", CMD_CT_STATS),
+            ("RUSTFILTER_CMD_CT_SET", CMD_CT_SET),
+            ("RUSTFILTER_CMD_CT_EVENT", CMD_CT_EVENT),
+        ] {
+            assert_eq!(v("rustfilter_cmd", name), c.into(), "{name}");
+        }
+        let list = |e: &str, items: &[(&str, u16)], max: &str, m: u16| {
+            for (name, c) in items {
+                assert_eq!(v(e, name), u32::from(*c), "{name}");
+            }
+            assert_eq!(v(e, max) - 1, m.into(), "{max}");
+        };
+        list(
+            "rustfilter_attr",
+            &[
+                ("RUSTFILTER_A_CT_ENTRY", A_CT_ENTRY),
+                ("RUSTFILTER_A_CT_TUPLE", A_CT_TUPLE),
+                ("RUSTFILTER_A_CT_STATS", A_CT_STATS),
+                ("RUSTFILTER_A_CT_MAX", A_CT_MAX),
+                ("RUSTFILTER_A_CT_TIMEOUTS", A_CT_TIMEOUTS),
+                ("RUSTFILTER_A_CT_EVENT", A_CT_EVENT),
+            ],
+            "__RUSTFILTER_A_MAX",
+            A_MAX,
+        );
+        list(
+            "rustfilter_cttuple_attr",
+            &[
+                ("RUSTFILTER_CTTUPLE_SRC", CTTUPLE_SRC),
+                ("RUSTFILTER_CTTUPLE_DST", CTTUPLE_DST),
+                ("RUSTFILTER_CTTUPLE_PROTO", CTTUPLE_PROTO),
+                ("RUSTFILTER_CTTUPLE_SPORT", CTTUPLE_SPORT),
+                ("RUSTFILTER_CTTUPLE_DPORT", CTTUPLE_DPORT),
+            ],
+            "__RUSTFILTER_CTTUPLE_MAX",
+            CTTUPLE_MAX,
+        );
+        list(
+            "rustfilter_ctentry_attr",
+            &[
+                ("RUSTFILTER_CTENTRY_PAD", CTENTRY_PAD),
+                ("RUSTFILTER_CTENTRY_ORIG", CTENTRY_ORIG),
+                ("RUSTFILTER_CTENTRY_REPLY", CTENTRY_REPLY),
+                ("RUSTFILTER_CTENTRY_STATUS", CTENTRY_STATUS),
+                ("RUSTFILTER_CTENTRY_TIMEOUT", CTENTRY_TIMEOUT),
+                ("RUSTFILTER_CTENTRY_MARK", CTENTRY_MARK),
+                ("RUSTFILTER_CTENTRY_TCP_STATE", CTENTRY_TCP_STATE),
+                ("RUSTFILTER_CTENTRY_USE", CTENTRY_USE),
+            ],
+            "__RUSTFILTER_CTENTRY_MAX",
+            CTENTRY_MAX,
+        );
+        list(
+            "rustfilter_ctstats_attr",
+            &[
+                ("RUSTFILTER_CTSTATS_PAD", CTSTATS_PAD),
+                ("RUSTFILTER_CTSTATS_COUNT", CTSTATS_COUNT),
+                ("RUSTFILTER_CTSTATS_MAX", CTSTATS_MAX),
+                ("RUSTFILTER_CTSTATS_FOUND", CTSTATS_FOUND),
+                ("RUSTFILTER_CTSTATS_NEW", CTSTATS_NEW),
+                ("RUSTFILTER_CTSTATS_INVALID", CTSTATS_INVALID),
+                ("RUSTFILTER_CTSTATS_INSERT_FAILED", CTSTATS_INSERT_FAILED),
+                ("RUSTFILTER_CTSTATS_DROP", CTSTATS_DROP),
+                ("RUSTFILTER_CTSTATS_EARLY_DROP", CTSTATS_EARLY_DROP),
+            ],
+            "__RUSTFILTER_CTSTATS_MAX_ATTR",
+            CTSTATS_MAX_ATTR,
+        );
+        list(
+            "rustfilter_cttimeout_attr",
+            &[
+                ("RUSTFILTER_CTTIMEOUT_TCP_SYN_SENT", CTTIMEOUT_TCP_SYN_SENT),
+                ("RUSTFILTER_CTTIMEOUT_TCP_SYN_RECV", CTTIMEOUT_TCP_SYN_RECV),
+                ("RUSTFILTER_CTTIMEOUT_TCP_ESTABLISHED", CTTIMEOUT_TCP_ESTABLISHED),
+                ("RUSTFILTER_CTTIMEOUT_TCP_FIN_WAIT", CTTIMEOUT_TCP_FIN_WAIT),
+                ("RUSTFILTER_CTTIMEOUT_TCP_CLOSE_WAIT", CTTIMEOUT_TCP_CLOSE_WAIT),
+                ("RUSTFILTER_CTTIMEOUT_TCP_LAST_ACK", CTTIMEOUT_TCP_LAST_ACK),
+                ("RUSTFILTER_CTTIMEOUT_TCP_TIME_WAIT", CTTIMEOUT_TCP_TIME_WAIT),
+                ("RUSTFILTER_CTTIMEOUT_TCP_CLOSE", CTTIMEOUT_TCP_CLOSE),
+                ("RUSTFILTER_CTTIMEOUT_TCP_RETRANS", CTTIMEOUT_TCP_RETRANS),
+                ("RUSTFILTER_CTTIMEOUT_TCP_UNACK", CTTIMEOUT_TCP_UNACK),
+                ("RUSTFILTER_CTTIMEOUT_UDP_UNREPLIED", CTTIMEOUT_UDP_UNREPLIED),
+                ("RUSTFILTER_CTTIMEOUT_UDP_REPLIED", CTTIMEOUT_UDP_REPLIED),
+                ("RUSTFILTER_CTTIMEOUT_ICMP", CTTIMEOUT_ICMP),
+                ("RUSTFILTER_CTTIMEOUT_GENERIC", CTTIMEOUT_GENERIC),
+            ],
+            "__RUSTFILTER_CTTIMEOUT_MAX",
+            CTTIMEOUT_MAX,
+        );
+        assert!(header.contains(&std::format!(
+            "#define RUSTFILTER_CT_EVENTS_GROUP\t\"{CT_EVENTS_GROUP}\""
+        )));
+        assert!(header.contains(&std::format!(
+            "#define RUSTFILTER_CT_EVENT_NEW\t\t{CT_EVENT_NEW}"
+        )));
+        assert!(header.contains(&std::format!(
+            "#define RUSTFILTER_CT_EVENT_DESTROY\t{CT_EVENT_DESTROY}"
+        )));
     }
 
     #[test]
