@@ -173,6 +173,21 @@ impl CtNet {
         config
     }
 
+    pub(crate) fn set_config(&self, c: Config) {
+        let _bh = bh::Guard::new();
+        *self.config.lock() = c;
+    }
+
+    /// Every confirmed connection, at one instant.
+    pub(crate) fn snapshot(&self) -> Result<KVVec<Ct<Conn>>> {
+        loop {
+            let room = self.count.load(Ordering::Relaxed) + 64;
+            if let Some(v) = self.table.snapshot(room)? {
+                return Ok(v);
+            }
+        }
+    }
+
     fn hash(&self, t: &Tuple) -> u32 {
         t.hash(self.seed)
     }

@@ -7,6 +7,7 @@
 //! `parallel_ops`), so table writers never race each other; packets read
 //! tables through RCU and never wait for a writer.
 
+use crate::ct_netlink;
 use crate::hooks::{NetState, Txn};
 use crate::proto::{self, Hook};
 use crate::rules::TableKind;
@@ -38,6 +39,12 @@ const POLICY: &[AttrPolicy] = &[
     AttrPolicy::Flag,                      // TEST
     AttrPolicy::Flag,                      // COUNTERS
     AttrPolicy::Flag,                      // CARRY
+    AttrPolicy::Reject,                    // CT_ENTRY: replies only
+    AttrPolicy::Nested,                    // CT_TUPLE
+    AttrPolicy::Reject,                    // CT_STATS: replies only
+    AttrPolicy::U32,                       // CT_MAX
+    AttrPolicy::Nested,                    // CT_TIMEOUTS
+    AttrPolicy::Reject,                    // CT_EVENT: events only
 ];
 
 /// The top-level policy with only the attributes in `allowed` accepted:
@@ -57,6 +64,8 @@ const NO_ATTRS: &[AttrPolicy] = &only(&[]);
 const BEGIN_POLICY: &[AttrPolicy] = &only(&[proto::A_TABLE, proto::A_GENERATION]);
 const COMMIT_POLICY: &[AttrPolicy] = &only(&[proto::A_TEST, proto::A_COUNTERS, proto::A_CARRY]);
 const GET_POLICY: &[AttrPolicy] = &only(&[proto::A_TABLE, proto::A_ZERO]);
+const CT_TUPLE_POLICY: &[AttrPolicy] = &only(&[proto::A_CT_TUPLE]);
+const CT_SET_POLICY: &[AttrPolicy] = &only(&[proto::A_CT_MAX, proto::A_CT_TIMEOUTS]);
 
 /// A chunk's payload: table attributes (Documentation/ruleset.rst).
 const CHUNK_POLICY: &[AttrPolicy] = &[
@@ -90,6 +99,12 @@ impl Family for Control {
         cmd(proto::CMD_TABLE_COMMIT, true, COMMIT_POLICY),
         cmd(proto::CMD_TABLE_ABORT, true, NO_ATTRS),
         cmd(proto::CMD_TABLE_GET, true, GET_POLICY),
+        cmd(proto::CMD_CT_LIST, true, NO_ATTRS),
+        cmd(proto::CMD_CT_GET, true, CT_TUPLE_POLICY),
+        cmd(proto::CMD_CT_DELETE, true, CT_TUPLE_POLICY),
+        cmd(proto::CMD_CT_FLUSH, true, NO_ATTRS),
+        cmd(proto::CMD_CT_STATS, true, NO_ATTRS),
+        cmd(proto::CMD_CT_SET, true, CT_SET_POLICY),
     ];
 
     fn doit(&self, cmd: u8, info: &Info<'_>) -> Result {
@@ -105,6 +120,15 @@ impl Family for Control {
                 Ok(())
             }
             proto::CMD_TABLE_GET => get(state, info),
+            proto::CMD_CT_LIST => ct_netlink::list(&state.ct, info),
+            proto::CMD_CT_GET => ct_netlink::get(&state.ct, info),
+            proto::CMD_CT_DELETE => ct_netlink::delete(&state.ct, info),
+            proto::CMD_CT_FLUSH => {
+                state.ct.table.clear();
+                Ok(())
+            }
+            proto::CMD_CT_STATS => ct_netlink::stats(&state.ct, info),
+            proto::CMD_CT_SET => ct_netlink::set(&state.ct, info),
             _ => {
                 info.set_err_msg(c_str!("rustfilter: unknown command"));
                 Err(EINVAL)

@@ -34,6 +34,7 @@ mod rules;
 
 mod conntrack;
 mod counters;
+mod ct_netlink;
 mod hooks;
 mod netlink;
 mod tables;

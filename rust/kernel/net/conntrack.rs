@@ -23,7 +23,10 @@
 
 use super::skbuff::SkBuff;
 use crate::{
-    alloc::{flags::GFP_KERNEL, Flags, KBox, KVVec},
+    alloc::{
+        flags::{GFP_ATOMIC, GFP_KERNEL},
+        Flags, KBox, KVVec,
+    },
     bindings,
     error::{code::EBUSY, Result},
     init::PinInit,
@@ -174,6 +177,18 @@ impl<T: Send + Sync + 'static> Ct<T> {
     /// Whether `a` and `b` are the same connection.
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         a.ptr == b.ptr
+    }
+
+    /// The references held on the connection (handles, packets, the
+    /// table), as a hint: it changes all the time.
+    pub fn use_count(&self) -> u32 {
+        // SAFETY: the count is a live `atomic_t` (we hold a reference).
+        let counter = unsafe {
+            core::sync::atomic::AtomicI32::from_ptr(ptr::addr_of_mut!(
+                (*self.as_nfct()).use_.refs.counter
+            ))
+        };
+        counter.load(Ordering::Relaxed).max(0) as u32
     }
 
     /// Whether the connection is linked in a table.
@@ -752,6 +767,44 @@ impl<T: CtOps> Table<T> {
         // SAFETY: the table's reference, given up.
         unsafe { put::<T>(ct.as_nfct()) };
         true
+    }
+
+    /// References to every linked connection, all taken at one instant
+    /// (under the table's lock). `None` when there are more than
+    /// `capacity`: ask again with more.
+    pub fn snapshot(&self, capacity: usize) -> Result<Option<KVVec<Ct<T>>>> {
+        let mut out = KVVec::with_capacity(capacity, GFP_KERNEL)?;
+        let _bh = bh::Guard::new();
+        let _lock = self.lock.lock();
+        for head in self.buckets.iter() {
+            let mut node = head.load(Ordering::Acquire);
+            while !node.is_null() {
+                // SAFETY: a linked node of a live object, under the lock.
+                let (inner, dir, next) = unsafe {
+                    let inner = Inner::<T>::from_node(node);
+                    (inner, (*node).dir, (*node).next.load(Ordering::Acquire))
+                };
+                if dir == 0 {
+                    if out.len() == out.capacity() {
+                        return Ok(None);
+                    }
+                    // SAFETY: linked, so the table holds a reference and the
+                    // count is not zero.
+                    let ct = unsafe {
+                        bindings::refcount_inc(ptr::addr_of_mut!((*inner.cast_mut()).general.use_));
+                        Ct {
+                            ptr: NonNull::new_unchecked(inner.cast_mut()),
+                        }
+                    };
+                    // Within capacity: does not allocate.
+                    if out.push(ct, GFP_ATOMIC).is_err() {
+                        return Ok(None);
+                    }
+                }
+                node = next;
+            }
+        }
+        Ok(Some(out))
     }
 
     /// Unlinks every connection. Process context.

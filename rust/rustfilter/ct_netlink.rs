@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Connection tracking over netlink (`nf_conntrack_netlink.c`): list, get,
+//! delete and flush connections, read the statistics, set the maximum and
+//! the timeouts. The attributes are in `include/uapi/linux/rustfilter.h`.
+
+use crate::conntrack::{now_ms, Conn, CtNet};
+use crate::ct::{timeouts::SECOND, tuple::Tuple, ProtoState, Timeouts};
+use crate::nla::{Attrs, NlaError, Writer};
+use crate::proto;
+use core::sync::atomic::Ordering;
+use kernel::c_str;
+use kernel::net::conntrack::Ct;
+use kernel::net::genetlink::{Info, Reply};
+use kernel::prelude::*;
+
+/// Target size of one message of a listing.
+const LIST_MESSAGE: usize = 16 << 10;
+/// Room for one encoded connection, and for the statistics.
+const ENTRY_SIZE: usize = 256;
+
+/// Writes one connection as an `A_CT_ENTRY` nest.
+fn encode_entry(w: &mut Writer<'_>, conn: &Ct<Conn>, now: u64) -> Result<(), NlaError> {
+    let n = w.begin_nest(proto::A_CT_ENTRY)?;
+    encode_tuple(w, proto::CTENTRY_ORIG, &conn.tuples[0])?;
+    encode_tuple(w, proto::CTENTRY_REPLY, &conn.tuples[1])?;
+    w.put_u32(proto::CTENTRY_STATUS, conn.status())?;
+    let left = conn.expires().saturating_sub(now) / SECOND;
+    w.put_u32(proto::CTENTRY_TIMEOUT, u32::try_from(left).unwrap_or(u32::MAX))?;
+    w.put_u32(proto::CTENTRY_MARK, conn.mark.load(Ordering::Relaxed))?;
+    if let ProtoState::Tcp(tcp) = conn.proto() {
+        w.put_u8(proto::CTENTRY_TCP_STATE, tcp.state as u8)?;
+    }
+    w.put_u32(proto::CTENTRY_USE, conn.use_count())?;
+    w.end_nest(n)
+}
+
+fn encode_tuple(w: &mut Writer<'_>, kind: u16, t: &Tuple) -> Result<(), NlaError> {
+    let n = w.begin_nest(kind)?;
+    w.put_be32(proto::CTTUPLE_SRC, t.saddr)?;
+    w.put_be32(proto::CTTUPLE_DST, t.daddr)?;
+    w.put_u8(proto::CTTUPLE_PROTO, t.protocol)?;
+    w.put_u16(proto::CTTUPLE_SPORT, t.sport)?;
+    w.put_u16(proto::CTTUPLE_DPORT, t.dport)?;
+    w.end_nest(n)
+}
+
+/// Sends `bytes` (whole attributes) as one reply message.
+fn send(info: &Info<'_>, bytes: &[u8]) -> Result {
+    let mut reply = Reply::new(info, bytes.len() + 64)?;
+    reply.put_raw(bytes)?;
+    reply.send()
+}
+
+/// `CT_LIST`: every connection confirmed at one instant, in messages of
+/// about `LIST_MESSAGE` bytes.
+pub(crate) fn list(ct: &CtNet, info: &Info<'_>) -> Result {
+    let conns = ct.snapshot()?;
+    let now = now_ms();
+    let mut buf = KVVec::from_elem(0u8, LIST_MESSAGE, GFP_KERNEL)?;
+    let mut next = 0;
+    while next < conns.len() {
+        let mut w = Writer::new(&mut buf);
+        for conn in conns.iter().skip(next) {
+            let mark = w.mark();
+            if encode_entry(&mut w, conn, now).is_err() {
+                w.rollback(mark);
+                break;
+            }
+            next += 1;
+        }
+        if w.is_empty() {
+            // One connection does not fit in a message: cannot happen.
+            return Err(EINVAL);
+        }
+        send(info, w.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The tuple of a request's `A_CT_TUPLE`.
+fn request_tuple(info: &Info<'_>) -> Result<Tuple> {
+    let Some(nest) = info.attr(proto::A_CT_TUPLE) else {
+        info.set_err_msg(c_str!("rustfilter: a tuple (A_CT_TUPLE) is required"));
+        return Err(EINVAL);
+    };
+    let mut t = Tuple {
+        saddr: [0; 4],
+        daddr: [0; 4],
+        protocol: 0,
+        sport: 0,
+        dport: 0,
+    };
+    let mut seen = 0u32;
+    for a in Attrs::new(nest) {
+        let parsed = a.and_then(|a| {
+            match a.kind() {
+                proto::CTTUPLE_SRC => t.saddr = a.get_be32()?,
+                proto::CTTUPLE_DST => t.daddr = a.get_be32()?,
+                proto::CTTUPLE_PROTO => t.protocol = a.get_u8()?,
+                proto::CTTUPLE_SPORT => t.sport = a.get_u16()?,
+                proto::CTTUPLE_DPORT => t.dport = a.get_u16()?,
+                _ => return Err(NlaError::BadPayload),
+            }
+            Ok(a.kind())
+        });
+        match parsed {
+            Ok(kind) => seen |= 1 << kind,
+            Err(_) => {
+                info.set_err_msg(c_str!("rustfilter: malformed or unknown tuple attribute"));
+                return Err(EINVAL);
+            }
+        }
+    }
+    if seen & (1 << proto::CTTUPLE_SRC | 1 << proto::CTTUPLE_DST | 1 << proto::CTTUPLE_PROTO)
+        != (1 << proto::CTTUPLE_SRC | 1 << proto::CTTUPLE_DST | 1 << proto::CTTUPLE_PROTO)
+    {
+        info.set_err_msg(c_str!(
+            "rustfilter: a tuple needs source, destination and protocol"
+        ));
+        return Err(EINVAL);
+    }
+    Ok(t)
+}
+
+fn find(ct: &CtNet, info: &Info<'_>) -> Result<Ct<Conn>> {
+    let t = request_tuple(info)?;
+    match ct.find(&t, now_ms()) {
+        Some((conn, _)) => Ok(conn),
+        None => {
+            info.set_err_msg(c_str!("rustfilter: no such connection"));
+            Err(ENOENT)
+        }
+    }
+}
+
+/// `CT_GET`: the connection with a tuple.
+pub(crate) fn get(ct: &CtNet, info: &Info<'_>) -> Result {
+    let conn = find(ct, info)?;
+    let mut buf = [0u8; ENTRY_SIZE];
+    let mut w = Writer::new(&mut buf);
+    encode_entry(&mut w, &conn, now_ms()).map_err(|_| EINVAL)?;
+    send(info, w.as_bytes())
+}
+
+/// `CT_DELETE`: removes the connection with a tuple.
+pub(crate) fn delete(ct: &CtNet, info: &Info<'_>) -> Result {
+    let conn = find(ct, info)?;
+    if !ct.table.remove(&conn) {
+        info.set_err_msg(c_str!("rustfilter: no such connection"));
+        return Err(ENOENT);
+    }
+    Ok(())
+}
+
+/// `CT_STATS`.
+pub(crate) fn stats(ct: &CtNet, info: &Info<'_>) -> Result {
+    let mut buf = [0u8; ENTRY_SIZE];
+    let mut w = Writer::new(&mut buf);
+    let s = &ct.stats;
+    let count = ct.count.load(Ordering::Relaxed);
+    let max = ct.max.load(Ordering::Relaxed);
+    (|| -> Result<(), NlaError> {
+        let n = w.begin_nest(proto::A_CT_STATS)?;
+        w.put_u32(proto::CTSTATS_COUNT, u32::try_from(count).unwrap_or(u32::MAX))?;
+        w.put_u32(proto::CTSTATS_MAX, u32::try_from(max).unwrap_or(u32::MAX))?;
+        for (kind, c) in [
+            (proto::CTSTATS_FOUND, &s.found),
+            (proto::CTSTATS_NEW, &s.new),
+            (proto::CTSTATS_INVALID, &s.invalid),
+            (proto::CTSTATS_INSERT_FAILED, &s.insert_failed),
+            (proto::CTSTATS_DROP, &s.drop),
+            (proto::CTSTATS_EARLY_DROP, &s.early_drop),
+        ] {
+            w.put_u64(kind, c.load(Ordering::Relaxed))?;
+        }
+        w.end_nest(n)
+    })()
+    .map_err(|_| EINVAL)?;
+    send(info, w.as_bytes())
+}
+
+/// The `Timeouts` field an attribute sets.
+fn timeout_field(t: &mut Timeouts, kind: u16) -> Option<&mut u64> {
+    Some(match kind {
+        proto::CTTIMEOUT_TCP_SYN_SENT => &mut t.tcp_syn_sent,
+        proto::CTTIMEOUT_TCP_SYN_RECV => &mut t.tcp_syn_recv,
+        proto::CTTIMEOUT_TCP_ESTABLISHED => &mut t.tcp_established,
+        proto::CTTIMEOUT_TCP_FIN_WAIT => &mut t.tcp_fin_wait,
+        proto::CTTIMEOUT_TCP_CLOSE_WAIT => &mut t.tcp_close_wait,
+        proto::CTTIMEOUT_TCP_LAST_ACK => &mut t.tcp_last_ack,
+        proto::CTTIMEOUT_TCP_TIME_WAIT => &mut t.tcp_time_wait,
+        proto::CTTIMEOUT_TCP_CLOSE => &mut t.tcp_close,
+        proto::CTTIMEOUT_TCP_RETRANS => &mut t.tcp_retrans,
+        proto::CTTIMEOUT_TCP_UNACK => &mut t.tcp_unack,
+        proto::CTTIMEOUT_UDP_UNREPLIED => &mut t.udp_unreplied,
+        proto::CTTIMEOUT_UDP_REPLIED => &mut t.udp_replied,
+        proto::CTTIMEOUT_ICMP => &mut t.icmp,
+        proto::CTTIMEOUT_GENERIC => &mut t.generic,
+        _ => return None,
+    })
+}
+
+/// `CT_SET`: the maximum and timeouts. All is checked before anything
+/// changes.
+pub(crate) fn set(ct: &CtNet, info: &Info<'_>) -> Result {
+    let max = info.attr_u32(proto::A_CT_MAX);
+    if max == Some(0) {
+        info.set_err_msg(c_str!("rustfilter: the maximum must be at least 1"));
+        return Err(EINVAL);
+    }
+    let mut config = ct.config();
+    if let Some(nest) = info.attr(proto::A_CT_TIMEOUTS) {
+        for a in Attrs::new(nest) {
+            let ok = a.ok().and_then(|a| {
+                let secs = a.get_u32().ok().filter(|s| (1..=i32::MAX as u32).contains(s))?;
+                let field = timeout_field(&mut config.timeouts, a.kind())?;
+                *field = u64::from(secs) * SECOND;
+                Some(())
+            });
+            if ok.is_none() {
+                info.set_err_msg(c_str!(
+                    "rustfilter: a timeout is unknown, malformed or not 1..2147483647 seconds"
+                ));
+                return Err(EINVAL);
+            }
+        }
+    }
+    if let Some(m) = max {
+        ct.max.store(m as usize, Ordering::Relaxed);
+    }
+    ct.set_config(config);
+    Ok(())
+}
