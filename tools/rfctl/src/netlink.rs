@@ -12,6 +12,7 @@
 //! hand-built kernel answers.
 
 use std::io::{self, Cursor};
+use std::time::Duration;
 
 use neli::{
     consts::{
@@ -58,6 +59,13 @@ pub trait Transport {
     /// Receive one datagram into `buf` and return its full length, which
     /// is more than `buf.len()` when the datagram did not fit.
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Join the netlink multicast group `group` (its number, from nlctrl).
+    fn join_group(&mut self, group: u32) -> io::Result<()>;
+    /// Wait up to `timeout` (`None`: without end) for a datagram and
+    /// receive it as [`Transport::recv`] does; `Ok(None)` when the time ran
+    /// out first. A signal ends the wait with [`io::ErrorKind::Interrupted`].
+    fn recv_wait(&mut self, buf: &mut [u8], timeout: Option<Duration>)
+        -> io::Result<Option<usize>>;
 }
 
 /// A `NETLINK_GENERIC` socket of the caller's network namespace.
@@ -116,6 +124,56 @@ impl Transport for Socket {
             }
         }
     }
+
+    fn join_group(&mut self, group: u32) -> io::Result<()> {
+        self.0.add_mcast_membership(Groups::new_groups(&[group]))
+    }
+
+    fn recv_wait(
+        &mut self,
+        buf: &mut [u8],
+        timeout: Option<Duration>,
+    ) -> io::Result<Option<usize>> {
+        // poll(2) is never restarted after a signal handler: a signal
+        // reaches the caller as EINTR whatever SA_RESTART says.
+        let ms: libc::c_int = match timeout {
+            None => -1,
+            Some(t) => {
+                let ms = t.as_millis() + u128::from(t.subsec_nanos() % 1_000_000 != 0);
+                libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX)
+            }
+        };
+        let mut fds = libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&self.0),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, and its count.
+        match unsafe { libc::poll(&mut fds, 1, ms) } {
+            0 => Ok(None),
+            n if n < 0 => Err(io::Error::last_os_error()),
+            _ => match self.0.recv(&mut *buf, Msg::TRUNC) {
+                Ok((len, _groups)) => Ok(Some(len)),
+                Err(e) => Err(e),
+            },
+        }
+    }
+}
+
+/// A generic netlink family as nlctrl describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FamilyInfo {
+    /// The family id: the `nlmsg_type` of its messages.
+    pub id: u16,
+    /// Its multicast groups: name and group number.
+    pub groups: Vec<(String, u32)>,
+}
+
+impl FamilyInfo {
+    /// The number of the multicast group `name`.
+    pub fn group(&self, name: &str) -> Option<u32> {
+        self.groups.iter().find(|g| g.0 == name).map(|g| g.1)
+    }
 }
 
 /// One generic netlink conversation partner of the kernel.
@@ -152,6 +210,14 @@ impl<T: Transport> Client<T> {
     ///
     /// A family the kernel does not know is [`Error::FamilyNotFound`].
     pub fn resolve_family(&mut self, name: &str) -> Result<u16, Error> {
+        self.family_info(name).map(|f| f.id)
+    }
+
+    /// The id and multicast groups of the generic netlink family `name`,
+    /// from the nlctrl family.
+    ///
+    /// A family the kernel does not know is [`Error::FamilyNotFound`].
+    pub fn family_info(&mut self, name: &str) -> Result<FamilyInfo, Error> {
         let attr = NlattrBuilder::default()
             .nla_type(
                 AttrTypeBuilder::default()
@@ -174,9 +240,9 @@ impl<T: Transport> Client<T> {
             other => other?,
         };
         let id_type = u16::from(CtrlAttr::FamilyId);
-        replies
-            .iter()
-            .flat_map(|msg| msg.attrs().iter())
+        let groups_type = u16::from(CtrlAttr::McastGroups);
+        let attrs = || replies.iter().flat_map(|msg| msg.attrs().iter());
+        let id = attrs()
             .find(|attr| *attr.nla_type().nla_type() == id_type)
             .map(|attr| {
                 attr_u16(attr).map_err(|e| Error::protocol(format!("family id of \"{name}\": {e}")))
@@ -185,7 +251,63 @@ impl<T: Transport> Client<T> {
                 Err(Error::protocol(format!(
                     "nlctrl did not give the id of family \"{name}\""
                 )))
-            })
+            })?;
+        let mut groups = Vec::new();
+        for attr in attrs().filter(|a| *a.nla_type().nla_type() == groups_type) {
+            groups
+                .extend(mcast_groups(attr.nla_payload().as_ref()).map_err(|e| {
+                    Error::protocol(format!("multicast groups of \"{name}\": {e}"))
+                })?);
+        }
+        Ok(FamilyInfo { id, groups })
+    }
+
+    /// Join the multicast group `group` (a number from [`FamilyInfo`]).
+    pub fn join_group(&mut self, group: u32) -> Result<(), Error> {
+        self.transport.join_group(group).map_err(|err| Error::Io {
+            what: "cannot join the netlink multicast group",
+            err,
+        })
+    }
+
+    /// Wait up to `timeout` (`None`: without end) for one datagram of
+    /// multicast messages and return the payloads, each from its generic
+    /// netlink header on, of the messages of family `family` in it;
+    /// `Ok(None)` when the time ran out. A signal during the wait is
+    /// [`Error::Io`] of kind [`io::ErrorKind::Interrupted`]; lost messages
+    /// (the receive buffer overflowed) are `Error::Io` with `ENOBUFS`.
+    pub fn recv_multicast(
+        &mut self,
+        family: u16,
+        timeout: Option<Duration>,
+    ) -> Result<Option<Vec<Vec<u8>>>, Error> {
+        let what = "cannot receive netlink events";
+        let Some(len) = self
+            .transport
+            .recv_wait(&mut self.buf, timeout)
+            .map_err(|err| Error::Io { what, err })?
+        else {
+            return Ok(None);
+        };
+        let datagram = match self.buf.get(..len) {
+            Some(d) => d,
+            None => {
+                return Err(Error::protocol(format!(
+                    "datagram of {len} bytes exceeds the {}-byte receive buffer",
+                    self.buf.len()
+                )))
+            }
+        };
+        let mut out = Vec::new();
+        for msg in parse_datagram(datagram)? {
+            if *msg.nl_type() != family {
+                continue; // NLMSG_NOOP, a late ack: not an event
+            }
+            if let NlPayload::Payload(p) = msg.nl_payload() {
+                out.push(p.as_ref().to_vec());
+            }
+        }
+        Ok(Some(out))
     }
 
     /// Send command `cmd` of `version` with `attrs` to family `family`,
@@ -448,6 +570,36 @@ fn kernel_error(e: &Nlmsgerr<NlmsghdrErr<u16, Buffer>>) -> Error {
     }
 }
 
+/// `CTRL_ATTR_MCAST_GRP_NAME`.
+const CTRL_ATTR_MCAST_GRP_NAME: u16 = 1;
+/// `CTRL_ATTR_MCAST_GRP_ID`.
+const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
+
+/// The groups in the payload of `CTRL_ATTR_MCAST_GROUPS`: an array of
+/// nests (numbered from 1), each with the group's name and number.
+fn mcast_groups(payload: &[u8]) -> Result<Vec<(String, u32)>, String> {
+    let mut groups = Vec::new();
+    for entry in rfcore::nla::Attrs::new(payload) {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let (mut name, mut id) = (None, None);
+        for a in entry.nested() {
+            let a = a.map_err(|e| e.to_string())?;
+            match a.kind() {
+                CTRL_ATTR_MCAST_GRP_NAME => {
+                    name = Some(a.get_str().map_err(|e| e.to_string())?.to_string())
+                }
+                CTRL_ATTR_MCAST_GRP_ID => id = Some(a.get_u32().map_err(|e| e.to_string())?),
+                _ => {}
+            }
+        }
+        match (name, id) {
+            (Some(n), Some(i)) => groups.push((n, i)),
+            _ => return Err("a group without its name or number".to_string()),
+        }
+    }
+    Ok(groups)
+}
+
 /// The payload of `attr` as a native-endian u16, which must be exactly 2 bytes.
 pub fn attr_u16(attr: &Attr) -> Result<u16, String> {
     exact::<u16>(attr)
@@ -553,7 +705,10 @@ pub mod testutil {
     pub struct Script {
         answers: VecDeque<Answer>,
         pending: VecDeque<Vec<u8>>,
+        events: VecDeque<Vec<u8>>,
         pub sent: Vec<Vec<u8>>,
+        /// The multicast groups joined, in order.
+        pub joined: Vec<u32>,
     }
 
     impl Script {
@@ -561,8 +716,19 @@ pub mod testutil {
             Script {
                 answers: answers.into(),
                 pending: VecDeque::new(),
+                events: VecDeque::new(),
                 sent: Vec::new(),
+                joined: Vec::new(),
             }
+        }
+
+        /// Datagrams [`super::Transport::recv_wait`] delivers, after any
+        /// answer still pending. When they are used up, a wait with a
+        /// timeout times out and a wait without one is interrupted (as by
+        /// a signal).
+        pub fn with_events(mut self, events: Vec<Vec<u8>>) -> Self {
+            self.events = events.into();
+            self
         }
     }
 
@@ -585,6 +751,27 @@ pub mod testutil {
             let n = d.len().min(buf.len());
             buf[..n].copy_from_slice(&d[..n]);
             Ok(d.len())
+        }
+
+        fn join_group(&mut self, group: u32) -> io::Result<()> {
+            self.joined.push(group);
+            Ok(())
+        }
+
+        fn recv_wait(
+            &mut self,
+            buf: &mut [u8],
+            timeout: Option<std::time::Duration>,
+        ) -> io::Result<Option<usize>> {
+            let Some(d) = self.pending.pop_front().or_else(|| self.events.pop_front()) else {
+                return match timeout {
+                    Some(_) => Ok(None),
+                    None => Err(io::ErrorKind::Interrupted.into()),
+                };
+            };
+            let n = d.len().min(buf.len());
+            buf[..n].copy_from_slice(&d[..n]);
+            Ok(Some(d.len()))
         }
     }
 }
@@ -641,6 +828,107 @@ mod tests {
                 let msg = extack.expect("kernel explains policy failures");
                 assert!(!msg.is_empty());
             }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// nlctrl describes its own "notify" group, which anyone may join;
+    /// nothing is sent on it in 20 ms, or something is, both fine.
+    #[test]
+    fn live_kernel_multicast_group() {
+        let mut c = Client::open().unwrap();
+        let info = c.family_info("nlctrl").unwrap();
+        assert_eq!(info.id, 0x10);
+        let notify = info.group("notify").expect("nlctrl has a notify group");
+        assert!(notify > 0);
+        c.join_group(notify).unwrap();
+        let got = c
+            .recv_multicast(info.id, Some(std::time::Duration::from_millis(20)))
+            .unwrap();
+        if let Some(msgs) = got {
+            assert!(msgs.iter().all(|m| m.len() >= 4));
+        }
+    }
+
+    #[test]
+    fn family_info_reads_multicast_groups() {
+        let answer: Answer = Box::new(|req| {
+            let groups = nest(
+                7, // CTRL_ATTR_MCAST_GROUPS
+                &[
+                    nest(1, &[attr(2, &5u32.to_ne_bytes()), attr(1, b"other\0")]),
+                    nest(2, &[attr(1, b"ct-events\0"), attr(2, &9u32.to_ne_bytes())]),
+                ],
+            );
+            vec![
+                genlmsg(
+                    0x10,
+                    seq_of(req),
+                    1,
+                    &[
+                        attr(2, b"rustfilter\0"),
+                        attr(1, &FAMILY.to_ne_bytes()),
+                        groups,
+                    ],
+                ),
+                ack(req),
+            ]
+        });
+        let mut c = Client::new(Script::new(vec![answer]));
+        let info = c.family_info("rustfilter").unwrap();
+        assert_eq!(info.id, FAMILY);
+        assert_eq!(
+            info.groups,
+            vec![("other".to_string(), 5), ("ct-events".to_string(), 9)]
+        );
+        assert_eq!(info.group("ct-events"), Some(9));
+        assert_eq!(info.group("nope"), None);
+        // Without CTRL_ATTR_MCAST_GROUPS: no groups.
+        let mut c = Client::new(Script::new(vec![Box::new(family_reply)]));
+        assert!(c.family_info("rustfilter").unwrap().groups.is_empty());
+    }
+
+    #[test]
+    fn group_without_number_is_an_error() {
+        let answer: Answer = Box::new(|req| {
+            let groups = nest(7, &[nest(1, &[attr(1, b"ct-events\0")])]);
+            vec![
+                genlmsg(
+                    0x10,
+                    seq_of(req),
+                    1,
+                    &[attr(1, &FAMILY.to_ne_bytes()), groups],
+                ),
+                ack(req),
+            ]
+        });
+        let mut c = Client::new(Script::new(vec![answer]));
+        let e = c.family_info("rustfilter").unwrap_err();
+        assert!(e.to_string().contains("multicast groups"), "{e}");
+    }
+
+    #[test]
+    fn recv_multicast_keeps_the_family_messages() {
+        let mut both = genlmsg(FAMILY, 0, 14, &[attr(9, &[1, 2, 3, 4])]);
+        both.extend_from_slice(&nlmsg(1, 0, 0, &[])); // NLMSG_NOOP
+        both.extend_from_slice(&genlmsg(FAMILY + 1, 0, 14, &[]));
+        let script = Script::new(Vec::new()).with_events(vec![both]);
+        let mut c = Client::new(script);
+        c.join_group(9).unwrap();
+        assert_eq!(c.transport().joined, vec![9]);
+        let msgs = c.recv_multicast(FAMILY, None).unwrap().unwrap();
+        assert_eq!(
+            msgs,
+            vec![[&[14u8, 1, 0, 0][..], &attr(9, &[1, 2, 3, 4])].concat()]
+        );
+        // Used up: a wait with a timeout times out, one without is interrupted.
+        assert_eq!(
+            c.recv_multicast(FAMILY, Some(std::time::Duration::from_millis(1)))
+                .unwrap(),
+            None
+        );
+        match c.recv_multicast(FAMILY, None) {
+            Err(Error::Io { err, .. }) => assert_eq!(err.kind(), io::ErrorKind::Interrupted),
             other => panic!("{other:?}"),
         }
     }
