@@ -14,6 +14,7 @@ Usage: rfctl [-t table] COMMAND [chain] [rule-spec] [options]
        rfctl stats [-Z|--zero]
        rfctl save [-t table] [-c]
        rfctl restore [--noflush] [--test] [--counters] [-T table] [FILE]
+       rfctl conntrack -L|-G|-D|-F|-E|-C|-S [options]
        rfctl -h|--help
        rfctl -V|--version
 
@@ -38,6 +39,9 @@ Commands:
   stats [-Z]                            per-hook packet counters
   save / restore                        iptables-save format (see
                                         'rfctl save --help')
+  conntrack -L|-G|-D|-F|-E|-C|-S        the connection tracking table, as
+                                        conntrack(8) does it (see
+                                        'rfctl conntrack --help')
 
 Options:
   -t, --table filter|mangle|raw         table (default: filter)
@@ -114,6 +118,9 @@ pub enum Command {
     Restore(Option<RestoreOpts>),
     /// An iptables command line.
     Rules(Box<CmdLine>),
+    /// `rfctl conntrack ...`: the arguments after `conntrack`, which
+    /// `conntrack::main` reads and carries out.
+    Conntrack(Vec<String>),
 }
 
 /// Parse the arguments after the program name.
@@ -127,6 +134,7 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         "stats" => stats::parse_args(rest).map(Command::Stats),
         "save" => restore::parse_save_args(rest).map(Command::Save),
         "restore" => restore::parse_restore_args(rest).map(Command::Restore),
+        "conntrack" => Ok(Command::Conntrack(rest.to_vec())),
         _ => {
             let c = parse::parse_command(args, None).map_err(|p| Error::Usage(p.0))?;
             if c.cmd == RuleCommand::Help {
@@ -191,6 +199,11 @@ mod tests {
             parse_strs(&["restore", "--noflush", "f"]).unwrap(),
             Command::Restore(Some(RestoreOpts { noflush: true, .. }))
         ));
+        // conntrack's arguments are read by conntrack::main, even -h.
+        match parse_strs(&["conntrack", "-L", "-h"]).unwrap() {
+            Command::Conntrack(rest) => assert_eq!(rest, vec!["-L", "-h"]),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -236,6 +249,8 @@ mod tests {
             "NOTRACK",
             "--restore-mark",
             "--nfmask",
+            "conntrack -L|-G|-D|-F|-E|-C|-S",
+            "rfctl conntrack --help",
         ] {
             assert!(USAGE.contains(opt), "{opt}");
         }

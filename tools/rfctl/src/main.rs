@@ -9,9 +9,11 @@
 //! tables as iptables does, `restore` reads and writes iptables-save
 //! files, `wire` converts tables to and from the netlink format, `txn`
 //! runs table transactions over the client in `netlink`; `stats` is the
-//! per-hook counters; `error` says how failures are reported.
+//! per-hook counters; `conntrack` is `rfctl conntrack`, conntrack(8)'s
+//! commands; `error` says how failures are reported.
 
 mod cli;
+mod conntrack;
 mod error;
 mod format;
 #[cfg(test)]
@@ -40,7 +42,13 @@ fn main() -> ExitCode {
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    match run(&args).and_then(|out| print(&out)) {
+    let result = match cli::parse(&args) {
+        // Prints as it goes (events) and has conntrack's messages.
+        Ok(Command::Conntrack(rest)) => return conntrack::main(&rest),
+        Ok(command) => run(command),
+        Err(e) => Err(e),
+    };
+    match result.and_then(|out| print(&out)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let mut stderr = io::stderr().lock();
@@ -62,9 +70,9 @@ fn kernel() -> Result<txn::Netlink<netlink::Socket>, Error> {
     txn::Netlink::new(netlink::Client::open()?)
 }
 
-/// Carry out the command line and return what to print on standard output.
-fn run(args: &[String]) -> Result<String, Error> {
-    match cli::parse(args)? {
+/// Carry out the command and return what to print on standard output.
+fn run(command: Command) -> Result<String, Error> {
+    match command {
         Command::Help => Ok(cli::USAGE.to_string()),
         Command::Version => Ok(cli::version()),
         Command::Stats(stats::Action::Help) => Ok(stats::USAGE.to_string()),
@@ -81,6 +89,7 @@ fn run(args: &[String]) -> Result<String, Error> {
             restore::restore(&mut kernel()?, &o, &text).map(|()| String::new())
         }
         Command::Rules(c) => rulecmd::run(&mut kernel()?, &c),
+        Command::Conntrack(_) => Err(Error::Internal("conntrack runs on its own".into())),
     }
 }
 

@@ -134,22 +134,30 @@ impl Transport for Socket {
         buf: &mut [u8],
         timeout: Option<Duration>,
     ) -> io::Result<Option<usize>> {
-        // poll(2) is never restarted after a signal handler: a signal
-        // reaches the caller as EINTR whatever SA_RESTART says.
-        let ms: libc::c_int = match timeout {
-            None => -1,
-            Some(t) => {
-                let ms = t.as_millis() + u128::from(t.subsec_nanos() % 1_000_000 != 0);
-                libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX)
-            }
-        };
+        // ppoll(2) is never restarted after a signal handler: a signal
+        // reaches the caller as EINTR whatever SA_RESTART says. Signals the
+        // caller blocked are let in during the wait only (empty mask), so
+        // one that came before the wait interrupts it at once.
+        let ts = timeout.map(|t| libc::timespec {
+            tv_sec: libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX),
+            // Below 10^9: fits a c_long everywhere.
+            tv_nsec: t.subsec_nanos() as libc::c_long,
+        });
+        let ts_ptr = ts
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
         let mut fds = libc::pollfd {
             fd: std::os::fd::AsRawFd::as_raw_fd(&self.0),
             events: libc::POLLIN,
             revents: 0,
         };
-        // SAFETY: one valid pollfd, and its count.
-        match unsafe { libc::poll(&mut fds, 1, ms) } {
+        // SAFETY: an all-zero sigset_t is a valid value, then emptied.
+        let mut none: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid sigset_t to fill.
+        unsafe { libc::sigemptyset(&mut none) };
+        // SAFETY: one valid pollfd and its count, a valid or null timespec,
+        // a valid signal mask.
+        match unsafe { libc::ppoll(&mut fds, 1, ts_ptr, &none) } {
             0 => Ok(None),
             n if n < 0 => Err(io::Error::last_os_error()),
             _ => match self.0.recv(&mut *buf, Msg::TRUNC) {

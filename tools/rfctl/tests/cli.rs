@@ -151,3 +151,75 @@ fn rule_commands_without_the_module_say_so() {
         );
     }
 }
+
+#[test]
+fn conntrack_help_version_and_command_line_errors() {
+    for args in [
+        &["conntrack", "--help"][..],
+        &["conntrack"][..],
+        &["conntrack", "-h"][..],
+    ] {
+        let out = rfctl(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(text(&out.stdout).starts_with("Usage: rfctl conntrack COMMAND [options]"));
+        assert!(out.stderr.is_empty());
+    }
+    let out = rfctl(&["conntrack", "-V"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "rfctl conntrack v{} (rustfilter)\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    for (args, first) in [
+        (&["conntrack", "-L", "--foo"][..], "unknown option `--foo'"),
+        (
+            &["conntrack", "-L", "-D"][..],
+            "Invalid commands combination",
+        ),
+        (
+            &["conntrack", "-G", "-p", "tcp", "-s", "1.2.3.4"][..],
+            "you have to specify `--src' and `--dst'",
+        ),
+        (
+            &["conntrack", "-L", "-s", "1.2.3"][..],
+            "Invalid IP address `1.2.3'",
+        ),
+    ] {
+        let out = rfctl(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_eq!(
+            text(&out.stderr),
+            format!(
+                "rfctl conntrack (rustfilter): {first}\n\
+                 Try `rfctl conntrack -h' or 'rfctl conntrack --help' for more information.\n"
+            ),
+            "{args:?}"
+        );
+    }
+}
+
+/// Without the module, every conntrack command says so and exits 1.
+#[test]
+fn conntrack_without_the_module_says_so() {
+    if Path::new("/sys/module/rustfilter").exists() {
+        return;
+    }
+    for args in [
+        &["conntrack", "-L"][..],
+        &["conntrack", "-E", "--event-timeout", "0.1"][..],
+        &["conntrack", "--set-max", "10"][..],
+    ] {
+        let out = rfctl(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(
+            text(&out.stderr),
+            "rfctl conntrack (rustfilter): rustfilter module not loaded \
+             (no generic netlink family \"rustfilter\")\n"
+        );
+    }
+}
