@@ -1248,3 +1248,90 @@ fn help_names_every_option() {
         )
     );
 }
+
+// --- A real socket -------------------------------------------------------
+
+/// A real socket on nlctrl's "notify" group standing for `ct-events`, under
+/// a family id no message has: the wait times out.
+#[test]
+fn live_socket_event_timeout() {
+    let mut client = Client::open().unwrap();
+    let notify = client
+        .family_info("nlctrl")
+        .unwrap()
+        .group("notify")
+        .unwrap();
+    let info = crate::netlink::FamilyInfo {
+        id: 0xfff0,
+        groups: vec![(proto::CT_EVENTS_GROUP.to_string(), notify)],
+    };
+    let o = opts("-E --event-timeout 0.05");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let start = std::time::Instant::now();
+    let status = super::events::run(&mut client, &info, &o, &mut out, &mut err, &|| false).unwrap();
+    assert_eq!(status, 0);
+    assert!(start.elapsed() >= Duration::from_millis(50));
+    assert_eq!(
+        String::from_utf8(err).unwrap(),
+        "rfctl conntrack (rustfilter): 0 flow events have been shown.\n"
+    );
+}
+
+/// SIGINT ends the wait, with the summary and status 0: sent to the
+/// waiting thread `delay` after it blocked the signal, before or during
+/// its wait, it is not lost.
+fn stop_on_sigint(delay: Duration) {
+    use std::sync::mpsc;
+    let (tx, rx) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let mut client = Client::open().unwrap();
+        let notify = client
+            .family_info("nlctrl")
+            .unwrap()
+            .group("notify")
+            .unwrap();
+        let info = crate::netlink::FamilyInfo {
+            id: 0xfff0,
+            groups: vec![(proto::CT_EVENTS_GROUP.to_string(), notify)],
+        };
+        // Blocks SIGINT and SIGTERM in this thread only.
+        super::events::catch_signals();
+        // SAFETY: the id of the calling thread.
+        tx.send(unsafe { libc::pthread_self() }).unwrap();
+        let o = opts("-E --event-timeout 20");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let status = super::events::run(
+            &mut client,
+            &info,
+            &o,
+            &mut out,
+            &mut err,
+            &super::events::stopped,
+        );
+        (status.unwrap(), String::from_utf8(err).unwrap())
+    });
+    let tid = rx.recv().unwrap();
+    std::thread::sleep(delay);
+    // SAFETY: the thread is alive until it is joined below.
+    assert_eq!(unsafe { libc::pthread_kill(tid, libc::SIGINT) }, 0);
+    let start = std::time::Instant::now();
+    let (status, err) = waiter.join().unwrap();
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert_eq!(status, 0);
+    assert_eq!(
+        err,
+        "rfctl conntrack (rustfilter): 0 flow events have been shown.\n"
+    );
+}
+
+#[test]
+fn live_socket_events_stop_on_sigint() {
+    stop_on_sigint(Duration::ZERO);
+    stop_on_sigint(Duration::from_millis(30));
+    // Give SIGINT and SIGTERM back their default action for the rest of
+    // the tests.
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: restoring the default disposition.
+        unsafe { libc::signal(sig, libc::SIG_DFL) };
+    }
+}
