@@ -681,8 +681,9 @@ pub fn parse(args: &[String]) -> R<Opts> {
             if sp.arg == Arg::No && inline.is_some() && sp.id != Id::Unsupported {
                 return bad(format!("option `--{}' doesn't allow an argument", sp.long));
             }
-            let v = take(sp.arg, inline, a)?;
-            s.apply(sp.id, a, v.as_deref())?;
+            let typed = format!("--{name}");
+            let v = take(sp.arg, inline, &typed)?;
+            s.apply(sp.id, &typed, v.as_deref())?;
         } else if a.len() > 1 && a.starts_with('-') {
             // A cluster of short options: `-Ln`, `-ptcp`.
             let body = &a[1..];
