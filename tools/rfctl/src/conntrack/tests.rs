@@ -437,6 +437,14 @@ fn bad_command_lines_name_the_problem() {
             "-L --zone 1",
             "`--zone' is not supported by rfctl conntrack",
         ),
+        (
+            "-L --zone=1",
+            "`--zone' is not supported by rfctl conntrack",
+        ),
+        (
+            "-L --orig-zo 1",
+            "`--orig-zo' is not supported by rfctl conntrack",
+        ),
         ("-L -z", "`-z' is not supported by rfctl conntrack"),
         (
             "-L -o xml",
