@@ -21,8 +21,14 @@ if ! command -v nc > /dev/null 2>&1; then
 fi
 
 ret=0
+tmpdir=$(mktemp -d)
 
-trap cleanup_all_ns EXIT
+cleanup() {
+	cleanup_all_ns
+	rm -rf "$tmpdir"
+}
+
+trap cleanup EXIT
 
 if ! rf_load; then
 	echo "FAIL: could not load rustfilter"
@@ -115,6 +121,58 @@ if [ "$got" = 0 ] || [ -z "$got" ]; then
 	l=1
 fi
 rf_check "OUTPUT sees NEW in the original direction" $l
+
+# The listing shows the connections that exist, in conntrack(8)'s format;
+# get, delete, count and flush act on them.
+l=0
+rct() { ip netns exec "$client" "$RFCTL" conntrack "$@"; }
+rct -L > "$tmpdir/list" 2> "$tmpdir/list.err" || { echo "FAIL: rfctl conntrack -L"; l=1; }
+if ! grep -q '^tcp      6 [0-9]* [A-Z_]* src=10.0.1.2 dst=10.0.2.2 sport=40000 dport=5001 src=10.0.2.2 dst=10.0.1.2 sport=5001 dport=40000 \[ASSURED\] mark=0 use=[0-9]*$' "$tmpdir/list"; then
+	echo "FAIL: the client's TCP connection to port 5001 is not listed as assured"
+	l=1
+fi
+if ! grep -q '^udp      17 [0-9]* src=10.0.1.2 dst=10.0.2.2 sport=40000 dport=7777 src=10.0.2.2 dst=10.0.1.2 sport=7777 dport=40000 mark=0 use=[0-9]*$' "$tmpdir/list"; then
+	echo "FAIL: the client's UDP flow to port 7777 is not listed as replied"
+	l=1
+fi
+if ! grep -q '^icmp     1 [0-9]* src=10.0.1.2 dst=10.0.2.2 type=8 code=0 id=[0-9]* src=10.0.2.2 dst=10.0.1.2 type=0 code=0 id=[0-9]* mark=0 use=[0-9]*$' "$tmpdir/list"; then
+	echo "FAIL: the client's ping is not listed"
+	l=1
+fi
+if grep -q 'dport=5002' "$tmpdir/list"; then
+	echo "FAIL: the dropped inbound TCP connection is listed"
+	l=1
+fi
+n=$(grep -c . "$tmpdir/list")
+if ! grep -q "$n flow entries have been shown" "$tmpdir/list.err"; then
+	echo "FAIL: -L summary does not say $n entries: $(cat "$tmpdir/list.err")"
+	l=1
+fi
+if [ "$(rct -C)" != "$n" ]; then
+	echo "FAIL: -C says $(rct -C), -L listed $n"
+	l=1
+fi
+rct -G -p udp -s 10.0.1.2 -d 10.0.2.2 --sport 40000 --dport 7777 > /dev/null 2>&1 ||
+	{ echo "FAIL: -G of the UDP flow"; l=1; }
+rct -D -p udp --dport 7777 > /dev/null 2>&1 || { echo "FAIL: -D of the UDP flow"; l=1; }
+if rct -G -p udp -s 10.0.1.2 -d 10.0.2.2 --sport 40000 --dport 7777 > /dev/null 2>&1; then
+	echo "FAIL: the UDP flow is still there after -D"
+	l=1
+fi
+if [ "$(rct -C)" != $((n - 1)) ]; then
+	echo "FAIL: -C says $(rct -C) after deleting one of $n"
+	l=1
+fi
+rct -S | grep -q "entries=$((n - 1)) .*max=65536" || { echo "FAIL: -S: $(rct -S)"; l=1; }
+rct -F > /dev/null 2>&1 || { echo "FAIL: -F"; l=1; }
+if [ "$(rct -C)" != 0 ]; then
+	echo "FAIL: $(rct -C) connections left after -F"
+	l=1
+fi
+# A flushed connection is made anew by its next packet.
+ping_ok "$client" 10.0.2.2 || { echo "FAIL: ping after flush"; l=1; }
+[ "$(rct -C)" = 1 ] || { echo "FAIL: the ping after the flush made $(rct -C) connections"; l=1; }
+rf_check "conntrack -L/-G/-D/-C/-S/-F" $l
 
 rf_unload || { echo "FAIL: rmmod with connections in the table"; ret=1; }
 exit $ret
