@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Pack the test VM's initramfs, build/vm/initramfs.gz: busybox-static,
-# iproute2, kmod, bash, rfctl, nlfuzz (when built), the kernel's modules
+# iproute2, kmod, bash, rfctl, nlfuzz and rfpkt (when built), the kernel's modules
 # (from build/obj), the selftests and scripts/guest-init.sh as /init. Skips
 # the work when nothing it is made from changed.
 #
@@ -9,6 +9,7 @@
 # env:   OBJ (default build/obj), VM_DIR (default build/vm),
 #        RFCTL (default tools/rfctl/target/release/rfctl),
 #        NLFUZZ (default tools/nlfuzz/target/release/nlfuzz),
+#        RFPKT (default tools/rfpkt/target/release/rfpkt),
 #        EXTRA_BINS (more host binaries to copy with their libraries)
 set -euo pipefail
 
@@ -21,6 +22,7 @@ ROOT=$VM/root
 MODDIR=$VM/modules
 RFCTL=${RFCTL:-$REPO/tools/rfctl/target/release/rfctl}
 NLFUZZ=${NLFUZZ:-$REPO/tools/nlfuzz/target/release/nlfuzz}
+RFPKT=${RFPKT:-$REPO/tools/rfpkt/target/release/rfpkt}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 # Host binaries copied with the libraries ldd lists: destination=source.
 BINS=("/usr/bin/ip=$(command -v ip)" "/usr/bin/kmod=$(command -v kmod)"
@@ -66,6 +68,7 @@ if [ $force -eq 0 ] && [ -f "$OUT" ]; then
 	[ -f "$stamp" ] && inputs+=("$stamp")
 	[ -f "$RFCTL" ] && inputs+=("$RFCTL")
 	[ -f "$NLFUZZ" ] && inputs+=("$NLFUZZ")
+	[ -f "$RFPKT" ] && inputs+=("$RFPKT")
 	if [ -z "$(find "${inputs[@]}" -newer "$OUT" -print -quit)" ]; then
 		exit 0
 	fi
@@ -110,6 +113,11 @@ if [ -x "$NLFUZZ" ]; then
 	copy_bin /usr/bin/nlfuzz "$NLFUZZ"
 else
 	echo "mkinitramfs: note: no nlfuzz at ${NLFUZZ#$REPO/}; rustfilter_badinput.sh will skip" >&2
+fi
+if [ -x "$RFPKT" ]; then
+	copy_bin /usr/bin/rfpkt "$RFPKT"
+else
+	echo "mkinitramfs: note: no rfpkt at ${RFPKT#$REPO/}; rustfilter_ct_invalid.sh will skip" >&2
 fi
 
 if [ -f "$stamp" ]; then

@@ -383,7 +383,7 @@ pub const KINDS: &[(&str, &str)] = &[
     ("trunc-icmp", "an echo request cut to 4 bytes of header"),
     ("trunc-quote", "a port unreachable quoting an IP header and 2 bytes of UDP"),
     ("ip-options", "UDP with IP options NOP NOP NOP EOL (--ip-options HEX)"),
-    ("frag-first", "a first fragment: UDP header, 16 bytes, MF"),
+    ("frag-first", "a first fragment: UDP header and 16 bytes, MF"),
     ("frag", "a later fragment: offset 8 (--frag-offset N), 16 bytes, last"),
     ("bad-doff", "a TCP SYN whose data offset (15) is beyond the segment (--doff N)"),
     ("udp-badlen", "UDP whose length field (1000) is beyond the packet (--udp-len N)"),
