@@ -6,8 +6,9 @@
 # about one (RELATED). Outbound ping, TCP and UDP work, their replies
 # pass; inbound new ping, TCP and UDP are dropped; an ICMP port
 # unreachable for the client's UDP is RELATED, and so is a time exceeded
-# for its ping; the state and conntrack matches agree; the module unloads
-# with connections in the table.
+# for its ping; the state and conntrack matches agree; rfctl conntrack
+# lists, gets, deletes, counts and flushes connections and reports their
+# events; the module unloads with connections in the table.
 #
 #   client 10.0.1.2 --veth-- 10.0.1.1 router 10.0.2.1 --veth-- 10.0.2.2 server
 
@@ -173,6 +174,27 @@ fi
 ping_ok "$client" 10.0.2.2 || { echo "FAIL: ping after flush"; l=1; }
 [ "$(rct -C)" = 1 ] || { echo "FAIL: the ping after the flush made $(rct -C) connections"; l=1; }
 rf_check "conntrack -L/-G/-D/-C/-S/-F" $l
+
+# Events: NEW when a connection is confirmed, DESTROY when it leaves the
+# table, deleted or expired (the ICMP timeout set to 2 s).
+l=0
+rct -F > /dev/null 2>&1
+rct --set-timeout icmp=2 || { echo "FAIL: --set-timeout icmp=2"; l=1; }
+rct -E --event-count 4 --event-timeout 30 > "$tmpdir/events" 2>&1 &
+epid=$!
+sleep 1
+ping_ok "$client" 10.0.2.2 || { echo "FAIL: ping for the events"; l=1; }
+udp "$client" 10.0.2.2 7777
+rct -D -p udp --dport 7777 > /dev/null 2>&1 || { echo "FAIL: -D of the UDP flow for the events"; l=1; }
+wait $epid
+for e in '\[NEW\] icmp ' '\[NEW\] udp ' '\[DESTROY\] udp ' '\[DESTROY\] icmp '; do
+	if [ "$(grep -c "$e" "$tmpdir/events")" != 1 ]; then
+		echo "FAIL: expected one event matching '$e':"
+		sed 's/^/    /' "$tmpdir/events"
+		l=1
+	fi
+done
+rf_check "conntrack events: NEW, DESTROY on delete and on expiry" $l
 
 rf_unload || { echo "FAIL: rmmod with connections in the table"; ret=1; }
 exit $ret

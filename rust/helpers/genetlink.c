@@ -58,3 +58,16 @@ u32 rust_helper_nla_get_u32(const struct nlattr *nla)
 {
 	return nla_get_u32(nla);
 }
+
+int rust_helper_genl_has_listeners(const struct genl_family *family, struct net *net,
+				   unsigned int group)
+{
+	return genl_has_listeners(family, net, group);
+}
+
+int rust_helper_genlmsg_multicast_netns(const struct genl_family *family, struct net *net,
+					struct sk_buff *skb, u32 portid, unsigned int group,
+					gfp_t flags)
+{
+	return genlmsg_multicast_netns(family, net, skb, portid, group, flags);
+}

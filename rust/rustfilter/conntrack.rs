@@ -18,7 +18,9 @@
 //!   got this far is *confirmed*: linked in the table by both tuples. A
 //!   dropped first packet takes its unconfirmed connection with it.
 //! - A connection lives until its timeout, refreshed by its packets; a
-//!   periodic worker unlinks expired ones. With the table at its maximum,
+//!   periodic worker (the namespace's `periodic`) unlinks expired ones.
+//! - Confirmation and removal are reported on the "ct-events" multicast
+//!   group (NEW and DESTROY) when anyone listens. With the table at its maximum,
 //!   a new connection first evicts a connection that is not assured.
 //!
 //! Tracking is on in a namespace while a committed table uses it
@@ -32,8 +34,11 @@ use crate::ct::{
 };
 use crate::packet;
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use kernel::delayed_work::Periodic;
+use crate::nla::Writer;
+use crate::proto;
 use kernel::net::conntrack::{ctinfo, Ct, CtHook, CtOps, InsertError, Table};
+use kernel::net::genetlink::Multicaster;
+use kernel::net::namespace::Net;
 use kernel::net::netfilter::{self, Verdict};
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
@@ -48,7 +53,7 @@ const BUCKETS: usize = 16384;
 /// Default most connections per namespace.
 pub(crate) const DEFAULT_MAX: usize = 65536;
 /// How often the worker looks for expired connections.
-const GC_INTERVAL_MS: u32 = 1000;
+pub(crate) const GC_INTERVAL_MS: u32 = 1000;
 /// Chains looked at for a connection to evict when the table is full.
 const EARLY_DROP_BUCKETS: u32 = 8;
 
@@ -146,10 +151,12 @@ pub(crate) struct CtNet {
     #[pin]
     config: SpinLock<Config>,
     pub(crate) stats: Stats,
+    /// Sends NEW and DESTROY events to the "ct-events" group.
+    events: Arc<Multicaster>,
 }
 
 impl CtNet {
-    pub(crate) fn new(seed: u32) -> impl PinInit<Self, Error> {
+    pub(crate) fn new(seed: u32, events: Arc<Multicaster>) -> impl PinInit<Self, Error> {
         try_pin_init!(CtNet {
             table <- Table::new(BUCKETS),
             count: Arc::new(AtomicUsize::new(0), GFP_KERNEL)?,
@@ -158,6 +165,7 @@ impl CtNet {
             seed,
             config <- kernel::new_spinlock!(Config::DEFAULT),
             stats: Stats::default(),
+            events,
         }? Error)
     }
 
@@ -188,6 +196,60 @@ impl CtNet {
         }
     }
 
+    /// Reports `conn` to the listeners of the event group of `net`.
+    fn event(&self, net: &Net, kind: u32, conn: &Ct<Conn>) {
+        if !self.events.has_listeners(net, 0) {
+            return;
+        }
+        let mut buf = [0u8; 320];
+        let mut w = Writer::new(&mut buf);
+        if w.put_u32(proto::A_CT_EVENT, kind).is_ok()
+            && crate::ct_netlink::encode_entry(&mut w, conn, now_ms()).is_ok()
+        {
+            // A listener whose socket is full misses it, as with ctnetlink.
+            let _ = self.events.send(net, 0, proto::CMD_CT_EVENT, w.as_bytes());
+        }
+    }
+
+    /// Takes `conn` out of the table (a DESTROY event); `false` if it was
+    /// not in it.
+    pub(crate) fn remove(&self, net: &Net, conn: &Ct<Conn>) -> bool {
+        let removed = self.table.remove(conn);
+        if removed {
+            self.event(net, proto::CT_EVENT_DESTROY, conn);
+        }
+        removed
+    }
+
+    /// Takes every connection out of the table.
+    pub(crate) fn flush(&self, net: &Net) -> Result {
+        for conn in self.snapshot()?.iter() {
+            self.remove(net, conn);
+        }
+        Ok(())
+    }
+
+    /// Unlinks expired connections, a few per chain per round.
+    pub(crate) fn gc(&self, net: &Net) {
+        let now = now_ms();
+        for b in 0..self.table.buckets() {
+            let mut victims: [Option<Ct<Conn>>; 8] = Default::default();
+            let mut n = 0;
+            {
+                let guard = rcu::read_lock();
+                self.table.for_each_in(b, &guard, |c, get| {
+                    if n < victims.len() && c.expired(now) {
+                        victims[n] = get();
+                        n += 1;
+                    }
+                });
+            }
+            for v in victims.iter().flatten() {
+                self.remove(net, v);
+            }
+        }
+    }
+
     fn hash(&self, t: &Tuple) -> u32 {
         t.hash(self.seed)
     }
@@ -201,13 +263,13 @@ impl CtNet {
     }
 
     /// PREROUTING and OUTPUT: attaches the packet to its connection.
-    pub(crate) fn track(&self, tracker: &Tracker, skb: &mut SkBuff) -> Verdict {
+    pub(crate) fn track(&self, tracker: &Tracker, net: &Net, skb: &mut SkBuff) -> Verdict {
         // Already decided: untracked by the raw table, or an ICMP error
         // this host made about a tracked packet.
         if skb.ct_info().is_some() || !self.active() {
             return Verdict::Accept;
         }
-        match self.classify(skb) {
+        match self.classify(net, skb) {
             Decision::Pass => Verdict::Accept,
             Decision::Drop => {
                 bump(&self.stats.drop);
@@ -221,7 +283,7 @@ impl CtNet {
     }
 
     /// What to do with a packet not attached yet.
-    fn classify(&self, skb: &SkBuff) -> Decision {
+    fn classify(&self, net: &Net, skb: &SkBuff) -> Decision {
         let len = skb.len() as usize;
         let mut buf = [0u8; tuple::MAX_TUPLE_BYTES];
         let peek = len.min(buf.len());
@@ -261,9 +323,9 @@ impl CtNet {
                 // round once more to make a new one.
                 for _ in 0..2 {
                     let Some((conn, d)) = self.find(&t, now) else {
-                        return self.create(&pkt, data, t, now, &config);
+                        return self.create(net, &pkt, data, t, now, &config);
                     };
-                    match self.update(&conn, d, &pkt, data, now, &config) {
+                    match self.update(net, &conn, d, &pkt, data, now, &config) {
                         Some(Some(info)) => {
                             bump(&self.stats.found);
                             return Decision::Attach(conn, info);
@@ -274,7 +336,7 @@ impl CtNet {
                             return Decision::Pass;
                         }
                         None => {
-                            if !self.table.remove(&conn) {
+                            if !self.remove(net, &conn) {
                                 return Decision::Drop;
                             }
                         }
@@ -288,8 +350,10 @@ impl CtNet {
     /// Runs the tracker of `conn` for a packet in direction `d`: the
     /// packet's ctinfo, `Some(None)` if it is invalid, `None` if the
     /// connection must be replaced (reopened).
+    #[allow(clippy::too_many_arguments)]
     fn update(
         &self,
+        net: &Net,
         conn: &Ct<Conn>,
         d: u8,
         pkt: &packet::Packet,
@@ -320,7 +384,7 @@ impl CtNet {
                 conn.expires
                     .store(u.expires(now, status, ctx.expires), Ordering::Relaxed);
                 if u.kill {
-                    self.table.remove(conn);
+                    self.remove(net, conn);
                 }
                 Some(Some(if d == 1 {
                     ctinfo::ESTABLISHED_REPLY
@@ -346,6 +410,7 @@ impl CtNet {
     /// A new, unconfirmed connection for the first packet of `t`.
     fn create(
         &self,
+        net: &Net,
         pkt: &packet::Packet,
         data: &[u8],
         t: Tuple,
@@ -361,7 +426,7 @@ impl CtNet {
             return Decision::Pass;
         };
         if self.count.load(Ordering::Relaxed) >= self.max.load(Ordering::Relaxed)
-            && !self.early_drop(self.hash(&t), now)
+            && !self.early_drop(net, self.hash(&t), now)
         {
             netfilter::log_ratelimited(4, b"rustfilter: conntrack table full, dropping packet");
             return Decision::Drop;
@@ -390,7 +455,7 @@ impl CtNet {
 
     /// Evicts a connection that is not assured (or is closing) from the
     /// chains after `hash`'s, to make room. Whether one went.
-    fn early_drop(&self, hash: u32, now: u64) -> bool {
+    fn early_drop(&self, net: &Net, hash: u32, now: u64) -> bool {
         let buckets = self.table.buckets();
         for i in 0..EARLY_DROP_BUCKETS {
             let b = (hash as usize).wrapping_add(i as usize) % buckets;
@@ -408,7 +473,7 @@ impl CtNet {
                 });
             }
             if let Some(v) = victim {
-                if self.table.remove(&v) {
+                if self.remove(net, &v) {
                     bump(&self.stats.early_drop);
                     return true;
                 }
@@ -420,7 +485,7 @@ impl CtNet {
     /// INPUT and POSTROUTING, last: links a new connection in the table.
     /// A connection with the same tuple made meanwhile (a race between two
     /// first packets) wins; the packet is dropped.
-    pub(crate) fn confirm(&self, tracker: &Tracker, skb: &SkBuff) -> Verdict {
+    pub(crate) fn confirm(&self, tracker: &Tracker, net: &Net, skb: &SkBuff) -> Verdict {
         let Some((attached, info)) = skb.ct(tracker) else {
             return Verdict::Accept;
         };
@@ -436,7 +501,12 @@ impl CtNet {
                 && !other.expired(now)
         };
         match self.table.insert(&conn, hashes, clash) {
-            Ok(()) | Err(InsertError::Linked) => {
+            Ok(()) => {
+                c.status.fetch_or(IPS_CONFIRMED, Ordering::AcqRel);
+                self.event(net, proto::CT_EVENT_NEW, &conn);
+                Verdict::Accept
+            }
+            Err(InsertError::Linked) => {
                 c.status.fetch_or(IPS_CONFIRMED, Ordering::AcqRel);
                 Verdict::Accept
             }
@@ -445,29 +515,5 @@ impl CtNet {
                 Verdict::Drop
             }
         }
-    }
-}
-
-impl Periodic for CtNet {
-    /// Unlinks expired connections, a few per chain per round.
-    fn run(&self) -> Option<u32> {
-        let now = now_ms();
-        for b in 0..self.table.buckets() {
-            let mut victims: [Option<Ct<Conn>>; 8] = Default::default();
-            let mut n = 0;
-            {
-                let guard = rcu::read_lock();
-                self.table.for_each_in(b, &guard, |c, get| {
-                    if n < victims.len() && c.expired(now) {
-                        victims[n] = get();
-                        n += 1;
-                    }
-                });
-            }
-            for v in victims.iter().flatten() {
-                self.table.remove(v);
-            }
-        }
-        Some(GC_INTERVAL_MS)
     }
 }

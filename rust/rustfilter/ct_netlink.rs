@@ -20,7 +20,7 @@ const LIST_MESSAGE: usize = 16 << 10;
 const ENTRY_SIZE: usize = 256;
 
 /// Writes one connection as an `A_CT_ENTRY` nest.
-fn encode_entry(w: &mut Writer<'_>, conn: &Ct<Conn>, now: u64) -> Result<(), NlaError> {
+pub(crate) fn encode_entry(w: &mut Writer<'_>, conn: &Ct<Conn>, now: u64) -> Result<(), NlaError> {
     let n = w.begin_nest(proto::A_CT_ENTRY)?;
     encode_tuple(w, proto::CTENTRY_ORIG, &conn.tuples[0])?;
     encode_tuple(w, proto::CTENTRY_REPLY, &conn.tuples[1])?;
@@ -146,7 +146,7 @@ pub(crate) fn get(ct: &CtNet, info: &Info<'_>) -> Result {
 /// `CT_DELETE`: removes the connection with a tuple.
 pub(crate) fn delete(ct: &CtNet, info: &Info<'_>) -> Result {
     let conn = find(ct, info)?;
-    if !ct.table.remove(&conn) {
+    if !ct.remove(info.net(), &conn) {
         info.set_err_msg(c_str!("rustfilter: no such connection"));
         return Err(ENOENT);
     }

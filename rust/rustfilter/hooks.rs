@@ -16,8 +16,8 @@ use kernel::net::namespace::{Net, PernetId, PernetState};
 use kernel::net::netfilter::{priority, HookSpec, HookState, InetHook, Verdict};
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
-use kernel::delayed_work::DelayedWork;
 use kernel::net::conntrack;
+use kernel::net::genetlink::Multicaster;
 use kernel::sync::rcu::{self, RcuBox};
 use kernel::sync::{Arc, Mutex};
 
@@ -116,11 +116,17 @@ pub(crate) struct NetState {
     /// Open transactions.
     #[pin]
     pub(crate) txns: Mutex<Txns>,
-    /// Connection tracking: its expiry worker (stopped first), then its
-    /// table.
-    ct_gc: Pin<KBox<DelayedWork<CtNet>>>,
+    /// Connection tracking.
     pub(crate) ct: Arc<CtNet>,
     pub(crate) tracker: Arc<Tracker>,
+}
+
+/// What the states of all namespaces share.
+pub(crate) struct Shared {
+    /// The connection tracker.
+    pub(crate) tracker: Arc<Tracker>,
+    /// The netlink family's event sender.
+    pub(crate) events: Arc<Multicaster>,
 }
 
 static NET_ID: PernetId = PernetId::new();
@@ -180,19 +186,15 @@ impl PernetState for NetState {
         spec(InetHook::PostRouting, priority::CONNTRACK_CONFIRM),
     ];
 
-    type Shared = Arc<Tracker>;
+    type Shared = Shared;
 
-    fn init(_net: &Net, tracker: &Arc<Tracker>) -> impl PinInit<Self, Error> {
-        let ct = (|| -> Result<_> {
-            let ct = Arc::pin_init(CtNet::new(conntrack::random_seed()), GFP_KERNEL)?;
-            let gc = DelayedWork::new(ct.clone())?;
-            gc.start(1000);
-            Ok((gc, ct))
-        })();
-        let (gc, ct) = match ct {
-            Ok((gc, ct)) => (Ok(gc), Ok(ct)),
-            Err(e) => (Err(e), Err(e)),
-        };
+    const PERIODIC_MS: Option<u32> = Some(crate::conntrack::GC_INTERVAL_MS);
+
+    fn init(_net: &Net, shared: &Shared) -> impl PinInit<Self, Error> {
+        let ct = Arc::pin_init(
+            CtNet::new(conntrack::random_seed(), shared.events.clone()),
+            GFP_KERNEL,
+        );
         try_pin_init!(NetState {
             counters <- Counters::new(COUNTERS),
             tables: [
@@ -201,18 +203,22 @@ impl PernetState for NetState {
                 RcuBox::new(KBox::new(Slot::empty(), GFP_KERNEL)?),
             ],
             txns <- kernel::new_mutex!(Txns::new()),
-            ct_gc: gc?,
             ct: ct?,
-            tracker: tracker.clone(),
+            tracker: shared.tracker.clone(),
         }? Error)
+    }
+
+    fn periodic(&self, net: &Net) -> Option<u32> {
+        self.ct.gc(net);
+        Some(crate::conntrack::GC_INTERVAL_MS)
     }
 
     fn hook(&self, index: usize, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
         if index >= CT_CONFIRM {
-            return self.ct.confirm(&self.tracker, skb);
+            return self.ct.confirm(&self.tracker, state.net(), skb);
         }
         if index >= CT_TRACK {
-            return self.ct.track(&self.tracker, skb);
+            return self.ct.track(&self.tracker, state.net(), skb);
         }
         match index.checked_sub(Hook::COUNT) {
             None => self.count(skb, state),

@@ -91,6 +91,7 @@ impl Family for Control {
     const NAME: &'static CStr = c_str!("rustfilter");
     const VERSION: u32 = proto::GENL_VERSION as u32;
     const POLICY: &'static [AttrPolicy] = POLICY;
+    const MCAST_GROUPS: &'static [&'static CStr] = &[c_str!("ct-events")];
     const COMMANDS: &'static [Command] = &[
         cmd(proto::CMD_GET_STATS, false, NO_ATTRS),
         cmd(proto::CMD_ZERO_STATS, true, NO_ATTRS),
@@ -123,10 +124,7 @@ impl Family for Control {
             proto::CMD_CT_LIST => ct_netlink::list(&state.ct, info),
             proto::CMD_CT_GET => ct_netlink::get(&state.ct, info),
             proto::CMD_CT_DELETE => ct_netlink::delete(&state.ct, info),
-            proto::CMD_CT_FLUSH => {
-                state.ct.table.clear();
-                Ok(())
-            }
+            proto::CMD_CT_FLUSH => state.ct.flush(info.net()),
             proto::CMD_CT_STATS => ct_netlink::stats(&state.ct, info),
             proto::CMD_CT_SET => ct_netlink::set(&state.ct, info),
             _ => {

@@ -60,8 +60,14 @@ struct RustFilter {
 impl kernel::Module for RustFilter {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let tracker = conntrack::Tracker::register()?;
-        let pernet = namespace::Registration::<hooks::NetState>::new(tracker.clone())?;
-        let control = genetlink::Registration::new(netlink::Control { pernet }, module)?;
+        let events = genetlink::Multicaster::new()?;
+        let shared = hooks::Shared {
+            tracker: tracker.clone(),
+            events: events.clone(),
+        };
+        let pernet = namespace::Registration::<hooks::NetState>::new(shared)?;
+        let control =
+            genetlink::Registration::new(netlink::Control { pernet }, module, Some(events))?;
         pr_info!("loaded: hooks at PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING\n");
         Ok(Self {
             _control: control,

@@ -19,7 +19,9 @@ use crate::{
     str::CStr,
     types::Opaque,
 };
+use crate::sync::Arc;
 use core::pin::Pin;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 /// `EMSGSIZE`: the reply did not fit.
 fn emsgsize() -> Error {
@@ -101,6 +103,10 @@ pub trait Family: Send + Sync + Sized + 'static {
     const POLICY: &'static [AttrPolicy];
     /// The commands.
     const COMMANDS: &'static [Command];
+    /// The multicast groups (names of at most 15 bytes); a
+    /// [`Multicaster`] given to [`Registration::new`] sends to them by
+    /// index.
+    const MCAST_GROUPS: &'static [&'static CStr] = &[];
 
     /// Handles request `cmd` (one of [`Family::COMMANDS`]).
     fn doit(&self, cmd: u8, info: &Info<'_>) -> Result;
@@ -361,6 +367,9 @@ pub struct Registration<F: Family> {
     family: Opaque<bindings::genl_family>,
     ops: KVec<bindings::genl_ops>,
     policy: KVec<bindings::nla_policy>,
+    mcgrps: KVec<bindings::genl_multicast_group>,
+    /// Sends to this family's groups while it is registered.
+    multicaster: Option<Arc<Multicaster>>,
     /// The commands' own policies, each a heap array that never moves.
     _cmd_policies: KVec<KVec<bindings::nla_policy>>,
     registered: bool,
@@ -374,8 +383,14 @@ unsafe impl<F: Family> Send for Registration<F> {}
 unsafe impl<F: Family> Sync for Registration<F> {}
 
 impl<F: Family> Registration<F> {
-    /// Registers family `F` with `handler`, in every network namespace.
-    pub fn new(handler: F, module: &'static ThisModule) -> Result<Pin<KBox<Self>>> {
+    /// Registers family `F` with `handler`, in every network namespace;
+    /// `multicaster`, if any, sends to the family's multicast groups while
+    /// it is registered.
+    pub fn new(
+        handler: F,
+        module: &'static ThisModule,
+        multicaster: Option<Arc<Multicaster>>,
+    ) -> Result<Pin<KBox<Self>>> {
         let name = F::NAME.as_bytes_with_nul();
         if name.len() > bindings::GENL_NAMSIZ as usize || F::POLICY.is_empty() {
             return Err(EINVAL);
@@ -419,12 +434,29 @@ impl<F: Family> Registration<F> {
             };
             ops.push(op, GFP_KERNEL)?;
         }
+        let mut mcgrps = KVec::with_capacity(F::MCAST_GROUPS.len(), GFP_KERNEL)?;
+        for g in F::MCAST_GROUPS {
+            // SAFETY: all-zero is a valid `genl_multicast_group`.
+            let mut grp: bindings::genl_multicast_group = unsafe { core::mem::zeroed() };
+            let bytes = g.as_bytes_with_nul();
+            if bytes.len() > grp.name.len() {
+                return Err(EINVAL);
+            }
+            for (d, b) in grp.name.iter_mut().zip(bytes) {
+                *d = *b as _;
+            }
+            // Listening needs CAP_NET_ADMIN, as reading the tables does.
+            grp.flags = GENL_MCAST_CAP_NET_ADMIN;
+            mcgrps.push(grp, GFP_KERNEL)?;
+        }
         let mut this = KBox::pin(
             Self {
                 // SAFETY: all-zero is a valid, unregistered `genl_family`.
                 family: Opaque::new(unsafe { core::mem::zeroed() }),
                 ops,
                 policy,
+                mcgrps,
+                multicaster,
                 _cmd_policies: cmd_policies,
                 registered: false,
                 handler,
@@ -446,6 +478,10 @@ impl<F: Family> Registration<F> {
             (*fam).policy = this.policy.as_ptr();
             (*fam).ops = this.ops.as_ptr();
             (*fam).n_ops = this.ops.len() as u8;
+            if !this.mcgrps.is_empty() {
+                (*fam).mcgrps = this.mcgrps.as_ptr();
+                (*fam).n_mcgrps = this.mcgrps.len() as u8;
+            }
             (*fam).module = module.as_ptr();
         }
         // SAFETY: the family is fully initialised and pinned until `drop`.
@@ -453,6 +489,9 @@ impl<F: Family> Registration<F> {
         // SAFETY: not moving anything out of the pinned object.
         // INVARIANT: registered above.
         unsafe { Pin::get_unchecked_mut(this.as_mut()) }.registered = true;
+        if let Some(m) = &this.multicaster {
+            m.family.store(fam, Ordering::Release);
+        }
         Ok(this)
     }
 
@@ -491,9 +530,100 @@ impl<F: Family> Registration<F> {
 impl<F: Family> PinnedDrop for Registration<F> {
     fn drop(self: Pin<&mut Self>) {
         if self.registered {
+            if let Some(m) = &self.multicaster {
+                // No sender may use the family once it is unregistered.
+                m.family.store(core::ptr::null_mut(), Ordering::Release);
+                crate::sync::rcu::synchronize();
+            }
             // SAFETY: registered (type invariant); after this returns no
             // request runs in our callbacks.
             unsafe { bindings::genl_unregister_family(self.family.get()) };
         }
     }
 }
+
+/// `GENL_MCAST_CAP_NET_ADMIN` (`BIT(0)`, which bindgen does not expand):
+/// joining needs `CAP_NET_ADMIN` in the namespace's user namespace.
+const GENL_MCAST_CAP_NET_ADMIN: u8 = 1 << 0;
+
+/// Sends messages to the multicast groups of a family, from any context.
+///
+/// Created before the family (so that what sends can hold it), given to
+/// [`Registration::new`]; sends nothing while the family is not
+/// registered.
+///
+/// # Invariants
+///
+/// `family` is null or a registered family; a registration clears it and
+/// waits for a grace period before unregistering, and senders read it
+/// inside an RCU read-side critical section.
+pub struct Multicaster {
+    family: AtomicPtr<bindings::genl_family>,
+}
+
+impl Multicaster {
+    /// A multicaster of no family yet.
+    pub fn new() -> Result<Arc<Self>> {
+        Ok(Arc::new(
+            Self {
+                family: AtomicPtr::new(core::ptr::null_mut()),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// Whether anyone in `net` listens to group `group` (an index into
+    /// [`Family::MCAST_GROUPS`]).
+    pub fn has_listeners(&self, net: &Net, group: u32) -> bool {
+        let _rcu = crate::sync::rcu::read_lock();
+        let fam = self.family.load(Ordering::Acquire);
+        // SAFETY: a non-null family is registered until after the grace
+        // period following its clearing (type invariant).
+        !fam.is_null() && unsafe { bindings::genl_has_listeners(fam, net.as_ptr(), group) } != 0
+    }
+
+    /// Sends a message of command `cmd` holding the encoded attributes
+    /// `payload` to group `group` in `net`, if anyone listens. Does not
+    /// sleep.
+    pub fn send(&self, net: &Net, group: u32, cmd: u8, payload: &[u8]) -> Result {
+        let _rcu = crate::sync::rcu::read_lock();
+        let fam = self.family.load(Ordering::Acquire);
+        // SAFETY: as in `has_listeners`.
+        if fam.is_null() || unsafe { bindings::genl_has_listeners(fam, net.as_ptr(), group) } == 0 {
+            return Ok(());
+        }
+        let len = core::ffi::c_int::try_from(payload.len()).map_err(|_| emsgsize())?;
+        // SAFETY: plain allocation, atomic.
+        let skb = unsafe { bindings::genlmsg_new(payload.len(), bindings::GFP_ATOMIC) };
+        if skb.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `skb` is our fresh message and `fam` a registered family.
+        let hdr = unsafe { bindings::genlmsg_put(skb, 0, 0, fam, 0, cmd) };
+        // SAFETY: `payload` is readable for `len` bytes; `skb` is ours.
+        if hdr.is_null() || unsafe { bindings::nla_append(skb, len, payload.as_ptr().cast()) } != 0 {
+            // SAFETY: `skb` is ours and unsent.
+            unsafe { bindings::nlmsg_free(skb) };
+            return Err(emsgsize());
+        }
+        // SAFETY: `skb`/`hdr` are our message; the send takes ownership of
+        // `skb` whatever it returns.
+        unsafe {
+            bindings::genlmsg_end(skb, hdr);
+            let err = bindings::genlmsg_multicast_netns(
+                fam,
+                net.as_ptr(),
+                skb,
+                0,
+                group,
+                bindings::GFP_ATOMIC,
+            );
+            // No listener left by now is not an error.
+            if err == -(bindings::ESRCH as i32) {
+                return Ok(());
+            }
+            to_result(err)
+        }
+    }
+}
+

@@ -76,6 +76,18 @@ pub trait PernetState: Send + Sync + Sized + 'static {
     /// Creates the state of namespace `net`.
     fn init(net: &Net, shared: &Self::Shared) -> impl PinInit<Self, Error>;
 
+    /// When [`PernetState::periodic`] first runs for a new namespace, in
+    /// milliseconds; `None`: never.
+    const PERIODIC_MS: Option<u32> = None;
+
+    /// Runs in process context for each namespace while its state exists,
+    /// first [`PernetState::PERIODIC_MS`] after it is created, then after
+    /// the delay (milliseconds) each run returns; `None` stops it. It never
+    /// runs after the namespace's `pre_exit` began.
+    fn periodic(&self, _net: &Net) -> Option<u32> {
+        None
+    }
+
     /// The hook function for every hook in [`PernetState::NF_HOOKS`];
     /// `index` is the position of the hook in that list.
     fn hook(
@@ -141,7 +153,16 @@ unsafe fn slot<T: PernetState>(net: *mut bindings::net) -> *mut *mut NetData<T> 
 }
 
 /// What one namespace's slot points to.
+///
+/// # Invariants
+///
+/// `work` is the first field (a pointer to its `work_struct` is a pointer
+/// to the `NetData`), initialised with `periodic_cb::<T>`, and cancelled in
+/// `pre_exit`; `net` is the namespace, alive while the `NetData` is.
+#[repr(C)]
 struct NetData<T: PernetState> {
+    work: Opaque<bindings::delayed_work>,
+    net: *mut bindings::net,
     /// Registered while the namespace exists; dropped (unregistered) in
     /// `pre_exit`, before `state`.
     hooks: Option<netfilter::NetHooks>,
@@ -243,7 +264,19 @@ impl<T: PernetState> Registration<T> {
             // which owns it, outlives every callback.
             let shared = unsafe { &*T::id().shared.load(Ordering::Acquire).cast::<T::Shared>() };
             let state = KBox::pin_init(T::init(net_ref, shared), GFP_KERNEL)?;
-            let mut data = KBox::new(NetData { hooks: None, state }, GFP_KERNEL)?;
+            let mut data = KBox::new(
+                NetData {
+                    work: Opaque::uninit(),
+                    net,
+                    hooks: None,
+                    state,
+                },
+                GFP_KERNEL,
+            )?;
+            // SAFETY: the work lives in the heap object, which does not
+            // move until `exit_cb` frees it, after `pre_exit_cb` cancelled
+            // the work.
+            unsafe { bindings::init_delayed_work(data.work.get(), Some(Self::periodic_cb)) };
             if !T::NF_HOOKS.is_empty() {
                 let ptr: *const T = &*data.state;
                 // SAFETY: `ptr` is pinned state that outlives the hooks: they
@@ -251,9 +284,14 @@ impl<T: PernetState> Registration<T> {
                 data.hooks =
                     Some(unsafe { netfilter::NetHooks::register(net_ref, T::NF_HOOKS, ptr)? });
             }
+            let data = KBox::into_raw(data);
             // SAFETY: the net-generic slot of this registration was allocated
             // with room for one pointer before `init` is called.
-            unsafe { *slot::<T>(net) = KBox::into_raw(data) };
+            unsafe { *slot::<T>(net) = data };
+            if let Some(ms) = T::PERIODIC_MS {
+                // SAFETY: initialised above; cancelled in `pre_exit_cb`.
+                unsafe { bindings::schedule_delayed_work_ms((*data).work.get(), ms) };
+            }
             Ok(0)
         })
     }
@@ -261,8 +299,27 @@ impl<T: PernetState> Registration<T> {
     unsafe extern "C" fn pre_exit_cb(net: *mut bindings::net) {
         // SAFETY: `init_cb` succeeded for this namespace, so its slot holds a
         // `NetData<T>`; callbacks of one namespace do not run concurrently.
-        // Unregisters the hooks (waiting for running hook functions).
-        unsafe { (**slot::<T>(net)).hooks = None };
+        // Stops the periodic work (waiting for a run in progress; a run
+        // that re-arms itself is cancelled too), then unregisters the hooks
+        // (waiting for running hook functions).
+        unsafe {
+            let data = *slot::<T>(net);
+            bindings::cancel_delayed_work_sync((*data).work.get());
+            (*data).hooks = None;
+        }
+    }
+
+    unsafe extern "C" fn periodic_cb(work: *mut bindings::work_struct) {
+        // SAFETY: `work` is the first field of a live `NetData<T>` (type
+        // invariant): the work is cancelled before the data goes.
+        let data = unsafe { &*work.cast::<NetData<T>>() };
+        // SAFETY: the namespace is alive while its data is.
+        let net = unsafe { Net::from_raw(data.net) };
+        if let Some(ms) = data.state.periodic(net) {
+            // SAFETY: as in `init_cb`; `cancel_delayed_work_sync` copes
+            // with a work that queues itself again.
+            unsafe { bindings::schedule_delayed_work_ms(data.work.get(), ms) };
+        }
     }
 
     unsafe extern "C" fn exit_cb(net: *mut bindings::net) {
