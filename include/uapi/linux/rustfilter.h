@@ -41,7 +41,7 @@ enum rustfilter_cmd {
 	RUSTFILTER_CMD_CT_DELETE,	/* A_CT_TUPLE (either direction) */
 	RUSTFILTER_CMD_CT_FLUSH,	/* no attributes */
 	RUSTFILTER_CMD_CT_STATS,	/* reply: A_CT_STATS */
-	RUSTFILTER_CMD_CT_SET,		/* [A_CT_MAX], [A_CT_TIMEOUTS] */
+	RUSTFILTER_CMD_CT_SET,		/* [A_CT_MAX], [A_CT_TIMEOUTS], [A_CT_AUTO_HELPER] */
 	RUSTFILTER_CMD_CT_EVENT,	/* multicast on "ct-events": A_CT_EVENT, A_CT_ENTRY */
 	__RUSTFILTER_CMD_MAX,
 };
@@ -67,6 +67,9 @@ enum rustfilter_attr {
 	RUSTFILTER_A_CT_MAX,		/* u32: most connections in the namespace */
 	RUSTFILTER_A_CT_TIMEOUTS,	/* nested: rustfilter_cttimeout_attr */
 	RUSTFILTER_A_CT_EVENT,		/* u32: RUSTFILTER_CT_EVENT_* */
+	RUSTFILTER_A_CT_AUTO_HELPER,	/* u32: 1 (default) new connections get the helper
+					 * of their port (ftp 21/tcp, tftp 69/udp), 0 only
+					 * by -j CT --helper */
 	__RUSTFILTER_A_MAX,
 };
 #define RUSTFILTER_A_MAX (__RUSTFILTER_A_MAX - 1)
@@ -574,6 +577,7 @@ enum rustfilter_ctentry_attr {
 	RUSTFILTER_CTENTRY_MARK,	/* u32 */
 	RUSTFILTER_CTENTRY_TCP_STATE,	/* u8: TCP_CONNTRACK_* (TCP only) */
 	RUSTFILTER_CTENTRY_USE,		/* u32: references (table, packets, readers) */
+	RUSTFILTER_CTENTRY_HELPER,	/* string: "ftp", "tftp"; absent: none */
 	__RUSTFILTER_CTENTRY_MAX,
 };
 #define RUSTFILTER_CTENTRY_MAX (__RUSTFILTER_CTENTRY_MAX - 1)

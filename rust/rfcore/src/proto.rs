@@ -70,8 +70,10 @@ pub const A_CT_MAX: u16 = 12;
 pub const A_CT_TIMEOUTS: u16 = 13;
 /// `u32`: `CT_EVENT_*`.
 pub const A_CT_EVENT: u16 = 14;
+/// `u32`: 1 if new connections get the helper of their port.
+pub const A_CT_AUTO_HELPER: u16 = 15;
 /// Highest top-level attribute.
-pub const A_MAX: u16 = 14;
+pub const A_MAX: u16 = 15;
 
 /// The multicast group of connection events.
 pub const CT_EVENTS_GROUP: &str = "ct-events";
@@ -109,8 +111,10 @@ pub const CTENTRY_MARK: u16 = 6;
 pub const CTENTRY_TCP_STATE: u16 = 7;
 /// u32: references.
 pub const CTENTRY_USE: u16 = 8;
+/// string: the helper.
+pub const CTENTRY_HELPER: u16 = 9;
 /// Highest entry attribute.
-pub const CTENTRY_MAX: u16 = 8;
+pub const CTENTRY_MAX: u16 = 9;
 
 /// Padding.
 pub const CTSTATS_PAD: u16 = 1;
@@ -913,6 +917,7 @@ mod tests {
                 ("RUSTFILTER_A_CT_MAX", A_CT_MAX),
                 ("RUSTFILTER_A_CT_TIMEOUTS", A_CT_TIMEOUTS),
                 ("RUSTFILTER_A_CT_EVENT", A_CT_EVENT),
+                ("RUSTFILTER_A_CT_AUTO_HELPER", A_CT_AUTO_HELPER),
             ],
             "__RUSTFILTER_A_MAX",
             A_MAX,
@@ -940,6 +945,7 @@ mod tests {
                 ("RUSTFILTER_CTENTRY_MARK", CTENTRY_MARK),
                 ("RUSTFILTER_CTENTRY_TCP_STATE", CTENTRY_TCP_STATE),
                 ("RUSTFILTER_CTENTRY_USE", CTENTRY_USE),
+                ("RUSTFILTER_CTENTRY_HELPER", CTENTRY_HELPER),
             ],
             "__RUSTFILTER_CTENTRY_MAX",
             CTENTRY_MAX,

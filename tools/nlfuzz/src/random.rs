@@ -128,6 +128,10 @@ pub fn check_safe(dgram: &[u8], family: u16, unsafe_: bool) -> Result<(), &'stat
                     .collect();
                 match cmd {
                     proto::CMD_ZERO_STATS => return Err("ZERO_STATS"),
+                    // Connection tracking settings and flushes change what
+                    // later traffic sees.
+                    proto::CMD_CT_SET => return Err("CT_SET"),
+                    proto::CMD_CT_FLUSH => return Err("CT_FLUSH"),
                     proto::CMD_TABLE_COMMIT if !types.contains(&proto::A_TEST) => {
                         return Err("COMMIT without A_TEST")
                     }
@@ -488,7 +492,22 @@ impl Corpus {
                 proto::CMD_TABLE_COMMIT,
                 vec![flag_attr(proto::A_TEST), flag_attr(proto::A_CARRY)],
             ),
+            req(proto::CMD_CT_LIST, vec![]),
+            req(proto::CMD_CT_STATS, vec![]),
         ];
+        // A tuple no connection has (TEST-NET addresses).
+        let tuple = wire::nest(
+            proto::A_CT_TUPLE,
+            &[
+                wire::attr(proto::CTTUPLE_SRC, &[192, 0, 2, 1]),
+                wire::attr(proto::CTTUPLE_DST, &[192, 0, 2, 2]),
+                wire::attr(proto::CTTUPLE_PROTO, &[17]),
+                wire::attr(proto::CTTUPLE_SPORT, &7u16.to_ne_bytes()),
+                wire::attr(proto::CTTUPLE_DPORT, &9u16.to_ne_bytes()),
+            ],
+        );
+        requests.push(req(proto::CMD_CT_GET, vec![tuple.clone()]));
+        requests.push(req(proto::CMD_CT_DELETE, vec![tuple]));
         for k in kinds {
             requests.push(req(proto::CMD_TABLE_BEGIN, vec![t(k)]));
             requests.push(req(
@@ -499,6 +518,14 @@ impl Corpus {
             requests.push(req(proto::CMD_TABLE_CHUNK, vec![tables::valid(k)]));
         }
         if unsafe_ {
+            requests.push(req(proto::CMD_CT_FLUSH, vec![]));
+            requests.push(req(
+                proto::CMD_CT_SET,
+                vec![
+                    u32_attr(proto::A_CT_MAX, 65536),
+                    u32_attr(proto::A_CT_AUTO_HELPER, 1),
+                ],
+            ));
             requests.push(req(proto::CMD_ZERO_STATS, vec![]));
             requests.push(req(proto::CMD_TABLE_COMMIT, vec![]));
             requests.push(req(
@@ -562,9 +589,9 @@ impl Corpus {
     /// of a mostly valid command.
     fn noise(&self, rng: &mut Rng) -> Vec<u8> {
         let cmd = if rng.one_in(8) {
-            rng.below(12) as u8
+            rng.below(usize::from(proto::CMD_MAX) + 5) as u8
         } else {
-            1 + rng.below(7) as u8
+            1 + rng.below(usize::from(proto::CMD_MAX)) as u8
         };
         let max = if rng.one_in(10) { 2048 } else { 128 };
         let n = rng.below(max);

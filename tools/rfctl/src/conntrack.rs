@@ -62,6 +62,11 @@ Commands:
   -E, --event [options]         show connection events until interrupted
   -C, --counter                 show the number of connections
   -S, --stats                   show the statistics
+  --set-auto-helper on|off      whether new connections get the helper of
+                                their port (ftp 21/tcp, tftp 69/udp; on by
+                                default); off: only by -j CT --helper
+                                (rfctl extension: the nf_conntrack_helper
+                                sysctl)
   --set-max N                   most connections in the namespace
                                 (rfctl extension: the nf_conntrack_max sysctl)
   --set-timeout NAME=SECONDS[,NAME=SECONDS...]
@@ -289,7 +294,8 @@ pub fn tuple_request(t: &rfcore::conntrack::Tuple) -> Result<Vec<u8>, Error> {
     Ok(w.as_bytes().to_vec())
 }
 
-/// The attributes of `CT_SET`: `A_CT_MAX`, `A_CT_TIMEOUTS`.
+/// The attributes of `CT_SET`: `A_CT_MAX`, `A_CT_TIMEOUTS`,
+/// `A_CT_AUTO_HELPER`.
 pub fn set_request(o: &Opts) -> Result<Vec<u8>, Error> {
     let mut buf = [0u8; 256];
     let mut w = Writer::new(&mut buf);
@@ -303,6 +309,9 @@ pub fn set_request(o: &Opts) -> Result<Vec<u8>, Error> {
                 w.put_u32(attr, secs)?;
             }
             w.end_nest(n)?;
+        }
+        if let Some(a) = o.set_auto_helper {
+            w.put_u32(proto::A_CT_AUTO_HELPER, a.into())?;
         }
         Ok(())
     })()

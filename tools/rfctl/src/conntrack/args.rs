@@ -75,6 +75,8 @@ pub struct Opts {
     pub set_max: Option<u32>,
     /// `--set-timeout`: `CTTIMEOUT_*` attribute and seconds, in order given.
     pub set_timeouts: Vec<(u16, u32)>,
+    /// `--set-auto-helper on|off`.
+    pub set_auto_helper: Option<bool>,
 }
 
 /// A command line problem: the message, without prefix or hint.
@@ -141,6 +143,7 @@ enum Id {
     IcmpIdent,
     SetMax,
     SetTimeout,
+    SetAutoHelper,
     EventCount,
     EventTimeout,
     /// A conntrack(8) option rustfilter has nothing for.
@@ -208,6 +211,7 @@ const SPECS: &[Spec] = &[
     spec("icmp-id", None, Arg::Required, Id::IcmpIdent),
     spec("set-max", None, Arg::Required, Id::SetMax),
     spec("set-timeout", None, Arg::Required, Id::SetTimeout),
+    spec("set-auto-helper", None, Arg::Required, Id::SetAutoHelper),
     spec("event-count", None, Arg::Required, Id::EventCount),
     spec("event-timeout", None, Arg::Required, Id::EventTimeout),
     // conntrack's, without a rustfilter counterpart.
@@ -263,6 +267,7 @@ fn flag(id: Id) -> &'static str {
         Id::IcmpIdent => "icmp-id",
         Id::SetMax => "set-max",
         Id::SetTimeout => "set-timeout",
+        Id::SetAutoHelper => "set-auto-helper",
         Id::EventCount => "event-count",
         Id::EventTimeout => "event-timeout",
         Id::Dump => "dump",
@@ -312,6 +317,7 @@ struct Seen {
     event_timeout: Option<Duration>,
     set_max: Option<u32>,
     set_timeouts: Vec<(u16, u32)>,
+    set_auto_helper: Option<bool>,
 }
 
 /// The command's table argument (`-L conntrack`): conntrack's
@@ -622,6 +628,13 @@ impl Seen {
                 }
             }
             Id::SetTimeout => parse_timeouts(val(), &mut self.set_timeouts)?,
+            Id::SetAutoHelper => {
+                self.set_auto_helper = match val() {
+                    "on" => Some(true),
+                    "off" => Some(false),
+                    v => return bad(format!("invalid --set-auto-helper `{v}': on or off")),
+                }
+            }
             Id::EventCount => {
                 self.event_count = match parse_uint(val()) {
                     Some(n) if n >= 1 => Some(n),
@@ -734,14 +747,14 @@ fn legal(cmd: Cmd, id: Id) -> bool {
         Cmd::Get => tuple || id == Output,
         Cmd::Event => tuple || matches!(id, Mark | Output | EventMask | EventCount | EventTimeout),
         Cmd::Flush => id == Family,
-        Cmd::Set => matches!(id, SetMax | SetTimeout),
+        Cmd::Set => matches!(id, SetMax | SetTimeout | SetAutoHelper),
         Cmd::Help => true,
         Cmd::Count | Cmd::Stats | Cmd::Version => false,
     }
 }
 
 fn finish(s: Seen) -> R<Opts> {
-    let set = s.set_max.is_some() || !s.set_timeouts.is_empty();
+    let set = s.set_max.is_some() || !s.set_timeouts.is_empty() || s.set_auto_helper.is_some();
     let cmd = match s.cmd {
         Some(c) => c,
         None if set => Cmd::Set,
@@ -811,6 +824,7 @@ fn finish(s: Seen) -> R<Opts> {
         event_timeout: s.event_timeout,
         set_max: s.set_max,
         set_timeouts: s.set_timeouts,
+        set_auto_helper: s.set_auto_helper,
     };
     if cmd == Cmd::Get {
         get_tuple(&mut opts)?;

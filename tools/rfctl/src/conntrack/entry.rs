@@ -48,6 +48,8 @@ pub struct Entry {
     pub tcp_state: Option<u8>,
     /// References (conntrack's `use=`).
     pub refs: Option<u32>,
+    /// The helper (conntrack's `helper=`).
+    pub helper: Option<String>,
 }
 
 /// The kind of an event line: its `[NEW]` or `[DESTROY]` head.
@@ -118,6 +120,7 @@ pub fn decode_entry(payload: &[u8]) -> Result<Entry, String> {
         mark: None,
         tcp_state: None,
         refs: None,
+        helper: None,
     };
     for a in Attrs::new(payload) {
         let a = a.map_err(|e| nla(what, e))?;
@@ -130,6 +133,7 @@ pub fn decode_entry(payload: &[u8]) -> Result<Entry, String> {
             proto::CTENTRY_MARK => e.mark = Some(a.get_u32().map_err(bad)?),
             proto::CTENTRY_TCP_STATE => e.tcp_state = Some(a.get_u8().map_err(bad)?),
             proto::CTENTRY_USE => e.refs = Some(a.get_u32().map_err(bad)?),
+            proto::CTENTRY_HELPER => e.helper = Some(a.get_str().map_err(bad)?.to_string()),
             _ => {} // CTENTRY_PAD, or newer than this rfctl
         }
     }
@@ -272,6 +276,9 @@ pub fn format(e: &Entry, event: Option<EventKind>, extended: bool) -> String {
     }
     if let Some(m) = e.mark {
         out.push_str(&format!("mark={m} "));
+    }
+    if let Some(h) = &e.helper {
+        out.push_str(&format!("helper={h} "));
     }
     if let Some(u) = e.refs {
         out.push_str(&format!("use={u} "));

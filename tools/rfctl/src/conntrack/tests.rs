@@ -52,6 +52,7 @@ fn conn(orig: Tuple, status: u32, timeout: u32, tcp_state: Option<u8>) -> Entry 
         mark: Some(0),
         tcp_state,
         refs: Some(1),
+        helper: None,
     }
 }
 
@@ -1342,4 +1343,21 @@ fn live_socket_events_stop_on_sigint() {
         // SAFETY: restoring the default disposition.
         unsafe { libc::signal(sig, libc::SIG_DFL) };
     }
+}
+
+#[test]
+fn helper_name_before_use() {
+    let mut e = tcp(3, 0x0e, 431999);
+    e.helper = Some("ftp".into());
+    let line = format(&e, None, false);
+    assert!(line.ends_with(" [ASSURED] mark=0 helper=ftp use=1"), "{line}");
+}
+
+#[test]
+fn set_auto_helper_request() {
+    let o = opts("--set-auto-helper off");
+    assert_eq!(o.set_auto_helper, Some(false));
+    let req = crate::conntrack::set_request(&o).unwrap();
+    assert_eq!(req, [8, 0, proto::A_CT_AUTO_HELPER as u8, 0, 0, 0, 0, 0]);
+    assert!(usage("--set-auto-helper maybe").contains("on or off"));
 }
