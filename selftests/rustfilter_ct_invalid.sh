@@ -257,16 +257,14 @@ if ! ct -L -p tcp --dport 5001 | grep -q "ESTABLISHED.*\[ASSURED\]"; then
 fi
 ct --set-max 64 || { echo "FAIL: rfctl conntrack --set-max 64"; l=1; }
 
-# Sample the count while the flood goes on.
-: > "$tmp/counts"
-(
-	while [ ! -e "$tmp/stop" ]; do
-		ct -C >> "$tmp/counts"
-	done
-) &
+# Sample the count while the flood goes on, as often as rfctl can (a
+# count above the maximum may last only until the evicted connection is
+# freed, a grace period later).
+ip netns exec "$router" bash -c 'while [ ! -e "$1" ]; do "$2" conntrack -C; done' \
+	sampler "$tmp/stop" "$RFCTL" > "$tmp/counts" 2> /dev/null &
 sampler=$!
 if ! pkt "$client" tcp --src-range 10.0.1.100-10.0.1.199 --sport-range 20000-20019 \
-	--dst 10.0.2.2 --dport 9 --flags S --interval-ms 0.5; then
+	--dst 10.0.2.2 --dport 9 --flags S --interval-ms 2; then
 	echo "FAIL: rfpkt could not send the flood"
 	l=1
 fi
@@ -275,19 +273,23 @@ wait $sampler
 ct -C >> "$tmp/counts"
 max=$(sort -n "$tmp/counts" | tail -n 1)
 samples=$(wc -l < "$tmp/counts")
-echo "INFO: $samples samples of the count during the flood, highest $max; $(ct -S)"
-if [ -z "$max" ] || [ "$max" -gt 64 ]; then
-	echo "FAIL: the connection count reached ${max:-<none>}, above the maximum 64"
+over=$(awk '$1 > 64' "$tmp/counts" | wc -l)
+echo "INFO: $samples samples of the count during the flood, $over above 64, highest $max; $(ct -S)"
+if [ -z "$max" ]; then
+	echo "FAIL: rfctl conntrack -C gave no count"
+	l=1
+elif [ "$max" -gt 64 ]; then
+	echo "FAIL: the connection count reached $max, above the maximum 64"
+	l=1
+elif [ "$max" -lt 64 ]; then
+	echo "FAIL: the flood never filled the table: at most $max connections of 64"
 	l=1
 fi
-got=$(ct -C)
-if [ "$got" != 64 ]; then
-	echo "FAIL: after the flood the table holds ${got:-<unreadable>} connections, expected it full (64)"
-	l=1
-fi
+# 2,000 SYNs and room for 63: the others were dropped or evicted others.
 drops=$(ct_stat drop)
-if [ -z "$drops" ] || [ "$drops" -eq 0 ]; then
-	echo "FAIL: no packet dropped by a full table (drop=${drops:-<none>})"
+early=$(ct_stat early_drop)
+if [ $(( ${drops:-0} + ${early:-0} )) -eq 0 ]; then
+	echo "FAIL: a full table neither dropped nor evicted (drop=${drops:-<none>} early_drop=${early:-<none>})"
 	l=1
 fi
 rf_check "a SYN flood fills the table to its maximum and no further" $l
