@@ -26,6 +26,7 @@
 use super::packet;
 
 pub mod generic;
+pub mod helper;
 pub mod icmp;
 pub mod status;
 pub mod tcp;
