@@ -76,7 +76,6 @@ topology() {
 	ip -n "$router" neigh add $PHANTOM lladdr "$mac" dev veth1 nud permanent
 }
 
-rtr() { ip netns exec "$router" "$RFCTL" "$@"; }
 ct() { ip netns exec "$router" "$RFCTL" conntrack "$@" 2> /dev/null; }
 pkt() { local ns=$1; shift; ip netns exec "$ns" "$RFPKT" "$@"; }
 
