@@ -28,12 +28,15 @@
 
 use crate::ct::{
     self,
-    status::{IPS_ASSURED, IPS_CONFIRMED, IPS_FIXED_TIMEOUT, IPS_SEEN_REPLY},
+    helper::{self, Expect, Helper},
+    status::{
+        IPS_ASSURED, IPS_CONFIRMED, IPS_EXPECTED, IPS_FIXED_TIMEOUT, IPS_SEEN_REPLY, IPS_TEMPLATE,
+    },
     tuple::{self, Direction, Lookup, Tuple},
     Config, Ctx, Outcome, ProtoState,
 };
 use crate::packet;
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use crate::nla::Writer;
 use crate::proto;
 use kernel::net::conntrack::{ctinfo, Ct, CtHook, CtOps, InsertError, Table};
@@ -56,6 +59,10 @@ pub(crate) const DEFAULT_MAX: usize = 65536;
 pub(crate) const GC_INTERVAL_MS: u32 = 1000;
 /// Chains looked at for a connection to evict when the table is full.
 const EARLY_DROP_BUCKETS: u32 = 8;
+/// Most expectations per namespace.
+const MAX_EXPECT: usize = 256;
+/// Most payload bytes a helper looks at in one packet.
+const HELPER_PEEK: usize = 512;
 
 /// Milliseconds on the monotonic clock: the trackers' time.
 pub(crate) fn now_ms() -> u64 {
@@ -73,19 +80,23 @@ pub(crate) struct Conn {
     expires: AtomicU64,
     /// The connection mark (CONNMARK).
     pub(crate) mark: AtomicU32,
+    /// The helper (`Helper as u8`), 0 for none; set before the connection
+    /// is shared.
+    helper: AtomicU8,
     /// The protocol tracker's state, updated under this lock with softirqs
     /// off.
     #[pin]
     proto: SpinLock<ProtoState>,
-    /// The namespace's connection count, given back when the connection
-    /// is freed.
+    /// The namespace's connection count, given back (once) when the
+    /// connection leaves the table or is freed, whichever comes first.
     count: Arc<AtomicUsize>,
+    counted: AtomicBool,
 }
 
 #[pinned_drop]
 impl PinnedDrop for Conn {
     fn drop(self: Pin<&mut Self>) {
-        self.count.fetch_sub(1, Ordering::Relaxed);
+        self.uncount();
     }
 }
 
@@ -104,6 +115,24 @@ impl Conn {
         self.expires() <= now
     }
 
+    /// Gives the connection's place in the count back, once.
+    fn uncount(&self) {
+        if self.counted.swap(false, Ordering::AcqRel) {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The connection's helper.
+    pub(crate) fn helper(&self) -> Option<Helper> {
+        Helper::from_u8(self.helper.load(Ordering::Relaxed))
+    }
+
+    /// Whether this is a template: what `-j CT --helper` attaches to a
+    /// packet before tracking, to ask for a helper.
+    pub(crate) fn is_template(&self) -> bool {
+        self.status() & IPS_TEMPLATE != 0
+    }
+
     /// A copy of the protocol state.
     pub(crate) fn proto(&self) -> ProtoState {
         let _bh = bh::Guard::new();
@@ -120,6 +149,16 @@ enum Decision {
     Drop,
     /// Attach to this connection with this ctinfo.
     Attach(Ct<Conn>, u8),
+}
+
+/// A connection a helper announced.
+#[derive(Clone, Copy)]
+struct Expectation {
+    expect: Expect,
+    /// When it lapses (`now_ms`).
+    expires: u64,
+    /// The original tuple of the connection that announced it.
+    master: Tuple,
 }
 
 /// Counters of the tracker's decisions in a namespace.
@@ -153,6 +192,43 @@ pub(crate) struct CtNet {
     pub(crate) stats: Stats,
     /// Sends NEW and DESTROY events to the "ct-events" group.
     events: Arc<Multicaster>,
+    /// Set when a full table found nothing to evict near a new connection:
+    /// the worker then evicts unassured connections from the whole table.
+    early_drop_wanted: AtomicBool,
+    /// Whether new connections get the helper of their port (FTP on 21/tcp,
+    /// TFTP on 69/udp) without `-j CT --helper`.
+    pub(crate) auto_helper: AtomicBool,
+    /// Announced connections, one slot each; `expect_count` slots in use.
+    #[pin]
+    expects: SpinLock<KVec<Option<Expectation>>>,
+    expect_count: AtomicUsize,
+    /// The templates `-j CT --helper` attaches, by `Helper as u8 - 1`.
+    templates: [Ct<Conn>; 2],
+}
+
+/// A template asking for `helper`.
+fn template(helper: Helper) -> Result<Ct<Conn>> {
+    let zero = Tuple {
+        saddr: [0; 4],
+        daddr: [0; 4],
+        protocol: 0,
+        sport: 0,
+        dport: 0,
+    };
+    Ct::new(
+        try_pin_init!(Conn {
+            tuples: [zero, zero],
+            status: AtomicU32::new(IPS_TEMPLATE),
+            expires: AtomicU64::new(u64::MAX),
+            mark: AtomicU32::new(0),
+            helper: AtomicU8::new(helper as u8),
+            proto <- kernel::new_spinlock!(ProtoState::Generic),
+            // Not a connection: counted apart.
+            count: Arc::new(AtomicUsize::new(1), GFP_KERNEL)?,
+            counted: AtomicBool::new(true),
+        }? Error),
+        GFP_KERNEL,
+    )
 }
 
 impl CtNet {
@@ -166,6 +242,11 @@ impl CtNet {
             config <- kernel::new_spinlock!(Config::DEFAULT),
             stats: Stats::default(),
             events,
+            early_drop_wanted: AtomicBool::new(false),
+            auto_helper: AtomicBool::new(true),
+            expects <- kernel::new_spinlock!(KVec::from_elem(None, MAX_EXPECT, GFP_KERNEL)?),
+            expect_count: AtomicUsize::new(0),
+            templates: [template(Helper::Ftp)?, template(Helper::Tftp)?],
         }? Error)
     }
 
@@ -211,14 +292,138 @@ impl CtNet {
         }
     }
 
-    /// Takes `conn` out of the table (a DESTROY event); `false` if it was
-    /// not in it.
+    /// Takes `conn` out of the table (a DESTROY event), and the
+    /// connections it announced out of the expectations; `false` if it was
+    /// not in the table.
     pub(crate) fn remove(&self, net: &Net, conn: &Ct<Conn>) -> bool {
         let removed = self.table.remove(conn);
         if removed {
+            // Room for a new connection at once, not a grace period later.
+            conn.uncount();
             self.event(net, proto::CT_EVENT_DESTROY, conn);
+            if conn.helper().is_some() {
+                self.unexpect(&conn.tuples[0]);
+            }
         }
         removed
+    }
+
+    /// Runs the helper of `conn` on the payload of `pkt` (going in
+    /// direction `d`), recording the connection it announces.
+    fn help(&self, skb: &SkBuff, pkt: &packet::Packet, conn: &Ct<Conn>, d: u8, now: u64) {
+        let Some(helper) = conn.helper() else {
+            return;
+        };
+        let (offset, len) = match pkt.transport {
+            packet::Transport::Tcp(t) if helper.protocol() == packet::IPPROTO_TCP => (
+                pkt.ip.header_len + t.header_len,
+                t.data_len(pkt.ip.payload_len()),
+            ),
+            packet::Transport::Udp(_) if helper.protocol() == packet::IPPROTO_UDP => {
+                (pkt.ip.header_len + 8, pkt.ip.payload_len().saturating_sub(8))
+            }
+            _ => return,
+        };
+        if len == 0 {
+            return;
+        }
+        let mut buf = [0u8; HELPER_PEEK];
+        let Some(payload) = skb.header(offset, &mut buf[..len.min(HELPER_PEEK)]) else {
+            return;
+        };
+        let dir = if d == 0 {
+            Direction::Original
+        } else {
+            Direction::Reply
+        };
+        if let Ok(Some(expect)) = helper::inspect(helper, payload, dir, &conn.tuples) {
+            self.expect(Expectation {
+                expect,
+                expires: now.saturating_add(helper.expect_timeout_ms()),
+                master: conn.tuples[0],
+            });
+        }
+    }
+
+    /// Records an expectation: one per master connection (a newer one
+    /// replaces the older, as helpers with `max_expected = 1` do); when all
+    /// slots are taken, the one closest to lapsing goes.
+    fn expect(&self, e: Expectation) {
+        let now = now_ms();
+        let _bh = bh::Guard::new();
+        let mut slots = self.expects.lock();
+        let mut free = None;
+        let mut oldest: Option<(usize, u64)> = None;
+        for (i, slot) in slots.iter_mut().enumerate() {
+            match slot {
+                Some(x) if x.master == e.master || x.expires <= now => {
+                    *slot = None;
+                    self.expect_count.fetch_sub(1, Ordering::Relaxed);
+                    free = free.or(Some(i));
+                }
+                Some(x) => {
+                    if oldest.is_none_or(|(_, t)| x.expires < t) {
+                        oldest = Some((i, x.expires));
+                    }
+                }
+                None => free = free.or(Some(i)),
+            }
+        }
+        let i = match (free, oldest) {
+            (Some(i), _) => i,
+            (None, Some((i, _))) => {
+                self.expect_count.fetch_sub(1, Ordering::Relaxed);
+                i
+            }
+            (None, None) => return,
+        };
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(e);
+            self.expect_count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a live expectation matches the new connection `t`; it is
+    /// used up.
+    fn take_expectation(&self, t: &Tuple, now: u64) -> bool {
+        if self.expect_count.load(Ordering::Relaxed) == 0 {
+            return false;
+        }
+        let _bh = bh::Guard::new();
+        let mut slots = self.expects.lock();
+        for slot in slots.iter_mut() {
+            if let Some(x) = slot {
+                if x.expires > now && x.expect.matches(t) {
+                    *slot = None;
+                    self.expect_count.fetch_sub(1, Ordering::Relaxed);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Forgets what the connection with original tuple `master` announced.
+    fn unexpect(&self, master: &Tuple) {
+        if self.expect_count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let _bh = bh::Guard::new();
+        let mut slots = self.expects.lock();
+        for slot in slots.iter_mut() {
+            if slot.is_some_and(|x| x.master == *master) {
+                *slot = None;
+                self.expect_count.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The template asking for `helper`.
+    pub(crate) fn template(&self, helper: Helper) -> &Ct<Conn> {
+        match helper {
+            Helper::Ftp => &self.templates[0],
+            Helper::Tftp => &self.templates[1],
+        }
     }
 
     /// Takes every connection out of the table.
@@ -229,23 +434,37 @@ impl CtNet {
         Ok(())
     }
 
-    /// Unlinks expired connections, a few per chain per round.
+    /// Unlinks expired connections, a few per chain per round; when a
+    /// full table could not make room for a new connection, also
+    /// connections that are not assured (or are closing) while the table
+    /// is above 95% of its maximum, as netfilter's worker does.
     pub(crate) fn gc(&self, net: &Net) {
         let now = now_ms();
+        let high = |ct: &Self| {
+            let max = ct.max.load(Ordering::Relaxed);
+            ct.count.load(Ordering::Relaxed) > max - max / 20
+        };
+        let mut evict = self.early_drop_wanted.swap(false, Ordering::Relaxed) && high(self);
         for b in 0..self.table.buckets() {
             let mut victims: [Option<Ct<Conn>>; 8] = Default::default();
             let mut n = 0;
             {
                 let guard = rcu::read_lock();
                 self.table.for_each_in(b, &guard, |c, get| {
-                    if n < victims.len() && c.expired(now) {
+                    let unassured = c.status() & IPS_ASSURED == 0 || c.proto().can_early_drop();
+                    if n < victims.len() && (c.expired(now) || (evict && unassured)) {
                         victims[n] = get();
                         n += 1;
                     }
                 });
             }
             for v in victims.iter().flatten() {
-                self.remove(net, v);
+                if self.remove(net, v) && !v.expired(now) {
+                    bump(&self.stats.early_drop);
+                }
+            }
+            if evict && n > 0 {
+                evict = high(self);
             }
         }
     }
@@ -264,12 +483,20 @@ impl CtNet {
 
     /// PREROUTING and OUTPUT: attaches the packet to its connection.
     pub(crate) fn track(&self, tracker: &Tracker, net: &Net, skb: &mut SkBuff) -> Verdict {
-        // Already decided: untracked by the raw table, or an ICMP error
-        // this host made about a tracked packet.
-        if skb.ct_info().is_some() || !self.active() {
+        if !self.active() {
             return Verdict::Accept;
         }
-        match self.classify(net, skb) {
+        // Already decided (untracked by the raw table, an ICMP error this
+        // host made about a tracked packet, a looped-back packet), unless
+        // the raw table only asked for a helper.
+        let mut wanted = None;
+        if skb.ct_info().is_some() {
+            match skb.ct(tracker) {
+                Some((t, _)) if t.get().is_template() => wanted = t.get().helper(),
+                _ => return Verdict::Accept,
+            }
+        }
+        match self.classify(net, skb, wanted) {
             Decision::Pass => Verdict::Accept,
             Decision::Drop => {
                 bump(&self.stats.drop);
@@ -283,7 +510,7 @@ impl CtNet {
     }
 
     /// What to do with a packet not attached yet.
-    fn classify(&self, net: &Net, skb: &SkBuff) -> Decision {
+    fn classify(&self, net: &Net, skb: &SkBuff, wanted: Option<Helper>) -> Decision {
         let len = skb.len() as usize;
         let mut buf = [0u8; tuple::MAX_TUPLE_BYTES];
         let peek = len.min(buf.len());
@@ -323,11 +550,16 @@ impl CtNet {
                 // round once more to make a new one.
                 for _ in 0..2 {
                     let Some((conn, d)) = self.find(&t, now) else {
-                        return self.create(net, &pkt, data, t, now, &config);
+                        let decision = self.create(net, &pkt, data, t, now, &config, wanted);
+                        if let Decision::Attach(conn, _) = &decision {
+                            self.help(skb, &pkt, conn, 0, now);
+                        }
+                        return decision;
                     };
                     match self.update(net, &conn, d, &pkt, data, now, &config) {
                         Some(Some(info)) => {
                             bump(&self.stats.found);
+                            self.help(skb, &pkt, &conn, d, now);
                             return Decision::Attach(conn, info);
                         }
                         // Invalid: the packet goes on without a connection.
@@ -390,6 +622,8 @@ impl CtNet {
                     ctinfo::ESTABLISHED_REPLY
                 } else if status & IPS_SEEN_REPLY != 0 {
                     ctinfo::ESTABLISHED
+                } else if status & IPS_EXPECTED != 0 {
+                    ctinfo::RELATED
                 } else {
                     ctinfo::NEW
                 }))
@@ -408,6 +642,7 @@ impl CtNet {
     }
 
     /// A new, unconfirmed connection for the first packet of `t`.
+    #[allow(clippy::too_many_arguments)]
     fn create(
         &self,
         net: &Net,
@@ -416,6 +651,7 @@ impl CtNet {
         t: Tuple,
         now: u64,
         config: &Config,
+        wanted: Option<Helper>,
     ) -> Decision {
         let Ok((proto, timeout)) = ct::new_connection(pkt, data, now, config) else {
             bump(&self.stats.invalid);
@@ -428,23 +664,44 @@ impl CtNet {
         if self.count.load(Ordering::Relaxed) >= self.max.load(Ordering::Relaxed)
             && !self.early_drop(net, self.hash(&t), now)
         {
+            // The worker makes room for a retransmission.
+            self.early_drop_wanted.store(true, Ordering::Relaxed);
             netfilter::log_ratelimited(4, b"rustfilter: conntrack table full, dropping packet");
             return Decision::Drop;
         }
+        // A connection a helper announced is RELATED until it is answered;
+        // it gets no helper of its own.
+        let expected = self.take_expectation(&t, now);
+        let helper = match expected {
+            true => None,
+            false => wanted.or_else(|| {
+                self.auto_helper
+                    .load(Ordering::Relaxed)
+                    .then(|| Helper::default_for(&t))
+                    .flatten()
+            }),
+        };
         self.count.fetch_add(1, Ordering::Relaxed);
         let count = self.count.clone();
         let init = try_pin_init!(Conn {
             tuples: [t, reply],
-            status: AtomicU32::new(0),
+            status: AtomicU32::new(if expected { IPS_EXPECTED } else { 0 }),
             expires: AtomicU64::new(now.saturating_add(timeout)),
             mark: AtomicU32::new(0),
+            helper: AtomicU8::new(helper.map_or(0, |h| h as u8)),
             proto <- kernel::new_spinlock!(proto),
             count,
+            counted: AtomicBool::new(true),
         }? Error);
         match Ct::new(init, GFP_ATOMIC) {
             Ok(conn) => {
                 bump(&self.stats.new);
-                Decision::Attach(conn, ctinfo::NEW)
+                let info = if expected {
+                    ctinfo::RELATED
+                } else {
+                    ctinfo::NEW
+                };
+                Decision::Attach(conn, info)
             }
             Err(_) => {
                 self.count.fetch_sub(1, Ordering::Relaxed);
@@ -490,7 +747,7 @@ impl CtNet {
             return Verdict::Accept;
         };
         let c = attached.get();
-        if ctinfo::is_reply(info) || c.status() & IPS_CONFIRMED != 0 {
+        if ctinfo::is_reply(info) || c.status() & (IPS_CONFIRMED | IPS_TEMPLATE) != 0 {
             return Verdict::Accept;
         }
         let conn = attached.to_ct();

@@ -32,6 +32,9 @@ pub(crate) fn encode_entry(w: &mut Writer<'_>, conn: &Ct<Conn>, now: u64) -> Res
         w.put_u8(proto::CTENTRY_TCP_STATE, tcp.state as u8)?;
     }
     w.put_u32(proto::CTENTRY_USE, conn.use_count())?;
+    if let Some(h) = conn.helper() {
+        w.put_str(proto::CTENTRY_HELPER, h.name())?;
+    }
     w.end_nest(n)
 }
 
@@ -209,6 +212,11 @@ pub(crate) fn set(ct: &CtNet, info: &Info<'_>) -> Result {
         info.set_err_msg(c_str!("rustfilter: the maximum must be at least 1"));
         return Err(EINVAL);
     }
+    let auto_helper = info.attr_u32(proto::A_CT_AUTO_HELPER);
+    if auto_helper.is_some_and(|a| a > 1) {
+        info.set_err_msg(c_str!("rustfilter: the automatic helper setting is 0 or 1"));
+        return Err(EINVAL);
+    }
     let mut config = ct.config();
     if let Some(nest) = info.attr(proto::A_CT_TIMEOUTS) {
         for a in Attrs::new(nest) {
@@ -228,6 +236,9 @@ pub(crate) fn set(ct: &CtNet, info: &Info<'_>) -> Result {
     }
     if let Some(m) = max {
         ct.max.store(m as usize, Ordering::Relaxed);
+    }
+    if let Some(a) = auto_helper {
+        ct.auto_helper.store(a == 1, Ordering::Relaxed);
     }
     ct.set_config(config);
     Ok(())

@@ -45,6 +45,7 @@ const POLICY: &[AttrPolicy] = &[
     AttrPolicy::U32,                       // CT_MAX
     AttrPolicy::Nested,                    // CT_TIMEOUTS
     AttrPolicy::Reject,                    // CT_EVENT: events only
+    AttrPolicy::U32,                       // CT_AUTO_HELPER
 ];
 
 /// The top-level policy with only the attributes in `allowed` accepted:
@@ -65,7 +66,8 @@ const BEGIN_POLICY: &[AttrPolicy] = &only(&[proto::A_TABLE, proto::A_GENERATION]
 const COMMIT_POLICY: &[AttrPolicy] = &only(&[proto::A_TEST, proto::A_COUNTERS, proto::A_CARRY]);
 const GET_POLICY: &[AttrPolicy] = &only(&[proto::A_TABLE, proto::A_ZERO]);
 const CT_TUPLE_POLICY: &[AttrPolicy] = &only(&[proto::A_CT_TUPLE]);
-const CT_SET_POLICY: &[AttrPolicy] = &only(&[proto::A_CT_MAX, proto::A_CT_TIMEOUTS]);
+const CT_SET_POLICY: &[AttrPolicy] =
+    &only(&[proto::A_CT_MAX, proto::A_CT_TIMEOUTS, proto::A_CT_AUTO_HELPER]);
 
 /// A chunk's payload: table attributes (Documentation/ruleset.rst).
 const CHUNK_POLICY: &[AttrPolicy] = &[

@@ -151,14 +151,6 @@ pub(crate) fn compile(
             .fold(0u8, |m, h| m | rules::hook_bit(*h));
         (*table.info(), base, active)
     };
-    if rule_store.iter().any(|r| {
-        matches!(r.target(), rules::Target::Ct(c) if c.helper.is_some())
-    }) {
-        return Err(CommitError::Kernel(
-            EINVAL,
-            "rustfilter: connection tracking helpers (CT --helper) are not implemented yet",
-        ));
-    }
     let needs_conntrack = matches.iter().any(|m| {
         matches!(
             m.kind(),
@@ -414,6 +406,10 @@ impl Context for Walk<'_> {
             return (info == ctinfo::UNTRACKED).then_some(v);
         };
         let c = attached.get();
+        if c.is_template() {
+            // Asked for a helper, not tracked yet.
+            return Some(rules::CtView::INVALID);
+        }
         let tuple = |t: &crate::ct::Tuple| rules::CtTuple {
             src: t.saddr,
             dst: t.daddr,
@@ -452,8 +448,16 @@ impl Context for Walk<'_> {
         }
     }
 
-    fn ct_helper(&mut self, _helper: rules::targets::ct::CtHelper) {
-        // Refused at commit (see `compile`): never reached.
+    fn ct_helper(&mut self, helper: rules::targets::ct::CtHelper) {
+        if self.skb.ct_info().is_some() {
+            return;
+        }
+        let helper = match helper {
+            rules::targets::ct::CtHelper::Ftp => crate::ct::helper::Helper::Ftp,
+            rules::targets::ct::CtHelper::Tftp => crate::ct::helper::Helper::Tftp,
+        };
+        let template = self.ct.template(helper).clone();
+        self.skb.set_ct(self.tracker, template, ctinfo::NEW);
     }
 }
 
