@@ -5,7 +5,7 @@
 #   make deps     install build and test dependencies (apt-get, rustup, cargo)
 #   make kernel   extract linux-source-6.12 into build/, build bzImage and modules
 #                 (rustfilter.ko included) with LLVM=1
-#   make tools    build rfctl, nlfuzz and rfpkt
+#   make tools    build rfctl, nlfuzz, rfpkt and rfserve
 #   make run      build everything and boot the demo VM
 #   make check    host tests and the QEMU selftests; ends with "N passed, N failed"
 #   make clean    remove build outputs (build/ and cargo targets)
@@ -34,6 +34,7 @@ tools: deps
 	@cargo build --release --quiet --manifest-path tools/rfctl/Cargo.toml
 	@cargo build --release --quiet --manifest-path tools/nlfuzz/Cargo.toml
 	@cargo build --release --quiet --manifest-path tools/rfpkt/Cargo.toml
+	@cargo build --release --quiet --manifest-path tools/rfserve/Cargo.toml
 
 run: kernel tools
 	@scripts/vm.sh run

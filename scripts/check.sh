@@ -3,7 +3,7 @@
 # Run rustfilter's tests and print one closing line "N passed, N failed".
 #
 # usage: scripts/check.sh [all|host]
-#   host  cargo tests of the pure core, of rfctl, of nlfuzz and of rfpkt
+#   host  cargo tests of the pure core, of rfctl, of nlfuzz, of rfpkt and of rfserve
 #   all   those, then the QEMU selftests (scripts/vm.sh check)
 set -uo pipefail
 
@@ -39,6 +39,7 @@ cargo_tests rust/rfcore/Cargo.toml
 cargo_tests tools/rfctl/Cargo.toml
 cargo_tests tools/nlfuzz/Cargo.toml
 cargo_tests tools/rfpkt/Cargo.toml
+cargo_tests tools/rfserve/Cargo.toml
 
 if [ "$mode" = all ]; then
 	echo "== QEMU selftests"

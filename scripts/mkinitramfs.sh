@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Pack the test VM's initramfs, build/vm/initramfs.gz: busybox-static,
-# iproute2, kmod, bash, rfctl, nlfuzz and rfpkt (when built), the kernel's modules
+# iproute2, kmod, bash, rfctl, nlfuzz, rfpkt and rfserve (when built), the kernel's modules
 # (from build/obj), the selftests and scripts/guest-init.sh as /init. Skips
 # the work when nothing it is made from changed.
 #
@@ -10,6 +10,7 @@
 #        RFCTL (default tools/rfctl/target/release/rfctl),
 #        NLFUZZ (default tools/nlfuzz/target/release/nlfuzz),
 #        RFPKT (default tools/rfpkt/target/release/rfpkt),
+#        RFSERVE (default tools/rfserve/target/release/rfserve),
 #        EXTRA_BINS (more host binaries to copy with their libraries)
 set -euo pipefail
 
@@ -23,6 +24,7 @@ MODDIR=$VM/modules
 RFCTL=${RFCTL:-$REPO/tools/rfctl/target/release/rfctl}
 NLFUZZ=${NLFUZZ:-$REPO/tools/nlfuzz/target/release/nlfuzz}
 RFPKT=${RFPKT:-$REPO/tools/rfpkt/target/release/rfpkt}
+RFSERVE=${RFSERVE:-$REPO/tools/rfserve/target/release/rfserve}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 # Host binaries copied with the libraries ldd lists: destination=source.
 BINS=("/usr/bin/ip=$(command -v ip)" "/usr/bin/kmod=$(command -v kmod)"
@@ -69,6 +71,7 @@ if [ $force -eq 0 ] && [ -f "$OUT" ]; then
 	[ -f "$RFCTL" ] && inputs+=("$RFCTL")
 	[ -f "$NLFUZZ" ] && inputs+=("$NLFUZZ")
 	[ -f "$RFPKT" ] && inputs+=("$RFPKT")
+	[ -f "$RFSERVE" ] && inputs+=("$RFSERVE")
 	if [ -z "$(find "${inputs[@]}" -newer "$OUT" -print -quit)" ]; then
 		exit 0
 	fi
@@ -118,6 +121,11 @@ if [ -x "$RFPKT" ]; then
 	copy_bin /usr/bin/rfpkt "$RFPKT"
 else
 	echo "mkinitramfs: note: no rfpkt at ${RFPKT#$REPO/}; rustfilter_ct_invalid.sh will skip" >&2
+fi
+if [ -x "$RFSERVE" ]; then
+	copy_bin /usr/bin/rfserve "$RFSERVE"
+else
+	echo "mkinitramfs: note: no rfserve at ${RFSERVE#$REPO/}; rustfilter_ct_helpers.sh will skip" >&2
 fi
 
 if [ -f "$stamp" ]; then
