@@ -6,7 +6,8 @@
 # about one (RELATED). Outbound ping, TCP and UDP work, their replies
 # pass; inbound new ping, TCP and UDP are dropped; an ICMP port
 # unreachable for the client's UDP is RELATED, and so is a time exceeded
-# for its ping; the state and conntrack matches agree; rfctl conntrack
+# for its ping; the state and conntrack matches agree; NOTRACK and
+# CONNMARK (set, save, restore, -m connmark) work; rfctl conntrack
 # lists, gets, deletes, counts and flushes connections and reports their
 # events; the module unloads with connections in the table.
 #
@@ -174,6 +175,66 @@ fi
 ping_ok "$client" 10.0.2.2 || { echo "FAIL: ping after flush"; l=1; }
 [ "$(rct -C)" = 1 ] || { echo "FAIL: the ping after the flush made $(rct -C) connections"; l=1; }
 rf_check "conntrack -L/-G/-D/-C/-S/-F" $l
+
+# NOTRACK in raw makes a packet UNTRACKED (no connection); CONNMARK sets
+# a connection's mark, seen by -m connmark on its replies, and
+# --save-mark/--restore-mark copy between packet and connection marks.
+l=0
+rct -F > /dev/null 2>&1
+{
+	echo "*raw"
+	echo ":PREROUTING ACCEPT [0:0]"
+	echo ":OUTPUT ACCEPT [0:0]"
+	echo "-A OUTPUT -p icmp -d 10.0.2.3 -j NOTRACK"
+	echo "COMMIT"
+	echo "*mangle"
+	echo ":PREROUTING ACCEPT [0:0]"
+	echo ":INPUT ACCEPT [0:0]"
+	echo ":FORWARD ACCEPT [0:0]"
+	echo ":OUTPUT ACCEPT [0:0]"
+	echo ":POSTROUTING ACCEPT [0:0]"
+	echo "-A OUTPUT -p icmp -d 10.0.2.2 -j CONNMARK --set-mark 0x2a"
+	echo "-A OUTPUT -p udp -j MARK --set-mark 0x7"
+	echo "-A OUTPUT -p udp -j CONNMARK --save-mark"
+	echo "-A INPUT -p icmp -m connmark --mark 0x2a"
+	echo "-A INPUT -p icmp -m connmark ! --mark 0x2a"
+	echo "-A INPUT -p icmp -j CONNMARK --restore-mark"
+	echo "-A INPUT -p icmp -m mark --mark 0x2a"
+	echo "COMMIT"
+	echo "*filter"
+	echo ":INPUT ACCEPT [0:0]"
+	echo ":FORWARD ACCEPT [0:0]"
+	echo ":OUTPUT ACCEPT [0:0]"
+	echo "-A OUTPUT -m conntrack --ctstate UNTRACKED"
+	echo "-A OUTPUT -m state --state UNTRACKED"
+	echo "-A OUTPUT -m conntrack --ctstate NEW"
+	echo "COMMIT"
+} | rfc restore || { echo "FAIL: restore of the NOTRACK/CONNMARK rules"; l=1; }
+ip -n "$server" addr add 10.0.2.3/24 dev eth0
+ping_ok "$client" 10.0.2.3 || { echo "FAIL: untracked ping not answered"; l=1; }
+rf_expect_rules "$client" filter OUTPUT "untracked ping" 1 1 0 || l=1
+if rct -L 2> /dev/null | grep -q 'dst=10.0.2.3'; then
+	echo "FAIL: the untracked ping has a connection"
+	l=1
+fi
+rfc -Z
+ping_ok "$client" 10.0.2.2 || { echo "FAIL: ping with CONNMARK not answered"; l=1; }
+rf_expect_rules "$client" mangle INPUT "connmark of the reply" 1 0 - 1 || l=1
+rct -L -p icmp 2> /dev/null | grep -q 'dst=10.0.2.2 .* mark=42 ' ||
+	{ echo "FAIL: the ping's connection does not list mark=42"; rct -L 2>&1 | sed 's/^/    /'; l=1; }
+udp "$client" 10.0.2.2 7777
+rct -L -p udp 2> /dev/null | grep -q 'dport=7777 .* mark=7 ' ||
+	{ echo "FAIL: --save-mark did not give the UDP flow mark=7"; rct -L 2>&1 | sed 's/^/    /'; l=1; }
+rf_check "NOTRACK makes packets UNTRACKED; CONNMARK set/save/restore and -m connmark" $l
+printf '*raw\nCOMMIT\n*mangle\nCOMMIT\n' | rfc restore
+{
+	echo "*filter"
+	echo ":INPUT DROP [0:0]"
+	echo ":FORWARD ACCEPT [0:0]"
+	echo ":OUTPUT ACCEPT [0:0]"
+	echo "-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"
+	echo "COMMIT"
+} | rfc restore
 
 # Events: NEW when a connection is confirmed, DESTROY when it leaves the
 # table, deleted or expired (the ICMP timeout set to 2 s).
