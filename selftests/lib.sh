@@ -241,7 +241,8 @@ rf_require_module()
 	fi
 }
 
-# rf_load: insmod rustfilter unless it is loaded already.
+# rf_load [PARAM=VALUE...]: insmod rustfilter (with module parameters)
+# unless it is loaded already.
 rf_load()
 {
 	local ko
@@ -252,7 +253,7 @@ rf_load()
 		echo "FAIL: rustfilter.ko not found" 1>&2
 		return 1
 	fi
-	insmod "$ko"
+	insmod "$ko" "$@"
 }
 
 rf_unload()

@@ -258,4 +258,19 @@ done
 rf_check "conntrack events: NEW, DESTROY on delete and on expiry" $l
 
 rf_unload || { echo "FAIL: rmmod with connections in the table"; ret=1; }
+
+# The module parameter nf_conntrack_max is the maximum namespaces start
+# with; the netlink setting changes it per namespace.
+l=0
+rf_load nf_conntrack_max=128 || { echo "FAIL: insmod nf_conntrack_max=128"; l=1; }
+got=$(cat /sys/module/rustfilter/parameters/nf_conntrack_max 2> /dev/null)
+[ "$got" = 128 ] || { echo "FAIL: the parameter reads '$got' in sysfs"; l=1; }
+setup_ns fresh
+ip netns exec "$fresh" "$RFCTL" conntrack -S | grep -q ' max=128 ' ||
+	{ echo "FAIL: a new namespace's maximum is not 128: $(ip netns exec "$fresh" "$RFCTL" conntrack -S)"; l=1; }
+ip netns exec "$fresh" "$RFCTL" conntrack --set-max 1000 || l=1
+ip netns exec "$fresh" "$RFCTL" conntrack -S | grep -q ' max=1000 ' ||
+	{ echo "FAIL: --set-max 1000 not in force"; l=1; }
+rf_unload || l=1
+rf_check "module parameter nf_conntrack_max and --set-max" $l
 exit $ret

@@ -232,11 +232,15 @@ fn template(helper: Helper) -> Result<Ct<Conn>> {
 }
 
 impl CtNet {
-    pub(crate) fn new(seed: u32, events: Arc<Multicaster>) -> impl PinInit<Self, Error> {
+    pub(crate) fn new(
+        seed: u32,
+        events: Arc<Multicaster>,
+        max: usize,
+    ) -> impl PinInit<Self, Error> {
         try_pin_init!(CtNet {
             table <- Table::new(BUCKETS),
             count: Arc::new(AtomicUsize::new(0), GFP_KERNEL)?,
-            max: AtomicUsize::new(DEFAULT_MAX),
+            max: AtomicUsize::new(max),
             users: AtomicU32::new(0),
             seed,
             config <- kernel::new_spinlock!(Config::DEFAULT),

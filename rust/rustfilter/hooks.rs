@@ -127,6 +127,8 @@ pub(crate) struct Shared {
     pub(crate) tracker: Arc<Tracker>,
     /// The netlink family's event sender.
     pub(crate) events: Arc<Multicaster>,
+    /// The maximum of connections a new namespace starts with.
+    pub(crate) ct_max: usize,
 }
 
 static NET_ID: PernetId = PernetId::new();
@@ -192,7 +194,11 @@ impl PernetState for NetState {
 
     fn init(_net: &Net, shared: &Shared) -> impl PinInit<Self, Error> {
         let ct = Arc::pin_init(
-            CtNet::new(conntrack::random_seed(), shared.events.clone()),
+            CtNet::new(
+                conntrack::random_seed(),
+                shared.events.clone(),
+                shared.ct_max,
+            ),
             GFP_KERNEL,
         );
         try_pin_init!(NetState {

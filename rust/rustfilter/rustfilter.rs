@@ -47,6 +47,13 @@ module! {
     license: "GPL",
 }
 
+kernel::module_param_uint!(
+    CT_MAX,
+    "nf_conntrack_max",
+    65536,
+    "most connections per network namespace (default 65536; 0: the default)"
+);
+
 struct RustFilter {
     /// The netlink family; it owns the per-namespace state, so dropping it
     /// first unregisters the family, then the hooks and the state of every
@@ -61,9 +68,14 @@ impl kernel::Module for RustFilter {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let tracker = conntrack::Tracker::register()?;
         let events = genetlink::Multicaster::new()?;
+        let ct_max = match CT_MAX.get() {
+            0 => conntrack::DEFAULT_MAX,
+            n => n as usize,
+        };
         let shared = hooks::Shared {
             tracker: tracker.clone(),
             events: events.clone(),
+            ct_max,
         };
         let pernet = namespace::Registration::<hooks::NetState>::new(shared)?;
         let control =
