@@ -7,7 +7,14 @@
 
 use super::nla::{Attrs, NlaError, Writer};
 use super::proto;
-use super::{ct_entry, each, put_flag_if, Context, MatchOps, PacketInfo, Reason};
+use super::mark::{decode_masked, encode_masked, MaskedAttrs};
+use super::{ct_entry, Context, MatchOps, PacketInfo, Reason};
+
+const CONNMARK_ATTRS: MaskedAttrs = MaskedAttrs {
+    value: proto::CONNMARK_VALUE,
+    mask: proto::CONNMARK_MASK,
+    invert: proto::CONNMARK_INVERT,
+};
 
 /// The connmark match: `(ct mark & mask) == value`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,32 +42,16 @@ impl MatchOps for ConnMark {
     const NAME: &'static str = "connmark";
 
     fn decode(opts: Attrs<'_>) -> Result<Self, Reason> {
-        let mut m = ConnMark::default();
-        let mut have = false;
-        each(opts, |a| {
-            match a.kind() {
-                proto::CONNMARK_VALUE => {
-                    m.value = a.get_u32()?;
-                    have = true;
-                }
-                proto::CONNMARK_MASK => m.mask = a.get_u32()?,
-                proto::CONNMARK_INVERT => m.invert = a.get_flag()?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?;
-        if !have {
-            return Err(Reason::MissingOption);
-        }
-        Ok(m)
+        let (value, mask, invert) = decode_masked(opts, &CONNMARK_ATTRS)?;
+        Ok(ConnMark {
+            value,
+            mask,
+            invert,
+        })
     }
 
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), NlaError> {
-        w.put_u32(proto::CONNMARK_VALUE, self.value)?;
-        if self.mask != u32::MAX {
-            w.put_u32(proto::CONNMARK_MASK, self.mask)?;
-        }
-        put_flag_if(w, proto::CONNMARK_INVERT, self.invert)
+        encode_masked(w, &CONNMARK_ATTRS, self.value, self.mask, self.invert)
     }
 
     fn matches<C: Context>(&self, _pkt: &PacketInfo, ctx: &mut C, _index: u32) -> bool {

@@ -32,35 +32,64 @@ impl MatchOps for Mark {
     const NAME: &'static str = "mark";
 
     fn decode(opts: Attrs<'_>) -> Result<Self, Reason> {
-        let mut m = Mark::default();
-        let mut have = false;
-        each(opts, |a| {
-            match a.kind() {
-                proto::MARK_VALUE => {
-                    m.value = a.get_u32()?;
-                    have = true;
-                }
-                proto::MARK_MASK => m.mask = a.get_u32()?,
-                proto::MARK_INVERT => m.invert = a.get_flag()?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?;
-        if !have {
-            return Err(Reason::MissingOption);
-        }
-        Ok(m)
+        let (value, mask, invert) = decode_masked(opts, &MARK_ATTRS)?;
+        Ok(Mark {
+            value,
+            mask,
+            invert,
+        })
     }
 
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), NlaError> {
-        w.put_u32(proto::MARK_VALUE, self.value)?;
-        if self.mask != u32::MAX {
-            w.put_u32(proto::MARK_MASK, self.mask)?;
-        }
-        put_flag_if(w, proto::MARK_INVERT, self.invert)
+        encode_masked(w, &MARK_ATTRS, self.value, self.mask, self.invert)
     }
 
     fn matches<C: Context>(&self, pkt: &PacketInfo, _ctx: &mut C, _index: u32) -> bool {
         (pkt.mark & self.mask == self.value) ^ self.invert
     }
 }
+
+/// The attribute types of a `value[/mask]` match with `!`.
+pub(super) struct MaskedAttrs {
+    pub(super) value: u16,
+    pub(super) mask: u16,
+    pub(super) invert: u16,
+}
+
+const MARK_ATTRS: MaskedAttrs = MaskedAttrs {
+    value: proto::MARK_VALUE,
+    mask: proto::MARK_MASK,
+    invert: proto::MARK_INVERT,
+};
+
+/// Decodes a `value[/mask]` with `!` (mark, connmark): the value is
+/// required, the mask defaults to all ones.
+pub(super) fn decode_masked(opts: Attrs<'_>, k: &MaskedAttrs) -> Result<(u32, u32, bool), Reason> {
+    let (mut value, mut mask, mut invert) = (None, u32::MAX, false);
+    each(opts, |a| {
+        match a.kind() {
+            t if t == k.value => value = Some(a.get_u32()?),
+            t if t == k.mask => mask = a.get_u32()?,
+            t if t == k.invert => invert = a.get_flag()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok((value.ok_or(Reason::MissingOption)?, mask, invert))
+}
+
+/// Encodes what [`decode_masked`] decodes; an all-ones mask is left out.
+pub(super) fn encode_masked(
+    w: &mut Writer<'_>,
+    k: &MaskedAttrs,
+    value: u32,
+    mask: u32,
+    invert: bool,
+) -> Result<(), NlaError> {
+    w.put_u32(k.value, value)?;
+    if mask != u32::MAX {
+        w.put_u32(k.mask, mask)?;
+    }
+    put_flag_if(w, k.invert, invert)
+}
+
