@@ -220,10 +220,11 @@ impl core::fmt::Display for HelperError {
 /// port: the reply tuple with any source port.
 ///
 /// `Ok(None)` if the payload announces nothing, including when the
-/// connection is not of the helper's protocol. The caller should, as
-/// netfilter, only inspect packets of connections that have seen traffic
-/// both ways (ctinfo ESTABLISHED or ESTABLISHED_REPLY) and that carry
-/// payload.
+/// connection is not of the helper's protocol. netfilter's FTP helper
+/// only looks at packets of connections that have seen traffic both ways
+/// (ctinfo ESTABLISHED or ESTABLISHED_REPLY); the TFTP helper looks at the
+/// first packet too, since the request is the first packet. Only packets
+/// the connection's tracker accepted, with payload, need inspecting.
 ///
 /// # Errors
 ///
