@@ -225,7 +225,13 @@ if ! rfr conntrack -L -p tcp --dport 21 2> /dev/null | grep -q 'helper=ftp'; the
 	rfr conntrack -L 2>&1 | sed 's/^/    /'
 	l=1
 fi
-rf_check "rfctl conntrack -L shows helper=ftp on the control connection" $l
+# The active transfers' data connections came from the server's port 20.
+if ! rfr conntrack -L -p tcp -s 10.0.2.2 --sport 20 2> /dev/null | grep -q 'dst=10.0.1.2 sport=20 '; then
+	echo "FAIL: no active data connection from 10.0.2.2 port 20 listed"
+	rfr conntrack -L 2>&1 | sed 's/^/    /'
+	l=1
+fi
+rf_check "rfctl conntrack -L: helper=ftp on the control connection, data from port 20" $l
 
 # The bounce: nothing is expected, the data connection is dropped.
 l=0
