@@ -30,11 +30,12 @@ kernel: deps
 # rebuilds only what changed.
 module: kernel
 
+TOOLS := rfctl nlfuzz rfpkt rfserve
+
 tools: deps
-	@cargo build --release --quiet --manifest-path tools/rfctl/Cargo.toml
-	@cargo build --release --quiet --manifest-path tools/nlfuzz/Cargo.toml
-	@cargo build --release --quiet --manifest-path tools/rfpkt/Cargo.toml
-	@cargo build --release --quiet --manifest-path tools/rfserve/Cargo.toml
+	@for t in $(TOOLS); do \
+		cargo build --release --quiet --manifest-path tools/$$t/Cargo.toml || exit 1; \
+	done
 
 run: kernel tools
 	@scripts/vm.sh run
@@ -51,4 +52,4 @@ check: kernel tools
 clean:
 	rm -rf build
 	cargo clean --quiet --manifest-path rust/rfcore/Cargo.toml
-	cargo clean --quiet --manifest-path tools/rfctl/Cargo.toml
+	for t in $(TOOLS); do cargo clean --quiet --manifest-path tools/$$t/Cargo.toml; done

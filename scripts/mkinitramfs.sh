@@ -112,21 +112,18 @@ if [ -x "$RFCTL" ]; then
 else
 	echo "mkinitramfs: warning: no rfctl at ${RFCTL#$REPO/}; the selftests will skip" >&2
 fi
-if [ -x "$NLFUZZ" ]; then
-	copy_bin /usr/bin/nlfuzz "$NLFUZZ"
-else
-	echo "mkinitramfs: note: no nlfuzz at ${NLFUZZ#$REPO/}; rustfilter_badinput.sh will skip" >&2
-fi
-if [ -x "$RFPKT" ]; then
-	copy_bin /usr/bin/rfpkt "$RFPKT"
-else
-	echo "mkinitramfs: note: no rfpkt at ${RFPKT#$REPO/}; rustfilter_ct_invalid.sh will skip" >&2
-fi
-if [ -x "$RFSERVE" ]; then
-	copy_bin /usr/bin/rfserve "$RFSERVE"
-else
-	echo "mkinitramfs: note: no rfserve at ${RFSERVE#$REPO/}; rustfilter_ct_helpers.sh will skip" >&2
-fi
+# The test tools, each with the selftest that skips without it.
+while read -r name bin test; do
+	if [ -x "$bin" ]; then
+		copy_bin "/usr/bin/$name" "$bin"
+	else
+		echo "mkinitramfs: note: no $name at ${bin#$REPO/}; $test will skip" >&2
+	fi
+done <<EOF_TOOLS
+nlfuzz $NLFUZZ rustfilter_badinput.sh
+rfpkt $RFPKT rustfilter_ct_invalid.sh
+rfserve $RFSERVE rustfilter_ct_helpers.sh
+EOF_TOOLS
 
 if [ -f "$stamp" ]; then
 	mkdir -p "$ROOT/lib/modules"

@@ -83,6 +83,9 @@ pub(crate) struct Conn {
     /// The helper (`Helper as u8`), 0 for none; set before the connection
     /// is shared.
     helper: AtomicU8,
+    /// Per direction, for FTP: `1 << 32 | seq` of the byte after the last
+    /// segment that ended with a newline; 0 until one did.
+    line_seq: [AtomicU64; 2],
     /// The protocol tracker's state, updated under this lock with softirqs
     /// off.
     #[pin]
@@ -222,6 +225,7 @@ fn template(helper: Helper) -> Result<Ct<Conn>> {
             expires: AtomicU64::new(u64::MAX),
             mark: AtomicU32::new(0),
             helper: AtomicU8::new(helper as u8),
+            line_seq: [AtomicU64::new(0), AtomicU64::new(0)],
             proto <- kernel::new_spinlock!(ProtoState::Generic),
             // Not a connection: counted apart.
             count: Arc::new(AtomicUsize::new(1), GFP_KERNEL)?,
@@ -312,40 +316,81 @@ impl CtNet {
         removed
     }
 
-    /// Runs the helper of `conn` on the payload of `pkt` (going in
-    /// direction `d`), recording the connection it announces.
-    fn help(&self, skb: &SkBuff, pkt: &packet::Packet, conn: &Ct<Conn>, d: u8, now: u64) {
+    /// Runs the helper of `conn` on the payload of the packet `skb`, which
+    /// is attached to it as `info` and has passed every hook but
+    /// confirmation (netfilter's helper hook), recording the connection it
+    /// announces.
+    ///
+    /// FTP looks only at packets of an established control connection, and
+    /// only at segments that start a line (right after the last segment
+    /// that ended with a newline, as `nf_conntrack_ftp` tracks it), so that
+    /// data that merely contains a command in mid-stream announces nothing.
+    fn help(&self, skb: &SkBuff, conn: &Conn, info: u8) {
         let Some(helper) = conn.helper() else {
             return;
         };
-        let (offset, len) = match pkt.transport {
+        if helper == Helper::Ftp
+            && info != ctinfo::ESTABLISHED
+            && info != ctinfo::ESTABLISHED_REPLY
+        {
+            return;
+        }
+        let len = skb.len() as usize;
+        let mut hdr = [0u8; tuple::MAX_TUPLE_BYTES];
+        let Some(data) = skb.header(0, &mut hdr[..len.min(tuple::MAX_TUPLE_BYTES)]) else {
+            return;
+        };
+        let Ok(pkt) = packet::parse(data, len) else {
+            return;
+        };
+        let (offset, payload_len, seq) = match pkt.transport {
             packet::Transport::Tcp(t) if helper.protocol() == packet::IPPROTO_TCP => (
                 pkt.ip.header_len + t.header_len,
                 t.data_len(pkt.ip.payload_len()),
+                Some(t.seq),
             ),
-            packet::Transport::Udp(_) if helper.protocol() == packet::IPPROTO_UDP => {
-                (pkt.ip.header_len + 8, pkt.ip.payload_len().saturating_sub(8))
-            }
+            packet::Transport::Udp(_) if helper.protocol() == packet::IPPROTO_UDP => (
+                pkt.ip.header_len + 8,
+                pkt.ip.payload_len().saturating_sub(8),
+                None,
+            ),
             _ => return,
         };
-        if len == 0 {
+        if payload_len == 0 {
             return;
         }
-        let mut buf = [0u8; HELPER_PEEK];
-        let Some(payload) = skb.header(offset, &mut buf[..len.min(HELPER_PEEK)]) else {
-            return;
+        let d = usize::from(ctinfo::is_reply(info));
+        let line_start = match (seq, conn.line_seq.get(d)) {
+            (Some(seq), Some(next)) => {
+                let next = next.load(Ordering::Relaxed);
+                next == 0 || next as u32 == seq
+            }
+            _ => true,
         };
-        let dir = if d == 0 {
-            Direction::Original
-        } else {
-            Direction::Reply
-        };
-        if let Ok(Some(expect)) = helper::inspect(helper, payload, dir, &conn.tuples) {
-            self.expect(Expectation {
-                expect,
-                expires: now.saturating_add(helper.expect_timeout_ms()),
-                master: conn.tuples[0],
-            });
+        if line_start {
+            let mut buf = [0u8; HELPER_PEEK];
+            if let Some(payload) = skb.header(offset, &mut buf[..payload_len.min(HELPER_PEEK)]) {
+                let dir = if d == 0 {
+                    Direction::Original
+                } else {
+                    Direction::Reply
+                };
+                if let Ok(Some(expect)) = helper::inspect(helper, payload, dir, &conn.tuples) {
+                    self.expect(Expectation {
+                        expect,
+                        expires: now_ms().saturating_add(helper.expect_timeout_ms()),
+                        master: conn.tuples[0],
+                    });
+                }
+            }
+        }
+        // Where the next line starts, if this segment ends one.
+        if let (Some(seq), Some(next)) = (seq, conn.line_seq.get(d)) {
+            let mut last = [0u8; 1];
+            if skb.header(offset + payload_len - 1, &mut last) == Some(b"\n".as_slice()) {
+                let after = seq.wrapping_add(payload_len as u32);
+                next.store(1 << 32 | u64::from(after), Ordering::Relaxed);
+            }
         }
     }
 
@@ -554,16 +599,11 @@ impl CtNet {
                 // round once more to make a new one.
                 for _ in 0..2 {
                     let Some((conn, d)) = self.find(&t, now) else {
-                        let decision = self.create(net, &pkt, data, t, now, &config, wanted);
-                        if let Decision::Attach(conn, _) = &decision {
-                            self.help(skb, &pkt, conn, 0, now);
-                        }
-                        return decision;
+                        return self.create(net, &pkt, data, t, now, &config, wanted);
                     };
                     match self.update(net, &conn, d, &pkt, data, now, &config) {
                         Some(Some(info)) => {
                             bump(&self.stats.found);
-                            self.help(skb, &pkt, &conn, d, now);
                             return Decision::Attach(conn, info);
                         }
                         // Invalid: the packet goes on without a connection.
@@ -693,6 +733,7 @@ impl CtNet {
             expires: AtomicU64::new(now.saturating_add(timeout)),
             mark: AtomicU32::new(0),
             helper: AtomicU8::new(helper.map_or(0, |h| h as u8)),
+            line_seq: [AtomicU64::new(0), AtomicU64::new(0)],
             proto <- kernel::new_spinlock!(proto),
             count,
             counted: AtomicBool::new(true),
@@ -751,7 +792,11 @@ impl CtNet {
             return Verdict::Accept;
         };
         let c = attached.get();
-        if ctinfo::is_reply(info) || c.status() & (IPS_CONFIRMED | IPS_TEMPLATE) != 0 {
+        if c.is_template() {
+            return Verdict::Accept;
+        }
+        self.help(skb, c, info);
+        if ctinfo::is_reply(info) || c.status() & IPS_CONFIRMED != 0 {
             return Verdict::Accept;
         }
         let conn = attached.to_ct();
