@@ -19,9 +19,13 @@
 //!   dropped first packet takes its unconfirmed connection with it.
 //! - A connection lives until its timeout, refreshed by its packets; a
 //!   periodic worker (the namespace's `periodic`) unlinks expired ones.
+//!   With the table at its maximum, a new connection first evicts one that
+//!   is not assured.
+//! - Helpers (FTP, TFTP) read the payload at confirmation time and record
+//!   the connections it announces as expectations; such a connection is
+//!   RELATED.
 //! - Confirmation and removal are reported on the "ct-events" multicast
-//!   group (NEW and DESTROY) when anyone listens. With the table at its maximum,
-//!   a new connection first evicts a connection that is not assured.
+//!   group (NEW and DESTROY) when anyone listens.
 //!
 //! Tracking is on in a namespace while a committed table uses it
 //! ([`CtNet::users`]); packets already attached are confirmed regardless.
@@ -35,10 +39,10 @@ use crate::ct::{
     tuple::{self, Direction, Lookup, Tuple},
     Config, Ctx, Outcome, ProtoState,
 };
-use crate::packet;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use crate::nla::Writer;
+use crate::packet;
 use crate::proto;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use kernel::net::conntrack::{ctinfo, Ct, CtHook, CtOps, InsertError, Table};
 use kernel::net::genetlink::Multicaster;
 use kernel::net::namespace::Net;
@@ -329,9 +333,7 @@ impl CtNet {
         let Some(helper) = conn.helper() else {
             return;
         };
-        if helper == Helper::Ftp
-            && info != ctinfo::ESTABLISHED
-            && info != ctinfo::ESTABLISHED_REPLY
+        if helper == Helper::Ftp && info != ctinfo::ESTABLISHED && info != ctinfo::ESTABLISHED_REPLY
         {
             return;
         }
@@ -488,6 +490,10 @@ impl CtNet {
     /// connections that are not assured (or are closing) while the table
     /// is above 95% of its maximum, as netfilter's worker does.
     pub(crate) fn gc(&self, net: &Net) {
+        // An idle namespace costs one load a second.
+        if self.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
         let now = now_ms();
         let high = |ct: &Self| {
             let max = ct.max.load(Ordering::Relaxed);

@@ -26,7 +26,10 @@ pub(crate) fn encode_entry(w: &mut Writer<'_>, conn: &Ct<Conn>, now: u64) -> Res
     encode_tuple(w, proto::CTENTRY_REPLY, &conn.tuples[1])?;
     w.put_u32(proto::CTENTRY_STATUS, conn.status())?;
     let left = conn.expires().saturating_sub(now) / SECOND;
-    w.put_u32(proto::CTENTRY_TIMEOUT, u32::try_from(left).unwrap_or(u32::MAX))?;
+    w.put_u32(
+        proto::CTENTRY_TIMEOUT,
+        u32::try_from(left).unwrap_or(u32::MAX),
+    )?;
     w.put_u32(proto::CTENTRY_MARK, conn.mark.load(Ordering::Relaxed))?;
     if let ProtoState::Tcp(tcp) = conn.proto() {
         w.put_u8(proto::CTENTRY_TCP_STATE, tcp.state as u8)?;
@@ -165,7 +168,10 @@ pub(crate) fn stats(ct: &CtNet, info: &Info<'_>) -> Result {
     let max = ct.max.load(Ordering::Relaxed);
     (|| -> Result<(), NlaError> {
         let n = w.begin_nest(proto::A_CT_STATS)?;
-        w.put_u32(proto::CTSTATS_COUNT, u32::try_from(count).unwrap_or(u32::MAX))?;
+        w.put_u32(
+            proto::CTSTATS_COUNT,
+            u32::try_from(count).unwrap_or(u32::MAX),
+        )?;
         w.put_u32(proto::CTSTATS_MAX, u32::try_from(max).unwrap_or(u32::MAX))?;
         for (kind, c) in [
             (proto::CTSTATS_FOUND, &s.found),
@@ -221,7 +227,10 @@ pub(crate) fn set(ct: &CtNet, info: &Info<'_>) -> Result {
     if let Some(nest) = info.attr(proto::A_CT_TIMEOUTS) {
         for a in Attrs::new(nest) {
             let ok = a.ok().and_then(|a| {
-                let secs = a.get_u32().ok().filter(|s| (1..=i32::MAX as u32).contains(s))?;
+                let secs = a
+                    .get_u32()
+                    .ok()
+                    .filter(|s| (1..=i32::MAX as u32).contains(s))?;
                 let field = timeout_field(&mut config.timeouts, a.kind())?;
                 *field = u64::from(secs) * SECOND;
                 Some(())

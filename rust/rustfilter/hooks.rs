@@ -12,12 +12,12 @@ use crate::packet;
 use crate::proto::Hook;
 use crate::rules::TableKind;
 use crate::tables::{self, Slot};
+use kernel::net::conntrack;
+use kernel::net::genetlink::Multicaster;
 use kernel::net::namespace::{Net, PernetId, PernetState};
 use kernel::net::netfilter::{priority, HookSpec, HookState, InetHook, Verdict};
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
-use kernel::net::conntrack;
-use kernel::net::genetlink::Multicaster;
 use kernel::sync::rcu::{self, RcuBox};
 use kernel::sync::{Arc, Mutex};
 
@@ -264,7 +264,14 @@ impl NetState {
         };
         let guard = rcu::read_lock();
         match &table.read(&guard).compiled {
-            Some(compiled) => tables::run(compiled, &guard, hook, skb, state, (&self.ct, &self.tracker)),
+            Some(compiled) => tables::run(
+                compiled,
+                &guard,
+                hook,
+                skb,
+                state,
+                (&self.ct, &self.tracker),
+            ),
             None => Verdict::Accept,
         }
     }

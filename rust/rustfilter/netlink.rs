@@ -12,11 +12,11 @@ use crate::hooks::{NetState, Txn};
 use crate::proto::{self, Hook};
 use crate::rules::TableKind;
 use crate::tables::{self, CommitError, Slot};
+use core::sync::atomic::Ordering;
 use kernel::c_str;
 use kernel::net::genetlink::{AttrPolicy, Command, Family, Info, Reply};
 use kernel::net::namespace;
 use kernel::prelude::*;
-use core::sync::atomic::Ordering;
 use kernel::sync::rcu::{self, RcuBox};
 
 /// Room for five nested hook records of three u64 and one u32 each.
@@ -66,8 +66,11 @@ const BEGIN_POLICY: &[AttrPolicy] = &only(&[proto::A_TABLE, proto::A_GENERATION]
 const COMMIT_POLICY: &[AttrPolicy] = &only(&[proto::A_TEST, proto::A_COUNTERS, proto::A_CARRY]);
 const GET_POLICY: &[AttrPolicy] = &only(&[proto::A_TABLE, proto::A_ZERO]);
 const CT_TUPLE_POLICY: &[AttrPolicy] = &only(&[proto::A_CT_TUPLE]);
-const CT_SET_POLICY: &[AttrPolicy] =
-    &only(&[proto::A_CT_MAX, proto::A_CT_TIMEOUTS, proto::A_CT_AUTO_HELPER]);
+const CT_SET_POLICY: &[AttrPolicy] = &only(&[
+    proto::A_CT_MAX,
+    proto::A_CT_TIMEOUTS,
+    proto::A_CT_AUTO_HELPER,
+]);
 
 /// A chunk's payload: table attributes (Documentation/ruleset.rst).
 const CHUNK_POLICY: &[AttrPolicy] = &[

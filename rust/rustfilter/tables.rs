@@ -156,9 +156,12 @@ pub(crate) fn compile(
             m.kind(),
             proto::MT_CONNTRACK | proto::MT_STATE | proto::MT_CONNMARK
         )
-    }) || rule_store
-        .iter()
-        .any(|r| matches!(r.target(), rules::Target::Ct(_) | rules::Target::ConnMark(_)));
+    }) || rule_store.iter().any(|r| {
+        matches!(
+            r.target(),
+            rules::Target::Ct(_) | rules::Target::ConnMark(_)
+        )
+    });
     let now = now_ns();
     let mut buckets = KVVec::from_elem(LimitState::default(), matches.len(), GFP_KERNEL)?;
     for (b, m) in buckets.iter_mut().zip(matches.iter()) {

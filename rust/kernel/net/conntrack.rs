@@ -212,7 +212,9 @@ impl<T: Send + Sync + 'static> Ct<T> {
     unsafe fn try_get(p: *const Inner<T>) -> Option<Self> {
         let p = NonNull::new(p.cast_mut())?;
         // SAFETY: by the caller's guarantee the count is readable.
-        let ok = unsafe { bindings::refcount_inc_not_zero(ptr::addr_of_mut!((*p.as_ptr()).general.use_)) };
+        let ok = unsafe {
+            bindings::refcount_inc_not_zero(ptr::addr_of_mut!((*p.as_ptr()).general.use_))
+        };
         // INVARIANT: we now hold a reference.
         ok.then_some(Ct { ptr: p })
     }
@@ -424,7 +426,9 @@ impl<T: CtOps> CtHook<T> {
             GFP_KERNEL,
         )?;
         // SAFETY: the block is pinned and lives until `drop` unregisters it.
-        crate::error::to_result(unsafe { bindings::register_module_notifier(this.notifier.get()) })?;
+        crate::error::to_result(unsafe {
+            bindings::register_module_notifier(this.notifier.get())
+        })?;
         // SAFETY: `nf_ct_hook` is a pointer the kernel reads under RCU;
         // taking it with a compare-and-exchange means no other tracker is
         // overwritten, and the release ordering publishes `HOOK`.
@@ -659,7 +663,12 @@ impl<T: CtOps> Table<T> {
 
     /// Calls `f` with every connection of chain `bucket` linked there by
     /// its original tuple (so each connection once over all chains).
-    pub fn for_each_in(&self, bucket: usize, _guard: &rcu::Guard, mut f: impl FnMut(&T, &dyn Fn() -> Option<Ct<T>>)) {
+    pub fn for_each_in(
+        &self,
+        bucket: usize,
+        _guard: &rcu::Guard,
+        mut f: impl FnMut(&T, &dyn Fn() -> Option<Ct<T>>),
+    ) {
         let Some(head) = self.buckets.get(bucket) else {
             return;
         };
@@ -709,7 +718,11 @@ impl<T: CtOps> Table<T> {
                 // lock, so none is unlinked meanwhile.
                 let (other, dir, next) = unsafe {
                     let o = Inner::<T>::from_node(node);
-                    (&(*o).value, (*node).dir, (*node).next.load(Ordering::Acquire))
+                    (
+                        &(*o).value,
+                        (*node).dir,
+                        (*node).next.load(Ordering::Acquire),
+                    )
                 };
                 if clash(other, dir, d as u8) {
                     return Err(InsertError::Clash);
@@ -725,7 +738,8 @@ impl<T: CtOps> Table<T> {
                 continue;
             };
             n.bucket.store(bucket as u32, Ordering::Relaxed);
-            n.next.store(head.load(Ordering::Relaxed), Ordering::Relaxed);
+            n.next
+                .store(head.load(Ordering::Relaxed), Ordering::Relaxed);
             // Publish the fully set up node to readers.
             head.store(ptr::from_ref(n).cast_mut(), Ordering::Release);
         }

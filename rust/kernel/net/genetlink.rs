@@ -11,6 +11,7 @@
 //! C header: [`include/net/genetlink.h`](srctree/include/net/genetlink.h)
 
 use super::namespace::Net;
+use crate::sync::Arc;
 use crate::{
     alloc::{flags::GFP_KERNEL, KBox, KVec},
     bindings,
@@ -19,7 +20,6 @@ use crate::{
     str::CStr,
     types::Opaque,
 };
-use crate::sync::Arc;
 use core::pin::Pin;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
@@ -517,8 +517,16 @@ impl<F: Family> Registration<F> {
                     .iter()
                     .find(|c| c.cmd == cmd)
                     .and_then(|c| c.policy)
-                    .map_or((*(*info).family).maxattr, |p| p.len().saturating_sub(1) as u32);
-                (Info { ptr: &*info, maxattr }, this)
+                    .map_or((*(*info).family).maxattr, |p| {
+                        p.len().saturating_sub(1) as u32
+                    });
+                (
+                    Info {
+                        ptr: &*info,
+                        maxattr,
+                    },
+                    this,
+                )
             };
             this.handler.doit(info.cmd(), &info)?;
             Ok(0)
@@ -601,7 +609,8 @@ impl Multicaster {
         // SAFETY: `skb` is our fresh message and `fam` a registered family.
         let hdr = unsafe { bindings::genlmsg_put(skb, 0, 0, fam, 0, cmd) };
         // SAFETY: `payload` is readable for `len` bytes; `skb` is ours.
-        if hdr.is_null() || unsafe { bindings::nla_append(skb, len, payload.as_ptr().cast()) } != 0 {
+        if hdr.is_null() || unsafe { bindings::nla_append(skb, len, payload.as_ptr().cast()) } != 0
+        {
             // SAFETY: `skb` is ours and unsent.
             unsafe { bindings::nlmsg_free(skb) };
             return Err(emsgsize());
@@ -626,4 +635,3 @@ impl Multicaster {
         }
     }
 }
-

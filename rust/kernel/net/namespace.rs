@@ -217,9 +217,10 @@ impl<T: PernetState> Registration<T> {
         )?;
         // The callbacks find `shared` through the id; it is pinned with
         // `this` and outlives the registration.
-        T::id()
-            .shared
-            .store(core::ptr::from_ref(&this.shared).cast_mut().cast(), Ordering::Release);
+        T::id().shared.store(
+            core::ptr::from_ref(&this.shared).cast_mut().cast(),
+            Ordering::Release,
+        );
         let ops = this.ops.get();
         // SAFETY: `ops` points to our pinned, not yet registered operations;
         // `id` and `size` are `const` in C, hence written through raw
