@@ -48,7 +48,9 @@ use kernel::net::genetlink::Multicaster;
 use kernel::net::namespace::Net;
 use kernel::net::netfilter::{self, Verdict};
 use kernel::net::skbuff::SkBuff;
+use kernel::percpu::PerCpuCounters;
 use kernel::prelude::*;
+use kernel::sync::rcu::RcuBox;
 use kernel::sync::{bh, rcu, Arc, SpinLock};
 use kernel::time::Ktime;
 
@@ -168,20 +170,18 @@ struct Expectation {
     master: Tuple,
 }
 
-/// Counters of the tracker's decisions in a namespace.
-#[derive(Default)]
-pub(crate) struct Stats {
-    pub(crate) found: AtomicU64,
-    pub(crate) new: AtomicU64,
-    pub(crate) invalid: AtomicU64,
-    pub(crate) insert_failed: AtomicU64,
-    pub(crate) drop: AtomicU64,
-    pub(crate) early_drop: AtomicU64,
+/// The tracker's decisions in a namespace, counted per CPU.
+#[derive(Clone, Copy)]
+pub(crate) enum Stat {
+    Found,
+    New,
+    Invalid,
+    InsertFailed,
+    Drop,
+    EarlyDrop,
 }
 
-fn bump(c: &AtomicU64) {
-    c.fetch_add(1, Ordering::Relaxed);
-}
+const STATS: usize = Stat::EarlyDrop as usize + 1;
 
 /// Connection tracking in one namespace.
 #[pin_data]
@@ -194,9 +194,9 @@ pub(crate) struct CtNet {
     /// Committed tables that need tracking.
     pub(crate) users: AtomicU32,
     seed: u32,
-    #[pin]
-    config: SpinLock<Config>,
-    pub(crate) stats: Stats,
+    /// The settings, replaced whole by netlink (which serialises writers).
+    config: RcuBox<Config>,
+    stats: PerCpuCounters,
     /// Sends NEW and DESTROY events to the "ct-events" group.
     events: Arc<Multicaster>,
     /// Set when a full table found nothing to evict near a new connection:
@@ -251,8 +251,8 @@ impl CtNet {
             max: AtomicUsize::new(max),
             users: AtomicU32::new(0),
             seed,
-            config <- kernel::new_spinlock!(Config::DEFAULT),
-            stats: Stats::default(),
+            config: RcuBox::new(KBox::new(Config::DEFAULT, GFP_KERNEL)?),
+            stats: PerCpuCounters::new(STATS)?,
             events,
             early_drop_wanted: AtomicBool::new(false),
             auto_helper: AtomicBool::new(true),
@@ -268,15 +268,24 @@ impl CtNet {
     }
 
     pub(crate) fn config(&self) -> Config {
-        let _bh = bh::Guard::new();
-        // The lock guard must go before softirqs are enabled again.
-        let config = *self.config.lock();
-        config
+        let guard = rcu::read_lock();
+        *self.config.read(&guard)
     }
 
-    pub(crate) fn set_config(&self, c: Config) {
-        let _bh = bh::Guard::new();
-        *self.config.lock() = c;
+    /// Replaces the settings; waits for a grace period. Callers are
+    /// serialised (the genetlink mutex).
+    pub(crate) fn set_config(&self, c: Config) -> Result {
+        drop(self.config.replace(KBox::new(c, GFP_KERNEL)?));
+        Ok(())
+    }
+
+    fn bump(&self, s: Stat) {
+        self.stats.add(s as usize, 1);
+    }
+
+    /// One of the statistics, summed over the CPUs.
+    pub(crate) fn stat(&self, s: Stat) -> u64 {
+        self.stats.sum(s as usize)
     }
 
     /// Every confirmed connection, at one instant.
@@ -515,7 +524,7 @@ impl CtNet {
             }
             for v in victims.iter().flatten() {
                 if self.remove(net, v) && !v.expired(now) {
-                    bump(&self.stats.early_drop);
+                    self.bump(Stat::EarlyDrop);
                 }
             }
             if evict && n > 0 {
@@ -554,7 +563,7 @@ impl CtNet {
         match self.classify(net, skb, wanted) {
             Decision::Pass => Verdict::Accept,
             Decision::Drop => {
-                bump(&self.stats.drop);
+                self.bump(Stat::Drop);
                 Verdict::Drop
             }
             Decision::Attach(conn, info) => {
@@ -570,17 +579,17 @@ impl CtNet {
         let mut buf = [0u8; tuple::MAX_TUPLE_BYTES];
         let peek = len.min(buf.len());
         let Some(data) = skb.header(0, &mut buf[..peek]) else {
-            bump(&self.stats.invalid);
+            self.bump(Stat::Invalid);
             return Decision::Pass;
         };
         let Ok(pkt) = packet::parse(data, len) else {
-            bump(&self.stats.invalid);
+            self.bump(Stat::Invalid);
             return Decision::Pass;
         };
         let lookup = match tuple::from_packet(&pkt, data) {
             Ok(l) => l,
             Err(_) => {
-                bump(&self.stats.invalid);
+                self.bump(Stat::Invalid);
                 return Decision::Pass;
             }
         };
@@ -589,7 +598,7 @@ impl CtNet {
         match lookup {
             Lookup::Related(t) => {
                 let Some((conn, d)) = self.find(&t, now) else {
-                    bump(&self.stats.invalid);
+                    self.bump(Stat::Invalid);
                     return Decision::Pass;
                 };
                 let info = if d == 0 {
@@ -597,7 +606,7 @@ impl CtNet {
                 } else {
                     ctinfo::RELATED_REPLY
                 };
-                bump(&self.stats.found);
+                self.bump(Stat::Found);
                 Decision::Attach(conn, info)
             }
             Lookup::Conn(t) => {
@@ -609,12 +618,12 @@ impl CtNet {
                     };
                     match self.update(net, &conn, d, &pkt, data, now, &config) {
                         Some(Some(info)) => {
-                            bump(&self.stats.found);
+                            self.bump(Stat::Found);
                             return Decision::Attach(conn, info);
                         }
                         // Invalid: the packet goes on without a connection.
                         Some(None) => {
-                            bump(&self.stats.invalid);
+                            self.bump(Stat::Invalid);
                             return Decision::Pass;
                         }
                         None => {
@@ -704,11 +713,11 @@ impl CtNet {
         wanted: Option<Helper>,
     ) -> Decision {
         let Ok((proto, timeout)) = ct::new_connection(pkt, data, now, config) else {
-            bump(&self.stats.invalid);
+            self.bump(Stat::Invalid);
             return Decision::Pass;
         };
         let Some(reply) = t.invert() else {
-            bump(&self.stats.invalid);
+            self.bump(Stat::Invalid);
             return Decision::Pass;
         };
         if self.count.load(Ordering::Relaxed) >= self.max.load(Ordering::Relaxed)
@@ -746,7 +755,7 @@ impl CtNet {
         }? Error);
         match Ct::new(init, GFP_ATOMIC) {
             Ok(conn) => {
-                bump(&self.stats.new);
+                self.bump(Stat::New);
                 let info = if expected {
                     ctinfo::RELATED
                 } else {
@@ -782,7 +791,7 @@ impl CtNet {
             }
             if let Some(v) = victim {
                 if self.remove(net, &v) {
-                    bump(&self.stats.early_drop);
+                    self.bump(Stat::EarlyDrop);
                     return true;
                 }
             }
@@ -823,7 +832,7 @@ impl CtNet {
                 Verdict::Accept
             }
             Err(InsertError::Clash) => {
-                bump(&self.stats.insert_failed);
+                self.bump(Stat::InsertFailed);
                 Verdict::Drop
             }
         }

@@ -4,14 +4,15 @@
 //! delete and flush connections, read the statistics, set the maximum and
 //! the timeouts. The attributes are in `include/uapi/linux/rustfilter.h`.
 
-use crate::conntrack::{now_ms, Conn, CtNet};
+use crate::conntrack::{now_ms, Conn, CtNet, Stat};
 use crate::ct::{timeouts::SECOND, tuple::Tuple, ProtoState, Timeouts};
+use crate::netlink::send_part as send;
 use crate::nla::{Attrs, NlaError, Writer};
 use crate::proto;
 use core::sync::atomic::Ordering;
 use kernel::c_str;
 use kernel::net::conntrack::Ct;
-use kernel::net::genetlink::{Info, Reply};
+use kernel::net::genetlink::Info;
 use kernel::prelude::*;
 
 /// Target size of one message of a listing.
@@ -49,13 +50,6 @@ fn encode_tuple(w: &mut Writer<'_>, kind: u16, t: &Tuple) -> Result<(), NlaError
     w.put_u16(proto::CTTUPLE_SPORT, t.sport)?;
     w.put_u16(proto::CTTUPLE_DPORT, t.dport)?;
     w.end_nest(n)
-}
-
-/// Sends `bytes` (whole attributes) as one reply message.
-fn send(info: &Info<'_>, bytes: &[u8]) -> Result {
-    let mut reply = Reply::new(info, bytes.len() + 64)?;
-    reply.put_raw(bytes)?;
-    reply.send()
 }
 
 /// `CT_LIST`: every connection confirmed at one instant, in messages of
@@ -163,7 +157,6 @@ pub(crate) fn delete(ct: &CtNet, info: &Info<'_>) -> Result {
 pub(crate) fn stats(ct: &CtNet, info: &Info<'_>) -> Result {
     let mut buf = [0u8; ENTRY_SIZE];
     let mut w = Writer::new(&mut buf);
-    let s = &ct.stats;
     let count = ct.count.load(Ordering::Relaxed);
     let max = ct.max.load(Ordering::Relaxed);
     (|| -> Result<(), NlaError> {
@@ -173,15 +166,15 @@ pub(crate) fn stats(ct: &CtNet, info: &Info<'_>) -> Result {
             u32::try_from(count).unwrap_or(u32::MAX),
         )?;
         w.put_u32(proto::CTSTATS_MAX, u32::try_from(max).unwrap_or(u32::MAX))?;
-        for (kind, c) in [
-            (proto::CTSTATS_FOUND, &s.found),
-            (proto::CTSTATS_NEW, &s.new),
-            (proto::CTSTATS_INVALID, &s.invalid),
-            (proto::CTSTATS_INSERT_FAILED, &s.insert_failed),
-            (proto::CTSTATS_DROP, &s.drop),
-            (proto::CTSTATS_EARLY_DROP, &s.early_drop),
+        for (kind, stat) in [
+            (proto::CTSTATS_FOUND, Stat::Found),
+            (proto::CTSTATS_NEW, Stat::New),
+            (proto::CTSTATS_INVALID, Stat::Invalid),
+            (proto::CTSTATS_INSERT_FAILED, Stat::InsertFailed),
+            (proto::CTSTATS_DROP, Stat::Drop),
+            (proto::CTSTATS_EARLY_DROP, Stat::EarlyDrop),
         ] {
-            w.put_u64(kind, c.load(Ordering::Relaxed))?;
+            w.put_u64(kind, ct.stat(stat))?;
         }
         w.end_nest(n)
     })()
@@ -243,12 +236,12 @@ pub(crate) fn set(ct: &CtNet, info: &Info<'_>) -> Result {
             }
         }
     }
+    ct.set_config(config)?;
     if let Some(m) = max {
         ct.max.store(m as usize, Ordering::Relaxed);
     }
     if let Some(a) = auto_helper {
         ct.auto_helper.store(a == 1, Ordering::Relaxed);
     }
-    ct.set_config(config);
     Ok(())
 }

@@ -335,7 +335,8 @@ fn get(state: &NetState, info: &Info<'_>) -> Result {
     Ok(())
 }
 
-fn send_part(info: &Info<'_>, part: &[u8]) -> Result {
+/// Sends `part` (whole attributes) as one reply message.
+pub(crate) fn send_part(info: &Info<'_>, part: &[u8]) -> Result {
     let mut reply = Reply::new(info, part.len() + 64)?;
     reply.put_raw(part)?;
     reply.send()
