@@ -20,9 +20,9 @@ use std::vec;
 use std::vec::Vec;
 
 // ---------------------------------------------------------------------
-// Wire format builders.
+// Wire format builders (shared with tests_ct.rs).
 
-fn attr(kind: u16, payload: &[u8]) -> Vec<u8> {
+pub(super) fn attr(kind: u16, payload: &[u8]) -> Vec<u8> {
     let len = 4 + payload.len();
     assert!(len <= 65535, "attribute too long");
     let mut v = Vec::new();
@@ -35,15 +35,15 @@ fn attr(kind: u16, payload: &[u8]) -> Vec<u8> {
     v
 }
 
-fn nest(kind: u16, parts: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn nest(kind: u16, parts: &[Vec<u8>]) -> Vec<u8> {
     attr(kind | NLA_F_NESTED, &parts.concat())
 }
 
-fn u8a(kind: u16, v: u8) -> Vec<u8> {
+pub(super) fn u8a(kind: u16, v: u8) -> Vec<u8> {
     attr(kind, &[v])
 }
 
-fn u32a(kind: u16, v: u32) -> Vec<u8> {
+pub(super) fn u32a(kind: u16, v: u32) -> Vec<u8> {
     attr(kind, &v.to_ne_bytes())
 }
 
@@ -51,17 +51,17 @@ fn u64a(kind: u16, v: u64) -> Vec<u8> {
     attr(kind, &v.to_ne_bytes())
 }
 
-fn stra(kind: u16, s: &str) -> Vec<u8> {
+pub(super) fn stra(kind: u16, s: &str) -> Vec<u8> {
     let mut p = s.as_bytes().to_vec();
     p.push(0);
     attr(kind, &p)
 }
 
-fn flag(kind: u16) -> Vec<u8> {
+pub(super) fn flag(kind: u16) -> Vec<u8> {
     attr(kind, &[])
 }
 
-fn table(name: &str, chains: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn table(name: &str, chains: &[Vec<u8>]) -> Vec<u8> {
     let mut v = stra(proto::TABLE_NAME, name);
     for c in chains {
         v.extend_from_slice(c);
@@ -70,7 +70,7 @@ fn table(name: &str, chains: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// A built-in chain with policy `policy` (0 DROP, 1 ACCEPT).
-fn builtin(name: &str, policy: u32, rules: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn builtin(name: &str, policy: u32, rules: &[Vec<u8>]) -> Vec<u8> {
     let mut parts = vec![
         stra(proto::CHAIN_NAME, name),
         u32a(proto::CHAIN_POLICY, policy),
@@ -79,7 +79,7 @@ fn builtin(name: &str, policy: u32, rules: &[Vec<u8>]) -> Vec<u8> {
     nest(proto::TABLE_CHAIN, &parts)
 }
 
-fn user(name: &str, rules: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn user(name: &str, rules: &[Vec<u8>]) -> Vec<u8> {
     let mut parts = vec![stra(proto::CHAIN_NAME, name)];
     parts.extend(rules.iter().cloned());
     nest(proto::TABLE_CHAIN, &parts)
@@ -91,11 +91,11 @@ fn continued(name: &str, rules: &[Vec<u8>]) -> Vec<u8> {
     nest(proto::TABLE_CHAIN, &parts)
 }
 
-fn rule(parts: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn rule(parts: &[Vec<u8>]) -> Vec<u8> {
     nest(proto::CHAIN_RULE, parts)
 }
 
-fn tg(kind: u32, opts: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn tg(kind: u32, opts: &[Vec<u8>]) -> Vec<u8> {
     let mut parts = vec![u32a(proto::TARGET_KIND, kind)];
     if !opts.is_empty() {
         parts.push(nest(proto::TARGET_OPTS, opts));
@@ -103,7 +103,7 @@ fn tg(kind: u32, opts: &[Vec<u8>]) -> Vec<u8> {
     nest(proto::RULE_TARGET, &parts)
 }
 
-fn accept() -> Vec<u8> {
+pub(super) fn accept() -> Vec<u8> {
     tg(proto::TG_ACCEPT, &[])
 }
 
@@ -115,7 +115,7 @@ fn ret() -> Vec<u8> {
     tg(proto::TG_RETURN, &[])
 }
 
-fn jump(chain: &str) -> Vec<u8> {
+pub(super) fn jump(chain: &str) -> Vec<u8> {
     tg(proto::TG_JUMP, &[stra(proto::JUMP_CHAIN, chain)])
 }
 
@@ -123,14 +123,14 @@ fn goto(chain: &str) -> Vec<u8> {
     tg(proto::TG_GOTO, &[stra(proto::JUMP_CHAIN, chain)])
 }
 
-fn mt(kind: u32, opts: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn mt(kind: u32, opts: &[Vec<u8>]) -> Vec<u8> {
     nest(
         proto::RULE_MATCH,
         &[u32a(proto::MATCH_KIND, kind), nest(proto::MATCH_OPTS, opts)],
     )
 }
 
-fn proto_(p: u8) -> Vec<u8> {
+pub(super) fn proto_(p: u8) -> Vec<u8> {
     u8a(proto::RULE_PROTO, p)
 }
 
@@ -154,7 +154,7 @@ fn out_if(s: &str) -> Vec<u8> {
     stra(proto::RULE_OUT_IFACE, s)
 }
 
-fn ports(first: u16, last: u16) -> u32 {
+pub(super) fn ports(first: u16, last: u16) -> u32 {
     u32::from(first) << 16 | u32::from(last)
 }
 
@@ -172,20 +172,21 @@ fn filter_input(policy: u32, rules: &[Vec<u8>], users: &[Vec<u8>]) -> Vec<u8> {
 // ---------------------------------------------------------------------
 // Owned storage.
 
-struct Owned {
-    chains: Vec<Chain>,
-    rules: Vec<Rule>,
-    matches: Vec<Match>,
-    info: TableInfo,
+#[derive(Debug)]
+pub(super) struct Owned {
+    pub(super) chains: Vec<Chain>,
+    pub(super) rules: Vec<Rule>,
+    pub(super) matches: Vec<Match>,
+    pub(super) info: TableInfo,
 }
 
 impl Owned {
-    fn table(&self) -> Table<'_> {
+    pub(super) fn table(&self) -> Table<'_> {
         Table::new(&self.info, &self.chains, &self.rules, &self.matches).unwrap()
     }
 }
 
-fn load(input: &[u8]) -> Result<Owned, RuleError> {
+pub(super) fn load(input: &[u8]) -> Result<Owned, RuleError> {
     let s = measure(input)?;
     let mut chains = vec![Chain::default(); s.chains];
     let mut rules = vec![Rule::default(); s.rules];
@@ -207,7 +208,7 @@ fn load(input: &[u8]) -> Result<Owned, RuleError> {
     })
 }
 
-fn ok(input: &[u8]) -> Owned {
+pub(super) fn ok(input: &[u8]) -> Owned {
     match load(input) {
         Ok(o) => o,
         Err(e) => panic!("{e}"),
@@ -530,7 +531,10 @@ fn origins_decode() {
         &[
             nest(
                 proto::TABLE_CHAIN,
-                &[stra(proto::CHAIN_NAME, "mine"), u32a(proto::CHAIN_ORIGIN, 0)],
+                &[
+                    stra(proto::CHAIN_NAME, "mine"),
+                    u32a(proto::CHAIN_ORIGIN, 0),
+                ],
             ),
             builtin("INPUT", 1, &[]),
         ],
@@ -2284,14 +2288,20 @@ fn iprange_addrtype_rpfilter() {
         route: unicast_in,
         ..Ctx::default()
     };
-    assert_eq!(evaluate(&o.table(), Hook::PreRouting, &q, &mut ctx), Verdict::Drop);
+    assert_eq!(
+        evaluate(&o.table(), Hook::PreRouting, &q, &mut ctx),
+        Verdict::Drop
+    );
     assert_eq!(ctx.queries[0].mark, 0x42);
     // Looped back: passes without a lookup.
     let mut ctx = Ctx {
         loopback: true,
         ..Ctx::default()
     };
-    assert_eq!(evaluate(&o.table(), Hook::PreRouting, &p, &mut ctx), Verdict::Drop);
+    assert_eq!(
+        evaluate(&o.table(), Hook::PreRouting, &p, &mut ctx),
+        Verdict::Drop
+    );
     assert!(ctx.queries.is_empty());
     // From 0.0.0.0 to broadcast or 224.0.0.x (DHCP): passes unlooked-up;
     // to other multicast, the lookup is from 0.0.0.0.

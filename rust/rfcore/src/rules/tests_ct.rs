@@ -12,7 +12,6 @@ use super::matches::conntrack::{AddrMask, Conntrack};
 use super::matches::limit::Limit;
 use super::matches::state::State;
 use super::matches::PortRange;
-use super::nla::NLA_F_NESTED;
 use super::packet::{Ipv4Header, Packet, Transport, UdpHeader, IPPROTO_TCP, IPPROTO_UDP};
 use super::proto::{self, Hook};
 use super::targets::connmark::{ConnMarkMode, SetConnMark};
@@ -24,99 +23,12 @@ use std::vec;
 use std::vec::Vec;
 
 // ---------------------------------------------------------------------
-// Wire format builders (as in tests.rs).
+// Wire format builders: tests.rs's, and a few of this file's own.
 
-fn attr(kind: u16, payload: &[u8]) -> Vec<u8> {
-    let len = 4 + payload.len();
-    let mut v = Vec::new();
-    v.extend_from_slice(&(len as u16).to_ne_bytes());
-    v.extend_from_slice(&kind.to_ne_bytes());
-    v.extend_from_slice(payload);
-    while v.len() % 4 != 0 {
-        v.push(0);
-    }
-    v
-}
-
-fn nest(kind: u16, parts: &[Vec<u8>]) -> Vec<u8> {
-    attr(kind | NLA_F_NESTED, &parts.concat())
-}
-
-fn u8a(kind: u16, v: u8) -> Vec<u8> {
-    attr(kind, &[v])
-}
-
-fn u32a(kind: u16, v: u32) -> Vec<u8> {
-    attr(kind, &v.to_ne_bytes())
-}
-
-fn stra(kind: u16, s: &str) -> Vec<u8> {
-    let mut p = s.as_bytes().to_vec();
-    p.push(0);
-    attr(kind, &p)
-}
-
-fn flag(kind: u16) -> Vec<u8> {
-    attr(kind, &[])
-}
-
-fn table(name: &str, chains: &[Vec<u8>]) -> Vec<u8> {
-    let mut v = stra(proto::TABLE_NAME, name);
-    for c in chains {
-        v.extend_from_slice(c);
-    }
-    v
-}
-
-fn builtin(name: &str, policy: u32, rules: &[Vec<u8>]) -> Vec<u8> {
-    let mut parts = vec![
-        stra(proto::CHAIN_NAME, name),
-        u32a(proto::CHAIN_POLICY, policy),
-    ];
-    parts.extend(rules.iter().cloned());
-    nest(proto::TABLE_CHAIN, &parts)
-}
-
-fn user(name: &str, rules: &[Vec<u8>]) -> Vec<u8> {
-    let mut parts = vec![stra(proto::CHAIN_NAME, name)];
-    parts.extend(rules.iter().cloned());
-    nest(proto::TABLE_CHAIN, &parts)
-}
-
-fn rule(parts: &[Vec<u8>]) -> Vec<u8> {
-    nest(proto::CHAIN_RULE, parts)
-}
-
-fn tg(kind: u32, opts: &[Vec<u8>]) -> Vec<u8> {
-    let mut parts = vec![u32a(proto::TARGET_KIND, kind)];
-    if !opts.is_empty() {
-        parts.push(nest(proto::TARGET_OPTS, opts));
-    }
-    nest(proto::RULE_TARGET, &parts)
-}
-
-fn mt(kind: u32, opts: &[Vec<u8>]) -> Vec<u8> {
-    nest(
-        proto::RULE_MATCH,
-        &[u32a(proto::MATCH_KIND, kind), nest(proto::MATCH_OPTS, opts)],
-    )
-}
-
-fn accept() -> Vec<u8> {
-    tg(proto::TG_ACCEPT, &[])
-}
-
-fn jump(chain: &str) -> Vec<u8> {
-    tg(proto::TG_JUMP, &[stra(proto::JUMP_CHAIN, chain)])
-}
-
-fn proto_(p: u8) -> Vec<u8> {
-    u8a(proto::RULE_PROTO, p)
-}
-
-fn ports(first: u16, last: u16) -> u32 {
-    u32::from(first) << 16 | u32::from(last)
-}
+use super::tests::{
+    accept, attr, builtin, flag, jump, load, mt, ok, ports, proto_, rule, stra, table, tg, u32a,
+    u8a, user, Owned,
+};
 
 /// A table of `kind` with `rules` in the chain at `hook` (policy DROP)
 /// and the other built-in chains empty (ACCEPT), plus `users`.
@@ -143,50 +55,6 @@ fn filter_input(rules: &[Vec<u8>]) -> Vec<u8> {
 
 // ---------------------------------------------------------------------
 // Owned storage.
-
-#[derive(Debug)]
-struct Owned {
-    chains: Vec<Chain>,
-    rules: Vec<Rule>,
-    matches: Vec<Match>,
-    info: TableInfo,
-}
-
-impl Owned {
-    fn table(&self) -> Table<'_> {
-        Table::new(&self.info, &self.chains, &self.rules, &self.matches).unwrap()
-    }
-}
-
-fn load(input: &[u8]) -> Result<Owned, RuleError> {
-    let s = measure(input)?;
-    let mut chains = vec![Chain::default(); s.chains];
-    let mut rules = vec![Rule::default(); s.rules];
-    let mut matches = vec![Match::default(); s.matches];
-    let info = *decode(
-        input,
-        Storage {
-            chains: &mut chains,
-            rules: &mut rules,
-            matches: &mut matches,
-        },
-    )?
-    .info();
-    Ok(Owned {
-        chains,
-        rules,
-        matches,
-        info,
-    })
-}
-
-#[track_caller]
-fn ok(input: &[u8]) -> Owned {
-    match load(input) {
-        Ok(o) => o,
-        Err(e) => panic!("{e}"),
-    }
-}
 
 #[track_caller]
 fn reason(input: &[u8]) -> Reason {

@@ -5,9 +5,9 @@
 //! ([`Context::conntrack`]). A packet without an entry never matches,
 //! inverted or not.
 
+use super::mark::{decode_masked, encode_masked, MaskedAttrs};
 use super::nla::{Attrs, NlaError, Writer};
 use super::proto;
-use super::mark::{decode_masked, encode_masked, MaskedAttrs};
 use super::{ct_entry, Context, MatchOps, PacketInfo, Reason};
 
 const CONNMARK_ATTRS: MaskedAttrs = MaskedAttrs {

@@ -92,4 +92,3 @@ pub(super) fn encode_masked(
     }
     put_flag_if(w, k.invert, invert)
 }
-

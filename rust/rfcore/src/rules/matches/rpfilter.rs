@@ -8,9 +8,7 @@
 use super::hooks::PRE;
 use super::nla::{Attrs, NlaError, Writer};
 use super::proto;
-use super::{
-    each, flags, CheckCtx, Context, MatchOps, PacketInfo, Reason, RouteQuery, TableKind,
-};
+use super::{each, flags, CheckCtx, Context, MatchOps, PacketInfo, Reason, RouteQuery, TableKind};
 
 /// The rpfilter match.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
