@@ -441,6 +441,10 @@ enum rustfilter_target_kind {
 	RUSTFILTER_TG_DSCP,		/* rustfilter_setdscp_attr; mangle table */
 	RUSTFILTER_TG_CT,		/* rustfilter_ct_attr; raw table */
 	RUSTFILTER_TG_CONNMARK,		/* rustfilter_connmark_tg_attr */
+	RUSTFILTER_TG_SNAT,		/* rustfilter_nat_attr; nat POSTROUTING, INPUT */
+	RUSTFILTER_TG_DNAT,		/* rustfilter_nat_attr; nat PREROUTING, OUTPUT */
+	RUSTFILTER_TG_MASQUERADE,	/* rustfilter_nat_attr (no addresses); nat POSTROUTING */
+	RUSTFILTER_TG_REDIRECT,		/* rustfilter_nat_attr (no addresses); nat PREROUTING, OUTPUT */
 	__RUSTFILTER_TG_MAX,
 };
 #define RUSTFILTER_TG_MAX (__RUSTFILTER_TG_MAX - 1)
@@ -541,6 +545,24 @@ enum rustfilter_connmark_mode {
 	RUSTFILTER_CONNMARK_SAVE,	/* ctmark = (ctmark & ~CTMASK) ^ (mark & NFMASK) */
 	RUSTFILTER_CONNMARK_RESTORE,	/* mark = (mark & ~NFMASK) ^ (ctmark & CTMASK) */
 };
+
+/* SNAT, DNAT, MASQUERADE, REDIRECT (struct nf_nat_range2). An address range
+ * (SNAT and DNAT: required) and a port range (needs -p tcp or udp; for ICMP
+ * echo the identifier is mapped freely). */
+enum rustfilter_nat_attr {
+	RUSTFILTER_NAT_UNSPEC,
+	RUSTFILTER_NAT_FLAGS,		/* u32: RUSTFILTER_NAT_F_* */
+	RUSTFILTER_NAT_MIN_ADDR,	/* be32 */
+	RUSTFILTER_NAT_MAX_ADDR,	/* be32; absent: MIN_ADDR; not below it */
+	RUSTFILTER_NAT_MIN_PORT,	/* u16, host order; not 0 */
+	RUSTFILTER_NAT_MAX_PORT,	/* u16; absent: MIN_PORT; not below it */
+	__RUSTFILTER_NAT_MAX,
+};
+#define RUSTFILTER_NAT_MAX (__RUSTFILTER_NAT_MAX - 1)
+
+#define RUSTFILTER_NAT_F_RANDOM		0x01	/* --random (NF_NAT_RANGE_PROTO_RANDOM) */
+#define RUSTFILTER_NAT_F_PERSISTENT	0x02	/* --persistent */
+#define RUSTFILTER_NAT_F_RANDOM_FULLY	0x04	/* --random-fully */
 
 /*
  * Connection tracking over netlink.

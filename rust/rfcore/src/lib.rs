@@ -10,7 +10,12 @@
 #![no_std]
 
 pub mod conntrack;
+pub mod nat;
 pub mod nla;
 pub mod packet;
 pub mod proto;
 pub mod rules;
+
+// The name under which the kernel module includes `conntrack`: files that
+// use it say `super::ct`.
+use conntrack as ct;

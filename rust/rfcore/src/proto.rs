@@ -460,8 +460,16 @@ pub const TG_DSCP: u32 = 10;
 pub const TG_CT: u32 = 11;
 /// Target CONNMARK (options `CONNMARK_TG_*`).
 pub const TG_CONNMARK: u32 = 12;
+/// Target SNAT (options `NAT_*`).
+pub const TG_SNAT: u32 = 13;
+/// Target DNAT (options `NAT_*`).
+pub const TG_DNAT: u32 = 14;
+/// Target MASQUERADE (options `NAT_*`, no addresses).
+pub const TG_MASQUERADE: u32 = 15;
+/// Target REDIRECT (options `NAT_*`, no addresses).
+pub const TG_REDIRECT: u32 = 16;
 /// Highest value of the enum.
-pub const TG_MAX: u32 = 12;
+pub const TG_MAX: u32 = 16;
 
 // enum rustfilter_jump_attr
 /// `string`: a user-defined chain.
@@ -723,6 +731,26 @@ pub const CT_F_NOTRACK: u32 = 0x1;
 /// Written as `-j NOTRACK` (as `XT_CT_NOTRACK_ALIAS`): with `CT_F_NOTRACK`
 /// and no helper.
 pub const CT_F_NOTRACK_ALIAS: u32 = 0x2;
+
+// enum rustfilter_nat_attr
+/// `u32`: `NAT_F_*` bits.
+pub const NAT_FLAGS: u16 = 1;
+/// `be32`: the lowest address of the range.
+pub const NAT_MIN_ADDR: u16 = 2;
+/// `be32`: the highest address; absent: `NAT_MIN_ADDR`.
+pub const NAT_MAX_ADDR: u16 = 3;
+/// `u16`: the lowest port of the range (host order, not 0).
+pub const NAT_MIN_PORT: u16 = 4;
+/// `u16`: the highest port; absent: `NAT_MIN_PORT`.
+pub const NAT_MAX_PORT: u16 = 5;
+/// Highest NAT attribute.
+pub const NAT_MAX: u16 = 5;
+/// `--random`: the port is picked at random (`NF_NAT_RANGE_PROTO_RANDOM`).
+pub const NAT_F_RANDOM: u32 = 0x1;
+/// `--persistent`: a client gets the same address for every connection.
+pub const NAT_F_PERSISTENT: u32 = 0x2;
+/// `--random-fully`: even a free original port is replaced by a random one.
+pub const NAT_F_RANDOM_FULLY: u32 = 0x4;
 
 /// The five IPv4 hooks, numbered as `enum nf_inet_hooks`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -1619,12 +1647,16 @@ mod tests {
         for (name, want) in [
             ("RUSTFILTER_TG_CT", TG_CT),
             ("RUSTFILTER_TG_CONNMARK", TG_CONNMARK),
+            ("RUSTFILTER_TG_SNAT", TG_SNAT),
+            ("RUSTFILTER_TG_DNAT", TG_DNAT),
+            ("RUSTFILTER_TG_MASQUERADE", TG_MASQUERADE),
+            ("RUSTFILTER_TG_REDIRECT", TG_REDIRECT),
         ] {
             assert_eq!(v("rustfilter_target_kind", name), want, "{name}");
         }
         // Enum, its values, its __MAX and the highest value.
         type AttrEnum<'a> = (&'a str, &'a [(&'a str, u16)], &'a str, u16);
-        let attrs: [AttrEnum; 5] = [
+        let attrs: [AttrEnum; 6] = [
             (
                 "rustfilter_conntrack_attr",
                 &[
@@ -1689,6 +1721,18 @@ mod tests {
                 ],
                 "__RUSTFILTER_CONNMARK_TG_MAX",
                 CONNMARK_TG_MAX,
+            ),
+            (
+                "rustfilter_nat_attr",
+                &[
+                    ("RUSTFILTER_NAT_FLAGS", NAT_FLAGS),
+                    ("RUSTFILTER_NAT_MIN_ADDR", NAT_MIN_ADDR),
+                    ("RUSTFILTER_NAT_MAX_ADDR", NAT_MAX_ADDR),
+                    ("RUSTFILTER_NAT_MIN_PORT", NAT_MIN_PORT),
+                    ("RUSTFILTER_NAT_MAX_PORT", NAT_MAX_PORT),
+                ],
+                "__RUSTFILTER_NAT_MAX",
+                NAT_MAX,
             ),
         ];
         for (e, names, max, want_max) in attrs {
@@ -1761,6 +1805,9 @@ mod tests {
             ("RUSTFILTER_CONNTRACK_F_DIRECTION", CONNTRACK_F_DIRECTION),
             ("RUSTFILTER_CT_F_NOTRACK", CT_F_NOTRACK),
             ("RUSTFILTER_CT_F_NOTRACK_ALIAS", CT_F_NOTRACK_ALIAS),
+            ("RUSTFILTER_NAT_F_RANDOM", NAT_F_RANDOM),
+            ("RUSTFILTER_NAT_F_PERSISTENT", NAT_F_PERSISTENT),
+            ("RUSTFILTER_NAT_F_RANDOM_FULLY", NAT_F_RANDOM_FULLY),
         ] {
             assert_eq!(c_define(header, name), want, "{name}");
         }

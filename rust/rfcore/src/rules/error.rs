@@ -101,6 +101,12 @@ pub enum Reason {
     BadConnmarkMode,
     /// The match needs `-p` with its protocol, not inverted.
     NeedsProtocol,
+    /// SNAT or DNAT without an address.
+    MissingNatAddress,
+    /// A NAT range whose minimum is above its maximum, or with port 0.
+    BadNatRange,
+    /// A NAT port range without `-p tcp` or `-p udp`.
+    NatPortsNeedProtocol,
     /// `--reject-with tcp-reset` needs `-p tcp`, not inverted.
     TcpResetNeedsTcp,
     /// A jump or goto without a chain name.
@@ -177,6 +183,9 @@ impl Reason {
             }
             Reason::BadConnmarkMode => "CONNMARK mode must be set, save or restore",
             Reason::NeedsProtocol => "match needs its protocol (-p), not inverted",
+            Reason::MissingNatAddress => "SNAT and DNAT need an address to map to",
+            Reason::BadNatRange => "NAT range minimum above maximum, or port 0",
+            Reason::NatPortsNeedProtocol => "NAT port range needs -p tcp or -p udp",
             Reason::TcpResetNeedsTcp => "tcp-reset needs -p tcp",
             Reason::MissingJumpChain => "jump or goto without a chain",
             Reason::JumpToMissingChain => "jump to a chain that does not exist",

@@ -22,7 +22,9 @@ use super::proto;
 use super::proto::Hook;
 use super::table::{Policy, Rule, Table};
 use super::targets::ct::CtHelper;
+use super::nat::NatRange;
 use super::targets::log::Log;
+use super::targets::nat::NatKind;
 use super::targets::reject::RejectWith;
 use super::targets::Target;
 use super::MAX_DEPTH;
@@ -281,6 +283,13 @@ pub trait Context {
     /// --helper`): attach a template carrying it unless the packet already
     /// has conntrack state, as `xt_ct_target`.
     fn ct_helper(&mut self, helper: CtHelper);
+
+    /// Bind the packet's connection, whose first packet this is, to a
+    /// translation of kind `kind` within `range` (SNAT, DNAT, MASQUERADE,
+    /// REDIRECT; `nf_nat_setup_info`), and say what becomes of the packet:
+    /// ACCEPT, or DROP when the packet has no connection entry or no
+    /// tuple in the range is free. Called only from the nat table.
+    fn nat(&mut self, kind: NatKind, range: &NatRange) -> Verdict;
 }
 
 /// Whether `rule` matches: its IP part, then its matches in order (a

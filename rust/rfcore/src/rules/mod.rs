@@ -27,7 +27,7 @@
 //! can be included into the kernel module next to `packet.rs`, `nla.rs`
 //! and `proto.rs`.
 
-use super::{nla, packet, proto};
+use super::{nat, nla, packet, proto};
 
 pub mod decode;
 pub mod encode;

@@ -403,6 +403,14 @@ impl Context for Ctx {
     fn notrack(&mut self) {}
 
     fn ct_helper(&mut self, _helper: super::targets::ct::CtHelper) {}
+
+    fn nat(
+        &mut self,
+        _kind: super::targets::nat::NatKind,
+        _range: &super::nat::NatRange,
+    ) -> Verdict {
+        Verdict::Accept
+    }
 }
 
 fn run(o: &Owned, hook: Hook, p: &PacketInfo) -> (Verdict, Ctx) {

@@ -157,6 +157,14 @@ impl Context for CtCtx {
     fn ct_helper(&mut self, helper: CtHelper) {
         self.helpers.push(helper);
     }
+
+    fn nat(
+        &mut self,
+        _kind: super::targets::nat::NatKind,
+        _range: &super::nat::NatRange,
+    ) -> Verdict {
+        Verdict::Accept
+    }
 }
 
 fn untracked() -> CtView {

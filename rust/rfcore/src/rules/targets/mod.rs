@@ -15,12 +15,14 @@ use super::matches::{hooks, CheckCtx};
 use super::nla::{Attrs, NlaError, Writer};
 use super::table::TableKind;
 use super::{name, nla, packet, proto};
+use super::nat::NatRange;
 
 pub mod connmark;
 pub mod ct;
 pub mod dscp;
 pub mod log;
 pub mod mark;
+pub mod nat;
 pub mod reject;
 pub mod tos;
 
@@ -163,6 +165,10 @@ registry! {
     Dscp(dscp::SetDscp),
     Ct(ct::Ct),
     ConnMark(connmark::SetConnMark),
+    Snat(nat::Snat),
+    Dnat(nat::Dnat),
+    Masquerade(nat::Masquerade),
+    Redirect(nat::Redirect),
 }
 
 impl Target {
