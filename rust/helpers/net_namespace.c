@@ -7,3 +7,26 @@ void *rust_helper_net_generic(const struct net *net, unsigned int id)
 {
 	return net_generic(net, id);
 }
+
+#include <linux/inetdevice.h>
+#include <linux/netdevice.h>
+
+/* The namespace and index of the device a netdevice notifier event is about. */
+struct net *rust_helper_netdev_event_dev(void *ptr, int *ifindex)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	*ifindex = dev->ifindex;
+	return dev_net(dev);
+}
+
+/* The namespace, device index and address an inetaddr notifier event is about. */
+struct net *rust_helper_inetaddr_event(void *ptr, int *ifindex, __be32 *addr)
+{
+	const struct in_ifaddr *ifa = ptr;
+	struct net_device *dev = ifa->ifa_dev->dev;
+
+	*ifindex = dev->ifindex;
+	*addr = ifa->ifa_local;
+	return dev_net(dev);
+}

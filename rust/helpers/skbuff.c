@@ -94,3 +94,27 @@ bool rust_helper_skb_socket_owner(const struct net *net, const struct sk_buff *s
 	read_unlock_bh(&sk->sk_callback_lock);
 	return found;
 }
+
+/*
+ * Make the first @len bytes from the network header writable (unshared,
+ * linear) and return them; NULL when the packet is shorter or memory is
+ * short. Any earlier pointer into the packet is stale afterwards.
+ */
+u8 *rust_helper_skb_writable_network(struct sk_buff *skb, unsigned int len)
+{
+	unsigned int off = skb_network_offset(skb);
+
+	if (len > skb->len - off || skb_ensure_writable(skb, off + len))
+		return NULL;
+	return skb_network_header(skb);
+}
+
+u8 rust_helper_skb_ip_summed(const struct sk_buff *skb)
+{
+	return skb->ip_summed;
+}
+
+void rust_helper_skb_set_ip_summed(struct sk_buff *skb, u8 ip_summed)
+{
+	skb->ip_summed = ip_summed;
+}

@@ -42,7 +42,7 @@ use crate::ct::{
 use crate::nla::Writer;
 use crate::packet;
 use crate::proto;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use kernel::net::conntrack::{ctinfo, Ct, CtHook, CtOps, InsertError, Table};
 use kernel::net::genetlink::Multicaster;
 use kernel::net::namespace::Net;
@@ -78,8 +78,15 @@ pub(crate) fn now_ms() -> u64 {
 /// One connection.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Conn {
-    /// The original and the reply tuple.
-    pub(crate) tuples: [Tuple; 2],
+    /// The original tuple.
+    pub(crate) orig: Tuple,
+    /// The reply tuple: the inverse of the original one, unless NAT
+    /// changed it (only before the connection is confirmed).
+    reply: TupleCell,
+    /// The output device MASQUERADE took the source address of (its
+    /// index; 0 if not masqueraded): the connection goes when the device
+    /// goes down or loses the address.
+    pub(crate) masq_index: AtomicI32,
     /// `IPS_*` bits; only ever set.
     status: AtomicU32,
     /// When it expires (`now_ms`).
@@ -111,7 +118,78 @@ impl PinnedDrop for Conn {
 
 impl CtOps for Conn {}
 
+/// A tuple that is read without locks and replaced only while its
+/// connection is unconfirmed, reachable from one packet alone: NAT sets
+/// the reply tuple then, before the connection is linked in the table
+/// (whose publication orders the write before any lookup).
+struct TupleCell {
+    /// Source and destination address.
+    addrs: AtomicU64,
+    /// Protocol, source and destination port.
+    rest: AtomicU64,
+}
+
+impl TupleCell {
+    fn new(t: Tuple) -> Self {
+        let c = TupleCell {
+            addrs: AtomicU64::new(0),
+            rest: AtomicU64::new(0),
+        };
+        c.set(t);
+        c
+    }
+
+    fn get(&self) -> Tuple {
+        let a = self.addrs.load(Ordering::Relaxed);
+        let r = self.rest.load(Ordering::Relaxed);
+        Tuple {
+            saddr: ((a >> 32) as u32).to_be_bytes(),
+            daddr: (a as u32).to_be_bytes(),
+            protocol: (r >> 32) as u8,
+            sport: (r >> 16) as u16,
+            dport: r as u16,
+        }
+    }
+
+    fn set(&self, t: Tuple) {
+        let a = u64::from(u32::from_be_bytes(t.saddr)) << 32 | u64::from(u32::from_be_bytes(t.daddr));
+        let r = u64::from(t.protocol) << 32 | u64::from(t.sport) << 16 | u64::from(t.dport);
+        self.addrs.store(a, Ordering::Relaxed);
+        self.rest.store(r, Ordering::Relaxed);
+    }
+}
+
 impl Conn {
+    /// The tuple of direction `d` (0 original, 1 reply).
+    pub(crate) fn tuple(&self, d: u8) -> Tuple {
+        if d == 0 {
+            self.orig
+        } else {
+            self.reply.get()
+        }
+    }
+
+    /// Both tuples, original first.
+    pub(crate) fn tuples(&self) -> [Tuple; 2] {
+        [self.orig, self.reply.get()]
+    }
+
+    /// Replaces the reply tuple, which NAT does while the connection is
+    /// unconfirmed: once it is in the table its tuples are its hash
+    /// chains' keys. `false` (nothing changed) for a confirmed connection.
+    pub(crate) fn set_reply(&self, t: Tuple) -> bool {
+        if self.status() & IPS_CONFIRMED != 0 {
+            return false;
+        }
+        self.reply.set(t);
+        true
+    }
+
+    /// Sets `IPS_*` bits; returns the status after.
+    pub(crate) fn set_status(&self, bits: u32) -> u32 {
+        self.status.fetch_or(bits, Ordering::AcqRel) | bits
+    }
+
     pub(crate) fn status(&self) -> u32 {
         self.status.load(Ordering::Acquire)
     }
@@ -193,7 +271,7 @@ pub(crate) struct CtNet {
     pub(crate) max: AtomicUsize,
     /// Committed tables that need tracking.
     pub(crate) users: AtomicU32,
-    seed: u32,
+    pub(crate) seed: u32,
     /// The settings, replaced whole by netlink (which serialises writers).
     config: RcuBox<Config>,
     stats: PerCpuCounters,
@@ -224,7 +302,9 @@ fn template(helper: Helper) -> Result<Ct<Conn>> {
     };
     Ct::new(
         try_pin_init!(Conn {
-            tuples: [zero, zero],
+            orig: zero,
+            reply: TupleCell::new(zero),
+            masq_index: AtomicI32::new(0),
             status: AtomicU32::new(IPS_TEMPLATE),
             expires: AtomicU64::new(u64::MAX),
             mark: AtomicU32::new(0),
@@ -323,7 +403,7 @@ impl CtNet {
             conn.uncount();
             self.event(net, proto::CT_EVENT_DESTROY, conn);
             if conn.helper().is_some() {
-                self.unexpect(&conn.tuples[0]);
+                self.unexpect(&conn.orig);
             }
         }
         removed
@@ -386,11 +466,11 @@ impl CtNet {
                 } else {
                     Direction::Reply
                 };
-                if let Ok(Some(expect)) = helper::inspect(helper, payload, dir, &conn.tuples) {
+                if let Ok(Some(expect)) = helper::inspect(helper, payload, dir, &conn.tuples()) {
                     self.expect(Expectation {
                         expect,
                         expires: now_ms().saturating_add(helper.expect_timeout_ms()),
-                        master: conn.tuples[0],
+                        master: conn.orig,
                     });
                 }
             }
@@ -541,7 +621,7 @@ impl CtNet {
     pub(crate) fn find(&self, t: &Tuple, now: u64) -> Option<(Ct<Conn>, u8)> {
         let guard = rcu::read_lock();
         self.table.find(self.hash(t), &guard, |c, d| {
-            c.tuples.get(usize::from(d)) == Some(t) && !c.expired(now)
+            c.tuple(d) == *t && !c.expired(now)
         })
     }
 
@@ -743,7 +823,9 @@ impl CtNet {
         self.count.fetch_add(1, Ordering::Relaxed);
         let count = self.count.clone();
         let init = try_pin_init!(Conn {
-            tuples: [t, reply],
+            orig: t,
+            reply: TupleCell::new(reply),
+            masq_index: AtomicI32::new(0),
             status: AtomicU32::new(if expected { IPS_EXPECTED } else { 0 }),
             expires: AtomicU64::new(now.saturating_add(timeout)),
             mark: AtomicU32::new(0),
@@ -815,11 +897,11 @@ impl CtNet {
             return Verdict::Accept;
         }
         let conn = attached.to_ct();
-        let hashes = [self.hash(&c.tuples[0]), self.hash(&c.tuples[1])];
+        let tuples = c.tuples();
+        let hashes = [self.hash(&tuples[0]), self.hash(&tuples[1])];
         let now = now_ms();
         let clash = |other: &Conn, odir: u8, ndir: u8| {
-            other.tuples.get(usize::from(odir)) == c.tuples.get(usize::from(ndir))
-                && !other.expired(now)
+            tuples.get(usize::from(ndir)) == Some(&other.tuple(odir)) && !other.expired(now)
         };
         match self.table.insert(&conn, hashes, clash) {
             Ok(()) => {

@@ -23,8 +23,9 @@ const ENTRY_SIZE: usize = 256;
 /// Writes one connection as an `A_CT_ENTRY` nest.
 pub(crate) fn encode_entry(w: &mut Writer<'_>, conn: &Ct<Conn>, now: u64) -> Result<(), NlaError> {
     let n = w.begin_nest(proto::A_CT_ENTRY)?;
-    encode_tuple(w, proto::CTENTRY_ORIG, &conn.tuples[0])?;
-    encode_tuple(w, proto::CTENTRY_REPLY, &conn.tuples[1])?;
+    let [orig, reply] = conn.tuples();
+    encode_tuple(w, proto::CTENTRY_ORIG, &orig)?;
+    encode_tuple(w, proto::CTENTRY_REPLY, &reply)?;
     w.put_u32(proto::CTENTRY_STATUS, conn.status())?;
     let left = conn.expires().saturating_sub(now) / SECOND;
     w.put_u32(

@@ -8,13 +8,14 @@
 
 use crate::conntrack::{CtNet, Tracker};
 use crate::counters::Counters;
+use crate::napt;
 use crate::packet;
 use crate::proto::Hook;
 use crate::rules::TableKind;
 use crate::tables::{self, Slot};
-use kernel::net::conntrack;
+use kernel::net::conntrack::{self, ctinfo};
 use kernel::net::genetlink::Multicaster;
-use kernel::net::namespace::{Net, PernetId, PernetState};
+use kernel::net::namespace::{DeviceEvent, Net, PernetId, PernetState};
 use kernel::net::netfilter::{priority, HookSpec, HookState, InetHook, Verdict};
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
@@ -112,7 +113,7 @@ pub(crate) struct NetState {
     #[pin]
     counters: Counters,
     /// One per entry of `tables::KINDS`.
-    pub(crate) tables: [RcuBox<Slot>; 3],
+    pub(crate) tables: [RcuBox<Slot>; 4],
     /// Open transactions.
     #[pin]
     pub(crate) txns: Mutex<Txns>,
@@ -156,6 +157,15 @@ const TABLE_HOOKS: [(usize, Hook); 10] = [
 /// confirmation at INPUT and POSTROUTING.
 const CT_TRACK: usize = Hook::COUNT + TABLE_HOOKS.len();
 const CT_CONFIRM: usize = CT_TRACK + 2;
+/// After them, the nat table's hooks: PREROUTING, OUTPUT, INPUT,
+/// POSTROUTING.
+const NAT_HOOKS: usize = CT_CONFIRM + 2;
+const NAT_HOOK_POINTS: [Hook; 4] = [
+    Hook::PreRouting,
+    Hook::LocalOut,
+    Hook::LocalIn,
+    Hook::PostRouting,
+];
 
 impl PernetState for NetState {
     fn id() -> &'static PernetId {
@@ -186,6 +196,11 @@ impl PernetState for NetState {
         spec(InetHook::LocalOut, priority::CONNTRACK),
         spec(InetHook::LocalIn, priority::CONNTRACK_CONFIRM),
         spec(InetHook::PostRouting, priority::CONNTRACK_CONFIRM),
+        // nat (NAT_HOOKS)
+        spec(InetHook::PreRouting, priority::NAT_DST),
+        spec(InetHook::LocalOut, priority::NAT_DST),
+        spec(InetHook::LocalIn, priority::NAT_SRC),
+        spec(InetHook::PostRouting, priority::NAT_SRC),
     ];
 
     type Shared = Shared;
@@ -207,11 +222,23 @@ impl PernetState for NetState {
                 RcuBox::new(KBox::new(Slot::empty(), GFP_KERNEL)?),
                 RcuBox::new(KBox::new(Slot::empty(), GFP_KERNEL)?),
                 RcuBox::new(KBox::new(Slot::empty(), GFP_KERNEL)?),
+                RcuBox::new(KBox::new(Slot::empty(), GFP_KERNEL)?),
             ],
             txns <- kernel::new_mutex!(Txns::new()),
             ct: ct?,
             tracker: shared.tracker.clone(),
         }? Error)
+    }
+
+    const DEVICE_EVENTS: bool = true;
+
+    fn device_event(&self, net: &Net, event: DeviceEvent) {
+        match event {
+            DeviceEvent::Down { ifindex } => self.ct.masquerade_gone(net, ifindex, None),
+            DeviceEvent::AddressRemoved { ifindex, addr } => {
+                self.ct.masquerade_gone(net, ifindex, Some(addr))
+            }
+        }
     }
 
     fn periodic(&self, net: &Net) -> Option<u32> {
@@ -220,6 +247,12 @@ impl PernetState for NetState {
     }
 
     fn hook(&self, index: usize, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
+        if let Some(i) = index.checked_sub(NAT_HOOKS) {
+            return match NAT_HOOK_POINTS.get(i) {
+                Some(&hook) => self.nat(hook, skb, state),
+                None => Verdict::Accept,
+            };
+        }
         if index >= CT_CONFIRM {
             return self.ct.confirm(&self.tracker, state.net(), skb);
         }
@@ -274,6 +307,45 @@ impl NetState {
             ),
             None => Verdict::Accept,
         }
+    }
+
+    /// The nat table's hook at `hook` (`nf_nat_inet_fn`): the first packet
+    /// of a connection walks the table, which binds the connection (or
+    /// else it gets a null binding); then the packet is translated as its
+    /// connection's bindings say.
+    fn nat(&self, hook: Hook, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
+        if !self.ct.active() {
+            return Verdict::Accept;
+        }
+        let manip = napt::manip_of(hook);
+        let (info, status) = match skb.ct(&self.tracker) {
+            Some((c, info)) if !c.get().is_template() => (info, c.get().status()),
+            _ => return Verdict::Accept,
+        };
+        if (info == ctinfo::RELATED || info == ctinfo::RELATED_REPLY) && napt::is_icmp_error(skb) {
+            return napt::translate_icmp_error(skb, &self.tracker, info, manip);
+        }
+        if (info == ctinfo::NEW || info == ctinfo::RELATED) && status & manip.done_bit() == 0 {
+            let guard = rcu::read_lock();
+            let nat = tables::index_of(TableKind::Nat).and_then(|t| self.tables.get(t));
+            if let Some(compiled) = nat.and_then(|t| t.read(&guard).compiled.as_ref()) {
+                let v = tables::run(compiled, &guard, hook, skb, state, (&self.ct, &self.tracker));
+                if v == Verdict::Drop {
+                    return v;
+                }
+                // No rule bound it: keep its addresses, unique.
+                if let Some((c, _)) = skb.ct(&self.tracker) {
+                    if self.ct.nat_null_binding(c.get(), manip) == Verdict::Drop {
+                        return Verdict::Drop;
+                    }
+                }
+            }
+        }
+        let (verdict, moved) = napt::translate(skb, &self.tracker, info, manip);
+        if verdict == Verdict::Accept && moved && hook == Hook::LocalOut && state.reroute(skb).is_err() {
+            return Verdict::Drop;
+        }
+        verdict
     }
 
     /// The counters of every hook, in hook order, as one snapshot; with

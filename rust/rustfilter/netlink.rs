@@ -168,10 +168,6 @@ fn table_of<'a>(state: &'a NetState, info: &Info<'_>) -> Result<(TableKind, &'a 
         .and_then(|i| state.tables.get(i));
     match (kind, slot) {
         (Some(k), Some(s)) => Ok((k, s)),
-        (Some(TableKind::Nat), None) => {
-            info.set_err_msg(c_str!("rustfilter: the nat table is not supported yet"));
-            Err(ENOENT)
-        }
         _ => {
             info.set_err_msg(c_str!("rustfilter: no such table"));
             Err(ENOENT)

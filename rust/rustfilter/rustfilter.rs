@@ -19,6 +19,9 @@ use kernel::sync::Arc;
 #[allow(dead_code, unreachable_pub, unused_imports)]
 #[path = "../rfcore/src/conntrack/mod.rs"]
 mod ct;
+#[allow(dead_code, unreachable_pub, unused_imports)]
+#[path = "../rfcore/src/nat/mod.rs"]
+mod nat;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../rfcore/src/nla.rs"]
 mod nla;
@@ -36,6 +39,7 @@ mod conntrack;
 mod counters;
 mod ct_netlink;
 mod hooks;
+mod napt;
 mod netlink;
 mod tables;
 

@@ -10,6 +10,9 @@
 
 use crate::conntrack::{self, CtNet, Tracker};
 use crate::counters::Counters;
+use crate::napt;
+use crate::nat::NatRange;
+use crate::rules::targets::nat::NatKind;
 use crate::packet;
 use crate::proto::{self, Hook};
 use crate::rules::{
@@ -25,7 +28,12 @@ use kernel::sync::{bh, rcu, Arc, SpinLock};
 use kernel::time::Ktime;
 
 /// The tables this module registers, in the order of `NetState::tables`.
-pub(crate) const KINDS: [TableKind; 3] = [TableKind::Filter, TableKind::Mangle, TableKind::Raw];
+pub(crate) const KINDS: [TableKind; 4] = [
+    TableKind::Filter,
+    TableKind::Mangle,
+    TableKind::Raw,
+    TableKind::Nat,
+];
 
 /// Index of `kind` in [`KINDS`].
 pub(crate) fn index_of(kind: TableKind) -> Option<usize> {
@@ -151,7 +159,8 @@ pub(crate) fn compile(
             .fold(0u8, |m, h| m | rules::hook_bit(*h));
         (*table.info(), base, active)
     };
-    let needs_conntrack = matches.iter().any(|m| {
+    // NAT binds connections: the nat table always needs tracking.
+    let needs_conntrack = kind == TableKind::Nat || matches.iter().any(|m| {
         matches!(
             m.kind(),
             proto::MT_CONNTRACK | proto::MT_STATE | proto::MT_CONNMARK
@@ -428,9 +437,9 @@ impl Context for Walk<'_> {
                 rules::CtDir::Original
             },
             status: c.status(),
-            proto: c.tuples[0].protocol,
-            orig: tuple(&c.tuples[0]),
-            reply: tuple(&c.tuples[1]),
+            proto: c.orig.protocol,
+            orig: tuple(&c.orig),
+            reply: tuple(&c.tuple(1)),
             expires: u32::try_from(left).unwrap_or(u32::MAX),
             mark: c.mark.load(core::sync::atomic::Ordering::Relaxed),
         })
@@ -461,6 +470,46 @@ impl Context for Walk<'_> {
         };
         let template = self.ct.template(helper).clone();
         self.skb.set_ct(self.tracker, template, ctinfo::NEW);
+    }
+
+    fn nat(&mut self, kind: NatKind, range: &NatRange) -> rules::Verdict {
+        let hook = self
+            .state
+            .hook()
+            .and_then(|h| Hook::from_number(h.number()))
+            .unwrap_or(Hook::PreRouting);
+        let manip = napt::manip_of(hook);
+        // MASQUERADE and REDIRECT take the address from the interface.
+        let addr = match kind {
+            NatKind::Snat | NatKind::Dnat => None,
+            NatKind::Masquerade => match self.state.masquerade_addr(self.skb) {
+                Some(a) => Some(a),
+                None => return rules::Verdict::Drop,
+            },
+            NatKind::Redirect if hook == Hook::LocalOut => Some([127, 0, 0, 1]),
+            NatKind::Redirect => match self.state.in_primary_addr() {
+                Some(a) => Some(a),
+                None => return rules::Verdict::Drop,
+            },
+        };
+        let range = addr.map_or(*range, |a| range.with_addr(a));
+        let Some((attached, _)) = self.skb.ct(self.tracker) else {
+            return rules::Verdict::Drop;
+        };
+        let c = attached.get();
+        if c.is_template() {
+            return rules::Verdict::Drop;
+        }
+        if kind == NatKind::Masquerade {
+            c.masq_index.store(
+                self.state.out_ifindex().unwrap_or(0),
+                core::sync::atomic::Ordering::Relaxed,
+            );
+        }
+        match self.ct.nat_setup(c, &range, manip) {
+            Verdict::Accept => rules::Verdict::Accept,
+            _ => rules::Verdict::Drop,
+        }
     }
 }
 

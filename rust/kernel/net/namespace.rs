@@ -88,6 +88,14 @@ pub trait PernetState: Send + Sync + Sized + 'static {
         None
     }
 
+    /// Whether [`PernetState::device_event`] is to be called.
+    const DEVICE_EVENTS: bool = false;
+
+    /// A device of namespace `net` went down or lost an IPv4 address
+    /// (netdevice and inetaddr notifiers). Runs in process context with the
+    /// RTNL held.
+    fn device_event(&self, _net: &Net, _event: DeviceEvent) {}
+
     /// The hook function for every hook in [`PernetState::NF_HOOKS`];
     /// `index` is the position of the hook in that list.
     fn hook(
@@ -98,6 +106,23 @@ pub trait PernetState: Send + Sync + Sized + 'static {
     ) -> netfilter::Verdict {
         netfilter::Verdict::Accept
     }
+}
+
+/// What [`PernetState::device_event`] is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceEvent {
+    /// The device with this index went down (`NETDEV_DOWN`).
+    Down {
+        /// Its index.
+        ifindex: i32,
+    },
+    /// The device lost an IPv4 address (`NETDEV_DOWN` of an `in_ifaddr`).
+    AddressRemoved {
+        /// Its index.
+        ifindex: i32,
+        /// The address, network order.
+        addr: [u8; 4],
+    },
 }
 
 /// The slot number the kernel assigns to a [`Registration`] (the C
@@ -181,6 +206,13 @@ pub struct Registration<T: PernetState> {
     #[pin]
     ops: Opaque<bindings::pernet_operations>,
     registered: bool,
+    /// The netdevice and inetaddr notifiers, registered while `notifiers`
+    /// is true (with [`PernetState::DEVICE_EVENTS`]).
+    #[pin]
+    netdev_nb: Opaque<bindings::notifier_block>,
+    #[pin]
+    inetaddr_nb: Opaque<bindings::notifier_block>,
+    notifiers: bool,
     /// Pointed to by `T::id().shared` while registered.
     shared: T::Shared,
     _t: PhantomData<T>,
@@ -210,6 +242,12 @@ impl<T: PernetState> Registration<T> {
                 // callbacks, no id, size 0); it is filled in below.
                 ops: Opaque::new(unsafe { core::mem::zeroed() }),
                 registered: false,
+                // SAFETY: an all-zero `notifier_block` is valid (no
+                // callback); the callback is set before registration.
+                netdev_nb: Opaque::new(unsafe { core::mem::zeroed() }),
+                // SAFETY: as above.
+                inetaddr_nb: Opaque::new(unsafe { core::mem::zeroed() }),
+                notifiers: false,
                 shared,
                 _t: PhantomData,
             },
@@ -244,7 +282,79 @@ impl<T: PernetState> Registration<T> {
         // INVARIANT: registration succeeded.
         unsafe { Pin::get_unchecked_mut(this.as_mut()) }.registered = true;
         guard.dismiss();
+        if T::DEVICE_EVENTS {
+            // SAFETY: the blocks are pinned in `this` and not registered yet.
+            unsafe {
+                (*this.netdev_nb.get()).notifier_call = Some(Self::netdev_cb);
+                (*this.inetaddr_nb.get()).notifier_call = Some(Self::inetaddr_cb);
+            }
+            // SAFETY: the blocks stay pinned until `drop` unregisters them;
+            // the callbacks only use namespaces' slots, which are valid while
+            // the pernet registration above is.
+            to_result(unsafe { bindings::register_netdevice_notifier(this.netdev_nb.get()) })?;
+            // SAFETY: as above.
+            let err = unsafe { bindings::register_inetaddr_notifier(this.inetaddr_nb.get()) };
+            if err != 0 {
+                // SAFETY: registered just above.
+                unsafe { bindings::unregister_netdevice_notifier(this.netdev_nb.get()) };
+                return Err(Error::from_errno(err));
+            }
+            // SAFETY: not moving out of the pinned object, only setting a flag.
+            unsafe { Pin::get_unchecked_mut(this.as_mut()) }.notifiers = true;
+        }
         Ok(this)
+    }
+
+    /// Passes `event` to the state of `net`, if it has one (a namespace
+    /// whose `init` has not finished has none).
+    ///
+    /// # Safety
+    ///
+    /// `net` is alive and the registration is registered.
+    unsafe fn device_event(net: *mut bindings::net, event: DeviceEvent) {
+        // SAFETY: by the caller's guarantee the slot exists; it holds null
+        // or a `NetData<T>` that lives until the namespace's `exit`, after
+        // all its devices are gone.
+        let data = unsafe { *slot::<T>(net) };
+        if !data.is_null() {
+            // SAFETY: as above; `net` is alive.
+            unsafe { (*data).state.device_event(Net::from_raw(net), event) };
+        }
+    }
+
+    unsafe extern "C" fn netdev_cb(
+        _nb: *mut bindings::notifier_block,
+        event: usize,
+        ptr: *mut core::ffi::c_void,
+    ) -> core::ffi::c_int {
+        if event as u32 == bindings::netdev_cmd_NETDEV_DOWN {
+            let mut ifindex = 0;
+            // SAFETY: `ptr` is the event's `netdev_notifier_info`.
+            let net = unsafe { bindings::netdev_event_dev(ptr, &mut ifindex) };
+            // SAFETY: the device, hence its namespace, is alive during the
+            // call; the notifier is registered only while we are.
+            unsafe { Self::device_event(net, DeviceEvent::Down { ifindex }) };
+        }
+        bindings::NOTIFY_DONE as core::ffi::c_int
+    }
+
+    unsafe extern "C" fn inetaddr_cb(
+        _nb: *mut bindings::notifier_block,
+        event: usize,
+        ptr: *mut core::ffi::c_void,
+    ) -> core::ffi::c_int {
+        if event as u32 == bindings::netdev_cmd_NETDEV_DOWN {
+            let (mut ifindex, mut addr) = (0, 0);
+            // SAFETY: `ptr` is the event's `in_ifaddr`.
+            let net = unsafe { bindings::inetaddr_event(ptr, &mut ifindex, &mut addr) };
+            let event = DeviceEvent::AddressRemoved {
+                ifindex,
+                addr: addr.to_ne_bytes(),
+            };
+            // SAFETY: as in `netdev_cb`.
+            unsafe { Self::device_event(net, event) };
+        }
+        bindings::NOTIFY_DONE as core::ffi::c_int
     }
 
     /// The state of namespace `net`.
@@ -337,6 +447,14 @@ impl<T: PernetState> Registration<T> {
 #[pinned_drop]
 impl<T: PernetState> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
+        if self.notifiers {
+            // SAFETY: registered by `new`; after these return no callback
+            // runs or will run.
+            unsafe {
+                bindings::unregister_inetaddr_notifier(self.inetaddr_nb.get());
+                bindings::unregister_netdevice_notifier(self.netdev_nb.get());
+            }
+        }
         if self.registered {
             // SAFETY: registered by `new` (type invariant); this runs `pre_exit`
             // and `exit` for every namespace.

@@ -244,6 +244,39 @@ impl<'a> HookState<'a> {
         };
     }
 
+    /// The source address MASQUERADE gives `skb`, which leaves through the
+    /// output device: the device's address for the route's next hop
+    /// (`inet_select_addr`); `None` at a hook without an output device,
+    /// for a packet without a route, or when the device has no address.
+    pub fn masquerade_addr(&self, skb: &SkBuff) -> Option<[u8; 4]> {
+        // SAFETY: `skb` is the packet of this hook call; `out` is valid
+        // (or null, which the helper checks) while the hook runs.
+        let a = unsafe { bindings::masquerade_addr(skb.as_ptr(), self.ptr.out) };
+        (a != 0).then(|| a.to_ne_bytes())
+    }
+
+    /// The primary IPv4 address of the input device (REDIRECT's
+    /// destination); `None` at a hook without one, or if it has none.
+    pub fn in_primary_addr(&self) -> Option<[u8; 4]> {
+        if self.ptr.in_.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null `in` device is valid while the hook runs; the
+        // helper reads its addresses under the RCU read lock.
+        let a = unsafe { bindings::dev_primary_addr(self.ptr.in_) };
+        (a != 0).then(|| a.to_ne_bytes())
+    }
+
+    /// Routes a locally generated packet again, after a change of its
+    /// destination (`ip_route_me_harder`), as NAT at OUTPUT must.
+    pub fn reroute(&self, skb: &mut SkBuff) -> crate::error::Result {
+        // SAFETY: the namespace and the socket (possibly null) are valid
+        // while the hook runs; `skb` is this call's packet, ours (`&mut`).
+        crate::error::to_result(unsafe {
+            bindings::route_me_harder(self.ptr.net, self.ptr.sk, skb.as_ptr())
+        })
+    }
+
     /// The namespace the packet is traversing.
     pub fn net(&self) -> &'a Net {
         // SAFETY: the namespace of a packet in flight is alive while its hooks run.

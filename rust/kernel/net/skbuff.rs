@@ -6,6 +6,20 @@
 
 use crate::{bindings, error::Result, types::Opaque};
 
+/// The state of a packet's checksums (`skb->ip_summed`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checksum {
+    /// `CHECKSUM_NONE`: nothing verified or to be filled in.
+    None,
+    /// `CHECKSUM_UNNECESSARY`: the device verified it.
+    Unnecessary,
+    /// `CHECKSUM_COMPLETE`: the device summed the packet into `skb->csum`.
+    Complete,
+    /// `CHECKSUM_PARTIAL`: the transport checksum field holds only the
+    /// pseudo-header sum; the rest is summed on output (or by the device).
+    Partial,
+}
+
 /// A socket buffer (`struct sk_buff`) borrowed for the duration of a
 /// callback: a netfilter hook or a netlink handler.
 ///
@@ -102,6 +116,46 @@ impl SkBuff {
         crate::error::to_result(unsafe {
             bindings::skb_ipv4_change_dsfield(self.0.get(), mask, value)
         })
+    }
+
+    /// The first `len` bytes from the network header, made writable
+    /// (unshared and linear, as `skb_ensure_writable`) for the caller to
+    /// rewrite; `None` when the packet is shorter or memory is short. The
+    /// slice borrows the packet, so no slice from [`SkBuff::header`]
+    /// survives it; checksums are the caller's business (see
+    /// [`SkBuff::checksum`]).
+    pub fn writable_header(&mut self, len: usize) -> Option<&mut [u8]> {
+        let n = u32::try_from(len).ok()?;
+        // SAFETY: the skb is valid and exclusively ours (`&mut`); the
+        // helper checks the length against the packet.
+        let p = unsafe { bindings::skb_writable_network(self.0.get(), n) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: the helper made `len` bytes at `p` linear and writable;
+        // they stay so while we hold `&mut self`, which the slice borrows.
+        Some(unsafe { core::slice::from_raw_parts_mut(p, len) })
+    }
+
+    /// How the packet's checksums stand (`skb->ip_summed`).
+    pub fn checksum(&self) -> Checksum {
+        // SAFETY: the skb is valid by the type invariant.
+        match u32::from(unsafe { bindings::skb_ip_summed(self.0.get()) }) {
+            bindings::CHECKSUM_UNNECESSARY => Checksum::Unnecessary,
+            bindings::CHECKSUM_COMPLETE => Checksum::Complete,
+            bindings::CHECKSUM_PARTIAL => Checksum::Partial,
+            _ => Checksum::None,
+        }
+    }
+
+    /// Drops a `CHECKSUM_COMPLETE` sum after the packet was rewritten: the
+    /// stack then verifies the transport checksum in software, which the
+    /// rewrite kept correct.
+    pub fn forget_complete_checksum(&mut self) {
+        if self.checksum() == Checksum::Complete {
+            // SAFETY: the skb is valid and exclusively ours (`&mut`).
+            unsafe { bindings::skb_set_ip_summed(self.0.get(), bindings::CHECKSUM_NONE as u8) };
+        }
     }
 
     /// Returns the raw pointer.

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network address and port translation on connections
+//! (`nf_nat_core.c`, `nf_nat_proto.c`).
+//!
+//! The choices and the header arithmetic are the pure core's
+//! (`rfcore::nat`, included here as `crate::nat`). This file binds
+//! connections and rewrites packets:
+//!
+//! - The nat table's hooks (destination at PREROUTING and OUTPUT, -100;
+//!   source at INPUT and POSTROUTING, 100) walk the table for the first
+//!   packet of a connection only. A SNAT, DNAT, MASQUERADE or REDIRECT rule
+//!   binds the connection ([`CtNet::nat_setup`]): the translated tuple is
+//!   chosen unique, the reply tuple becomes its inverse and `IPS_SRC_NAT` or
+//!   `IPS_DST_NAT` is set. Without such a rule the connection gets a null
+//!   binding, which changes nothing unless its reply tuple is taken.
+//!   Either way `IPS_*_NAT_DONE` is set and the table is not walked again.
+//! - At the same hooks every packet of a bound connection is rewritten
+//!   ([`translate`]) to the tuple its direction should have; ICMP errors
+//!   about it get their quoted header translated back too
+//!   ([`translate_icmp_error`]).
+//! - A locally generated packet whose destination changed is routed
+//!   again.
+
+use crate::conntrack::{now_ms, Conn, CtNet, Tracker};
+use crate::ct::status::IPS_NAT_MASK;
+use crate::nat::{alloc, mangle, Manip, NatRange};
+use crate::packet::{self, IcmpHeader};
+use crate::proto::Hook;
+use core::sync::atomic::Ordering;
+use kernel::net::conntrack::{self as kct, ctinfo};
+use kernel::net::namespace::Net;
+use kernel::net::netfilter::Verdict;
+use kernel::net::skbuff::{Checksum, SkBuff};
+
+/// What a translation at a hook of `hook` changes.
+pub(crate) fn manip_of(hook: Hook) -> Manip {
+    match hook {
+        Hook::PreRouting | Hook::LocalOut => Manip::Dst,
+        _ => Manip::Src,
+    }
+}
+
+/// The status bit a packet in direction `d` (0 original, 1 reply) needs
+/// for a hook of `manip` to rewrite it: a reply is rewritten the opposite
+/// way of its connection's original packets.
+fn status_bit(manip: Manip, d: u8) -> u32 {
+    let bit = manip.status_bit();
+    if d == 0 {
+        bit
+    } else {
+        bit ^ IPS_NAT_MASK
+    }
+}
+
+impl CtNet {
+    /// Binds the unconfirmed connection `conn` to a `manip` translation
+    /// within `range` (`nf_nat_setup_info`): picks the tuple, makes the
+    /// reply tuple its inverse. DROP when nothing in the range is free.
+    pub(crate) fn nat_setup(&self, conn: &Conn, range: &NatRange, manip: Manip) -> Verdict {
+        let status = conn.status();
+        if status & manip.done_bit() != 0 {
+            return Verdict::Accept;
+        }
+        // The original tuple as the other manip (if done) left it.
+        let Some(current) = conn.tuple(1).invert() else {
+            conn.set_status(manip.done_bit());
+            return Verdict::Accept;
+        };
+        let now = now_ms();
+        let chosen = alloc::unique_tuple(
+            &current,
+            range,
+            manip,
+            self.seed,
+            kct::random_seed(),
+            |reply| self.find(reply, now).is_some(),
+        );
+        let Some(new) = chosen else {
+            kernel::net::netfilter::log_ratelimited(
+                4,
+                b"rustfilter: NAT: no free tuple in the range, dropping packet",
+            );
+            return Verdict::Drop;
+        };
+        if new != current {
+            match new.invert() {
+                Some(reply) if conn.set_reply(reply) => {
+                    conn.set_status(manip.status_bit());
+                }
+                _ => return Verdict::Drop,
+            }
+        }
+        conn.set_status(manip.done_bit());
+        Verdict::Accept
+    }
+
+    /// Removes the connections MASQUERADE bound to an address of device
+    /// `ifindex` that went away: all of them when the device went down,
+    /// those translated to `addr` when it lost that address
+    /// (`nf_nat_masquerade.c`). Their next packets make new connections,
+    /// with the addresses the device has now.
+    pub(crate) fn masquerade_gone(&self, net: &Net, ifindex: i32, addr: Option<[u8; 4]>) {
+        if self.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let Ok(all) = self.snapshot() else {
+            return;
+        };
+        for conn in all.iter() {
+            if conn.masq_index.load(Ordering::Relaxed) == ifindex
+                && addr.is_none_or(|a| conn.tuple(1).daddr == a)
+            {
+                self.remove(net, conn);
+            }
+        }
+    }
+
+    /// Gives `conn` the binding that keeps its addresses
+    /// (`nf_nat_alloc_null_binding`), changing its port only if its reply
+    /// tuple is taken by a translated connection.
+    pub(crate) fn nat_null_binding(&self, conn: &Conn, manip: Manip) -> Verdict {
+        let reply = conn.tuple(1);
+        // The address this manip would give: the one the connection has.
+        let addr = match manip {
+            Manip::Src => reply.daddr,
+            Manip::Dst => reply.saddr,
+        };
+        self.nat_setup(conn, &NatRange::addr(addr), manip)
+    }
+}
+
+/// How many bytes from the IP header a translation rewrites: the IP
+/// header and the transport header as far as the checksum.
+fn rewrite_len(skb: &SkBuff) -> Option<(usize, u8)> {
+    let mut buf = [0u8; 20];
+    let ip = skb.header(0, &mut buf)?;
+    let ihl = usize::from(ip.first()? & 0x0f) * 4;
+    let protocol = *ip.get(9)?;
+    let l4 = match protocol {
+        packet::IPPROTO_TCP => 20,
+        packet::IPPROTO_UDP | packet::IPPROTO_ICMP => 8,
+        _ => 0,
+    };
+    Some(((ihl + l4).min(skb.len() as usize), protocol))
+}
+
+/// Rewrites `skb`, attached to its connection as `info`, for a hook of
+/// `manip` as the connection's bindings say (`nf_nat_packet`). Returns
+/// the verdict and whether the destination address changed.
+pub(crate) fn translate(
+    skb: &mut SkBuff,
+    tracker: &Tracker,
+    info: u8,
+    manip: Manip,
+) -> (Verdict, bool) {
+    let d = u8::from(ctinfo::is_reply(info));
+    let target = match skb.ct(tracker) {
+        Some((attached, _)) => {
+            let c = attached.get();
+            if c.status() & status_bit(manip, d) == 0 {
+                return (Verdict::Accept, false);
+            }
+            // The tuple this direction should have: the inverse of the
+            // other direction's.
+            c.tuple(1 - d).invert()
+        }
+        None => return (Verdict::Accept, false),
+    };
+    let Some(target) = target else {
+        return (Verdict::Accept, false);
+    };
+    let Some((len, _)) = rewrite_len(skb) else {
+        return (Verdict::Drop, false);
+    };
+    let partial = skb.checksum() == Checksum::Partial;
+    let Some(buf) = skb.writable_header(len) else {
+        return (Verdict::Drop, false);
+    };
+    let daddr = |b: &[u8]| b.get(16..20).and_then(|d| <[u8; 4]>::try_from(d).ok());
+    let before = daddr(buf);
+    if mangle::manip_packet(buf, &target, manip, partial).is_err() {
+        return (Verdict::Drop, false);
+    }
+    let moved = manip == Manip::Dst && before != daddr(buf);
+    skb.forget_complete_checksum();
+    (Verdict::Accept, moved)
+}
+
+/// Whether `skb` is an ICMP error (its connection is the one it quotes).
+pub(crate) fn is_icmp_error(skb: &SkBuff) -> bool {
+    let mut buf = [0u8; 20];
+    let Some(ip) = skb.header(0, &mut buf) else {
+        return false;
+    };
+    let (Some(&vihl), Some(&protocol)) = (ip.first(), ip.get(9)) else {
+        return false;
+    };
+    let ihl = usize::from(vihl & 0x0f) * 4;
+    if protocol != packet::IPPROTO_ICMP || ihl < 20 {
+        return false;
+    }
+    let mut t = [0u8; 1];
+    matches!(
+        skb.header(ihl, &mut t).and_then(|t| t.first().copied()),
+        Some(
+            IcmpHeader::DEST_UNREACH
+                | IcmpHeader::SOURCE_QUENCH
+                | IcmpHeader::REDIRECT
+                | IcmpHeader::TIME_EXCEEDED
+                | IcmpHeader::PARAMETER_PROB
+        )
+    )
+}
+
+/// Translates an ICMP error about a connection, attached to it as `info`
+/// (RELATED or RELATED_REPLY), for a hook of `manip`
+/// (`nf_nat_icmp_reply_translation`): the quoted packet back to what its
+/// sender sent or received, the outer header like any packet of the
+/// connection's direction.
+pub(crate) fn translate_icmp_error(
+    skb: &mut SkBuff,
+    tracker: &Tracker,
+    info: u8,
+    manip: Manip,
+) -> Verdict {
+    let d = u8::from(ctinfo::is_reply(info));
+    let (other, status) = match skb.ct(tracker) {
+        Some((attached, _)) => {
+            let c = attached.get();
+            (c.tuple(1 - d), c.status())
+        }
+        None => return Verdict::Accept,
+    };
+    if status & status_bit(manip, d) == 0 {
+        return Verdict::Accept;
+    }
+    // Outer header, ICMP header, quoted header, its transport header as
+    // far as a TCP checksum.
+    let mut buf = [0u8; 20];
+    let Some(&vihl) = skb.header(0, &mut buf).and_then(|ip| ip.first()) else {
+        return Verdict::Drop;
+    };
+    let ihl = usize::from(vihl & 0x0f) * 4;
+    let mut inner = [0u8; 1];
+    let Some(inner_ihl) = skb
+        .header(ihl + 8, &mut inner)
+        .and_then(|b| b.first().map(|v| usize::from(v & 0x0f) * 4))
+    else {
+        return Verdict::Drop;
+    };
+    let len = (ihl + 8 + inner_ihl + 20).min(skb.len() as usize);
+    let partial = skb.checksum() == Checksum::Partial;
+    let Some(buf) = skb.writable_header(len) else {
+        return Verdict::Drop;
+    };
+    if mangle::translate_icmp_error(buf, &other, manip, partial).is_err() {
+        return Verdict::Drop;
+    }
+    skb.forget_complete_checksum();
+    Verdict::Accept
+}
