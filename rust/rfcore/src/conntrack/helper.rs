@@ -276,16 +276,133 @@ fn tftp(payload: &[u8], dir: Direction, tuples: &[Tuple; 2]) -> Option<Expect> {
     })
 }
 
-/// What one FTP line announces: an address (not for EPSV) and a port.
+/// The FTP commands and replies that announce a data connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FtpKind {
+    /// `PORT h1,h2,h3,h4,p1,p2` (client, active mode).
+    Port,
+    /// `EPRT |1|a.b.c.d|port|` (client, active mode).
+    Eprt,
+    /// `227 ... h1,h2,h3,h4,p1,p2` (server, passive mode).
+    Pasv,
+    /// `229 ... (|||port|)` (server, extended passive mode).
+    Epsv,
+}
+
+/// What one FTP line announces: an address (not for EPSV) and a port, and
+/// where the text naming them is (`span`: its address in memory and its
+/// length, turned into an offset in the payload by [`ftp`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Announced {
     addr: Option<[u8; 4]>,
     port: u16,
+    kind: FtpKind,
+    span: (usize, usize),
+}
+
+/// The span of `part`, a subslice of the payload, as [`Announced::span`]
+/// keeps it.
+fn span(part: &[u8]) -> (usize, usize) {
+    (part.as_ptr() as usize, part.len())
+}
+
+/// An FTP announcement as NAT needs it (`nf_nat_ftp`): the connection it
+/// expects, what it is, the address and port it names, and where in the
+/// payload the text to rewrite is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FtpAnnouncement {
+    /// The expected data connection.
+    pub expect: Expect,
+    /// The command or reply.
+    pub kind: FtpKind,
+    /// The announced port.
+    pub port: u16,
+    /// Offset in the payload of the text naming address and port: the
+    /// six numbers of PORT and 227, the `|1|a.b.c.d|port|` of EPRT, the
+    /// `|||port|` of 229.
+    pub offset: usize,
+    /// Its length.
+    pub len: usize,
+}
+
+/// The text [`FtpAnnouncement::offset`] points at, for `kind` announcing
+/// `addr` and `port` (the delimiter of EPRT and EPSV is `|`), written to
+/// `out`: what NAT replaces the announcement with.
+pub fn ftp_text(kind: FtpKind, addr: [u8; 4], port: u16, out: &mut [u8; 32]) -> &[u8] {
+    use core::fmt::Write;
+    struct Buf<'a> {
+        out: &'a mut [u8; 32],
+        len: usize,
+    }
+    impl Write for Buf<'_> {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let end = self.len + s.len();
+            let dst = self.out.get_mut(self.len..end).ok_or(core::fmt::Error)?;
+            dst.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+    let mut b = Buf { out, len: 0 };
+    let [a1, a2, a3, a4] = addr;
+    let [p1, p2] = port.to_be_bytes();
+    // At most 31 bytes ("255,255,255,255,255,255", "|1|255.255.255.255|65535|").
+    let _ = match kind {
+        FtpKind::Port | FtpKind::Pasv => write!(b, "{a1},{a2},{a3},{a4},{p1},{p2}"),
+        FtpKind::Eprt => write!(b, "|1|{a1}.{a2}.{a3}.{a4}|{port}|"),
+        FtpKind::Epsv => write!(b, "|||{port}|"),
+    };
+    let len = b.len;
+    out.get(..len).unwrap_or(&[])
+}
+
+/// [`inspect`] for FTP, saying where the announcement is: what NAT needs
+/// to rewrite it.
+///
+/// # Errors
+///
+/// As [`inspect`].
+pub fn inspect_ftp(
+    payload: &[u8],
+    dir: Direction,
+    tuples: &[Tuple; 2],
+) -> Result<Option<FtpAnnouncement>, HelperError> {
+    if tuples[0].protocol != IPPROTO_TCP {
+        return Ok(None);
+    }
+    let base = payload.as_ptr() as usize;
+    let mut result = Ok(None);
+    for_each_ftp_line(payload, dir, |r| {
+        result = r.and_then(|a| {
+            let expect = ftp_expect(a, dir, tuples)?;
+            Ok(Some(FtpAnnouncement {
+                expect,
+                kind: a.kind,
+                port: a.port,
+                offset: a.span.0.wrapping_sub(base),
+                len: a.span.1,
+            }))
+        });
+    });
+    result
 }
 
 /// `help` of `nf_conntrack_ftp.c`, on every line of the payload.
 fn ftp(payload: &[u8], dir: Direction, tuples: &[Tuple; 2]) -> Result<Option<Expect>, HelperError> {
     let mut result = Ok(None);
+    for_each_ftp_line(payload, dir, |r| {
+        result = r.and_then(|a| ftp_expect(a, dir, tuples).map(Some));
+    });
+    result
+}
+
+/// Calls `f` with what each line of `payload` that is a command or reply
+/// the helper looks for announces.
+fn for_each_ftp_line(
+    payload: &[u8],
+    dir: Direction,
+    mut f: impl FnMut(Result<Announced, HelperError>),
+) {
     let mut rest = payload;
     while !rest.is_empty() {
         let (line, complete) = match rest.iter().position(|&b| b == b'\n') {
@@ -297,10 +414,9 @@ fn ftp(payload: &[u8], dir: Direction, tuples: &[Tuple; 2]) -> Result<Option<Exp
             None => (core::mem::take(&mut rest), false),
         };
         if let Some(r) = ftp_line(line, complete, dir) {
-            result = r.and_then(|a| ftp_expect(a, dir, tuples).map(Some));
+            f(r);
         }
     }
-    result
 }
 
 /// The expectation for `a`, announced in direction `dir`.
@@ -444,6 +560,8 @@ fn rfc959(s: &[u8]) -> Option<(Announced, usize)> {
         Announced {
             addr: Some(addr),
             port,
+            kind: FtpKind::Port,
+            span: span(s.get(..len)?),
         },
         len,
     ))
@@ -496,6 +614,8 @@ fn eprt_command(arg: &[u8]) -> Result<Announced, HelperError> {
     nonzero(Announced {
         addr: Some([a as u8, b as u8, c as u8, e as u8]),
         port: port as u16,
+        kind: FtpKind::Eprt,
+        span: span(arg),
     })
 }
 
@@ -520,7 +640,10 @@ fn pasv_reply(text: &[u8]) -> Result<Announced, HelperError> {
         if text.get(start + len) == Some(&b',') {
             continue;
         }
-        return nonzero(a);
+        return nonzero(Announced {
+            kind: FtpKind::Pasv,
+            ..a
+        });
     }
     Err(HelperError::Malformed)
 }
@@ -532,7 +655,8 @@ fn epsv_reply(text: &[u8]) -> Result<Announced, HelperError> {
         .iter()
         .position(|&b| b == b'(')
         .ok_or(HelperError::Malformed)?;
-    let [d, d2, d3, rest @ ..] = &text[open + 1..] else {
+    let delimited = &text[open + 1..];
+    let [d, d2, d3, rest @ ..] = delimited else {
         return Err(HelperError::Malformed);
     };
     if !is_delimiter(*d) || d2 != d || d3 != d {
@@ -545,6 +669,9 @@ fn epsv_reply(text: &[u8]) -> Result<Announced, HelperError> {
     nonzero(Announced {
         addr: None,
         port: port as u16,
+        kind: FtpKind::Epsv,
+        // The three delimiters, the port, the closing delimiter.
+        span: span(delimited.get(..3 + len + 1).unwrap_or(delimited)),
     })
 }
 
@@ -1235,5 +1362,88 @@ mod tests {
             assert!(!e.as_str().is_empty());
             assert_eq!(e.to_string(), e.as_str());
         }
+    }
+
+    /// Where NAT finds each announcement, and that the text it writes back
+    /// parses to the same announcement.
+    #[test]
+    fn ftp_announcements_for_nat() {
+        let cases: [(&str, Direction, FtpKind, &str); 6] = [
+            (
+                "PORT 10,0,1,1,156,64\r\n",
+                Direction::Original,
+                FtpKind::Port,
+                "10,0,1,1,156,64",
+            ),
+            (
+                "port   10,0,1,1,156,64  \r\n",
+                Direction::Original,
+                FtpKind::Port,
+                "10,0,1,1,156,64",
+            ),
+            (
+                "EPRT |1|10.0.1.1|40000|\r\n",
+                Direction::Original,
+                FtpKind::Eprt,
+                "|1|10.0.1.1|40000|",
+            ),
+            (
+                "227 Entering Passive Mode (10,0,2,2,156,64).\r\n",
+                Direction::Reply,
+                FtpKind::Pasv,
+                "10,0,2,2,156,64",
+            ),
+            (
+                "227 =10,0,2,2,156,64\r\n",
+                Direction::Reply,
+                FtpKind::Pasv,
+                "10,0,2,2,156,64",
+            ),
+            (
+                "229 Entering Extended Passive Mode (|||40000|)\r\n",
+                Direction::Reply,
+                FtpKind::Epsv,
+                "|||40000|",
+            ),
+        ];
+        for (payload, dir, kind, text) in cases {
+            let a = inspect_ftp(payload.as_bytes(), dir, &ftp_conn())
+                .unwrap()
+                .unwrap_or_else(|| panic!("{payload:?}"));
+            assert_eq!(a.kind, kind, "{payload:?}");
+            assert_eq!(a.port, 40000, "{payload:?}");
+            assert_eq!(&payload[a.offset..a.offset + a.len], text, "{payload:?}");
+            let want = inspect(Helper::Ftp, payload.as_bytes(), dir, &ftp_conn());
+            assert_eq!(Ok(Some(a.expect)), want, "{payload:?}");
+            // The rewrite of the same address and port is the same text
+            // (EPSV and EPRT normalise the delimiter to |).
+            let addr = if dir == Direction::Original { C } else { S };
+            let mut out = [0u8; 32];
+            assert_eq!(ftp_text(kind, addr, 40000, &mut out), text.as_bytes());
+        }
+        // A later line wins, as for inspect; nothing announced is None.
+        let two = "PORT 10,0,1,1,0,1\r\nPORT 10,0,1,1,0,2\r\n";
+        let a = inspect_ftp(two.as_bytes(), Direction::Original, &ftp_conn())
+            .unwrap()
+            .unwrap();
+        assert_eq!((a.port, a.offset), (2, 24));
+        assert_eq!(
+            inspect_ftp(b"NOOP\r\n", Direction::Original, &ftp_conn()),
+            Ok(None)
+        );
+        assert_eq!(
+            inspect_ftp(b"PORT 10,0,3,3,0,1\r\n", Direction::Original, &ftp_conn()),
+            Err(HelperError::AddressMismatch)
+        );
+        // The longest texts fit.
+        let mut out = [0u8; 32];
+        assert_eq!(
+            ftp_text(FtpKind::Eprt, [255; 4], 65535, &mut out),
+            b"|1|255.255.255.255|65535|"
+        );
+        assert_eq!(
+            ftp_text(FtpKind::Port, [255; 4], 65535, &mut out),
+            b"255,255,255,255,255,255"
+        );
     }
 }
