@@ -44,7 +44,7 @@ Commands:
                                         'rfctl conntrack --help')
 
 Options:
-  -t, --table filter|mangle|raw         table (default: filter)
+  -t, --table filter|mangle|raw|nat     table (default: filter)
   -n, --numeric   -v, --verbose   -x, --exact   --line-numbers
   -c, --set-counters PKTS BYTES         counters of the rule
   [!] -s, --source addr[/mask]          [!] -d, --destination addr[/mask]
@@ -96,6 +96,15 @@ Targets (-j): ACCEPT DROP RETURN, a user-defined chain,
   NOTRACK                          (raw; as CT --notrack)
   CONNMARK --set-xmark v[/m] --set-mark v[/m] --and-mark --or-mark --xor-mark
            --save-mark|--restore-mark [--nfmask m] [--ctmask m] [--mask m]
+  SNAT --to-source a[-a][:p[-p]] [--random] [--random-fully] [--persistent]
+       (nat; POSTROUTING, INPUT)
+  DNAT --to-destination a[-a][:p[-p]] [--random] [--persistent]
+       (nat; PREROUTING, OUTPUT)
+  MASQUERADE [--to-ports p[-p]] [--random] [--random-fully]
+       (nat; POSTROUTING: the address of the output interface)
+  REDIRECT [--to-ports p[-p]] [--random]
+       (nat; PREROUTING, OUTPUT: to this host)
+  NAT ports need -p tcp or -p udp.
 
 Every change reads the table, changes it and commits it whole; if
 another program commits in between, rfctl starts over.
@@ -251,6 +260,11 @@ mod tests {
             "--nfmask",
             "conntrack -L|-G|-D|-F|-E|-C|-S",
             "rfctl conntrack --help",
+            "filter|mangle|raw|nat",
+            "SNAT --to-source a[-a][:p[-p]] [--random] [--random-fully] [--persistent]",
+            "DNAT --to-destination a[-a][:p[-p]] [--random] [--persistent]",
+            "MASQUERADE [--to-ports p[-p]] [--random] [--random-fully]",
+            "REDIRECT [--to-ports p[-p]] [--random]",
         ] {
             assert!(USAGE.contains(opt), "{opt}");
         }

@@ -5,12 +5,14 @@
 
 use std::fmt::Write as _;
 
+use rfcore::nat::NatRange;
 use rfcore::packet::IPPROTO_UDP;
 use rfcore::proto;
 use rfcore::rules::matches::conntrack::{AddrMask, Conntrack};
 use rfcore::rules::matches::{addrtype, icmp::Icmp, PortRange};
 use rfcore::rules::targets::connmark::{ConnMarkMode, SetConnMark};
 use rfcore::rules::targets::ct::Ct;
+use rfcore::rules::targets::nat::Nat;
 use rfcore::rules::{CtDir, IfaceMatch, Match, Target};
 
 use crate::model::{ChainSpec, RuleSpec, TableSpec};
@@ -443,6 +445,68 @@ fn rpfilter_flags(out: &mut String, flags: u8, prefix: &str) {
     }
 }
 
+/// A NAT range as `sprint_range` of iptables' `libxt_DNAT.c` writes it:
+/// `addr[-addr]` then `:port[-port]`, either part only if there is one.
+fn nat_range_text(r: &NatRange) -> String {
+    let mut s = String::new();
+    if r.map_ips() {
+        s.push_str(&ip(r.min_addr));
+        if r.max_addr != r.min_addr {
+            let _ = write!(s, "-{}", ip(r.max_addr));
+        }
+    }
+    if r.proto_specified() {
+        let _ = write!(s, ":{}", r.min_port);
+        if r.max_port != r.min_port {
+            let _ = write!(s, "-{}", r.max_port);
+        }
+    }
+    s
+}
+
+/// The flags of a NAT range, each after a blank and `prefix` (`--` for
+/// `-S`), in iptables' order.
+fn nat_flags(out: &mut String, r: &NatRange, prefix: &str) {
+    for (bit, n) in [
+        (proto::NAT_F_RANDOM, "random"),
+        (proto::NAT_F_RANDOM_FULLY, "random-fully"),
+        (proto::NAT_F_PERSISTENT, "persistent"),
+    ] {
+        if r.has(bit) {
+            let _ = write!(out, " {prefix}{n}");
+        }
+    }
+}
+
+/// SNAT, DNAT, MASQUERADE and REDIRECT as `-S` (`save`) or `-L` write
+/// them (`__NAT_print` and `MASQUERADE_print`/`_save`): the range after
+/// its option (`--to-source `, `to:`, ...), without the `:` of a range of
+/// ports alone, then the flags.
+fn nat_text(out: &mut String, t: &Target, save: bool) {
+    let (range, opt) = match (t, save) {
+        (Target::Snat(Nat { range }), true) => (range, "--to-source "),
+        (Target::Dnat(Nat { range }), true) => (range, "--to-destination "),
+        (Target::Masquerade(Nat { range }) | Target::Redirect(Nat { range }), true) => {
+            (range, "--to-ports ")
+        }
+        (Target::Snat(Nat { range }) | Target::Dnat(Nat { range }), false) => (range, "to:"),
+        (Target::Masquerade(Nat { range }), false) => (range, "masq ports: "),
+        (Target::Redirect(Nat { range }), false) => (range, "redir ports "),
+        _ => return,
+    };
+    let text = nat_range_text(range);
+    if !text.is_empty() {
+        let ports_only = matches!(t, Target::Masquerade(_) | Target::Redirect(_));
+        let text = if ports_only {
+            text.trim_start_matches(':')
+        } else {
+            &text
+        };
+        let _ = write!(out, " {opt}{text}");
+    }
+    nat_flags(out, range, if save { "--" } else { "" });
+}
+
 fn target_save(out: &mut String, t: &Target) {
     match t {
         Target::Reject(r) => {
@@ -497,6 +561,9 @@ fn target_save(out: &mut String, t: &Target) {
                     t.nfmask, t.ctmask
                 ),
             };
+        }
+        Target::Snat(_) | Target::Dnat(_) | Target::Masquerade(_) | Target::Redirect(_) => {
+            nat_text(out, t, true)
         }
         _ => {}
     }
@@ -1022,6 +1089,9 @@ fn target_print(out: &mut String, t: &Target, numeric: bool) {
         }
         Target::Ct(c) => ct_print(out, c),
         Target::ConnMark(t) => connmark_print(out, t),
+        Target::Snat(_) | Target::Dnat(_) | Target::Masquerade(_) | Target::Redirect(_) => {
+            nat_text(out, t, false)
+        }
         _ => {}
     }
 }

@@ -3,8 +3,9 @@
 //! Output compared with iptables 1.8.9 (legacy): `tests/data/*` were
 //! written by `iptables-legacy` and `iptables-legacy-save` in a scratch
 //! network namespace after `iptables-legacy-restore` of
-//! `tests/data/{a,b,c}_input.rules` (`a` with `--counters`; `c` holds the
-//! connection-tracking matches and targets, in filter, mangle and raw).
+//! `tests/data/{a,b,c,d}_input.rules` (`a` and `d` with `--counters`; `c`
+//! holds the connection-tracking matches and targets, in filter, mangle
+//! and raw; `d` the nat table with SNAT, DNAT, MASQUERADE and REDIRECT).
 
 use rfcore::rules::table::TableKind;
 
@@ -187,4 +188,60 @@ fn conntrack_rules_as_iptables() {
             &format::list_rules(t, None, None, false),
         );
     }
+}
+
+#[test]
+fn nat_rules_as_iptables() {
+    let d = tables("d_input.rules", true);
+    assert_eq!(d.len(), 1);
+    let t = &d[0];
+    assert_eq!(t.kind, TableKind::Nat);
+    let names: Vec<&str> = t.chains.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING", "masq_out"]
+    );
+    same(&format::list_rules(t, None, None, false), &data("d_S.txt"));
+    same(&format::list_rules(t, None, None, true), &data("d_Sv.txt"));
+    same(
+        &format::list(t, None, None, lf(true, false, false, false)),
+        &data("d_Ln.txt"),
+    );
+    same(
+        &format::list(t, None, None, lf(true, true, true, true)),
+        &data("d_Lvxn.txt"),
+    );
+    if have_services() {
+        same(
+            &format::list(t, None, None, lf(false, false, false, false)),
+            &data("d_L.txt"),
+        );
+        same(
+            &format::list(t, None, None, lf(false, true, false, false)),
+            &data("d_Lv.txt"),
+        );
+    }
+    let strip = |s: String| -> String {
+        s.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    same(&format::save_table(t, true), &strip(data("d_save_c.txt")));
+    same(&format::save_table(t, false), &strip(data("d_save.txt")));
+    // What iptables-save wrote restores, and saves back identically.
+    // (`--counters`: the chain counters are in both files.)
+    for (file, counters) in [("d_save.txt", false), ("d_save_c.txt", true)] {
+        let s = restore::parse_input(&data(file), true).unwrap();
+        let back = restore::build_tables(&s, None).unwrap();
+        same(&format::save_table(&back[0], counters), &strip(data(file)));
+    }
+    // The core takes the table (hooks, protocols, ranges) and gives it
+    // back unchanged.
+    let chunks = crate::wire::encode_chunks(t, crate::wire::CHUNK_BYTES).unwrap();
+    let back = crate::wire::decode_table(&chunks.concat()).unwrap();
+    same(
+        &format::save_table(&back, true),
+        &format::save_table(t, true),
+    );
 }

@@ -5,6 +5,7 @@
 //! option names and with its messages. Used for `rfctl -A ...` and for
 //! each line of `rfctl restore`.
 
+use rfcore::nat::NatRange;
 use rfcore::packet::{IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
 use rfcore::proto;
 use rfcore::rules::matches::{
@@ -33,6 +34,7 @@ use rfcore::rules::targets::{
     dscp::SetDscp,
     log::{self, Log},
     mark::SetMark,
+    nat::{Dnat, Masquerade, Nat, Redirect, Snat},
     reject::{Reject, RejectWith},
     tos::SetTos,
 };
@@ -1224,6 +1226,25 @@ fn target_options(t: &Target) -> &'static [(&'static str, bool)] {
         Target::Ct(c) if c.is_notrack_alias() => &[],
         Target::Ct(_) => &[("--notrack", false), ("--helper", true)],
         Target::ConnMark(_) => &CONNMARK_OPTIONS,
+        // As iptables 1.8 has them: DNAT has no --random-fully, REDIRECT
+        // and MASQUERADE no --persistent.
+        Target::Snat(_) => &[
+            ("--to-source", true),
+            ("--random", false),
+            ("--random-fully", false),
+            ("--persistent", false),
+        ],
+        Target::Dnat(_) => &[
+            ("--to-destination", true),
+            ("--random", false),
+            ("--persistent", false),
+        ],
+        Target::Masquerade(_) => &[
+            ("--to-ports", true),
+            ("--random", false),
+            ("--random-fully", false),
+        ],
+        Target::Redirect(_) => &[("--to-ports", true), ("--random", false)],
         _ => &[],
     }
 }
@@ -1291,6 +1312,145 @@ fn connmark_option(t: &mut SetConnMark, opt: &str, a: &str) -> R<()> {
         }
     }
     Ok(())
+}
+
+/// A number at the start of `s` as `xtables_strtoui(s, &end, .., 0,
+/// 65535)` reads it (`strtoul` in base 0: decimal, `0x` hex, `0` octal,
+/// blanks and a `+` before it), and the rest of `s`; `None` if `s` does
+/// not start with a number, or it is negative or above 65535.
+fn port_prefix(s: &str) -> Option<(u16, &str)> {
+    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    if t.starts_with('-') {
+        return None;
+    }
+    let t = t.strip_prefix('+').unwrap_or(t);
+    let hex = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .filter(|h| h.starts_with(|c: char| c.is_ascii_hexdigit()));
+    let (body, radix) = match hex {
+        Some(h) => (h, 16),
+        None if t.starts_with('0') => (t, 8),
+        None => (t, 10),
+    };
+    let n = body
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(body.len());
+    if n == 0 {
+        return None;
+    }
+    let v = u64::from_str_radix(&body[..n], radix).ok()?;
+    Some((u16::try_from(v).ok()?, &body[n..]))
+}
+
+/// A port range of a NAT target, `port[-port]`, as `parse_ports` of
+/// iptables' `libxt_DNAT.c` reads it, with its messages: the first port
+/// may be a service name, the second a number only. rustfilter has no
+/// shifted port maps (`/port`) and no port 0 (which is "no ports").
+fn parse_nat_ports(arg: &str) -> R<(u16, u16)> {
+    let (first, end) = match port_prefix(arg) {
+        Some(p) => p,
+        None => match names::service_port(arg, "tcp").or_else(|| names::service_port(arg, "udp")) {
+            Some(p) => (p, ""),
+            None => return problem(format!("Port `{arg}' not valid")),
+        },
+    };
+    let last = match end.chars().next() {
+        None => first,
+        Some('-') => {
+            let rest = &end[1..];
+            let Some((last, end)) = port_prefix(rest) else {
+                return problem(format!("Port `{rest}' not valid"));
+            };
+            if last < first {
+                return problem(format!("Port range `{rest}' funky"));
+            }
+            match end.chars().next() {
+                None => {}
+                Some('/') => return problem("Shifted portmap ranges not supported by rustfilter"),
+                Some(_) => return problem(format!("Garbage after port range: `{end}'")),
+            }
+            last
+        }
+        Some(':') => return problem("Invalid port:port syntax - use dash"),
+        Some(_) => return problem(format!("Garbage after port value: `{end}'")),
+    };
+    if first == 0 {
+        return problem(format!("Port 0 not valid in `{arg}'"));
+    }
+    Ok((first, last))
+}
+
+/// An address as `inet_pton` reads it: a dotted quad without leading
+/// zeros.
+fn parse_inet_pton(s: &str) -> Option<[u8; 4]> {
+    let strict = s.split('.').all(|p| p.len() < 2 || !p.starts_with('0'));
+    parse_ipv4(s).filter(|_| strict)
+}
+
+/// `--to-source` and `--to-destination`: `addr[-addr][:port[-port]]`, as
+/// `parse_to` of `libxt_DNAT.c` reads it (ports first; a second `:`
+/// makes it all an address, IPv6 style). rustfilter needs the address
+/// (iptables takes `:port` alone, and 0.0.0.0) and a range that does not
+/// go down.
+fn parse_nat_to(arg: &str, r: &mut NatRange, tname: &str, opt: &str) -> R<()> {
+    if arg.contains('[') {
+        return problem("Invalid address format");
+    }
+    let colon = arg.find(':').filter(|&c| !arg[c + 1..].contains(':'));
+    let addrs = match colon {
+        Some(c) => {
+            (r.min_port, r.max_port) = parse_nat_ports(&arg[c + 1..])?;
+            if c == 0 {
+                return problem(format!("{tname}: \"{opt} {arg}\" needs an address"));
+            }
+            &arg[..c]
+        }
+        None => arg,
+    };
+    let (a, b) = match addrs.split_once('-') {
+        Some((a, b)) => (a, Some(b)),
+        None => (addrs, None),
+    };
+    let addr = |s: &str| match parse_inet_pton(s) {
+        Some(v) => Ok(v),
+        None => problem(format!("Bad IP address \"{s}\"")),
+    };
+    r.min_addr = addr(a)?;
+    r.max_addr = match b {
+        Some(b) => addr(b)?,
+        None => r.min_addr,
+    };
+    if r.min_addr == [0; 4] || r.max_addr == [0; 4] {
+        return problem(format!("{tname}: \"{opt}\" cannot map to 0.0.0.0"));
+    }
+    if u32::from_be_bytes(r.min_addr) > u32::from_be_bytes(r.max_addr) {
+        return problem(format!("Address range `{addrs}' funky"));
+    }
+    Ok(())
+}
+
+/// One option of SNAT, DNAT, MASQUERADE or REDIRECT.
+fn nat_option(r: &mut NatRange, tname: &str, opt: &str, a: &str) -> R<()> {
+    match opt {
+        "--to-source" | "--to-destination" => parse_nat_to(a, r, tname, opt)?,
+        "--to-ports" => (r.min_port, r.max_port) = parse_nat_ports(a)?,
+        "--random" => r.flags |= proto::NAT_F_RANDOM,
+        "--random-fully" => r.flags |= proto::NAT_F_RANDOM_FULLY,
+        _ => r.flags |= proto::NAT_F_PERSISTENT,
+    }
+    Ok(())
+}
+
+/// The range of a NAT target.
+fn nat_range(t: &Target) -> Option<&NatRange> {
+    match t {
+        Target::Snat(Nat { range })
+        | Target::Dnat(Nat { range })
+        | Target::Masquerade(Nat { range })
+        | Target::Redirect(Nat { range }) => Some(range),
+        _ => None,
+    }
 }
 
 fn target_option(pt: &mut PendingTarget, opt: &'static str, a: &str) -> R<()> {
@@ -1419,6 +1579,13 @@ fn target_option(pt: &mut PendingTarget, opt: &'static str, a: &str) -> R<()> {
             once(&mut pt.seen, tname, opt)?;
             connmark_option(t, opt, a)?;
         }
+        Target::Snat(Nat { range })
+        | Target::Dnat(Nat { range })
+        | Target::Masquerade(Nat { range })
+        | Target::Redirect(Nat { range }) => {
+            once(&mut pt.seen, tname, opt)?;
+            nat_option(range, tname, opt, a)?;
+        }
         Target::Dscp(d) => {
             if !pt.seen.is_empty() {
                 return problem("DSCP target: Only use --set-dscp ONCE!");
@@ -1441,7 +1608,29 @@ fn target_option(pt: &mut PendingTarget, opt: &'static str, a: &str) -> R<()> {
     Ok(())
 }
 
-fn finish_target(pt: &PendingTarget) -> R<()> {
+/// The checks made once the whole rule is read; `rule_proto` and
+/// `proto_inv` are `-p`.
+fn finish_target(pt: &PendingTarget, rule_proto: u8, proto_inv: bool) -> R<()> {
+    if let Some(r) = nat_range(&pt.t) {
+        let to = match pt.t {
+            Target::Snat(_) => "--to-source",
+            Target::Dnat(_) => "--to-destination",
+            _ => "",
+        };
+        if !to.is_empty() && !pt.seen.contains(&to) {
+            return problem(format!(
+                "{}: option \"{to}\" must be specified",
+                pt.t.name()
+            ));
+        }
+        // iptables checks the protocol as it reads the ports (and takes
+        // SCTP, DCCP, ICMP and `! -p`); rustfilter maps TCP and UDP ports.
+        let tcp_or_udp = matches!(rule_proto, IPPROTO_TCP | IPPROTO_UDP) && !proto_inv;
+        if r.proto_specified() && !tcp_or_udp {
+            return problem("Need TCP or UDP with port specification");
+        }
+        return Ok(());
+    }
     match pt.t {
         Target::Mark(_) if pt.seen.is_empty() => {
             problem("MARK: One of the --set-xmark, --{and,or,xor,set}-mark options is required")
@@ -1479,10 +1668,6 @@ fn finish_target(pt: &PendingTarget) -> R<()> {
 
 /// Targets iptables users may try that rustfilter does not have.
 const UNSUPPORTED_TARGETS: &[&str] = &[
-    "SNAT",
-    "DNAT",
-    "MASQUERADE",
-    "REDIRECT",
     "NETMAP",
     "NFQUEUE",
     "QUEUE",
@@ -1522,6 +1707,10 @@ fn new_target(name: &str, goto: bool) -> R<Target> {
         "CT" => Target::Ct(Ct::default()),
         "NOTRACK" => Target::Ct(Ct::NOTRACK),
         "CONNMARK" => Target::ConnMark(SetConnMark::default()),
+        "SNAT" => Target::Snat(Snat::default()),
+        "DNAT" => Target::Dnat(Dnat::default()),
+        "MASQUERADE" => Target::Masquerade(Masquerade::default()),
+        "REDIRECT" => Target::Redirect(Redirect::default()),
         n if UNSUPPORTED_TARGETS.contains(&n) => {
             return problem(format!("Couldn't load target `{n}': {UNSUPPORTED_HINT}"))
         }
@@ -1545,6 +1734,10 @@ pub fn is_target_name(name: &str) -> bool {
             | "CT"
             | "NOTRACK"
             | "CONNMARK"
+            | "SNAT"
+            | "DNAT"
+            | "MASQUERADE"
+            | "REDIRECT"
     ) || UNSUPPORTED_TARGETS.contains(&name)
 }
 
@@ -1746,8 +1939,8 @@ pub fn parse_command(args: &[String], restore: Option<TableKind>) -> R<CmdLine> 
                 }
                 table_given = true;
                 table = match TableKind::from_name(t) {
-                    Some(k) if k != TableKind::Nat => k,
-                    _ => {
+                    Some(k) => k,
+                    None => {
                         return problem(format!(
                             "can't initialize iptables table `{t}': Table does not exist"
                         ))
@@ -1889,7 +2082,10 @@ pub fn parse_command(args: &[String], restore: Option<TableKind>) -> R<CmdLine> 
                         target_options(&pt.t).iter().find(|(o, _)| *o == opt)
                     {
                         if inv {
-                            return problem(format!("unexpected ! flag before {o}"));
+                            return problem(format!(
+                                "{}: option \"{o}\" cannot be inverted.",
+                                pt.t.name()
+                            ));
                         }
                         let v = if has_arg { take(o)? } else { "" };
                         target_option(pt, o, v)?;
@@ -1923,7 +2119,10 @@ pub fn parse_command(args: &[String], restore: Option<TableKind>) -> R<CmdLine> 
                     return problem(format!("unknown option \"{opt}\""));
                 };
                 if inv && !invertible {
-                    return problem(format!("unexpected ! flag before {o}"));
+                    return problem(format!(
+                        "{}: option \"{o}\" cannot be inverted.",
+                        match_name(&matches[k].m)
+                    ));
                 }
                 let (v1, v2) = if o == "--tcp-flags" {
                     let v1 = take(o)?;
@@ -1970,7 +2169,7 @@ pub fn parse_command(args: &[String], restore: Option<TableKind>) -> R<CmdLine> 
         return problem("too many matches in one rule");
     }
     if let Some(pt) = &target {
-        finish_target(pt)?;
+        finish_target(pt, rule.ip.proto, proto_inv)?;
         rule.target = pt.t;
         rule.jump = jump_name;
     }

@@ -202,8 +202,8 @@ fn bad_rules_have_iptables_messages() {
             "Couldn't load match `comment': not supported by rustfilter",
         ),
         (
-            "-A INPUT -j SNAT",
-            "Couldn't load target `SNAT': not supported by rustfilter",
+            "-A INPUT -j NETMAP",
+            "Couldn't load target `NETMAP': not supported by rustfilter",
         ),
         (
             "-A INPUT -p tcp --dport 99999",
@@ -336,7 +336,7 @@ fn bad_rules_have_iptables_messages() {
         ("-A OUTPUT -i eth0 -j ACCEPT", "Can't use -i with OUTPUT"),
         (
             "-A INPUT -m limit ! --limit 3/s",
-            "unexpected ! flag before --limit",
+            "limit: option \"--limit\" cannot be inverted.",
         ),
         ("-A INPUT !", "no argument following `!'"),
         ("-F INPUT -p tcp", "Illegal option `-p' with this command"),
@@ -531,9 +531,9 @@ fn restore_errors_name_the_line() {
         )
     );
     assert_eq!(
-        err("*nat\nCOMMIT\n"),
+        err("*security\nCOMMIT\n"),
         (
-            "line 1: can't initialize iptables table `nat': Table does not exist".into(),
+            "line 1: can't initialize iptables table `security': Table does not exist".into(),
             2
         )
     );
@@ -949,7 +949,7 @@ fn bad_conntrack_rules_have_iptables_messages() {
             "conntrack: option \"--ctstate\" can only be used once.",
         ),
         ("-A INPUT -m conntrack --ctdir foo", "conntrack: Bad value for \"--ctdir\" option: \"foo\""),
-        ("-A INPUT -m conntrack ! --ctdir REPLY", "unexpected ! flag before --ctdir"),
+        ("-A INPUT -m conntrack ! --ctdir REPLY", "conntrack: option \"--ctdir\" cannot be inverted."),
         ("-A INPUT -m conntrack --ctdir", "option \"--ctdir\" requires an argument"),
         ("-A INPUT -m conntrack --ctproto foo", "unknown protocol \"foo\" specified"),
         (
@@ -1022,7 +1022,7 @@ fn bad_conntrack_rules_have_iptables_messages() {
             "-A INPUT -j CONNMARK --ctmask foo --save-mark",
             "CONNMARK: bad value for option \"--ctmask\", or out of range (0-4294967295).",
         ),
-        ("-A INPUT -j CONNMARK ! --save-mark", "unexpected ! flag before --save-mark"),
+        ("-A INPUT -j CONNMARK ! --save-mark", "CONNMARK: option \"--save-mark\" cannot be inverted."),
         ("-A INPUT -j CONNMARK --save-mark --left-shift-mark 2", "unknown option \"--left-shift-mark\""),
         ("-t raw -A PREROUTING -j NOTRACK --notrack", "unknown option \"--notrack\""),
         (
@@ -1136,4 +1136,604 @@ fn conntrack_targets_are_checked_by_the_core() {
         let got = wire::decode_table(&chunks.concat()).err().map(|e| e.message());
         assert_eq!(got, want, "{input}");
     }
+}
+
+/// NAT rules as given to iptables-legacy 1.8.9 (`-t nat`), as `iptables
+/// -S` printed them, and the line `iptables -L -n` printed.
+const NAT_RULES: &[(&str, &str, &str)] = &[
+    (
+        "-A POSTROUTING -j SNAT --to-source 10.0.0.1",
+        "-A POSTROUTING -j SNAT --to-source 10.0.0.1",
+        "SNAT       0    --  0.0.0.0/0            0.0.0.0/0            to:10.0.0.1",
+    ),
+    (
+        "-A POSTROUTING -p tcp -j SNAT --to-source 10.0.0.1-10.0.0.5:1000-2000 --random --persistent",
+        "-A POSTROUTING -p tcp -j SNAT --to-source 10.0.0.1-10.0.0.5:1000-2000 --random --persistent",
+        "SNAT       6    --  0.0.0.0/0            0.0.0.0/0            to:10.0.0.1-10.0.0.5:1000-2000 random persistent",
+    ),
+    (
+        "-A POSTROUTING -p udp -j SNAT --to-source 10.0.0.1:53 --random-fully",
+        "-A POSTROUTING -p udp -j SNAT --to-source 10.0.0.1:53 --random-fully",
+        "SNAT       17   --  0.0.0.0/0            0.0.0.0/0            to:10.0.0.1:53 random-fully",
+    ),
+    (
+        "-A POSTROUTING -p tcp -j SNAT --to-source 10.0.0.1-10.0.0.1:80-80",
+        "-A POSTROUTING -p tcp -j SNAT --to-source 10.0.0.1:80",
+        "SNAT       6    --  0.0.0.0/0            0.0.0.0/0            to:10.0.0.1:80",
+    ),
+    (
+        "-A POSTROUTING -p tcp -j SNAT --to-source 10.0.0.1:http",
+        "-A POSTROUTING -p tcp -j SNAT --to-source 10.0.0.1:80",
+        "SNAT       6    --  0.0.0.0/0            0.0.0.0/0            to:10.0.0.1:80",
+    ),
+    (
+        "-A POSTROUTING -p tcp -j SNAT --to-source 10.0.0.1:0x400-02000",
+        "-A POSTROUTING -p tcp -j SNAT --to-source 10.0.0.1:1024",
+        "SNAT       6    --  0.0.0.0/0            0.0.0.0/0            to:10.0.0.1:1024",
+    ),
+    (
+        "-A POSTROUTING -p tcp -j SNAT --to-source=10.0.0.1:1-65535",
+        "-A POSTROUTING -p tcp -j SNAT --to-source 10.0.0.1:1-65535",
+        "SNAT       6    --  0.0.0.0/0            0.0.0.0/0            to:10.0.0.1:1-65535",
+    ),
+    (
+        "-A POSTROUTING -p tcp -j SNAT --persistent --random-fully --random --to-source 10.0.0.1",
+        "-A POSTROUTING -p tcp -j SNAT --to-source 10.0.0.1 --random --random-fully --persistent",
+        "SNAT       6    --  0.0.0.0/0            0.0.0.0/0            to:10.0.0.1 random random-fully persistent",
+    ),
+    (
+        "-A INPUT -p udp -j SNAT --to-source 192.168.1.1",
+        "-A INPUT -p udp -j SNAT --to-source 192.168.1.1",
+        "SNAT       17   --  0.0.0.0/0            0.0.0.0/0            to:192.168.1.1",
+    ),
+    (
+        "-A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 10.0.2.2:80",
+        "-A PREROUTING -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.0.2.2:80",
+        "DNAT       6    --  0.0.0.0/0            0.0.0.0/0            tcp dpt:8080 to:10.0.2.2:80",
+    ),
+    (
+        "-A PREROUTING -j DNAT --to-destination 10.0.2.2-10.0.2.9",
+        "-A PREROUTING -j DNAT --to-destination 10.0.2.2-10.0.2.9",
+        "DNAT       0    --  0.0.0.0/0            0.0.0.0/0            to:10.0.2.2-10.0.2.9",
+    ),
+    (
+        "-A PREROUTING -p udp -j DNAT --to-destination 10.0.2.2-10.0.2.9:53-54 --random --persistent",
+        "-A PREROUTING -p udp -j DNAT --to-destination 10.0.2.2-10.0.2.9:53-54 --random --persistent",
+        "DNAT       17   --  0.0.0.0/0            0.0.0.0/0            to:10.0.2.2-10.0.2.9:53-54 random persistent",
+    ),
+    (
+        "-A OUTPUT -d 1.1.1.1 -j DNAT --to-destination 127.0.0.1 --persistent",
+        "-A OUTPUT -d 1.1.1.1/32 -j DNAT --to-destination 127.0.0.1 --persistent",
+        "DNAT       0    --  0.0.0.0/0            1.1.1.1              to:127.0.0.1 persistent",
+    ),
+    (
+        "-A POSTROUTING -o eth0 -j MASQUERADE",
+        "-A POSTROUTING -o eth0 -j MASQUERADE",
+        "MASQUERADE  0    --  0.0.0.0/0            0.0.0.0/0           ",
+    ),
+    (
+        "-A POSTROUTING -p tcp -j MASQUERADE --to-ports 1000-2000 --random",
+        "-A POSTROUTING -p tcp -j MASQUERADE --to-ports 1000-2000 --random",
+        "MASQUERADE  6    --  0.0.0.0/0            0.0.0.0/0            masq ports: 1000-2000 random",
+    ),
+    (
+        "-A POSTROUTING -p udp -j MASQUERADE --to-ports 1000 --random-fully",
+        "-A POSTROUTING -p udp -j MASQUERADE --to-ports 1000 --random-fully",
+        "MASQUERADE  17   --  0.0.0.0/0            0.0.0.0/0            masq ports: 1000 random-fully",
+    ),
+    (
+        "-A POSTROUTING -p udp -j MASQUERADE --to-ports 1000-1000 --random --random-fully",
+        "-A POSTROUTING -p udp -j MASQUERADE --to-ports 1000 --random --random-fully",
+        "MASQUERADE  17   --  0.0.0.0/0            0.0.0.0/0            masq ports: 1000 random random-fully",
+    ),
+    (
+        "-A POSTROUTING -p tcp -j MASQUERADE --to-ports \" 0x10-0x20\"",
+        "-A POSTROUTING -p tcp -j MASQUERADE --to-ports 16-32",
+        "MASQUERADE  6    --  0.0.0.0/0            0.0.0.0/0            masq ports: 16-32",
+    ),
+    (
+        "-A PREROUTING -p tcp -j REDIRECT --to-ports 1153",
+        "-A PREROUTING -p tcp -j REDIRECT --to-ports 1153",
+        "REDIRECT   6    --  0.0.0.0/0            0.0.0.0/0            redir ports 1153",
+    ),
+    (
+        "-A PREROUTING -p udp -j REDIRECT --to-ports 1000-2000 --random",
+        "-A PREROUTING -p udp -j REDIRECT --to-ports 1000-2000 --random",
+        "REDIRECT   17   --  0.0.0.0/0            0.0.0.0/0            redir ports 1000-2000 random",
+    ),
+    (
+        "-A OUTPUT -j REDIRECT",
+        "-A OUTPUT -j REDIRECT",
+        "REDIRECT   0    --  0.0.0.0/0            0.0.0.0/0           ",
+    ),
+    (
+        "-A OUTPUT -p tcp -j REDIRECT --to-ports domain",
+        "-A OUTPUT -p tcp -j REDIRECT --to-ports 53",
+        "REDIRECT   6    --  0.0.0.0/0            0.0.0.0/0            redir ports 53",
+    ),
+];
+
+#[test]
+fn nat_rules_parse_and_print_as_iptables() {
+    let services = std::path::Path::new("/etc/services").exists();
+    for (input, want_s, want_l) in NAT_RULES {
+        if !services && (input.contains(":http") || input.contains("domain")) {
+            continue;
+        }
+        let c = parse_ok(&format!("-t nat {input}"));
+        assert_eq!(c.table, TableKind::Nat);
+        let mut t = TableSpec::empty(TableKind::Nat);
+        ops::apply(&mut t, &c).unwrap_or_else(|e| panic!("{input}: {e}"));
+        let Command::Append(chain) = &c.cmd else {
+            panic!("{input}")
+        };
+        let r = t.chain(chain).unwrap().rules.last().unwrap();
+        assert_eq!(format::rule_save(chain, r, false), *want_s, "{input}");
+        let f = format::ListFormat {
+            numeric: true,
+            ..Default::default()
+        };
+        assert_eq!(format::rule_line(r, 1, f), *want_l, "{input}");
+        // The printed form reads back to the same rule.
+        let again = parse_ok(&format!("-t nat {want_s}"));
+        assert!(again.rule.same_as(r), "{want_s}");
+        // The core takes it (table, hook, protocol, range) and gives it
+        // back unchanged.
+        let chunks = wire::encode_chunks(&t, wire::CHUNK_BYTES).unwrap();
+        let back = wire::decode_table(&chunks.concat()).unwrap_or_else(|e| panic!("{input}: {e}"));
+        let r2 = back.chain(chain).unwrap().rules.last().unwrap();
+        assert!(r2.same_as(r), "{input}");
+    }
+}
+
+#[test]
+fn nat_parse_details() {
+    use rfcore::nat::NatRange;
+    use rfcore::proto;
+    use rfcore::rules::targets::nat::Nat;
+    use rfcore::rules::Target;
+    let range = |s: &str| match parse_ok(&format!("-t nat -A POSTROUTING {s}")).rule.target {
+        Target::Snat(Nat { range }) | Target::Masquerade(Nat { range }) => range,
+        other => panic!("{s}: {other:?}"),
+    };
+    assert_eq!(
+        range("-p tcp -j SNAT --to-source 10.0.0.1-10.0.0.5:1000-2000 --random --persistent"),
+        NatRange {
+            flags: proto::NAT_F_RANDOM | proto::NAT_F_PERSISTENT,
+            min_addr: [10, 0, 0, 1],
+            max_addr: [10, 0, 0, 5],
+            min_port: 1000,
+            max_port: 2000,
+        }
+    );
+    // One address, one port: both ends the same; none: zero.
+    assert_eq!(
+        range("-p udp -j SNAT --to-source 10.0.0.1:53"),
+        NatRange {
+            flags: 0,
+            min_addr: [10, 0, 0, 1],
+            max_addr: [10, 0, 0, 1],
+            min_port: 53,
+            max_port: 53,
+        }
+    );
+    assert_eq!(range("-j MASQUERADE"), NatRange::default());
+    assert_eq!(
+        range("-p tcp -j MASQUERADE --random-fully --to-ports 0x10-020"),
+        NatRange {
+            flags: proto::NAT_F_RANDOM_FULLY,
+            min_port: 16,
+            max_port: 16,
+            ..NatRange::default()
+        }
+    );
+    // strtoul's leading blanks and sign, as iptables reads ports.
+    assert_eq!(range("-p tcp -j MASQUERADE --to-ports \" +5\"").min_port, 5);
+    // -D and -C compare the whole range.
+    let mut t = TableSpec::empty(TableKind::Nat);
+    let run = |t: &mut TableSpec, s: &str| ops::apply(t, &parse_ok(&format!("-t nat {s}")));
+    run(
+        &mut t,
+        "-A POSTROUTING -p tcp -j SNAT --to-source 10.0.0.1:1000-2000",
+    )
+    .unwrap();
+    run(
+        &mut t,
+        "-C POSTROUTING -p tcp -j SNAT --to-source 10.0.0.1:1000-2000",
+    )
+    .unwrap();
+    for other in [
+        "-p tcp -j SNAT --to-source 10.0.0.1:1000-2001",
+        "-p tcp -j SNAT --to-source 10.0.0.1-10.0.0.2:1000-2000",
+        "-p tcp -j SNAT --to-source 10.0.0.1:1000-2000 --random",
+        "-p tcp -j MASQUERADE --to-ports 1000-2000",
+    ] {
+        assert!(
+            run(&mut t, &format!("-C POSTROUTING {other}")).is_err(),
+            "{other}"
+        );
+    }
+    run(
+        &mut t,
+        "-D POSTROUTING -p tcp -j SNAT --to-source 10.0.0.1:1000-2000",
+    )
+    .unwrap();
+    assert_eq!(t.rule_count(), 0);
+}
+
+#[test]
+fn bad_nat_rules_have_iptables_messages() {
+    let need = "Need TCP or UDP with port specification";
+    for (input, want) in [
+        // As iptables-legacy 1.8.9 says them.
+        (
+            "-A POSTROUTING -j SNAT",
+            "SNAT: option \"--to-source\" must be specified",
+        ),
+        (
+            "-A PREROUTING -j DNAT --random",
+            "DNAT: option \"--to-destination\" must be specified",
+        ),
+        (
+            "-A POSTROUTING -j SNAT --to-source 1.2.3.4 --to-source 1.2.3.5",
+            "SNAT: option \"--to-source\" can only be used once.",
+        ),
+        (
+            "-A PREROUTING -j DNAT --to-destination 1.2.3.4 --to-destination 1.2.3.5",
+            "DNAT: option \"--to-destination\" can only be used once.",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j MASQUERADE --to-ports 1 --to-ports 2",
+            "MASQUERADE: option \"--to-ports\" can only be used once.",
+        ),
+        (
+            "-A PREROUTING -p tcp -j REDIRECT --to-ports 80 --to-ports 90",
+            "REDIRECT: option \"--to-ports\" can only be used once.",
+        ),
+        (
+            "-A POSTROUTING -j SNAT --to-source 1.2.3.4 --random --random",
+            "SNAT: option \"--random\" can only be used once.",
+        ),
+        (
+            "-A POSTROUTING -j MASQUERADE ! --random",
+            "MASQUERADE: option \"--random\" cannot be inverted.",
+        ),
+        (
+            "-A POSTROUTING -j SNAT ! --to-source 1.2.3.4",
+            "SNAT: option \"--to-source\" cannot be inverted.",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4:2000-1000",
+            "Port range `1000' funky",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4:2000-1000x",
+            "Port range `1000x' funky",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4:5-1.2.3.9",
+            "Port range `1.2.3.9' funky",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source foo",
+            "Bad IP address \"foo\"",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source \"\"",
+            "Bad IP address \"\"",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4-",
+            "Bad IP address \"\"",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4/24",
+            "Bad IP address \"1.2.3.4/24\"",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 01.2.3.4",
+            "Bad IP address \"01.2.3.4\"",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4:5:6",
+            "Bad IP address \"1.2.3.4:5:6\"",
+        ),
+        (
+            "-A POSTROUTING -p udp -j SNAT --to-source 1.2.3.4-1.2.3.5-1.2.3.6",
+            "Bad IP address \"1.2.3.5-1.2.3.6\"",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4:foo",
+            "Port `foo' not valid",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4:70000",
+            "Port `70000' not valid",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4:-5",
+            "Port `-5' not valid",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4:1000-",
+            "Port `' not valid",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4:",
+            "Port `' not valid",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4:080",
+            "Garbage after port value: `80'",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j MASQUERADE --to-ports 1-2-3",
+            "Garbage after port range: `-3'",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j MASQUERADE --to-ports 1000:2000",
+            "Invalid port:port syntax - use dash",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j MASQUERADE --to-ports foo",
+            "Port `foo' not valid",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j MASQUERADE --persistent",
+            "unknown option \"--persistent\"",
+        ),
+        (
+            "-A PREROUTING -p tcp -j REDIRECT --random-fully",
+            "unknown option \"--random-fully\"",
+        ),
+        (
+            "-A PREROUTING -p tcp -j REDIRECT --persistent",
+            "unknown option \"--persistent\"",
+        ),
+        (
+            "-A PREROUTING -j DNAT --to-destination 1.2.3.4 --random-fully",
+            "unknown option \"--random-fully\"",
+        ),
+        (
+            "-A POSTROUTING -j SNAT --to-destination 1.2.3.4",
+            "unknown option \"--to-destination\"",
+        ),
+        (
+            "-A POSTROUTING -j SNAT --to-source 1.2.3.4 --to-ports 5",
+            "unknown option \"--to-ports\"",
+        ),
+        (
+            "-A POSTROUTING -j MASQUERADE --to-source 1.2.3.4",
+            "unknown option \"--to-source\"",
+        ),
+        (
+            "-A PREROUTING -j DNAT --to-destination [::1]:80",
+            "Invalid address format",
+        ),
+        ("-N SNAT", "chain name may not clash with target name"),
+        ("-N DNAT", "chain name may not clash with target name"),
+        ("-N MASQUERADE", "chain name may not clash with target name"),
+        ("-N REDIRECT", "chain name may not clash with target name"),
+        // Ports need -p tcp or -p udp (iptables also takes sctp, dccp,
+        // icmp and `! -p`; rustfilter maps TCP and UDP ports only).
+        ("-A POSTROUTING -j SNAT --to-source 1.2.3.4:1000", need),
+        (
+            "-A POSTROUTING -p icmp -j SNAT --to-source 1.2.3.4:1000",
+            need,
+        ),
+        (
+            "-A POSTROUTING -p sctp -j SNAT --to-source 1.2.3.4:1000",
+            need,
+        ),
+        (
+            "-A POSTROUTING ! -p tcp -j SNAT --to-source 1.2.3.4:1000",
+            need,
+        ),
+        ("-A PREROUTING -j DNAT --to-destination 1.2.3.4:80", need),
+        ("-A POSTROUTING -j MASQUERADE --to-ports 1000", need),
+        ("-A PREROUTING -j REDIRECT --to-ports 80", need),
+        // What iptables takes and rustfilter cannot express: no address
+        // (or 0.0.0.0), a range that goes down, port 0, a shifted map.
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source :1000",
+            "SNAT: \"--to-source :1000\" needs an address",
+        ),
+        (
+            "-A PREROUTING -p tcp -j DNAT --to-destination :80",
+            "DNAT: \"--to-destination :80\" needs an address",
+        ),
+        (
+            "-A POSTROUTING -j SNAT --to-source 0.0.0.0",
+            "SNAT: \"--to-source\" cannot map to 0.0.0.0",
+        ),
+        (
+            "-A PREROUTING -j DNAT --to-destination 1.2.3.4-0.0.0.0",
+            "DNAT: \"--to-destination\" cannot map to 0.0.0.0",
+        ),
+        (
+            "-A POSTROUTING -j SNAT --to-source 1.2.3.5-1.2.3.4",
+            "Address range `1.2.3.5-1.2.3.4' funky",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j SNAT --to-source 1.2.3.4:0",
+            "Port 0 not valid in `0'",
+        ),
+        (
+            "-A POSTROUTING -p tcp -j MASQUERADE --to-ports 0-10",
+            "Port 0 not valid in `0-10'",
+        ),
+        (
+            "-A PREROUTING -p tcp -j DNAT --to-destination 1.2.3.4:80-90/100",
+            "Shifted portmap ranges not supported by rustfilter",
+        ),
+        (
+            "-A PREROUTING -p tcp -j REDIRECT --to-ports 80-90/100",
+            "Shifted portmap ranges not supported by rustfilter",
+        ),
+    ] {
+        assert_eq!(parse_err(&format!("-t nat {input}")), want, "{input}");
+    }
+}
+
+#[test]
+fn nat_targets_are_checked_by_the_core() {
+    // As the kernel will: the nat table only, each target at its hooks
+    // (SNAT: POSTROUTING and INPUT; MASQUERADE: POSTROUTING; DNAT and
+    // REDIRECT: PREROUTING and OUTPUT), through user chains too.
+    let wrong_hook = Some("not valid in a chain reachable from this hook");
+    for (table, commands, want) in [
+        (
+            "filter",
+            "-A INPUT -j SNAT --to-source 1.2.3.4",
+            Some("not valid in this table"),
+        ),
+        (
+            "mangle",
+            "-A PREROUTING -j DNAT --to-destination 1.2.3.4",
+            Some("not valid in this table"),
+        ),
+        (
+            "raw",
+            "-A OUTPUT -j REDIRECT",
+            Some("not valid in this table"),
+        ),
+        ("nat", "-A POSTROUTING -j SNAT --to-source 1.2.3.4", None),
+        ("nat", "-A INPUT -j SNAT --to-source 1.2.3.4", None),
+        (
+            "nat",
+            "-A PREROUTING -j SNAT --to-source 1.2.3.4",
+            wrong_hook,
+        ),
+        ("nat", "-A OUTPUT -j SNAT --to-source 1.2.3.4", wrong_hook),
+        ("nat", "-A POSTROUTING -j MASQUERADE", None),
+        ("nat", "-A INPUT -j MASQUERADE", wrong_hook),
+        (
+            "nat",
+            "-A PREROUTING -j DNAT --to-destination 1.2.3.4",
+            None,
+        ),
+        ("nat", "-A OUTPUT -j DNAT --to-destination 1.2.3.4", None),
+        (
+            "nat",
+            "-A POSTROUTING -j DNAT --to-destination 1.2.3.4",
+            wrong_hook,
+        ),
+        ("nat", "-A INPUT -j REDIRECT", wrong_hook),
+        ("nat", "-A OUTPUT -p udp -j REDIRECT --to-ports 53", None),
+        (
+            "nat",
+            "-N out; -A out -j MASQUERADE; -A POSTROUTING -j out",
+            None,
+        ),
+        (
+            "nat",
+            "-N out; -A out -j MASQUERADE; -A OUTPUT -j out",
+            wrong_hook,
+        ),
+        (
+            "nat",
+            "-N dn; -A dn -j DNAT --to-destination 1.2.3.4; -A PREROUTING -j dn; -A OUTPUT -g dn",
+            None,
+        ),
+    ] {
+        let mut t = TableSpec::empty(TableKind::from_name(table).unwrap());
+        for c in commands.split("; ") {
+            ops::apply(&mut t, &parse_ok(&format!("-t {table} {c}"))).unwrap();
+        }
+        let chunks = wire::encode_chunks(&t, wire::CHUNK_BYTES).unwrap();
+        let got = wire::decode_table(&chunks.concat())
+            .err()
+            .map(|e| e.message());
+        assert_eq!(got, want, "{table}: {commands}");
+    }
+}
+
+#[test]
+fn restore_reads_a_nat_section() {
+    let nat = "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+               :POSTROUTING ACCEPT [0:0]\n:fwd - [0:0]\n\
+               -A PREROUTING -i eth0 -p tcp -m tcp --dport 8080 -j fwd\n\
+               -A POSTROUTING -o eth0 -j MASQUERADE\n\
+               -A fwd -p tcp -j DNAT --to-destination 10.0.2.2:80\nCOMMIT\n";
+    let filter = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+                  -A FORWARD -m conntrack --ctstate DNAT -j ACCEPT\nCOMMIT\n";
+    let text = format!("# Generated by iptables-save v1.8.9\n{nat}# Completed\n{filter}");
+    let s = restore::parse_input(&text, false).unwrap();
+    let tables = restore::build_tables(&s, None).unwrap();
+    assert_eq!(tables.len(), 2);
+    assert_eq!(tables[0].kind, TableKind::Nat);
+    // Saved back identically, and the core takes it.
+    assert_eq!(format::save_table(&tables[0], false), nat);
+    assert_eq!(format::save_table(&tables[1], false), filter);
+    for t in &tables {
+        let chunks = wire::encode_chunks(t, wire::CHUNK_BYTES).unwrap();
+        let back = wire::decode_table(&chunks.concat()).unwrap();
+        assert_eq!(
+            format::save_table(&back, false),
+            format::save_table(t, false)
+        );
+    }
+    // -T picks the one table.
+    let only = restore::build_tables(&s, Some(TableKind::Nat)).unwrap();
+    assert_eq!(only.len(), 1);
+    // The nat table's own chains and targets; errors name the line.
+    let err = |text: &str| match restore::parse_input(text, false)
+        .and_then(|s| restore::build_tables(&s, None))
+    {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("accepted:\n{text}"),
+    };
+    assert_eq!(
+        err("*nat\n:FORWARD ACCEPT [0:0]\nCOMMIT\n"),
+        "line 2: Can't set policy `ACCEPT' on `FORWARD': Bad built-in chain name"
+    );
+    assert_eq!(
+        err("*nat\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -j SNAT\nCOMMIT\n"),
+        "line 3: SNAT: option \"--to-source\" must be specified"
+    );
+    assert_eq!(
+        err("*nat\n-A FORWARD -j MASQUERADE\nCOMMIT\n"),
+        "line 2: No chain/target/match by that name."
+    );
+    assert_eq!(
+        err("*filter\n-A INPUT -t nat -j MASQUERADE\nCOMMIT\n"),
+        "line 2: The -t option cannot be used in rfctl restore."
+    );
+}
+
+#[test]
+fn nat_table_lists_as_iptables() {
+    let mut t = TableSpec::empty(TableKind::Nat);
+    for c in [
+        "-A PREROUTING -p tcp --dport 80 -j REDIRECT --to-ports 3128",
+        "-A POSTROUTING -o eth0 -j MASQUERADE --random",
+    ] {
+        ops::apply(&mut t, &parse_ok(&format!("-t nat {c}"))).unwrap();
+    }
+    let out = ops::apply(&mut t, &parse_ok("-t nat -L -n"))
+        .unwrap()
+        .output;
+    assert_eq!(
+        out,
+        "Chain PREROUTING (policy ACCEPT)\n\
+         target     prot opt source               destination         \n\
+         REDIRECT   6    --  0.0.0.0/0            0.0.0.0/0            tcp dpt:80 redir ports 3128\n\
+         \n\
+         Chain INPUT (policy ACCEPT)\n\
+         target     prot opt source               destination         \n\
+         \n\
+         Chain OUTPUT (policy ACCEPT)\n\
+         target     prot opt source               destination         \n\
+         \n\
+         Chain POSTROUTING (policy ACCEPT)\n\
+         target     prot opt source               destination         \n\
+         MASQUERADE  0    --  0.0.0.0/0            0.0.0.0/0            random\n"
+    );
+    let out = ops::apply(&mut t, &parse_ok("-t nat -S POSTROUTING"))
+        .unwrap()
+        .output;
+    assert_eq!(
+        out,
+        "-P POSTROUTING ACCEPT\n-A POSTROUTING -o eth0 -j MASQUERADE --random\n"
+    );
 }

@@ -427,7 +427,11 @@ mod tests {
     /// The filter table with two INPUT rules and one OUTPUT rule.
     fn three_rules() -> TableSpec {
         let mut t = TableSpec::empty(TableKind::Filter);
-        for c in ["-A INPUT -p udp -j DROP", "-A INPUT -p icmp -j DROP", "-A OUTPUT -j ACCEPT"] {
+        for c in [
+            "-A INPUT -p udp -j DROP",
+            "-A INPUT -p icmp -j DROP",
+            "-A OUTPUT -j ACCEPT",
+        ] {
             crate::ops::apply(&mut t, &cmd(c)).unwrap();
         }
         t
@@ -437,7 +441,13 @@ mod tests {
     fn edits_name_the_origin_of_what_they_keep() {
         // An insert: the rules read keep their dump positions, the new
         // one has none; built-in chains keep theirs.
-        let mut k = kernel(vec![gen_reply(3), dump(three_rules()), gen_reply(3), ok(), gen_reply(4)]);
+        let mut k = kernel(vec![
+            gen_reply(3),
+            dump(three_rules()),
+            gen_reply(3),
+            ok(),
+            gen_reply(4),
+        ]);
         rulecmd::run(&mut k, &cmd("-I INPUT 2 -p tcp -j ACCEPT")).unwrap();
         assert_eq!(
             origins(&k.client().transport().sent[4]),
@@ -449,7 +459,13 @@ mod tests {
         );
         // Zeroing a chain: its rules and policy start again from zero,
         // the rest keeps counting.
-        let mut k = kernel(vec![gen_reply(3), dump(three_rules()), gen_reply(3), ok(), gen_reply(4)]);
+        let mut k = kernel(vec![
+            gen_reply(3),
+            dump(three_rules()),
+            gen_reply(3),
+            ok(),
+            gen_reply(4),
+        ]);
         rulecmd::run(&mut k, &cmd("-Z INPUT")).unwrap();
         assert_eq!(
             origins(&k.client().transport().sent[4]),
@@ -460,7 +476,13 @@ mod tests {
             ]
         );
         // Deleting: the later rules keep their origins.
-        let mut k = kernel(vec![gen_reply(3), dump(three_rules()), gen_reply(3), ok(), gen_reply(4)]);
+        let mut k = kernel(vec![
+            gen_reply(3),
+            dump(three_rules()),
+            gen_reply(3),
+            ok(),
+            gen_reply(4),
+        ]);
         rulecmd::run(&mut k, &cmd("-D INPUT 1")).unwrap();
         assert_eq!(
             origins(&k.client().transport().sent[4]),
@@ -679,13 +701,52 @@ mod tests {
         let mut k = kernel(vec![
             dump(TableSpec::empty(TableKind::Raw)),
             dump(TableSpec::empty(TableKind::Mangle)),
+            dump(TableSpec::empty(TableKind::Nat)),
+            dump(TableSpec::empty(TableKind::Filter)),
+        ]);
+        let out = restore::save(&mut k, &restore::SaveOpts::default()).unwrap();
+        let tables: Vec<&str> = out.lines().filter(|l| l.starts_with('*')).collect();
+        assert_eq!(tables, ["*raw", "*mangle", "*nat", "*filter"]);
+        // What save writes, restore reads.
+        let s = restore::parse_input(&out, false).unwrap();
+        assert_eq!(s.len(), 4);
+    }
+
+    #[test]
+    fn save_skips_a_table_the_module_lacks() {
+        let no_table: Answer = Box::new(|req| {
+            vec![error(
+                req,
+                crate::error::ENOENT,
+                Some("rustfilter: no such table"),
+            )]
+        });
+        let mut k = kernel(vec![
+            dump(TableSpec::empty(TableKind::Raw)),
+            dump(TableSpec::empty(TableKind::Mangle)),
+            no_table,
             dump(TableSpec::empty(TableKind::Filter)),
         ]);
         let out = restore::save(&mut k, &restore::SaveOpts::default()).unwrap();
         let tables: Vec<&str> = out.lines().filter(|l| l.starts_with('*')).collect();
         assert_eq!(tables, ["*raw", "*mangle", "*filter"]);
-        // What save writes, restore reads.
-        let s = restore::parse_input(&out, false).unwrap();
-        assert_eq!(s.len(), 3);
+        // Named, it is an error.
+        let no_table: Answer = Box::new(|req| {
+            vec![error(
+                req,
+                crate::error::ENOENT,
+                Some("rustfilter: no such table"),
+            )]
+        });
+        let mut k = kernel(vec![no_table]);
+        let o = restore::SaveOpts {
+            table: Some(TableKind::Nat),
+            counters: false,
+        };
+        let e = restore::save(&mut k, &o).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "No such file or directory: rustfilter: no such table"
+        );
     }
 }

@@ -52,8 +52,8 @@ fn bad_command_lines_exit_2_with_a_hint() {
             "rfctl: Couldn't load match `comment': not supported by rustfilter",
         ),
         (
-            &["-t", "nat", "-L"][..],
-            "rfctl: can't initialize iptables table `nat': Table does not exist",
+            &["-t", "security", "-L"][..],
+            "rfctl: can't initialize iptables table `security': Table does not exist",
         ),
     ] {
         let out = rfctl(args);
@@ -141,7 +141,19 @@ fn rule_commands_without_the_module_say_so() {
     for args in [
         &["-L"][..],
         &["-A", "INPUT", "-j", "ACCEPT"][..],
+        &[
+            "-t",
+            "nat",
+            "-A",
+            "POSTROUTING",
+            "-o",
+            "eth0",
+            "-j",
+            "MASQUERADE",
+        ][..],
+        &["-t", "nat", "-L", "-n"][..],
         &["save"][..],
+        &["save", "-t", "nat"][..],
     ] {
         let out = rfctl(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");

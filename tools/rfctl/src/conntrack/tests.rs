@@ -1350,7 +1350,10 @@ fn helper_name_before_use() {
     let mut e = tcp(3, 0x0e, 431999);
     e.helper = Some("ftp".into());
     let line = format(&e, None, false);
-    assert!(line.ends_with(" [ASSURED] mark=0 helper=ftp use=1"), "{line}");
+    assert!(
+        line.ends_with(" [ASSURED] mark=0 helper=ftp use=1"),
+        "{line}"
+    );
 }
 
 #[test]
