@@ -118,3 +118,37 @@ void rust_helper_skb_set_ip_summed(struct sk_buff *skb, u8 ip_summed)
 {
 	skb->ip_summed = ip_summed;
 }
+
+/*
+ * Replace the @old_len bytes at @off (from the network header) with the
+ * @rep_len bytes at @rep, growing or shrinking the packet (as
+ * __nf_nat_mangle_tcp_packet does). The whole packet is made linear and
+ * writable first; returns its network header, or NULL when the range is
+ * outside the packet, the packet would exceed 64 KiB, or memory is short.
+ */
+u8 *rust_helper_skb_replace_bytes(struct sk_buff *skb, unsigned int off,
+				  unsigned int old_len, const u8 *rep,
+				  unsigned int rep_len)
+{
+	unsigned int noff = skb_network_offset(skb);
+	unsigned int len = skb->len - noff;
+	u8 *at;
+
+	if (off > len || old_len > len - off)
+		return NULL;
+	if (len - old_len + rep_len > 65535)
+		return NULL;
+	if (skb_ensure_writable(skb, skb->len))
+		return NULL;
+	if (rep_len > old_len && rep_len - old_len > skb_tailroom(skb) &&
+	    pskb_expand_head(skb, 0, rep_len - old_len - skb_tailroom(skb), GFP_ATOMIC))
+		return NULL;
+	at = skb_network_header(skb) + off;
+	memmove(at + rep_len, at + old_len, skb_tail_pointer(skb) - (at + old_len));
+	memcpy(at, rep, rep_len);
+	if (rep_len > old_len)
+		skb_put(skb, rep_len - old_len);
+	else
+		__skb_trim(skb, skb->len - (old_len - rep_len));
+	return skb_network_header(skb);
+}

@@ -34,11 +34,13 @@ use crate::ct::{
     self,
     helper::{self, Expect, Helper},
     status::{
-        IPS_ASSURED, IPS_CONFIRMED, IPS_EXPECTED, IPS_FIXED_TIMEOUT, IPS_SEEN_REPLY, IPS_TEMPLATE,
+        IPS_ASSURED, IPS_CONFIRMED, IPS_EXPECTED, IPS_FIXED_TIMEOUT, IPS_NAT_MASK, IPS_SEEN_REPLY,
+        IPS_SEQ_ADJUST, IPS_TEMPLATE,
     },
     tuple::{self, Direction, Lookup, Tuple},
     Config, Ctx, Outcome, ProtoState,
 };
+use crate::nat::{seqadj::{self, SeqAdj}, Manip, NatRange};
 use crate::nla::Writer;
 use crate::packet;
 use crate::proto;
@@ -47,7 +49,7 @@ use kernel::net::conntrack::{ctinfo, Ct, CtHook, CtOps, InsertError, Table};
 use kernel::net::genetlink::Multicaster;
 use kernel::net::namespace::Net;
 use kernel::net::netfilter::{self, Verdict};
-use kernel::net::skbuff::SkBuff;
+use kernel::net::skbuff::{Checksum, SkBuff};
 use kernel::percpu::PerCpuCounters;
 use kernel::prelude::*;
 use kernel::sync::rcu::RcuBox;
@@ -103,6 +105,10 @@ pub(crate) struct Conn {
     /// off.
     #[pin]
     proto: SpinLock<ProtoState>,
+    /// Per direction, how far a NAT helper moved sequence numbers
+    /// (`IPS_SEQ_ADJUST`); taken with softirqs off.
+    #[pin]
+    seqadj: SpinLock<[SeqAdj; 2]>,
     /// The namespace's connection count, given back (once) when the
     /// connection leaves the table or is freed, whichever comes first.
     count: Arc<AtomicUsize>,
@@ -246,6 +252,33 @@ struct Expectation {
     expires: u64,
     /// The original tuple of the connection that announced it.
     master: Tuple,
+    /// How to translate the expected connection when its master is
+    /// translated (`nf_nat_follow_master`).
+    follow: Option<Follow>,
+}
+
+/// The bindings an expected connection gets from its translated master:
+/// its source becomes `src`, its destination `dst`:`dport`, the addresses
+/// the master's ends really have.
+#[derive(Clone, Copy)]
+struct Follow {
+    src: [u8; 4],
+    dst: [u8; 4],
+    dport: u16,
+}
+
+impl Follow {
+    /// For a connection announced by a packet of `master` going in
+    /// direction `d` (0 original): from where that packet went, to where
+    /// it came from, at the announced `port`.
+    fn of(master: &Conn, d: u8, port: u16) -> Follow {
+        let t = master.tuple(d);
+        Follow {
+            src: t.daddr,
+            dst: t.saddr,
+            dport: port,
+        }
+    }
 }
 
 /// The tracker's decisions in a namespace, counted per CPU.
@@ -311,6 +344,7 @@ fn template(helper: Helper) -> Result<Ct<Conn>> {
             helper: AtomicU8::new(helper as u8),
             line_seq: [AtomicU64::new(0), AtomicU64::new(0)],
             proto <- kernel::new_spinlock!(ProtoState::Generic),
+            seqadj <- kernel::new_spinlock!([SeqAdj::default(); 2]),
             // Not a connection: counted apart.
             count: Arc::new(AtomicUsize::new(1), GFP_KERNEL)?,
             counted: AtomicBool::new(true),
@@ -418,21 +452,27 @@ impl CtNet {
     /// only at segments that start a line (right after the last segment
     /// that ended with a newline, as `nf_conntrack_ftp` tracks it), so that
     /// data that merely contains a command in mid-stream announces nothing.
-    fn help(&self, skb: &SkBuff, conn: &Conn, info: u8) {
+    ///
+    /// On a translated connection the announcement is translated too
+    /// (`nf_nat_ftp`, `nf_nat_tftp`): FTP's address and port are rewritten
+    /// to what the peer can reach, the expected connection is made to
+    /// follow its master's bindings. DROP when the packet could not be
+    /// rewritten.
+    fn help(&self, skb: &mut SkBuff, conn: &Conn, info: u8) -> Verdict {
         let Some(helper) = conn.helper() else {
-            return;
+            return Verdict::Accept;
         };
         if helper == Helper::Ftp && info != ctinfo::ESTABLISHED && info != ctinfo::ESTABLISHED_REPLY
         {
-            return;
+            return Verdict::Accept;
         }
         let len = skb.len() as usize;
         let mut hdr = [0u8; tuple::MAX_TUPLE_BYTES];
         let Some(data) = skb.header(0, &mut hdr[..len.min(tuple::MAX_TUPLE_BYTES)]) else {
-            return;
+            return Verdict::Accept;
         };
         let Ok(pkt) = packet::parse(data, len) else {
-            return;
+            return Verdict::Accept;
         };
         let (offset, payload_len, seq) = match pkt.transport {
             packet::Transport::Tcp(t) if helper.protocol() == packet::IPPROTO_TCP => (
@@ -445,10 +485,10 @@ impl CtNet {
                 pkt.ip.payload_len().saturating_sub(8),
                 None,
             ),
-            _ => return,
+            _ => return Verdict::Accept,
         };
         if payload_len == 0 {
-            return;
+            return Verdict::Accept;
         }
         let d = usize::from(ctinfo::is_reply(info));
         let line_start = match (seq, conn.line_seq.get(d)) {
@@ -458,24 +498,8 @@ impl CtNet {
             }
             _ => true,
         };
-        if line_start {
-            let mut buf = [0u8; HELPER_PEEK];
-            if let Some(payload) = skb.header(offset, &mut buf[..payload_len.min(HELPER_PEEK)]) {
-                let dir = if d == 0 {
-                    Direction::Original
-                } else {
-                    Direction::Reply
-                };
-                if let Ok(Some(expect)) = helper::inspect(helper, payload, dir, &conn.tuples()) {
-                    self.expect(Expectation {
-                        expect,
-                        expires: now_ms().saturating_add(helper.expect_timeout_ms()),
-                        master: conn.orig,
-                    });
-                }
-            }
-        }
-        // Where the next line starts, if this segment ends one.
+        // Where the next line starts, if this segment ends one (in the
+        // sender's numbering, whatever a rewrite below does).
         if let (Some(seq), Some(next)) = (seq, conn.line_seq.get(d)) {
             let mut last = [0u8; 1];
             if skb.header(offset + payload_len - 1, &mut last) == Some(b"\n".as_slice()) {
@@ -483,6 +507,159 @@ impl CtNet {
                 next.store(1 << 32 | u64::from(after), Ordering::Relaxed);
             }
         }
+        if !line_start {
+            return Verdict::Accept;
+        }
+        // A copy: a rewrite changes the packet.
+        let mut payload = [0u8; HELPER_PEEK];
+        let n = payload_len.min(HELPER_PEEK);
+        match skb.header(offset, &mut [0u8; HELPER_PEEK][..n]) {
+            Some(bytes) => payload.iter_mut().zip(bytes).for_each(|(d, s)| *d = *s),
+            None => return Verdict::Accept,
+        }
+        let payload = payload.get(..n).unwrap_or(&[]);
+        let dir = if d == 0 {
+            Direction::Original
+        } else {
+            Direction::Reply
+        };
+        let d = d as u8;
+        let translated = conn.status() & IPS_NAT_MASK != 0;
+        let tuples = conn.tuples();
+        let expires = now_ms().saturating_add(helper.expect_timeout_ms());
+        if helper == Helper::Ftp && translated {
+            let Ok(Some(a)) = helper::inspect_ftp(payload, dir, &tuples) else {
+                return Verdict::Accept;
+            };
+            return self.ftp_nat(skb, conn, d, seq.unwrap_or(0), offset, payload, a, expires);
+        }
+        if let Ok(Some(expect)) = helper::inspect(helper, payload, dir, &tuples) {
+            // TFTP: the answer comes back to the client's own port.
+            let follow = translated.then(|| Follow::of(conn, d, conn.tuple(d).sport));
+            self.expect(Expectation {
+                expect,
+                expires,
+                master: conn.orig,
+                follow,
+            });
+        }
+        Verdict::Accept
+    }
+
+    /// `nf_nat_ftp`: the FTP announcement `a`, in the payload (at `offset`
+    /// in the packet) of a packet of the translated connection `conn`
+    /// going in direction `d` with sequence number `seq`, is rewritten to
+    /// name the address the peer sees (the other direction's destination)
+    /// and a port no other expectation uses, and the data connection is
+    /// expected there, to follow its master's bindings.
+    #[allow(clippy::too_many_arguments)]
+    fn ftp_nat(
+        &self,
+        skb: &mut SkBuff,
+        conn: &Conn,
+        d: u8,
+        seq: u32,
+        offset: usize,
+        payload: &[u8],
+        a: helper::FtpAnnouncement,
+        expires: u64,
+    ) -> Verdict {
+        let addr = conn.tuple(1 - d).daddr;
+        let Some(port) = self.free_expect_port(&a.expect, &conn.orig) else {
+            return Verdict::Drop;
+        };
+        let mut text = [0u8; 32];
+        let new = helper::ftp_text(a.kind, addr, port, &mut text);
+        if payload.get(a.offset..a.offset + a.len) != Some(new) {
+            let partial = skb.checksum() == Checksum::Partial;
+            let Some(pkt) = skb.replace_bytes(offset + a.offset, a.len, new) else {
+                return Verdict::Drop;
+            };
+            if seqadj::fix_after_resize(pkt, partial).is_err() {
+                return Verdict::Drop;
+            }
+            skb.forget_complete_checksum();
+            let delta = new.len() as i32 - a.len as i32;
+            if delta != 0 {
+                let _bh = bh::Guard::new();
+                let mut adj = conn.seqadj.lock();
+                if let Some(way) = adj.get_mut(usize::from(d)) {
+                    way.record(seq, delta);
+                }
+                drop(adj);
+                conn.set_status(IPS_SEQ_ADJUST);
+            }
+        }
+        self.expect(Expectation {
+            expect: Expect {
+                dport: port,
+                ..a.expect
+            },
+            expires,
+            master: conn.orig,
+            follow: Some(Follow::of(conn, d, a.port)),
+        });
+        Verdict::Accept
+    }
+
+    /// The first port from `e.dport` up for which no other master's
+    /// expectation has `e`'s addresses (as `nf_nat_ftp` tries ports until
+    /// `nf_ct_expect_related` takes one).
+    fn free_expect_port(&self, e: &Expect, master: &Tuple) -> Option<u16> {
+        let now = now_ms();
+        let _bh = bh::Guard::new();
+        let slots = self.expects.lock();
+        (e.dport..=u16::MAX).take(64).find(|&port| {
+            !slots.iter().flatten().any(|x| {
+                x.master != *master
+                    && x.expires > now
+                    && x.expect.saddr == e.saddr
+                    && x.expect.daddr == e.daddr
+                    && x.expect.protocol == e.protocol
+                    && x.expect.dport == port
+            })
+        })
+    }
+
+    /// Moves the sequence and acknowledgement numbers of `skb`, a TCP
+    /// segment of `conn` in direction `d`, by what NAT helpers changed
+    /// (`nf_ct_seq_adjust`).
+    fn seq_adjust(&self, skb: &mut SkBuff, conn: &Conn, d: u8) -> Verdict {
+        let mut hdr = [0u8; 60 + 13];
+        let Some(h) = skb.header(0, &mut hdr[..20]) else {
+            return Verdict::Drop;
+        };
+        let (Some(&vihl), Some(&protocol)) = (h.first(), h.get(9)) else {
+            return Verdict::Drop;
+        };
+        if protocol != packet::IPPROTO_TCP {
+            return Verdict::Accept;
+        }
+        let ihl = usize::from(vihl & 0x0f) * 4;
+        let mut off = [0u8; 1];
+        let Some(&doff) = skb.header(ihl + 12, &mut off).and_then(|b| b.first()) else {
+            return Verdict::Drop;
+        };
+        let len = ihl + usize::from(doff >> 4) * 4;
+        let adj = {
+            let _bh = bh::Guard::new();
+            let adj = *conn.seqadj.lock();
+            adj
+        };
+        let partial = skb.checksum() == Checksum::Partial;
+        let Some(buf) = skb.writable_header(len) else {
+            return Verdict::Drop;
+        };
+        let (this, other) = if d == 0 {
+            (&adj[0], &adj[1])
+        } else {
+            (&adj[1], &adj[0])
+        };
+        if seqadj::adjust_tcp(buf, this, other, partial).is_err() {
+            return Verdict::Drop;
+        }
+        skb.forget_complete_checksum();
+        Verdict::Accept
     }
 
     /// Records an expectation: one per master connection (a newer one
@@ -523,24 +700,24 @@ impl CtNet {
         }
     }
 
-    /// Whether a live expectation matches the new connection `t`; it is
-    /// used up.
-    fn take_expectation(&self, t: &Tuple, now: u64) -> bool {
+    /// The live expectation the new connection `t` matches, used up.
+    fn take_expectation(&self, t: &Tuple, now: u64) -> Option<Expectation> {
         if self.expect_count.load(Ordering::Relaxed) == 0 {
-            return false;
+            return None;
         }
         let _bh = bh::Guard::new();
         let mut slots = self.expects.lock();
         for slot in slots.iter_mut() {
             if let Some(x) = slot {
                 if x.expires > now && x.expect.matches(t) {
+                    let x = *x;
                     *slot = None;
                     self.expect_count.fetch_sub(1, Ordering::Relaxed);
-                    return true;
+                    return Some(x);
                 }
             }
         }
-        false
+        None
     }
 
     /// Forgets what the connection with original tuple `master` announced.
@@ -744,10 +921,24 @@ impl CtNet {
             expires: conn.expires(),
             config,
         };
+        // The peer acknowledges what it received, which a NAT helper may
+        // have lengthened or shortened: the tracker sees the
+        // acknowledgement as the sender numbered its bytes.
+        let mut adjusted = *pkt;
+        if status & IPS_SEQ_ADJUST != 0 {
+            if let packet::Transport::Tcp(t) = &mut adjusted.transport {
+                let _bh = bh::Guard::new();
+                let adj = conn.seqadj.lock();
+                if let Some(other) = adj.get(usize::from(1 - d)) {
+                    let off = other.offset(t.ack.wrapping_sub(1));
+                    t.ack = t.ack.wrapping_sub(off as u32);
+                }
+            }
+        }
         let result = {
             let _bh = bh::Guard::new();
             let mut proto = conn.proto.lock();
-            proto.packet(pkt, data, dir, &ctx)
+            proto.packet(&adjusted, data, dir, &ctx)
         };
         match result {
             Ok(Outcome::Accept(u)) => {
@@ -810,7 +1001,8 @@ impl CtNet {
         }
         // A connection a helper announced is RELATED until it is answered;
         // it gets no helper of its own.
-        let expected = self.take_expectation(&t, now);
+        let expectation = self.take_expectation(&t, now);
+        let expected = expectation.is_some();
         let helper = match expected {
             true => None,
             false => wanted.or_else(|| {
@@ -832,12 +1024,25 @@ impl CtNet {
             helper: AtomicU8::new(helper.map_or(0, |h| h as u8)),
             line_seq: [AtomicU64::new(0), AtomicU64::new(0)],
             proto <- kernel::new_spinlock!(proto),
+            seqadj <- kernel::new_spinlock!([SeqAdj::default(); 2]),
             count,
             counted: AtomicBool::new(true),
         }? Error);
         match Ct::new(init, GFP_ATOMIC) {
             Ok(conn) => {
                 self.bump(Stat::New);
+                if let Some(f) = expectation.and_then(|e| e.follow) {
+                    let dst = NatRange {
+                        min_port: f.dport,
+                        max_port: f.dport,
+                        ..NatRange::addr(f.dst)
+                    };
+                    if self.nat_setup(&conn, &NatRange::addr(f.src), Manip::Src) == Verdict::Drop
+                        || self.nat_setup(&conn, &dst, Manip::Dst) == Verdict::Drop
+                    {
+                        return Decision::Drop;
+                    }
+                }
                 let info = if expected {
                     ctinfo::RELATED
                 } else {
@@ -884,15 +1089,42 @@ impl CtNet {
     /// INPUT and POSTROUTING, last: links a new connection in the table.
     /// A connection with the same tuple made meanwhile (a race between two
     /// first packets) wins; the packet is dropped.
-    pub(crate) fn confirm(&self, tracker: &Tracker, net: &Net, skb: &SkBuff) -> Verdict {
+    ///
+    /// Before that the connection's helper looks at the packet, and the
+    /// sequence numbers of a connection whose payload a NAT helper resized
+    /// are adjusted (not for looped-back packets, which were adjusted on
+    /// their way out).
+    pub(crate) fn confirm(
+        &self,
+        tracker: &Tracker,
+        net: &Net,
+        skb: &mut SkBuff,
+        looped_back: bool,
+    ) -> Verdict {
+        let (helped, info) = match skb.ct(tracker) {
+            Some((a, info)) if !a.get().is_template() => {
+                let c = a.get();
+                let work = c.helper().is_some() || c.status() & IPS_SEQ_ADJUST != 0;
+                (work.then(|| a.to_ct()), info)
+            }
+            _ => return Verdict::Accept,
+        };
+        if let Some(conn) = helped {
+            if self.help(skb, &conn, info) == Verdict::Drop {
+                return Verdict::Drop;
+            }
+            if conn.status() & IPS_SEQ_ADJUST != 0
+                && !looped_back
+                && self.seq_adjust(skb, &conn, u8::from(ctinfo::is_reply(info))) == Verdict::Drop
+            {
+                self.bump(Stat::Drop);
+                return Verdict::Drop;
+            }
+        }
         let Some((attached, info)) = skb.ct(tracker) else {
             return Verdict::Accept;
         };
         let c = attached.get();
-        if c.is_template() {
-            return Verdict::Accept;
-        }
-        self.help(skb, c, info);
         if ctinfo::is_reply(info) || c.status() & IPS_CONFIRMED != 0 {
             return Verdict::Accept;
         }

@@ -254,7 +254,8 @@ impl PernetState for NetState {
             };
         }
         if index >= CT_CONFIRM {
-            return self.ct.confirm(&self.tracker, state.net(), skb);
+            let looped_back = skb.is_looped_back() || state.in_is_loopback();
+            return self.ct.confirm(&self.tracker, state.net(), skb, looped_back);
         }
         if index >= CT_TRACK {
             return self.ct.track(&self.tracker, state.net(), skb);

@@ -137,6 +137,31 @@ impl SkBuff {
         Some(unsafe { core::slice::from_raw_parts_mut(p, len) })
     }
 
+    /// Replaces the `len` bytes at `offset` from the network header with
+    /// `with`, growing or shrinking the packet, and returns the whole
+    /// packet from its network header, linear and writable, for the caller
+    /// to fix lengths and checksums; `None` (the packet unchanged) when the
+    /// range is outside the packet, it would exceed 64 KiB, or memory is
+    /// short.
+    pub fn replace_bytes(&mut self, offset: usize, len: usize, with: &[u8]) -> Option<&mut [u8]> {
+        let off = u32::try_from(offset).ok()?;
+        let old = u32::try_from(len).ok()?;
+        let new = u32::try_from(with.len()).ok()?;
+        // SAFETY: the skb is valid and exclusively ours (`&mut`); `with` is
+        // readable for `new` bytes; the helper checks the range.
+        let p = unsafe { bindings::skb_replace_bytes(self.0.get(), off, old, with.as_ptr(), new) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: the skb is valid.
+        let nh = unsafe { bindings::skb_network_offset(self.0.get()) };
+        let total = (self.len() as usize).checked_sub(usize::try_from(nh).ok()?)?;
+        // SAFETY: the helper made the whole packet (`skb->len` bytes from
+        // `skb->data`, of which `total` from the network header) linear
+        // and writable; the slice borrows `self`.
+        Some(unsafe { core::slice::from_raw_parts_mut(p, total) })
+    }
+
     /// How the packet's checksums stand (`skb->ip_summed`).
     pub fn checksum(&self) -> Checksum {
         // SAFETY: the skb is valid by the type invariant.

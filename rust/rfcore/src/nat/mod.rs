@@ -33,6 +33,7 @@ use super::proto;
 pub mod alloc;
 pub mod checksum;
 pub mod mangle;
+pub mod seqadj;
 
 #[cfg(test)]
 mod tests;
