@@ -324,7 +324,7 @@ impl NetState {
             _ => return Verdict::Accept,
         };
         if (info == ctinfo::RELATED || info == ctinfo::RELATED_REPLY) && napt::is_icmp_error(skb) {
-            return napt::translate_icmp_error(skb, &self.tracker, info, manip);
+            return napt::translate_icmp_error(skb, state, &self.tracker, info, manip);
         }
         if (info == ctinfo::NEW || info == ctinfo::RELATED) && status & manip.done_bit() == 0 {
             let guard = rcu::read_lock();

@@ -23,14 +23,16 @@
 //!   again.
 
 use crate::conntrack::{now_ms, Conn, CtNet, Tracker};
-use crate::ct::status::IPS_NAT_MASK;
-use crate::nat::{alloc, mangle, Manip, NatRange};
+use crate::ct::status::{IPS_NAT_DONE_MASK, IPS_NAT_MASK};
+use crate::ct::tuple::Direction;
+use crate::nat::mangle::{self, IcmpErrorAction};
+use crate::nat::{alloc, Manip, NatRange};
 use crate::packet::{self, IcmpHeader};
 use crate::proto::Hook;
 use core::sync::atomic::Ordering;
 use kernel::net::conntrack::{self as kct, ctinfo};
 use kernel::net::namespace::Net;
-use kernel::net::netfilter::Verdict;
+use kernel::net::netfilter::{HookState, Verdict};
 use kernel::net::skbuff::{Checksum, SkBuff};
 
 /// What a translation at a hook of `hook` changes.
@@ -217,9 +219,12 @@ pub(crate) fn is_icmp_error(skb: &SkBuff) -> bool {
 /// (RELATED or RELATED_REPLY), for a hook of `manip`
 /// (`nf_nat_icmp_reply_translation`): the quoted packet back to what its
 /// sender sent or received, the outer header like any packet of the
-/// connection's direction.
+/// connection's direction. A redirect about a translated connection is
+/// dropped, and so is an error with a wrong checksum that would need
+/// translating (its checksum is updated, not recomputed).
 pub(crate) fn translate_icmp_error(
     skb: &mut SkBuff,
+    state: &HookState<'_>,
     tracker: &Tracker,
     info: u8,
     manip: Manip,
@@ -232,16 +237,34 @@ pub(crate) fn translate_icmp_error(
         }
         None => return Verdict::Accept,
     };
-    if status & status_bit(manip, d) == 0 {
+    // A connection NAT never looked at: nothing to undo.
+    if status & (IPS_NAT_MASK | IPS_NAT_DONE_MASK) == 0 {
         return Verdict::Accept;
     }
-    // Outer header, ICMP header, quoted header, its transport header as
-    // far as a TCP checksum.
-    let mut buf = [0u8; 20];
-    let Some(&vihl) = skb.header(0, &mut buf).and_then(|ip| ip.first()) else {
+    let mut head = [0u8; 20];
+    let Some(&vihl) = skb.header(0, &mut head).and_then(|ip| ip.first()) else {
         return Verdict::Drop;
     };
     let ihl = usize::from(vihl & 0x0f) * 4;
+    // ICMP type, then (after the ICMP header) the quoted header's first
+    // byte.
+    let mut t = [0u8; 1];
+    let Some(&icmp_type) = skb.header(ihl, &mut t).and_then(|b| b.first()) else {
+        return Verdict::Drop;
+    };
+    let dir = if d == 0 {
+        Direction::Original
+    } else {
+        Direction::Reply
+    };
+    match mangle::icmp_error_action(status, dir, manip, icmp_type) {
+        IcmpErrorAction::Accept => return Verdict::Accept,
+        IcmpErrorAction::Drop => return Verdict::Drop,
+        IcmpErrorAction::Translate => {}
+    }
+    if !state.checksum_ok(skb, ihl as u32, packet::IPPROTO_ICMP) {
+        return Verdict::Drop;
+    }
     let mut inner = [0u8; 1];
     let Some(inner_ihl) = skb
         .header(ihl + 8, &mut inner)
@@ -249,6 +272,8 @@ pub(crate) fn translate_icmp_error(
     else {
         return Verdict::Drop;
     };
+    // Outer header, ICMP header, quoted header, its transport header as
+    // far as a TCP checksum.
     let len = (ihl + 8 + inner_ihl + 20).min(skb.len() as usize);
     let partial = skb.checksum() == Checksum::Partial;
     let Some(buf) = skb.writable_header(len) else {

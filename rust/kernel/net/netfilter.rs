@@ -277,6 +277,15 @@ impl<'a> HookState<'a> {
         })
     }
 
+    /// Whether the transport checksum of `skb`, whose transport header of
+    /// `protocol` starts `offset` bytes after the network header, is right
+    /// (`nf_ip_checksum`: a verified or offloaded sum counts as right).
+    pub fn checksum_ok(&self, skb: &mut SkBuff, offset: u32, protocol: u8) -> bool {
+        // SAFETY: `skb` is this call's packet, ours (`&mut`); the helper
+        // reads within it and may note the result in `skb->ip_summed`.
+        unsafe { bindings::nf_ip_checksum(skb.as_ptr(), self.ptr.hook.into(), offset, protocol) == 0 }
+    }
+
     /// The namespace the packet is traversing.
     pub fn net(&self) -> &'a Net {
         // SAFETY: the namespace of a packet in flight is alive while its hooks run.
