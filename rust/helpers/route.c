@@ -57,3 +57,33 @@ int rust_helper_route_me_harder(struct net *net, struct sock *sk, struct sk_buff
 {
 	return ip_route_me_harder(net, sk, skb, RTN_UNSPEC);
 }
+
+#include <net/inet_hashtables.h>
+#include <net/udp.h>
+
+/*
+ * Whether a local socket of @net would take a packet of @proto from
+ * @saddr:@sport to the local address @daddr:@dport: a TCP listener or a
+ * bound UDP socket. NAT does not map a connection onto such a port.
+ */
+bool rust_helper_local_socket_bound(struct net *net, u8 proto, __be32 saddr, __be16 sport,
+				    __be32 daddr, __be16 dport)
+{
+	struct sock *sk = NULL;
+
+	if (inet_addr_type(net, daddr) != RTN_LOCAL)
+		return false;
+	rcu_read_lock();
+	switch (proto) {
+	case IPPROTO_TCP:
+		sk = inet_lookup_listener(net, net->ipv4.tcp_death_row.hashinfo, NULL, 0,
+					  saddr, sport, daddr, dport, 0, 0);
+		break;
+	case IPPROTO_UDP:
+		sk = __udp4_lib_lookup(net, saddr, sport, daddr, dport, 0, 0,
+				       net->ipv4.udp_table, NULL);
+		break;
+	}
+	rcu_read_unlock();
+	return sk != NULL;
+}

@@ -1037,8 +1037,9 @@ impl CtNet {
                         max_port: f.dport,
                         ..NatRange::addr(f.dst)
                     };
-                    if self.nat_setup(&conn, &NatRange::addr(f.src), Manip::Src) == Verdict::Drop
-                        || self.nat_setup(&conn, &dst, Manip::Dst) == Verdict::Drop
+                    let src = NatRange::addr(f.src);
+                    if self.nat_setup(net, &conn, &src, Manip::Src) == Verdict::Drop
+                        || self.nat_setup(net, &conn, &dst, Manip::Dst) == Verdict::Drop
                     {
                         return Decision::Drop;
                     }

@@ -336,7 +336,7 @@ impl NetState {
                 }
                 // No rule bound it: keep its addresses, unique.
                 if let Some((c, _)) = skb.ct(&self.tracker) {
-                    if self.ct.nat_null_binding(c.get(), manip) == Verdict::Drop {
+                    if self.ct.nat_null_binding(state.net(), c.get(), manip) == Verdict::Drop {
                         return Verdict::Drop;
                     }
                 }

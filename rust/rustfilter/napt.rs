@@ -59,7 +59,19 @@ impl CtNet {
     /// Binds the unconfirmed connection `conn` to a `manip` translation
     /// within `range` (`nf_nat_setup_info`): picks the tuple, makes the
     /// reply tuple its inverse. DROP when nothing in the range is free.
-    pub(crate) fn nat_setup(&self, conn: &Conn, range: &NatRange, manip: Manip) -> Verdict {
+    ///
+    /// A tuple is taken when a connection has it (either way), or when
+    /// its replies would go to a local socket's port (a TCP listener, a
+    /// bound UDP socket on a local address of `net`): a mapping never
+    /// shadows a port a local service uses. The connection's own tuple is
+    /// not judged by sockets: a local socket's own connection keeps it.
+    pub(crate) fn nat_setup(
+        &self,
+        net: &Net,
+        conn: &Conn,
+        range: &NatRange,
+        manip: Manip,
+    ) -> Verdict {
         let status = conn.status();
         if status & manip.done_bit() != 0 {
             return Verdict::Accept;
@@ -70,13 +82,24 @@ impl CtNet {
             return Verdict::Accept;
         };
         let now = now_ms();
+        let own_reply = conn.tuple(1);
         let chosen = alloc::unique_tuple(
             &current,
             range,
             manip,
             self.seed,
             kct::random_seed(),
-            |reply| self.find(reply, now).is_some(),
+            |reply| {
+                self.find(reply, now).is_some()
+                    || (*reply != own_reply
+                        && net.local_socket_bound(
+                            reply.protocol,
+                            reply.saddr,
+                            reply.sport,
+                            reply.daddr,
+                            reply.dport,
+                        ))
+            },
         );
         let Some(new) = chosen else {
             kernel::net::netfilter::log_ratelimited(
@@ -121,14 +144,14 @@ impl CtNet {
     /// Gives `conn` the binding that keeps its addresses
     /// (`nf_nat_alloc_null_binding`), changing its port only if its reply
     /// tuple is taken by a translated connection.
-    pub(crate) fn nat_null_binding(&self, conn: &Conn, manip: Manip) -> Verdict {
+    pub(crate) fn nat_null_binding(&self, net: &Net, conn: &Conn, manip: Manip) -> Verdict {
         let reply = conn.tuple(1);
         // The address this manip would give: the one the connection has.
         let addr = match manip {
             Manip::Src => reply.daddr,
             Manip::Dst => reply.saddr,
         };
-        self.nat_setup(conn, &NatRange::addr(addr), manip)
+        self.nat_setup(net, conn, &NatRange::addr(addr), manip)
     }
 }
 

@@ -506,7 +506,7 @@ impl Context for Walk<'_> {
                 core::sync::atomic::Ordering::Relaxed,
             );
         }
-        match self.ct.nat_setup(c, &range, manip) {
+        match self.ct.nat_setup(self.state.net(), c, &range, manip) {
             Verdict::Accept => rules::Verdict::Accept,
             _ => rules::Verdict::Drop,
         }

@@ -51,6 +51,32 @@ impl Net {
         // Only the address of the `init_net` static is taken.
         core::ptr::eq(self.0.get(), core::ptr::addr_of_mut!(bindings::init_net))
     }
+
+    /// Whether a local socket of this namespace takes packets of
+    /// `protocol` (TCP or UDP) from `saddr`:`sport` to `daddr`:`dport`
+    /// (ports in host order): a TCP listener or a bound UDP socket on a
+    /// local address. False for other protocols and non-local addresses.
+    pub fn local_socket_bound(
+        &self,
+        protocol: u8,
+        saddr: [u8; 4],
+        sport: u16,
+        daddr: [u8; 4],
+        dport: u16,
+    ) -> bool {
+        // SAFETY: the namespace is valid (type invariant); the helper does
+        // its lookups under the RCU read lock and keeps no reference.
+        unsafe {
+            bindings::local_socket_bound(
+                self.as_ptr(),
+                protocol,
+                u32::from_ne_bytes(saddr),
+                sport.to_be(),
+                u32::from_ne_bytes(daddr),
+                dport.to_be(),
+            )
+        }
+    }
 }
 
 /// State kept for every network namespace, created when a namespace
