@@ -60,7 +60,10 @@ impl SeqAdj {
     /// An acknowledgement (or SACK edge) `ack` sent the other way, as the
     /// sender of this direction numbers it.
     pub fn unadjust_ack(&self, ack: u32) -> u32 {
-        let off = if after(ack.wrapping_sub(self.offset_before as u32), self.correction_pos) {
+        let off = if after(
+            ack.wrapping_sub(self.offset_before as u32),
+            self.correction_pos,
+        ) {
             self.offset_after
         } else {
             self.offset_before

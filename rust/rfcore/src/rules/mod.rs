@@ -78,3 +78,5 @@ pub fn hook_bit(hook: proto::Hook) -> u8 {
 mod tests;
 #[cfg(test)]
 mod tests_ct;
+#[cfg(test)]
+mod tests_nat;

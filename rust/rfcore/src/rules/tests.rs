@@ -215,7 +215,7 @@ pub(super) fn ok(input: &[u8]) -> Owned {
     }
 }
 
-fn err(input: &[u8]) -> RuleError {
+pub(super) fn err(input: &[u8]) -> RuleError {
     match load(input) {
         Ok(_) => panic!("accepted"),
         Err(e) => e,
@@ -224,14 +224,19 @@ fn err(input: &[u8]) -> RuleError {
 
 /// Assert an error's reason, chain input index and rule position.
 #[track_caller]
-fn assert_err(input: &[u8], reason: Reason, chain: Option<(u16, &str)>, rule: Option<u32>) {
+pub(super) fn assert_err(
+    input: &[u8],
+    reason: Reason,
+    chain: Option<(u16, &str)>,
+    rule: Option<u32>,
+) {
     let e = err(input);
     assert_eq!(e.reason, reason, "{e}");
     assert_eq!(e.chain.map(|c| (c, e.chain_name.as_str())), chain, "{e}");
     assert_eq!(e.rule, rule, "{e}");
 }
 
-fn encode_all(o: &Owned) -> Vec<u8> {
+pub(super) fn encode_all(o: &Owned) -> Vec<u8> {
     let t = o.table();
     let mut buf = vec![0u8; 1 << 24];
     let mut w = Writer::new(&mut buf);
@@ -282,7 +287,7 @@ fn info(pkt: Packet) -> PacketInfo {
     )
 }
 
-fn tcp(sport: u16, dport: u16, flags: u8) -> PacketInfo {
+pub(super) fn tcp(sport: u16, dport: u16, flags: u8) -> PacketInfo {
     info(Packet {
         ip: ipv4(IPPROTO_TCP, [10, 0, 0, 1], [10, 0, 0, 2], 60),
         transport: Transport::Tcp(TcpHeader {
@@ -297,7 +302,7 @@ fn tcp(sport: u16, dport: u16, flags: u8) -> PacketInfo {
     })
 }
 
-fn udp(sport: u16, dport: u16) -> PacketInfo {
+pub(super) fn udp(sport: u16, dport: u16) -> PacketInfo {
     info(Packet {
         ip: ipv4(IPPROTO_UDP, [10, 0, 0, 1], [10, 0, 0, 2], 40),
         transport: Transport::Udp(UdpHeader {
@@ -309,7 +314,7 @@ fn udp(sport: u16, dport: u16) -> PacketInfo {
     })
 }
 
-fn icmp(icmp_type: u8, code: u8) -> PacketInfo {
+pub(super) fn icmp(icmp_type: u8, code: u8) -> PacketInfo {
     info(Packet {
         ip: ipv4(IPPROTO_ICMP, [10, 0, 0, 1], [10, 0, 0, 2], 84),
         transport: Transport::Icmp(IcmpHeader {
@@ -330,7 +335,7 @@ fn fragment(protocol: u8) -> PacketInfo {
 }
 
 #[derive(Default)]
-struct Ctx {
+pub(super) struct Ctx {
     counts: BTreeMap<u32, (u64, u64)>,
     marks: Vec<u32>,
     tos: Vec<u8>,
@@ -345,6 +350,10 @@ struct Ctx {
     queries: Vec<RouteQuery>,
     limits: BTreeMap<u32, LimitState>,
     now: u64,
+    /// The NAT bindings asked for, and what the kernel answers (ACCEPT
+    /// unless set).
+    pub(super) nats: Vec<(super::targets::nat::NatKind, super::nat::NatRange)>,
+    pub(super) nat_verdict: Option<Verdict>,
 }
 
 impl Context for Ctx {
@@ -404,16 +413,13 @@ impl Context for Ctx {
 
     fn ct_helper(&mut self, _helper: super::targets::ct::CtHelper) {}
 
-    fn nat(
-        &mut self,
-        _kind: super::targets::nat::NatKind,
-        _range: &super::nat::NatRange,
-    ) -> Verdict {
-        Verdict::Accept
+    fn nat(&mut self, kind: super::targets::nat::NatKind, range: &super::nat::NatRange) -> Verdict {
+        self.nats.push((kind, *range));
+        self.nat_verdict.unwrap_or(Verdict::Accept)
     }
 }
 
-fn run(o: &Owned, hook: Hook, p: &PacketInfo) -> (Verdict, Ctx) {
+pub(super) fn run(o: &Owned, hook: Hook, p: &PacketInfo) -> (Verdict, Ctx) {
     let mut ctx = Ctx::default();
     let v = evaluate(&o.table(), hook, p, &mut ctx);
     (v, ctx)
@@ -1643,6 +1649,9 @@ fn every_reason_has_a_message() {
         Reason::BadLogLevel,
         Reason::LogPrefixTooLong,
         Reason::NeedsProtocol,
+        Reason::MissingNatAddress,
+        Reason::BadNatRange,
+        Reason::NatPortsNeedProtocol,
         Reason::TcpResetNeedsTcp,
         Reason::MissingJumpChain,
         Reason::JumpToMissingChain,

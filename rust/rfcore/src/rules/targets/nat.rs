@@ -15,10 +15,10 @@
 //! packets are translated by the binding without a walk.
 
 use super::hooks::{IN, OUT, POST, PRE};
-use super::NatRange;
 use super::nla::{Attrs, NlaError, Writer};
 use super::packet::{IPPROTO_TCP, IPPROTO_UDP};
 use super::proto;
+use super::NatRange;
 use super::{each, CheckCtx, Context, PacketInfo, Reason, TableKind, TargetOps, Verdict};
 
 /// Which NAT target.
