@@ -186,7 +186,7 @@ fn nat_target_errors() {
     );
     assert!(load(&post(ports.clone(), IPPROTO_UDP)).is_ok());
     // Without ports any protocol goes.
-    assert!(load(&post(snat(&[a.clone()]), IPPROTO_ICMP)).is_ok());
+    assert!(load(&post(snat(core::slice::from_ref(&a)), IPPROTO_ICMP)).is_ok());
 }
 
 #[test]
@@ -195,13 +195,13 @@ fn nat_targets_only_in_the_nat_table_at_their_hooks() {
     // DNAT at POSTROUTING, SNAT and MASQUERADE at PREROUTING, through a
     // user chain too.
     assert_err(
-        &nat(&[], &[rule(&[dnat(&[a.clone()])])], &[]),
+        &nat(&[], &[rule(&[dnat(core::slice::from_ref(&a))])], &[]),
         Reason::WrongHook,
         Some((3, "POSTROUTING")),
         Some(0),
     );
     assert_err(
-        &nat(&[rule(&[snat(&[a.clone()])])], &[], &[]),
+        &nat(&[rule(&[snat(core::slice::from_ref(&a))])], &[], &[]),
         Reason::WrongHook,
         Some((0, "PREROUTING")),
         Some(0),
@@ -229,9 +229,9 @@ fn nat_targets_only_in_the_nat_table_at_their_hooks() {
         )
     };
     assert!(load(&chains(
-        &[rule(&[snat(&[a.clone()])])],
+        &[rule(&[snat(core::slice::from_ref(&a))])],
         &[
-            rule(&[dnat(&[a.clone()])]),
+            rule(&[dnat(core::slice::from_ref(&a))]),
             rule(&[tg(proto::TG_REDIRECT, &[])])
         ],
     ))
