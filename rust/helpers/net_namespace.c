@@ -27,6 +27,6 @@ struct net *rust_helper_inetaddr_event(void *ptr, int *ifindex, __be32 *addr)
 	struct net_device *dev = ifa->ifa_dev->dev;
 
 	*ifindex = dev->ifindex;
-	*addr = ifa->ifa_local;
+	*addr = ifa->ifa_address;
 	return dev_net(dev);
 }

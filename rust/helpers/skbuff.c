@@ -152,3 +152,32 @@ u8 *rust_helper_skb_replace_bytes(struct sk_buff *skb, unsigned int off,
 		__skb_trim(skb, skb->len - (old_len - rep_len));
 	return skb_network_header(skb);
 }
+
+#include <net/dst.h>
+#include <net/inet_sock.h>
+#include <net/tcp.h>
+
+/* Forget the route attached to the packet (its destination changed). */
+void rust_helper_skb_dst_drop(struct sk_buff *skb)
+{
+	skb_dst_drop(skb);
+}
+
+/*
+ * The destination port (host order) of the socket early demux gave the
+ * packet, or -1 if it has none or a transparent one (which stays).
+ */
+int rust_helper_skb_demux_sock_dport(const struct sk_buff *skb)
+{
+	const struct sock *sk = skb->sk;
+
+	if (!sk || inet_sk_transparent(sk))
+		return -1;
+	return ntohs(sk->sk_dport);
+}
+
+/* Detach the packet from its socket (early demux found the wrong one). */
+void rust_helper_skb_orphan(struct sk_buff *skb)
+{
+	skb_orphan(skb);
+}

@@ -13,6 +13,7 @@ use crate::packet;
 use crate::proto::Hook;
 use crate::rules::TableKind;
 use crate::tables::{self, Slot};
+use crate::ct::status::IPS_CONFIRMED;
 use kernel::net::conntrack::{self, ctinfo};
 use kernel::net::genetlink::Multicaster;
 use kernel::net::namespace::{DeviceEvent, Net, PernetId, PernetState};
@@ -310,10 +311,18 @@ impl NetState {
         }
     }
 
-    /// The nat table's hook at `hook` (`nf_nat_inet_fn`): the first packet
-    /// of a connection walks the table, which binds the connection (or
-    /// else it gets a null binding); then the packet is translated as its
-    /// connection's bindings say.
+    /// The nat table's hook at `hook` (`nf_nat_inet_fn` and the
+    /// per-hook wrappers of `nf_nat_proto.c`): the first packet of a
+    /// connection walks the table, which binds the connection (or else it
+    /// gets a null binding); then the packet is translated as its
+    /// connection's bindings say. After the translation:
+    ///
+    /// - PREROUTING: a packet whose destination changed loses any route
+    ///   already attached to it;
+    /// - INPUT: a packet whose source (address or port) changed loses the
+    ///   socket early demultiplexing found for the old one;
+    /// - OUTPUT: a packet of a connection whose destination is translated
+    ///   is routed again.
     fn nat(&self, hook: Hook, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
         if !self.ct.active() {
             return Verdict::Accept;
@@ -323,30 +332,74 @@ impl NetState {
             Some((c, info)) if !c.get().is_template() => (info, c.get().status()),
             _ => return Verdict::Accept,
         };
+        let before = napt::addresses(skb);
+        let verdict = self.nat_translate(hook, manip, info, status, skb, state);
+        if verdict != Verdict::Accept {
+            return verdict;
+        }
+        let after = napt::addresses(skb);
+        match hook {
+            Hook::PreRouting if before.map(|a| a.1) != after.map(|a| a.1) => skb.drop_dst(),
+            Hook::LocalIn => {
+                if let Some(dport) = skb.demux_socket_dport() {
+                    if before.map(|a| a.0) != after.map(|a| a.0)
+                        || napt::source_port_changed(skb, &self.tracker, dport)
+                    {
+                        skb.orphan();
+                    }
+                }
+            }
+            Hook::LocalOut
+                if napt::destination_translated(skb, &self.tracker)
+                    && state.reroute(skb).is_err() =>
+            {
+                return Verdict::Drop;
+            }
+            _ => {}
+        }
+        Verdict::Accept
+    }
+
+    /// The translation part of [`NetState::nat`].
+    fn nat_translate(
+        &self,
+        hook: Hook,
+        manip: crate::nat::Manip,
+        info: u8,
+        status: u32,
+        skb: &mut SkBuff,
+        state: &HookState<'_>,
+    ) -> Verdict {
         if (info == ctinfo::RELATED || info == ctinfo::RELATED_REPLY) && napt::is_icmp_error(skb) {
             return napt::translate_icmp_error(skb, state, &self.tracker, info, manip);
         }
         if (info == ctinfo::NEW || info == ctinfo::RELATED) && status & manip.done_bit() == 0 {
-            let guard = rcu::read_lock();
-            let nat = tables::index_of(TableKind::Nat).and_then(|t| self.tables.get(t));
-            if let Some(compiled) = nat.and_then(|t| t.read(&guard).compiled.as_ref()) {
-                let v = tables::run(compiled, &guard, hook, skb, state, (&self.ct, &self.tracker));
-                if v == Verdict::Drop {
-                    return v;
-                }
-                // No rule bound it: keep its addresses, unique.
+            if status & IPS_CONFIRMED != 0 {
+                // A connection confirmed before the nat table came (its
+                // packets are NEW until answered): its tuples are its
+                // table keys, it stays as it is.
                 if let Some((c, _)) = skb.ct(&self.tracker) {
-                    if self.ct.nat_null_binding(state.net(), c.get(), manip) == Verdict::Drop {
-                        return Verdict::Drop;
+                    c.get().set_status(manip.done_bit());
+                }
+            } else {
+                let guard = rcu::read_lock();
+                let nat = tables::index_of(TableKind::Nat).and_then(|t| self.tables.get(t));
+                if let Some(compiled) = nat.and_then(|t| t.read(&guard).compiled.as_ref()) {
+                    let v =
+                        tables::run(compiled, &guard, hook, skb, state, (&self.ct, &self.tracker));
+                    if v == Verdict::Drop {
+                        return v;
+                    }
+                    // No rule bound it: keep its addresses, unique.
+                    if let Some((c, _)) = skb.ct(&self.tracker) {
+                        if self.ct.nat_null_binding(state.net(), c.get(), manip) == Verdict::Drop {
+                            return Verdict::Drop;
+                        }
                     }
                 }
             }
         }
-        let (verdict, moved) = napt::translate(skb, &self.tracker, info, manip);
-        if verdict == Verdict::Accept && moved && hook == Hook::LocalOut && state.reroute(skb).is_err() {
-            return Verdict::Drop;
-        }
-        verdict
+        napt::translate(skb, &self.tracker, info, manip)
     }
 
     /// The counters of every hook, in hook order, as one snapshot; with

@@ -23,10 +23,10 @@
 //!   again.
 
 use crate::conntrack::{now_ms, Conn, CtNet, Tracker};
-use crate::ct::status::{IPS_NAT_DONE_MASK, IPS_NAT_MASK};
+use crate::ct::status::{IPS_CONFIRMED, IPS_NAT_DONE_MASK, IPS_NAT_MASK};
 use crate::ct::tuple::Direction;
 use crate::nat::mangle::{self, IcmpErrorAction};
-use crate::nat::{alloc, Manip, NatRange};
+use crate::nat::{alloc, manip_part, with_manip_part, Manip, NatRange};
 use crate::packet::{self, IcmpHeader};
 use crate::proto::Hook;
 use core::sync::atomic::Ordering;
@@ -76,6 +76,12 @@ impl CtNet {
         if status & manip.done_bit() != 0 {
             return Verdict::Accept;
         }
+        // A confirmed connection's tuples are its table keys: it is left
+        // as it is (`nf_nat_setup_info`).
+        if status & IPS_CONFIRMED != 0 {
+            conn.set_status(manip.done_bit());
+            return Verdict::Accept;
+        }
         // The original tuple as the other manip (if done) left it.
         let Some(current) = conn.tuple(1).invert() else {
             conn.set_status(manip.done_bit());
@@ -101,6 +107,21 @@ impl CtNet {
                         ))
             },
         );
+        // Without ports to choose from, a destination translation keeps
+        // its port even when the reply tuple is taken, as netfilter does:
+        // the source translation after it can still make the connection
+        // unique (and confirmation refuses a clash).
+        let chosen = chosen.or_else(|| {
+            (manip == Manip::Dst && !range.proto_specified()).then(|| {
+                let (addr, port) = manip_part(&current, Manip::Dst);
+                let addr = if range.map_ips() {
+                    alloc::pick_addr(&current, range, self.seed)
+                } else {
+                    addr
+                };
+                with_manip_part(&current, Manip::Dst, addr, port)
+            })
+        });
         let Some(new) = chosen else {
             kernel::net::netfilter::log_ratelimited(
                 4,
@@ -171,45 +192,73 @@ fn rewrite_len(skb: &SkBuff) -> Option<(usize, u8)> {
 }
 
 /// Rewrites `skb`, attached to its connection as `info`, for a hook of
-/// `manip` as the connection's bindings say (`nf_nat_packet`). Returns
-/// the verdict and whether the destination address changed.
-pub(crate) fn translate(
-    skb: &mut SkBuff,
-    tracker: &Tracker,
-    info: u8,
-    manip: Manip,
-) -> (Verdict, bool) {
+/// `manip` as the connection's bindings say (`nf_nat_packet`).
+pub(crate) fn translate(skb: &mut SkBuff, tracker: &Tracker, info: u8, manip: Manip) -> Verdict {
     let d = u8::from(ctinfo::is_reply(info));
     let target = match skb.ct(tracker) {
         Some((attached, _)) => {
             let c = attached.get();
             if c.status() & status_bit(manip, d) == 0 {
-                return (Verdict::Accept, false);
+                return Verdict::Accept;
             }
             // The tuple this direction should have: the inverse of the
             // other direction's.
             c.tuple(1 - d).invert()
         }
-        None => return (Verdict::Accept, false),
+        None => return Verdict::Accept,
     };
     let Some(target) = target else {
-        return (Verdict::Accept, false);
+        return Verdict::Accept;
     };
     let Some((len, _)) = rewrite_len(skb) else {
-        return (Verdict::Drop, false);
+        return Verdict::Drop;
     };
     let partial = skb.checksum() == Checksum::Partial;
     let Some(buf) = skb.writable_header(len) else {
-        return (Verdict::Drop, false);
+        return Verdict::Drop;
     };
-    let daddr = |b: &[u8]| b.get(16..20).and_then(|d| <[u8; 4]>::try_from(d).ok());
-    let before = daddr(buf);
     if mangle::manip_packet(buf, &target, manip, partial).is_err() {
-        return (Verdict::Drop, false);
+        return Verdict::Drop;
     }
-    let moved = manip == Manip::Dst && before != daddr(buf);
     skb.forget_complete_checksum();
-    (Verdict::Accept, moved)
+    Verdict::Accept
+}
+
+/// The packet's source and destination address.
+pub(crate) fn addresses(skb: &SkBuff) -> Option<([u8; 4], [u8; 4])> {
+    let mut buf = [0u8; 20];
+    let ip = skb.header(0, &mut buf)?;
+    let addr = |at: usize| ip.get(at..at + 4).and_then(|a| <[u8; 4]>::try_from(a).ok());
+    Some((addr(12)?, addr(16)?))
+}
+
+/// Whether the packet's connection has, for the packet's direction, a
+/// translated destination: the tuple it travels with does not go where
+/// the other direction comes from (`nf_nat_ipv4_local_fn`'s test for
+/// routing again).
+pub(crate) fn destination_translated(skb: &SkBuff, tracker: &Tracker) -> bool {
+    match skb.ct(tracker) {
+        Some((a, info)) if !a.get().is_template() => {
+            let d = u8::from(ctinfo::is_reply(info));
+            let c = a.get();
+            c.tuple(d).daddr != c.tuple(1 - d).saddr
+        }
+        _ => false,
+    }
+}
+
+/// Whether the source port of `skb`, of the original direction of a TCP
+/// or UDP connection, was translated away from `dport`, the port of the
+/// socket early demultiplexing found (`nf_nat_inet_port_was_mangled`).
+pub(crate) fn source_port_changed(skb: &SkBuff, tracker: &Tracker, dport: u16) -> bool {
+    match skb.ct(tracker) {
+        Some((a, info)) if !a.get().is_template() && !ctinfo::is_reply(info) => {
+            let reply = a.get().tuple(1);
+            matches!(reply.protocol, packet::IPPROTO_TCP | packet::IPPROTO_UDP)
+                && reply.dport != dport
+        }
+        _ => false,
+    }
 }
 
 /// Whether `skb` is an ICMP error (its connection is the one it quotes).

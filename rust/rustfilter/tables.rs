@@ -500,6 +500,11 @@ impl Context for Walk<'_> {
         if c.is_template() {
             return rules::Verdict::Drop;
         }
+        // A locally generated packet from 0.0.0.0 (a DHCP client) is not
+        // meant to be masqueraded (`nf_nat_masquerade_ipv4`).
+        if kind == NatKind::Masquerade && c.orig.saddr == [0; 4] {
+            return rules::Verdict::Accept;
+        }
         if kind == NatKind::Masquerade {
             c.masq_index.store(
                 self.state.out_ifindex().unwrap_or(0),

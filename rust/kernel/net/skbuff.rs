@@ -162,6 +162,28 @@ impl SkBuff {
         Some(unsafe { core::slice::from_raw_parts_mut(p, total) })
     }
 
+    /// Forgets the route attached to the packet (`skb_dst_drop`), as after
+    /// a change of its destination before routing.
+    pub fn drop_dst(&mut self) {
+        // SAFETY: the skb is valid and exclusively ours (`&mut`).
+        unsafe { bindings::skb_dst_drop(self.0.get()) }
+    }
+
+    /// The destination port of the socket early demultiplexing attached
+    /// to a received packet, or `None` if it has none (or a transparent
+    /// one, which stays).
+    pub fn demux_socket_dport(&self) -> Option<u16> {
+        // SAFETY: the skb is valid; the helper only reads its socket.
+        let p = unsafe { bindings::skb_demux_sock_dport(self.0.get()) };
+        u16::try_from(p).ok()
+    }
+
+    /// Detaches the packet from its socket (`skb_orphan`).
+    pub fn orphan(&mut self) {
+        // SAFETY: the skb is valid and exclusively ours (`&mut`).
+        unsafe { bindings::skb_orphan(self.0.get()) }
+    }
+
     /// How the packet's checksums stand (`skb->ip_summed`).
     pub fn checksum(&self) -> Checksum {
         // SAFETY: the skb is valid by the type invariant.
