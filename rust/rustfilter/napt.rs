@@ -60,11 +60,13 @@ impl CtNet {
     /// within `range` (`nf_nat_setup_info`): picks the tuple, makes the
     /// reply tuple its inverse. DROP when nothing in the range is free.
     ///
-    /// A tuple is taken when a connection has it (either way), or when
-    /// its replies would go to a local socket's port (a TCP listener, a
-    /// bound UDP socket on a local address of `net`): a mapping never
-    /// shadows a port a local service uses. The connection's own tuple is
-    /// not judged by sockets: a local socket's own connection keeps it.
+    /// A tuple is taken when a connection has it (either way), or when a
+    /// source translation would send its replies to a local socket's port
+    /// (a TCP listener, a bound UDP socket on a local address of `net`): a
+    /// mapping never shadows a port a local service uses. Only a changed
+    /// source is judged by sockets: a local socket's own connection keeps
+    /// its port, and a destination translation does not move the end the
+    /// replies go to.
     pub(crate) fn nat_setup(
         &self,
         net: &Net,
@@ -97,7 +99,8 @@ impl CtNet {
             kct::random_seed(),
             |reply| {
                 self.find(reply, now).is_some()
-                    || (*reply != own_reply
+                    || (manip == Manip::Src
+                        && (reply.daddr, reply.dport) != (own_reply.daddr, own_reply.dport)
                         && net.local_socket_bound(
                             reply.protocol,
                             reply.saddr,

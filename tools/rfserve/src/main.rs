@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! rfserve: minimal FTP and TFTP servers and clients for the selftests of
-//! rustfilter's connection-tracking helpers. std only. See `rfserve
-//! --help`.
+//! rustfilter's connection-tracking helpers, and echo servers and clients
+//! that say which addresses they saw, for the NAT selftests. std only.
+//! See `rfserve --help`.
 
+mod echo;
 mod ftp;
 mod ftp_client;
 mod proto;
@@ -25,6 +27,12 @@ usage: rfserve ftp  [--port 21] --root DIR [--bind ADDR] [--data-port 20] [--tim
                        --file NAME --in PATH [--announce ADDR] [--timeout S] [-v]
        rfserve tftp-get --server ADDR [--port 69] --file NAME --out PATH [--timeout S]
        rfserve tftp-put --server ADDR [--port 69] --file NAME --in PATH [--timeout S]
+       rfserve echo [--port 7] [--bind ADDR] [--proto tcp|udp|both] [--tag TEXT]
+                    [--peer] [-v]
+       rfserve echo-client --server ADDR [--port 7] [--proto udp|tcp] [--bind ADDR]
+                           [--sport P] [--data TEXT] [--connect] [--timeout S]
+       rfserve udp-many --server ADDR [--port 7] [--count N] [--timeout S]
+                        [--resend S] [--expect-peer ADDR]
 
 ftp: any user and password; SYST TYPE MODE STRU FEAT OPTS NOOP PWD CWD CDUP
 PORT EPRT PASV EPSV SIZE RETR STOR LIST NLST QUIT. Active data connections
@@ -45,7 +53,29 @@ listen on and announce ADDR instead of the control connection's address.
 
 tftp-get, tftp-put: one transfer; --timeout (1 s) as for the server.
 
-Clients exit 0 when the transfer completed, 1 with a message otherwise.
+echo: echoes TCP connections (until the peer shuts down its side) and UDP
+datagrams (the answer from the address the datagram was sent to), on both
+by default. The answer starts with --tag TEXT and a space, then with
+--peer the peer's address:port and a space (the peer as it reached the
+server: after NAT), then the data. -v logs each exchange to stderr:
+  rfserve echo: udp 10.0.2.1:20001 -> 10.0.2.2:7: \"hello\"
+
+echo-client: one exchange (--data, default \"hello\"; TCP: sent, our side
+shut down, everything read until the server closes). Prints
+  from=ADDR:PORT local=ADDR:PORT reply=TEXT
+where from is where the answer came from. --connect (UDP) connects the
+socket: an ICMP port unreachable is then reported as \"connection refused\".
+--timeout (3 s) bounds the connection and the wait for the answer.
+
+udp-many: --count (100) UDP sockets open at once, each sending its own
+datagram (\"many I NONCE\") to an echo server, again every --resend (1 s)
+until answered or --timeout (10 s); every answer must come from the
+server and carry the socket's own data; when the server names the peers
+(--peer) they must all differ, and with --expect-peer all be at ADDR.
+Prints a summary line, and the problems on stderr.
+
+Clients exit 0 when the transfer or exchange completed, 1 with a message
+otherwise.
 ";
 
 /// The options after the subcommand: `--name value` or `--name=value`
@@ -241,6 +271,146 @@ fn run(args: &[String]) -> Result<(), String> {
             tftp::client(&job)
                 .map(drop)
                 .map_err(|e| format!("{cmd}: {e}"))
+        }
+        "echo" => {
+            let o = Opts(options(
+                rest,
+                &["port", "bind", "proto", "tag"],
+                &["peer", "verbose"],
+            )?);
+            let bind: Ipv4Addr = o.parsed("bind", Ipv4Addr::UNSPECIFIED)?;
+            let port: u16 = o.parsed("port", 7)?;
+            let (tcp, udp) = match o.0.get("proto").map(String::as_str) {
+                None | Some("both") => (true, true),
+                Some("tcp") => (true, false),
+                Some("udp") => (false, true),
+                Some(p) => return Err(format!("--proto: unknown protocol {p:?}")),
+            };
+            let config = echo::Config {
+                tag: o.0.get("tag").cloned(),
+                peer: o.flag("peer"),
+                verbose: o.flag("verbose"),
+            };
+            let a = SocketAddrV4::new(bind, port);
+            // Both bound before either serves: the caller may wait for
+            // the ports to be there.
+            let u = if udp {
+                Some(UdpSocket::bind(a).map_err(|e| format!("echo: udp {a}: {e}"))?)
+            } else {
+                None
+            };
+            let t = if tcp {
+                Some(TcpListener::bind(a).map_err(|e| format!("echo: tcp {a}: {e}"))?)
+            } else {
+                None
+            };
+            eprintln!(
+                "rfserve echo: listening on {a}{}{}",
+                if tcp { " tcp" } else { "" },
+                if udp { " udp" } else { "" }
+            );
+            match (t, u) {
+                (Some(t), Some(u)) => {
+                    let c = config.clone();
+                    std::thread::spawn(move || {
+                        if let Err(e) = echo::serve_udp(u, &c) {
+                            eprintln!("rfserve: echo: udp: {e}");
+                            std::process::exit(1);
+                        }
+                    });
+                    echo::serve_tcp(t, &config).map_err(|e| format!("echo: tcp: {e}"))
+                }
+                (Some(t), None) => {
+                    echo::serve_tcp(t, &config).map_err(|e| format!("echo: tcp: {e}"))
+                }
+                (None, Some(u)) => {
+                    echo::serve_udp(u, &config).map_err(|e| format!("echo: udp: {e}"))
+                }
+                (None, None) => unreachable!(),
+            }
+        }
+        "echo-client" => {
+            let o = Opts(options(
+                rest,
+                &[
+                    "server", "port", "proto", "bind", "sport", "data", "timeout",
+                ],
+                &["connect"],
+            )?);
+            o.required("server")?;
+            let tcp = match o.0.get("proto").map(String::as_str) {
+                None | Some("udp") => false,
+                Some("tcp") => true,
+                Some(p) => return Err(format!("--proto: unknown protocol {p:?}")),
+            };
+            if tcp && o.flag("connect") {
+                return Err("--connect is for UDP".into());
+            }
+            let job = echo::Job {
+                server: SocketAddrV4::new(
+                    o.parsed("server", Ipv4Addr::UNSPECIFIED)?,
+                    o.parsed("port", 7)?,
+                ),
+                tcp,
+                local: SocketAddrV4::new(
+                    o.parsed("bind", Ipv4Addr::UNSPECIFIED)?,
+                    o.parsed("sport", 0)?,
+                ),
+                data: o
+                    .0
+                    .get("data")
+                    .map_or("hello", String::as_str)
+                    .as_bytes()
+                    .to_vec(),
+                connect: o.flag("connect"),
+                timeout: o.secs("timeout", 3.0)?,
+            };
+            let a = echo::exchange(&job).map_err(|e| format!("echo-client: {e}"))?;
+            println!("{}", a.line());
+            Ok(())
+        }
+        "udp-many" => {
+            let o = Opts(options(
+                rest,
+                &[
+                    "server",
+                    "port",
+                    "count",
+                    "timeout",
+                    "resend",
+                    "expect-peer",
+                ],
+                &[],
+            )?);
+            o.required("server")?;
+            let job = echo::ManyJob {
+                server: SocketAddrV4::new(
+                    o.parsed("server", Ipv4Addr::UNSPECIFIED)?,
+                    o.parsed("port", 7)?,
+                ),
+                count: o.parsed("count", 100)?,
+                timeout: o.secs("timeout", 10.0)?,
+                resend: o.secs("resend", 1.0)?,
+            };
+            if job.count == 0 || job.count > 60000 {
+                return Err("--count: 1 to 60000".into());
+            }
+            let expect: Option<Ipv4Addr> =
+                o.0.get("expect-peer")
+                    .map(|a| a.parse())
+                    .transpose()
+                    .map_err(|_| "--expect-peer: not an IPv4 address".to_string())?;
+            let r = echo::many(&job).map_err(|e| format!("udp-many: {e}"))?;
+            println!("{}", r.summary());
+            let problems = r.problems(expect, 10);
+            for p in &problems {
+                eprintln!("rfserve udp-many: {p}");
+            }
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("udp-many: {} problems", problems.len()))
+            }
         }
         _ => Err(format!("unknown command {cmd:?} (see --help)")),
     }

@@ -4,12 +4,13 @@
 
 use std::fs;
 use std::io::{BufReader, Write};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use crate::echo::{self, Outcome};
 use crate::ftp_client::{self, Mode, Transfer};
 use crate::{ftp, proto, sock, tftp};
 
@@ -378,4 +379,288 @@ fn tftp_packets() {
     ] {
         assert_eq!(Packet::parse(bad), None, "{bad:?}");
     }
+}
+
+/// Echo servers (UDP on 0.0.0.0, TCP on 127.0.0.1) with `config`: their
+/// ports.
+fn echo_servers(config: echo::Config) -> (u16, SocketAddrV4) {
+    let u = UdpSocket::bind("0.0.0.0:0").unwrap();
+    let uport = u.local_addr().unwrap().port();
+    let t = TcpListener::bind("127.0.0.1:0").unwrap();
+    let ta = sock::v4(t.local_addr().unwrap()).unwrap();
+    let c = config.clone();
+    thread::spawn(move || echo::serve_udp(u, &c));
+    thread::spawn(move || echo::serve_tcp(t, &config));
+    (uport, ta)
+}
+
+fn echo_job(server: SocketAddrV4, tcp: bool, data: &[u8]) -> echo::Job {
+    echo::Job {
+        server,
+        tcp,
+        local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
+        data: data.to_vec(),
+        connect: false,
+        timeout: Duration::from_secs(2),
+    }
+}
+
+fn tagged() -> echo::Config {
+    echo::Config {
+        tag: Some("srv".into()),
+        peer: true,
+        verbose: false,
+    }
+}
+
+#[test]
+fn echo_names_tag_and_peer() {
+    let (uport, tcp) = echo_servers(tagged());
+    let udp = SocketAddrV4::new(Ipv4Addr::LOCALHOST, uport);
+    let a = echo::exchange(&echo_job(udp, false, b"hi there")).unwrap();
+    assert_eq!(a.from, udp);
+    assert_eq!(
+        a.data,
+        format!("srv 127.0.0.1:{} hi there", a.local.port()).into_bytes()
+    );
+    assert_eq!(
+        a.line(),
+        format!(
+            "from={udp} local=0.0.0.0:{p} reply=srv 127.0.0.1:{p} hi there",
+            p = a.local.port()
+        )
+    );
+    // TCP: everything sent comes back, after the prefix.
+    let big = content(50_000, 3);
+    let a = echo::exchange(&echo_job(tcp, true, &big)).unwrap();
+    assert_eq!(a.from, tcp);
+    let prefix = format!("srv {} ", a.local);
+    assert_eq!(&a.data[..prefix.len()], prefix.as_bytes());
+    assert_eq!(&a.data[prefix.len()..], &big[..]);
+    // Nothing asked for: a plain echo.
+    let (uport, tcp) = echo_servers(echo::Config::default());
+    let udp = SocketAddrV4::new(Ipv4Addr::LOCALHOST, uport);
+    assert_eq!(
+        echo::exchange(&echo_job(udp, false, b"x")).unwrap().data,
+        b"x"
+    );
+    assert_eq!(echo::exchange(&echo_job(tcp, true, b"")).unwrap().data, b"");
+}
+
+#[test]
+fn echo_answers_from_the_address_asked() {
+    let (uport, _) = echo_servers(tagged());
+    // The server is bound to 0.0.0.0; asked at 127.0.0.2 it answers from
+    // there (routing alone would pick 127.0.0.1).
+    let to = SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 2), uport);
+    let a = echo::exchange(&echo_job(to, false, b"q")).unwrap();
+    assert_eq!(a.from, to);
+    let mut j = echo_job(to, false, b"q");
+    j.connect = true;
+    assert_eq!(echo::exchange(&j).unwrap().from, to);
+}
+
+#[test]
+fn echo_client_source_port_and_failures() {
+    let (uport, tcp) = echo_servers(tagged());
+    let udp = SocketAddrV4::new(Ipv4Addr::LOCALHOST, uport);
+    let free = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sport = free.local_addr().unwrap().port();
+    drop(free);
+    let mut j = echo_job(udp, false, b"s");
+    j.local = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, sport);
+    let a = echo::exchange(&j).unwrap();
+    assert_eq!(a.local.port(), sport);
+    assert_eq!(a.data, format!("srv 127.0.0.1:{sport} s").into_bytes());
+    let free = TcpListener::bind("127.0.0.1:0").unwrap();
+    let sport = free.local_addr().unwrap().port();
+    drop(free);
+    let mut j = echo_job(tcp, true, b"t");
+    j.local = SocketAddrV4::new(Ipv4Addr::LOCALHOST, sport);
+    assert_eq!(echo::exchange(&j).unwrap().local.port(), sport);
+
+    // Nobody there: a connected UDP socket hears of the port unreachable,
+    // an unconnected one times out, TCP is refused.
+    let dead = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = sock::v4(dead.local_addr().unwrap()).unwrap();
+    drop(dead);
+    let mut j = echo_job(to, false, b"x");
+    j.connect = true;
+    let e = echo::exchange(&j).unwrap_err();
+    assert!(e.contains("connection refused"), "{e}");
+    j.connect = false;
+    j.timeout = Duration::from_millis(300);
+    let e = echo::exchange(&j).unwrap_err();
+    assert!(e.contains("timed out"), "{e}");
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+    let to = sock::v4(dead.local_addr().unwrap()).unwrap();
+    drop(dead);
+    let e = echo::exchange(&echo_job(to, true, b"x")).unwrap_err();
+    assert!(e.contains("connection refused"), "{e}");
+}
+
+fn many_job(server: SocketAddrV4, count: usize) -> echo::ManyJob {
+    echo::ManyJob {
+        server,
+        count,
+        timeout: Duration::from_secs(5),
+        resend: Duration::from_millis(200),
+    }
+}
+
+#[test]
+fn many_sockets_each_get_their_own_answer() {
+    let (uport, _) = echo_servers(tagged());
+    let server = SocketAddrV4::new(Ipv4Addr::LOCALHOST, uport);
+    let r = echo::many(&many_job(server, 300)).unwrap();
+    assert_eq!(r.right(), 300, "{}", r.summary());
+    assert_eq!(
+        r.problems(Some(Ipv4Addr::LOCALHOST), 10),
+        Vec::<String>::new()
+    );
+    assert!(
+        r.summary()
+            .contains("300 answered right, 0 wrong, 0 unanswered"),
+        "{}",
+        r.summary()
+    );
+    assert!(
+        r.summary().contains("300 distinct peers for 300 named"),
+        "{}",
+        r.summary()
+    );
+    // Every peer the server named is the socket's own port.
+    for (port, o) in &r.sockets {
+        assert_eq!(
+            *o,
+            Outcome::Right(Some(SocketAddrV4::new(Ipv4Addr::LOCALHOST, *port)))
+        );
+    }
+    // Expecting another address: each answer is a problem (ten shown).
+    let p = r.problems(Some(Ipv4Addr::new(10, 0, 2, 1)), 10);
+    assert_eq!(p.len(), 11, "{p:?}");
+    assert!(p[0].contains("the server saw it from 127.0.0.1:"), "{p:?}");
+    assert_eq!(p[10], "... and 290 more from elsewhere");
+
+    // A server that does not name the peer: the answers are right, the
+    // peers cannot be checked.
+    let (uport, _) = echo_servers(echo::Config::default());
+    let server = SocketAddrV4::new(Ipv4Addr::LOCALHOST, uport);
+    let r = echo::many(&many_job(server, 20)).unwrap();
+    assert_eq!(r.right(), 20);
+    assert!(r.problems(None, 10).is_empty());
+    let p = r.problems(Some(Ipv4Addr::LOCALHOST), 10);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].contains("only 0 of 20"), "{p:?}");
+    assert!(r.summary().contains("did not name the peers"));
+}
+
+/// A UDP server on the loopback doing `answer(datagram, peer, n)` for the
+/// n-th datagram: what to send, and to whom.
+fn odd_server(
+    answer: impl Fn(&[u8], SocketAddr, usize) -> Option<(Vec<u8>, SocketAddr)> + Send + 'static,
+) -> SocketAddrV4 {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let a = sock::v4(s.local_addr().unwrap()).unwrap();
+    thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        for n in 0.. {
+            let Ok((len, peer)) = s.recv_from(&mut buf) else {
+                return;
+            };
+            if let Some((data, to)) = answer(&buf[..len], peer, n) {
+                let _ = s.send_to(&data, to);
+            }
+        }
+    });
+    a
+}
+
+#[test]
+fn many_finds_lost_crossed_and_shared_answers() {
+    // Every third socket's datagrams are dropped.
+    let server = odd_server(|d, peer, _| {
+        let i: usize = String::from_utf8_lossy(d).split(' ').nth(1)?.parse().ok()?;
+        (!i.is_multiple_of(3)).then(|| (d.to_vec(), peer))
+    });
+    let mut j = many_job(server, 30);
+    j.timeout = Duration::from_millis(700);
+    let r = echo::many(&j).unwrap();
+    assert_eq!(r.right(), 20, "{}", r.summary());
+    assert!(r.rounds >= 2, "{}", r.summary());
+    assert!(r.sent >= 40, "{}", r.summary());
+    let p = r.problems(None, 4);
+    assert_eq!(p.len(), 5, "{p:?}");
+    assert!(p[0].ends_with(": no answer"), "{p:?}");
+    assert_eq!(p[4], "... and 6 more unanswered");
+
+    // Answers to the wrong socket: each gets another's data.
+    let last = std::sync::Mutex::new(None::<SocketAddr>);
+    let server = odd_server(move |d, peer, _| {
+        let mut l = last.lock().unwrap();
+        let to = l.replace(peer)?;
+        Some((d.to_vec(), to))
+    });
+    let mut j = many_job(server, 10);
+    j.timeout = Duration::from_millis(500);
+    let r = echo::many(&j).unwrap();
+    // (The last one of a round is answered by its own resend.)
+    assert!(r.right() <= 1, "{}", r.summary());
+    let crossed = r
+        .sockets
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Wrong(w) if w.contains("many ")))
+        .count();
+    assert!(crossed >= 9, "{:?}", r.sockets);
+    assert!(r.summary().contains(" wrong,"), "{}", r.summary());
+    assert!(!r.problems(None, 10).is_empty());
+
+    // A server that says it saw the same peer every time (a NAT mapping
+    // everyone to one port).
+    let server = odd_server(|d, peer, _| Some(([&b"10.0.2.1:9999 "[..], d].concat(), peer)));
+    let r = echo::many(&many_job(server, 5)).unwrap();
+    assert_eq!(r.right(), 5);
+    let p = r.problems(Some(Ipv4Addr::new(10, 0, 2, 1)), 10);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].starts_with("the server saw 10.0.2.1:9999 for sockets ["),
+        "{p:?}"
+    );
+    assert!(
+        r.summary().contains("1 distinct peers for 5 named"),
+        "{}",
+        r.summary()
+    );
+}
+
+#[test]
+fn many_judges_answers() {
+    let server = SocketAddrV4::new(Ipv4Addr::new(10, 0, 2, 2), 7);
+    let from = SocketAddr::V4(server);
+    let sent = echo::many_payload(4, 99);
+    assert_eq!(sent, b"many 4 99");
+    assert_eq!(
+        echo::judge(server, &sent, from, b"many 4 99"),
+        Outcome::Right(None)
+    );
+    assert_eq!(
+        echo::judge(server, &sent, from, b"tag 10.0.2.1:4000 many 4 99"),
+        Outcome::Right(Some("10.0.2.1:4000".parse().unwrap()))
+    );
+    assert_eq!(
+        echo::judge(server, &sent, from, b"tag many 4 99"),
+        Outcome::Right(None)
+    );
+    assert!(matches!(
+        echo::judge(server, &sent, from, b"many 14 99"),
+        Outcome::Wrong(_)
+    ));
+    assert!(matches!(
+        echo::judge(server, &sent, from, b"xmany 4 99"),
+        Outcome::Wrong(_)
+    ));
+    assert_eq!(
+        echo::judge(server, &sent, "10.0.2.2:8".parse().unwrap(), b"many 4 99"),
+        Outcome::Wrong("an answer from 10.0.2.2:8".into())
+    );
 }
