@@ -3,8 +3,16 @@
 //! Per-namespace state and the hook functions run at the IPv4 hooks.
 //!
 //! Every namespace gets, at each of the five hooks, a counting hook at
-//! `NF_IP_PRI_FIRST`, and the hooks of the raw (-300), mangle (-150) and
-//! filter (0) tables at netfilter's priorities.
+//! `NF_IP_PRI_FIRST`, and at netfilter's priorities:
+//!
+//! - the hooks of the raw (-300), mangle (-150) and filter (0) tables;
+//! - connection tracking at PREROUTING and OUTPUT (-200), and its
+//!   confirmation at INPUT and POSTROUTING (`NF_IP_PRI_CONNTRACK_CONFIRM`,
+//!   last);
+//! - the nat hooks (`NetState::nat`): destination NAT at PREROUTING and
+//!   OUTPUT (-100), source NAT at INPUT and POSTROUTING (100). They walk
+//!   the nat table only for the first packet of a connection and
+//!   translate every packet of a bound connection.
 
 use crate::conntrack::{CtNet, Tracker};
 use crate::counters::Counters;
@@ -332,12 +340,16 @@ impl NetState {
             Some((c, info)) if !c.get().is_template() => (info, c.get().status()),
             _ => return Verdict::Accept,
         };
-        let before = napt::addresses(skb);
+        // What PREROUTING and INPUT compare after the translation.
+        let before = match hook {
+            Hook::PreRouting | Hook::LocalIn => napt::addresses(skb),
+            _ => None,
+        };
         let verdict = self.nat_translate(hook, manip, info, status, skb, state);
         if verdict != Verdict::Accept {
             return verdict;
         }
-        let after = napt::addresses(skb);
+        let after = before.and_then(|_| napt::addresses(skb));
         match hook {
             Hook::PreRouting if before.map(|a| a.1) != after.map(|a| a.1) => skb.drop_dst(),
             Hook::LocalIn => {

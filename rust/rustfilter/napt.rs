@@ -19,8 +19,12 @@
 //!   ([`translate`]) to the tuple its direction should have; ICMP errors
 //!   about it get their quoted header translated back too
 //!   ([`translate_icmp_error`]).
-//! - A locally generated packet whose destination changed is routed
-//!   again.
+//! - Around the translation, what the stack already decided for the
+//!   packet is redone where it changed (`nf_nat_proto.c`'s per-hook
+//!   wrappers, in `hooks.rs`): at OUTPUT a packet of a connection whose
+//!   destination is translated is routed again, at PREROUTING a stale
+//!   route is dropped, at INPUT a socket found for the old source is let
+//!   go.
 
 use crate::conntrack::{now_ms, Conn, CtNet, Tracker};
 use crate::ct::status::{IPS_CONFIRMED, IPS_NAT_DONE_MASK, IPS_NAT_MASK};
@@ -166,8 +170,10 @@ impl CtNet {
     }
 
     /// Gives `conn` the binding that keeps its addresses
-    /// (`nf_nat_alloc_null_binding`), changing its port only if its reply
-    /// tuple is taken by a translated connection.
+    /// (`nf_nat_alloc_null_binding`). A source null binding changes the
+    /// port only if the reply tuple is taken by a translated connection; a
+    /// destination null binding keeps the port even then (see
+    /// [`CtNet::nat_setup`]), leaving uniqueness to the source side.
     pub(crate) fn nat_null_binding(&self, net: &Net, conn: &Conn, manip: Manip) -> Verdict {
         let reply = conn.tuple(1);
         // The address this manip would give: the one the connection has.

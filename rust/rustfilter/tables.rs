@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Registered tables (filter, mangle, raw): the compiled, immutable form of
-//! each, how it is published, and the walk of a packet through it.
+//! Registered tables (filter, mangle, raw, nat): the compiled, immutable
+//! form of each, how it is published, and the walk of a packet through it.
+//!
+//! The nat table is not walked from its own table hook: the nat hooks of
+//! `hooks.rs` walk it only for the first packet of a connection, and its
+//! targets bind the connection (`Walk::nat`, `CtNet::nat_setup`).
 //!
 //! Like `ip_tables.c`: a table is replaced whole. The new ruleset is
 //! decoded and validated by the pure core into fresh arrays, then published
@@ -479,11 +483,28 @@ impl Context for Walk<'_> {
             .and_then(|h| Hook::from_number(h.number()))
             .unwrap_or(Hook::PreRouting);
         let manip = napt::manip_of(hook);
+        let Some((attached, _)) = self.skb.ct(self.tracker) else {
+            return rules::Verdict::Drop;
+        };
+        let c = attached.get();
+        if c.is_template() {
+            return rules::Verdict::Drop;
+        }
         // MASQUERADE and REDIRECT take the address from the interface.
         let addr = match kind {
             NatKind::Snat | NatKind::Dnat => None,
+            // A locally generated packet from 0.0.0.0 (a DHCP client,
+            // perhaps on a device without an address yet) is not meant
+            // to be masqueraded (`nf_nat_masquerade_ipv4`).
+            NatKind::Masquerade if c.orig.saddr == [0; 4] => return rules::Verdict::Accept,
             NatKind::Masquerade => match self.state.masquerade_addr(self.skb) {
-                Some(a) => Some(a),
+                Some(a) => {
+                    c.masq_index.store(
+                        self.state.out_ifindex().unwrap_or(0),
+                        core::sync::atomic::Ordering::Relaxed,
+                    );
+                    Some(a)
+                }
                 None => return rules::Verdict::Drop,
             },
             NatKind::Redirect if hook == Hook::LocalOut => Some([127, 0, 0, 1]),
@@ -493,24 +514,6 @@ impl Context for Walk<'_> {
             },
         };
         let range = addr.map_or(*range, |a| range.with_addr(a));
-        let Some((attached, _)) = self.skb.ct(self.tracker) else {
-            return rules::Verdict::Drop;
-        };
-        let c = attached.get();
-        if c.is_template() {
-            return rules::Verdict::Drop;
-        }
-        // A locally generated packet from 0.0.0.0 (a DHCP client) is not
-        // meant to be masqueraded (`nf_nat_masquerade_ipv4`).
-        if kind == NatKind::Masquerade && c.orig.saddr == [0; 4] {
-            return rules::Verdict::Accept;
-        }
-        if kind == NatKind::Masquerade {
-            c.masq_index.store(
-                self.state.out_ifindex().unwrap_or(0),
-                core::sync::atomic::Ordering::Relaxed,
-            );
-        }
         match self.ct.nat_setup(self.state.net(), c, &range, manip) {
             Verdict::Accept => rules::Verdict::Accept,
             _ => rules::Verdict::Drop,

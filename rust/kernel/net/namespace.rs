@@ -146,7 +146,8 @@ pub enum DeviceEvent {
     AddressRemoved {
         /// Its index.
         ifindex: i32,
-        /// The address, network order.
+        /// The address (`ifa_address`: the local address, or on a
+        /// point-to-point link the peer's), network order.
         addr: [u8; 4],
     },
 }

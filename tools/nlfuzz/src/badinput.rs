@@ -589,11 +589,6 @@ impl Runner {
                 &[0xff, 0xfe, 0][..],
                 "rustfilter: no such table",
             ),
-            (
-                "begin-nat-table",
-                &b"nat\0"[..],
-                "rustfilter: the nat table is not supported yet",
-            ),
         ] {
             let m = self.req(proto::CMD_TABLE_BEGIN, &attr(proto::A_TABLE, table));
             self.sequence(name, Expect::Err(ENOENT, msg), |r| Ok(r.c.outcome(&m)));
@@ -613,7 +608,12 @@ impl Runner {
 
         // The controls: a valid table of each kind passes a test commit,
         // which reports the unchanged generation.
-        for kind in [TableKind::Filter, TableKind::Mangle, TableKind::Raw] {
+        for kind in [
+            TableKind::Filter,
+            TableKind::Mangle,
+            TableKind::Raw,
+            TableKind::Nat,
+        ] {
             let blob = tables::valid(kind);
             self.sequence(
                 &format!("control-test-commit-{}", kind.name()),

@@ -17,7 +17,7 @@ use rfcore::rules::{
     encode_rule, Counters, IfaceMatch, IpMatch, Match, RuleRef, TableKind, Target,
 };
 
-use crate::wire::{flag_attr, nest, str_attr, u32_attr, u64_attr, u8_attr};
+use crate::wire::{flag_attr, nest, str_attr, u16_attr, u32_attr, u64_attr, u8_attr};
 
 /// `NF_DROP` as a chain policy.
 pub const NF_DROP: u32 = 0;
@@ -258,13 +258,49 @@ pub fn valid_raw() -> Vec<u8> {
     table_with(TableKind::Raw, "OUTPUT", &[drop.encode()], &[])
 }
 
-/// The valid table of `kind` (nat: none, the module does not have it).
+/// A valid nat table: a port forward (DNAT) at PREROUTING, MASQUERADE
+/// with a port range at POSTROUTING.
+pub fn valid_nat() -> Vec<u8> {
+    let nat = |kind: u32, opts: &[Vec<u8>]| target(kind, opts);
+    let dnat = rule(&[
+        u8_attr(proto::RULE_PROTO, 6),
+        nat(
+            proto::TG_DNAT,
+            &[
+                attr_be32(proto::NAT_MIN_ADDR, [10, 0, 1, 2]),
+                u16_attr(proto::NAT_MIN_PORT, 80),
+            ],
+        ),
+    ]);
+    let masq = rule(&[
+        u8_attr(proto::RULE_PROTO, 17),
+        nat(
+            proto::TG_MASQUERADE,
+            &[
+                u32_attr(proto::NAT_FLAGS, proto::NAT_F_RANDOM),
+                u16_attr(proto::NAT_MIN_PORT, 20000),
+                u16_attr(proto::NAT_MAX_PORT, 20100),
+            ],
+        ),
+    ]);
+    table(
+        "nat",
+        &[
+            builtin("PREROUTING", NF_ACCEPT, &[dnat]),
+            builtin("INPUT", NF_ACCEPT, &[]),
+            builtin("OUTPUT", NF_ACCEPT, &[]),
+            builtin("POSTROUTING", NF_ACCEPT, &[masq]),
+        ],
+    )
+}
+
+/// The valid table of `kind`.
 pub fn valid(kind: TableKind) -> Vec<u8> {
     match kind {
         TableKind::Filter => valid_filter(),
         TableKind::Mangle => valid_mangle(),
         TableKind::Raw => valid_raw(),
-        TableKind::Nat => table("nat", &[]),
+        TableKind::Nat => valid_nat(),
     }
 }
 
@@ -641,6 +677,69 @@ pub fn bad_rulesets() -> Vec<BadRuleset> {
             ),
             // The module cuts messages at 79 bytes: the end is lost.
             "table filter, chain OUTPUT, rule 1: -i in a chain reachable from OUTPUT",
+        ),
+        core(
+            "ruleset-snat-without-address",
+            table_with(
+                TableKind::Nat,
+                "POSTROUTING",
+                &[rule(&[target(proto::TG_SNAT, &[])])],
+                &[],
+            ),
+            "table nat, chain POSTROUTING, rule 1: SNAT and DNAT need an address to map to",
+        ),
+        core(
+            "ruleset-dnat-at-postrouting",
+            table_with(
+                TableKind::Nat,
+                "POSTROUTING",
+                &[rule(&[target(
+                    proto::TG_DNAT,
+                    &[attr_be32(proto::NAT_MIN_ADDR, [10, 0, 0, 1])],
+                )])],
+                &[],
+            ),
+            // The module cuts messages at 79 bytes.
+            "table nat, chain POSTROUTING, rule 1: not valid in a chain reachable from",
+        ),
+        core(
+            "ruleset-nat-ports-without-protocol",
+            table_with(
+                TableKind::Nat,
+                "POSTROUTING",
+                &[rule(&[target(
+                    proto::TG_MASQUERADE,
+                    &[u16_attr(proto::NAT_MIN_PORT, 1000)],
+                )])],
+                &[],
+            ),
+            "table nat, chain POSTROUTING, rule 1: NAT port range needs -p tcp or -p udp",
+        ),
+        core(
+            "ruleset-masquerade-in-filter",
+            table_with(
+                TableKind::Filter,
+                "FORWARD",
+                &[rule(&[target(proto::TG_MASQUERADE, &[])])],
+                &[],
+            ),
+            "table filter, chain FORWARD, rule 1: not valid in this table",
+        ),
+        core(
+            "ruleset-nat-range-down",
+            table_with(
+                TableKind::Nat,
+                "PREROUTING",
+                &[rule(&[target(
+                    proto::TG_DNAT,
+                    &[
+                        attr_be32(proto::NAT_MIN_ADDR, [10, 0, 0, 9]),
+                        attr_be32(proto::NAT_MAX_ADDR, [10, 0, 0, 1]),
+                    ],
+                )])],
+                &[],
+            ),
+            "table nat, chain PREROUTING, rule 1: NAT range minimum above maximum, or port 0",
         ),
         core(
             "ruleset-reject-in-raw",

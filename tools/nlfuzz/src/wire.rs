@@ -107,6 +107,11 @@ pub fn u8_attr(kind: u16, v: u8) -> Vec<u8> {
     attr(kind, &[v])
 }
 
+/// A u16 attribute in host order.
+pub fn u16_attr(kind: u16, v: u16) -> Vec<u8> {
+    attr(kind, &v.to_ne_bytes())
+}
+
 /// A u32 attribute in host order.
 pub fn u32_attr(kind: u16, v: u32) -> Vec<u8> {
     attr(kind, &v.to_ne_bytes())

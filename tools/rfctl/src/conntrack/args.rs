@@ -325,7 +325,7 @@ struct Seen {
 fn check_table(table: &str) -> R<()> {
     let is = |name: &str| !table.is_empty() && name.starts_with(table);
     if is("expect") {
-        bad("table `expect' is not supported: rustfilter has no expectations")
+        bad("table `expect' is not supported: rustfilter does not list expectations")
     } else if is("conntrack") {
         Ok(())
     } else if is("dying") || is("unconfirmed") {

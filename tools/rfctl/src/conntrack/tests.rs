@@ -427,7 +427,7 @@ fn bad_command_lines_name_the_problem() {
         ("-L -- extra", "unexpected argument `extra'"),
         (
             "-L expect",
-            "table `expect' is not supported: rustfilter has no expectations",
+            "table `expect' is not supported: rustfilter does not list expectations",
         ),
         (
             "-L dying",
