@@ -5,7 +5,9 @@
 //! reached it, which is what NAT changes), a client for one exchange that
 //! says where the answer came from (or that an ICMP error came back), and
 //! `many`: many UDP sockets open at once, each checking that its own
-//! answer came back to it.
+//! answer came back to it; `flow`: a one-way UDP flow (numbered datagrams
+//! at a steady pace from one socket) to a server that is a sink: it logs
+//! and does not answer, so that the flow's connection stays unreplied.
 //!
 //! An answer is `[TAG ][PEER ]DATA`: the tag and the peer's
 //! `address:port` when the server is asked for them, then the data as it
@@ -29,6 +31,9 @@ pub struct Config {
     pub peer: bool,
     /// Log every exchange to stderr.
     pub verbose: bool,
+    /// UDP: answer nothing (the end of a one-way flow; with `verbose`, a
+    /// log of what came from whom).
+    pub sink: bool,
 }
 
 impl Config {
@@ -82,6 +87,9 @@ pub fn serve_udp(sock: UdpSocket, config: &Config) -> io::Result<()> {
                 "rfserve echo: udp {peer} -> {to}:{port}: {}",
                 shown(&buf[..n])
             );
+        }
+        if config.sink {
+            continue;
         }
         let mut out = config.prefix(peer);
         out.extend_from_slice(&buf[..n]);
@@ -248,6 +256,77 @@ pub fn exchange(job: &Job) -> Result<Answer, String> {
         local,
         data: buf,
     })
+}
+
+/// `flow`'s job: `count` datagrams from one socket bound to `local`, one
+/// every `interval`, the `i`th (from 0) saying `DATA i`.
+#[derive(Clone, Debug)]
+pub struct FlowJob {
+    pub server: SocketAddrV4,
+    pub local: SocketAddrV4,
+    pub count: usize,
+    pub interval: Duration,
+    pub data: String,
+}
+
+/// What `flow` did.
+#[derive(Clone, Debug)]
+pub struct FlowReport {
+    pub local: SocketAddrV4,
+    pub sent: usize,
+    /// The datagrams that could not be sent, and why (EPERM: a local
+    /// rule dropped it).
+    pub failed: Vec<(usize, String)>,
+    pub elapsed: Duration,
+}
+
+/// The data of `flow`'s `i`th datagram.
+pub fn flow_payload(data: &str, i: usize) -> Vec<u8> {
+    format!("{data} {i}").into_bytes()
+}
+
+/// Runs `job`: the datagrams go at fixed times from the start (a slow
+/// send does not shift the later ones), nothing is read. Fails only
+/// when the socket cannot be made.
+pub fn flow(job: &FlowJob) -> Result<FlowReport, String> {
+    let s = UdpSocket::bind(job.local).map_err(|e| format!("udp: binding {}: {e}", job.local))?;
+    let local = sock::v4(s.local_addr().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let mut sent = 0;
+    let mut failed = Vec::new();
+    for i in 0..job.count {
+        let at = start + job.interval * i as u32;
+        let now = Instant::now();
+        if at > now {
+            thread::sleep(at - now);
+        }
+        match s.send_to(&flow_payload(&job.data, i), job.server) {
+            Ok(_) => sent += 1,
+            Err(e) => failed.push((i, e.to_string())),
+        }
+    }
+    Ok(FlowReport {
+        local,
+        sent,
+        failed,
+        elapsed: start.elapsed(),
+    })
+}
+
+impl FlowReport {
+    /// One line: how it went.
+    pub fn summary(&self, job: &FlowJob) -> String {
+        format!(
+            "udp-flow: {} -> {}: {} datagrams every {:.3} s: {} sent, {} not sent, {:.1} s",
+            self.local,
+            job.server,
+            job.count,
+            job.interval.as_secs_f64(),
+            self.sent,
+            self.failed.len(),
+            self.elapsed.as_secs_f64()
+        )
+    }
 }
 
 /// `many`'s job: `count` UDP sockets, each sending its own datagram to

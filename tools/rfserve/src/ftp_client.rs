@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A minimal FTP client for one transfer (busybox's ftpget and ftpput only
-//! do passive mode): log in, open the data connection the mode says
-//! (PORT, EPRT, PASV, EPSV), RETR or STOR one file, quit.
+//! A minimal FTP client (busybox's ftpget and ftpput only do passive
+//! mode): log in; for each transfer of the session, open the data
+//! connection its mode says (PORT, EPRT, PASV, EPSV) and RETR or STOR one
+//! file; quit, and want QUIT answered: several transfers over one control
+//! connection check that it stays sound through NAT (an announcement
+//! rewritten to another length shifts the sequence numbers of everything
+//! after it).
 
 use std::fs;
 use std::io::{self, BufReader, Read, Write};
@@ -37,6 +41,16 @@ impl Mode {
             _ => return None,
         })
     }
+
+    /// The command that opens the data connection.
+    pub fn command(self) -> &'static str {
+        match self {
+            Mode::Active => "PORT",
+            Mode::Eprt => "EPRT",
+            Mode::Passive => "PASV",
+            Mode::Epsv => "EPSV",
+        }
+    }
 }
 
 /// What to transfer.
@@ -48,14 +62,39 @@ pub enum Transfer {
     Put(PathBuf),
 }
 
-/// One transfer.
+/// One transfer of a session.
 #[derive(Clone, Debug)]
-pub struct Job {
-    pub server: SocketAddrV4,
+pub struct Step {
     pub mode: Mode,
     /// The file's name on the server.
     pub file: String,
     pub transfer: Transfer,
+}
+
+impl Step {
+    /// `MODE:NAME:PATH`, a download (`--get`): the file NAME into PATH
+    /// (which may contain colons) with the data connection of MODE.
+    pub fn parse_get(s: &str) -> Result<Step, String> {
+        let mut it = s.splitn(3, ':');
+        let (Some(mode), Some(file), Some(path)) = (it.next(), it.next(), it.next()) else {
+            return Err(format!("{s:?}: not MODE:NAME:PATH"));
+        };
+        if file.is_empty() || path.is_empty() {
+            return Err(format!("{s:?}: not MODE:NAME:PATH"));
+        }
+        Ok(Step {
+            mode: Mode::parse(mode).ok_or_else(|| format!("{s:?}: unknown mode {mode:?}"))?,
+            file: file.to_string(),
+            transfer: Transfer::Get(PathBuf::from(path)),
+        })
+    }
+}
+
+/// One session: its transfers, in order, over one control connection.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub server: SocketAddrV4,
+    pub steps: Vec<Step>,
     /// For PORT and EPRT: the address to announce and listen on, instead
     /// of the control connection's own (an FTP bounce when it is not
     /// ours).
@@ -100,8 +139,13 @@ impl Control {
     }
 }
 
-/// Runs the job: the number of bytes transferred, or what failed.
+/// Runs the job: the number of bytes transferred (in all), or what
+/// failed. With several transfers, a failure names the one that failed
+/// (`transfer 2 of 4 (EPRT big): ...`).
 pub fn run(job: &Job) -> Result<u64, String> {
+    if job.steps.is_empty() {
+        return Err("nothing to transfer".into());
+    }
     let t = job.timeout;
     let conn = TcpStream::connect_timeout(&SocketAddr::V4(job.server), t)
         .map_err(|e| format!("connecting to {}: {e}", job.server))?;
@@ -127,19 +171,47 @@ pub fn run(job: &Job) -> Result<u64, String> {
         (code, text) => return Err(format!("USER: {code} {text}")),
     }
     c.expect("TYPE I", 2)?;
+    let mut total = 0;
+    for (i, step) in job.steps.iter().enumerate() {
+        total += transfer(&mut c, job, local, step).map_err(|e| {
+            if job.steps.len() == 1 {
+                e
+            } else {
+                format!(
+                    "transfer {} of {} ({} {}): {e}",
+                    i + 1,
+                    job.steps.len(),
+                    step.mode.command(),
+                    step.file
+                )
+            }
+        })?;
+    }
+    // The end of the session: a control connection that went wrong on the
+    // way may still have carried the transfers, but not this.
+    let (code, text) = c.expect("QUIT", 2)?;
+    if code != 221 {
+        return Err(format!("QUIT: {code} {text}"));
+    }
+    Ok(total)
+}
 
+/// One transfer on the control connection `c`, whose local address is
+/// `local`: the number of bytes transferred.
+fn transfer(c: &mut Control, job: &Job, local: SocketAddrV4, step: &Step) -> Result<u64, String> {
+    let t = job.timeout;
     // The data connection: passive ones open now, active ones once the
     // transfer command is sent.
     let mut passive = None;
     let mut listener = None;
-    match job.mode {
+    match step.mode {
         Mode::Active | Mode::Eprt => {
             let ip = job.announce.unwrap_or(*local.ip());
             let l = TcpListener::bind(SocketAddrV4::new(ip, 0))
                 .map_err(|e| format!("listening on {ip}: {e}"))?;
             let a =
                 sock::v4(l.local_addr().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-            if job.mode == Mode::Active {
+            if step.mode == Mode::Active {
                 c.expect(&format!("PORT {}", proto::format_hostport(a)), 2)?;
             } else {
                 c.expect(&format!("EPRT {}", proto::format_eprt(a)), 2)?;
@@ -167,19 +239,19 @@ pub fn run(job: &Job) -> Result<u64, String> {
         None => None,
     };
 
-    let cmd = match &job.transfer {
-        Transfer::Get(_) => format!("RETR {}", job.file),
-        Transfer::Put(_) => format!("STOR {}", job.file),
+    let cmd = match &step.transfer {
+        Transfer::Get(_) => format!("RETR {}", step.file),
+        Transfer::Put(_) => format!("STOR {}", step.file),
     };
     // Read the local file first: a missing one fails before anything.
-    let input = match &job.transfer {
+    let input = match &step.transfer {
         Transfer::Put(p) => Some(fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
         Transfer::Get(_) => None,
     };
     c.send(&cmd).map_err(|e| format!("sending {cmd}: {e}"))?;
     let mut preliminary = None;
     if let Some(l) = listener {
-        let (s, reply) = wait_active(&mut c, &l, t).map_err(|e| format!("{cmd}: {e}"))?;
+        let (s, reply) = wait_active(c, &l, t).map_err(|e| format!("{cmd}: {e}"))?;
         data = Some(s);
         preliminary = reply;
     }
@@ -192,7 +264,7 @@ pub fn run(job: &Job) -> Result<u64, String> {
     }
     let mut data = data.expect("a data connection");
     data.set_read_timeout(Some(t)).map_err(|e| e.to_string())?;
-    let n = match (&job.transfer, input) {
+    let n = match (&step.transfer, input) {
         (Transfer::Get(out), _) => {
             let mut buf = Vec::new();
             data.read_to_end(&mut buf)
@@ -212,7 +284,6 @@ pub fn run(job: &Job) -> Result<u64, String> {
     if code != 226 && code != 250 {
         return Err(format!("end of {cmd}: {code} {text}"));
     }
-    let _ = c.expect("QUIT", 2);
     Ok(n)
 }
 

@@ -23,14 +23,18 @@ usage: rfserve ftp  [--port 21] --root DIR [--bind ADDR] [--data-port 20] [--tim
        rfserve tftp [--port 69] --root DIR [--bind ADDR] [--timeout S] [-v]
        rfserve ftp-get --server ADDR [--port 21] --mode active|eprt|passive|epsv
                        --file NAME --out PATH [--announce ADDR] [--timeout S] [-v]
+       rfserve ftp-get --server ADDR [--port 21] --get MODE:NAME:PATH...
+                       [--announce ADDR] [--timeout S] [-v]
        rfserve ftp-put --server ADDR [--port 21] --mode active|eprt|passive|epsv
                        --file NAME --in PATH [--announce ADDR] [--timeout S] [-v]
        rfserve tftp-get --server ADDR [--port 69] --file NAME --out PATH [--timeout S]
        rfserve tftp-put --server ADDR [--port 69] --file NAME --in PATH [--timeout S]
        rfserve echo [--port 7] [--bind ADDR] [--proto tcp|udp|both] [--tag TEXT]
-                    [--peer] [-v]
+                    [--peer] [--sink] [-v]
        rfserve echo-client --server ADDR [--port 7] [--proto udp|tcp] [--bind ADDR]
                            [--sport P] [--data TEXT] [--connect] [--timeout S]
+       rfserve udp-flow --server ADDR [--port 7] [--bind ADDR] [--sport P]
+                        [--count 50] [--interval 0.1] [--data flow]
        rfserve udp-many --server ADDR [--port 7] [--count N] [--timeout S]
                         [--resend S] [--expect-peer ADDR]
 
@@ -47,9 +51,12 @@ each transfer from a new ephemeral port; options are ignored. --timeout
 (1 s) is the wait before a packet is sent again (5 tries).
 
 ftp-get, ftp-put: one transfer in the mode given (active = PORT, eprt =
-EPRT, passive = PASV, epsv = EPSV). --announce ADDR: for active and eprt,
-listen on and announce ADDR instead of the control connection's address.
---timeout (5 s) bounds each connection and reply.
+EPRT, passive = PASV, epsv = EPSV), then QUIT, which must be answered.
+ftp-get --get MODE:NAME:PATH (repeated, instead of --mode, --file and
+--out): several downloads in one session, in the order given, each in its
+own mode. --announce ADDR: for active and eprt, listen on and announce
+ADDR instead of the control connection's address. --timeout (5 s) bounds
+each connection and reply.
 
 tftp-get, tftp-put: one transfer; --timeout (1 s) as for the server.
 
@@ -67,6 +74,12 @@ where from is where the answer came from. --connect (UDP) connects the
 socket: an ICMP port unreachable is then reported as \"connection refused\".
 --timeout (3 s) bounds the connection and the wait for the answer.
 
+udp-flow: a one-way flow: --count datagrams \"DATA 0\", \"DATA 1\"...
+(--data, default \"flow\") from one socket (--bind, --sport: its address),
+one every --interval seconds, nothing read. Prints
+  udp-flow: LOCAL -> SERVER: N datagrams every S s: N sent, N not sent, T s
+and each datagram that could not be sent on stderr; fails if any.
+
 udp-many: --count (100) UDP sockets open at once, each sending its own
 datagram (\"many I NONCE\") to an echo server, again every --resend (1 s)
 until answered or --timeout (10 s); every answer must come from the
@@ -79,13 +92,11 @@ otherwise.
 ";
 
 /// The options after the subcommand: `--name value` or `--name=value`
-/// for `valued`, `--name` (or `-v`) for `flags`.
-fn options(
-    args: &[String],
-    valued: &[&str],
-    flags: &[&str],
-) -> Result<HashMap<String, String>, String> {
+/// for `valued`, `--name` (or `-v`) for `flags`. An option given twice
+/// counts the second time (`Opts::all` has every value, in order).
+fn options(args: &[String], valued: &[&str], flags: &[&str]) -> Result<Opts, String> {
     let mut m = HashMap::new();
+    let mut all = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let a = if a == "-v" { "--verbose" } else { a.as_str() };
@@ -109,18 +120,29 @@ fn options(
                     .ok_or_else(|| format!("--{name} needs a value"))?
                     .clone(),
             };
+            all.push((name.to_string(), v.clone()));
             m.insert(name.to_string(), v);
         } else {
             return Err(format!("unknown option --{name}"));
         }
     }
-    Ok(m)
+    Ok(Opts(m, all))
 }
 
-/// Typed access to parsed options.
-struct Opts(HashMap<String, String>);
+/// Typed access to parsed options: the last value of each, and every
+/// value of the valued ones in the order given.
+struct Opts(HashMap<String, String>, Vec<(String, String)>);
 
 impl Opts {
+    /// Every value of `name`, in order.
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.1
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     fn required(&self, name: &str) -> Result<&str, String> {
         self.0
             .get(name)
@@ -172,7 +194,7 @@ fn run(args: &[String]) -> Result<(), String> {
             Ok(())
         }
         "ftp" => {
-            let o = Opts(options(rest, &server_opts, &["verbose"])?);
+            let o = options(rest, &server_opts, &["verbose"])?;
             let bind: Ipv4Addr = o.parsed("bind", Ipv4Addr::UNSPECIFIED)?;
             let port: u16 = o.parsed("port", 21)?;
             let config = ftp::Config {
@@ -190,11 +212,7 @@ fn run(args: &[String]) -> Result<(), String> {
             ftp::serve(l, config).map_err(|e| format!("ftp: {e}"))
         }
         "tftp" => {
-            let o = Opts(options(
-                rest,
-                &["port", "root", "bind", "timeout"],
-                &["verbose"],
-            )?);
+            let o = options(rest, &["port", "root", "bind", "timeout"], &["verbose"])?;
             let bind: Ipv4Addr = o.parsed("bind", Ipv4Addr::UNSPECIFIED)?;
             let port: u16 = o.parsed("port", 69)?;
             let config = tftp::Config {
@@ -213,28 +231,47 @@ fn run(args: &[String]) -> Result<(), String> {
         }
         "ftp-get" | "ftp-put" => {
             let put = cmd == "ftp-put";
-            let o = Opts(options(rest, &client_opts, &["verbose"])?);
-            let local = PathBuf::from(o.required(if put { "in" } else { "out" })?);
-            if o.0.contains_key(if put { "out" } else { "in" }) {
-                return Err(format!(
-                    "{cmd}: --{} is for the other direction",
-                    if put { "out" } else { "in" }
-                ));
+            let mut valued = client_opts.to_vec();
+            if !put {
+                valued.push("get");
             }
-            let mode = o.required("mode")?;
+            let o = options(rest, &valued, &["verbose"])?;
+            o.required("server")?;
+            let other = if put { "out" } else { "in" };
+            if o.0.contains_key(other) {
+                return Err(format!("{cmd}: --{other} is for the other direction"));
+            }
+            let gets = o.all("get");
+            let steps = if gets.is_empty() {
+                let local = PathBuf::from(o.required(if put { "in" } else { "out" })?);
+                let mode = o.required("mode")?;
+                vec![ftp_client::Step {
+                    mode: ftp_client::Mode::parse(mode)
+                        .ok_or_else(|| format!("--mode: unknown mode {mode:?}"))?,
+                    file: o.required("file")?.to_string(),
+                    transfer: if put {
+                        ftp_client::Transfer::Put(local)
+                    } else {
+                        ftp_client::Transfer::Get(local)
+                    },
+                }]
+            } else {
+                if let Some(n) = ["mode", "file", "out"]
+                    .iter()
+                    .find(|n| o.0.contains_key(**n))
+                {
+                    return Err(format!("{cmd}: --{n} does not go with --get"));
+                }
+                gets.iter()
+                    .map(|g| ftp_client::Step::parse_get(g).map_err(|e| format!("--get: {e}")))
+                    .collect::<Result<Vec<_>, _>>()?
+            };
             let job = ftp_client::Job {
                 server: SocketAddrV4::new(
                     o.parsed("server", Ipv4Addr::UNSPECIFIED)?,
                     o.parsed("port", 21)?,
                 ),
-                mode: ftp_client::Mode::parse(mode)
-                    .ok_or_else(|| format!("--mode: unknown mode {mode:?}"))?,
-                file: o.required("file")?.to_string(),
-                transfer: if put {
-                    ftp_client::Transfer::Put(local)
-                } else {
-                    ftp_client::Transfer::Get(local)
-                },
+                steps,
                 announce: o
                     .0
                     .get("announce")
@@ -244,18 +281,17 @@ fn run(args: &[String]) -> Result<(), String> {
                 timeout: o.secs("timeout", 5.0)?,
                 verbose: o.flag("verbose"),
             };
-            o.required("server")?;
             ftp_client::run(&job)
                 .map(drop)
                 .map_err(|e| format!("{cmd}: {e}"))
         }
         "tftp-get" | "tftp-put" => {
             let put = cmd == "tftp-put";
-            let o = Opts(options(
+            let o = options(
                 rest,
                 &["server", "port", "file", "out", "in", "timeout"],
                 &[],
-            )?);
+            )?;
             let local = PathBuf::from(o.required(if put { "in" } else { "out" })?);
             o.required("server")?;
             let job = tftp::Job {
@@ -273,11 +309,11 @@ fn run(args: &[String]) -> Result<(), String> {
                 .map_err(|e| format!("{cmd}: {e}"))
         }
         "echo" => {
-            let o = Opts(options(
+            let o = options(
                 rest,
                 &["port", "bind", "proto", "tag"],
-                &["peer", "verbose"],
-            )?);
+                &["peer", "verbose", "sink"],
+            )?;
             let bind: Ipv4Addr = o.parsed("bind", Ipv4Addr::UNSPECIFIED)?;
             let port: u16 = o.parsed("port", 7)?;
             let (tcp, udp) = match o.0.get("proto").map(String::as_str) {
@@ -290,7 +326,11 @@ fn run(args: &[String]) -> Result<(), String> {
                 tag: o.0.get("tag").cloned(),
                 peer: o.flag("peer"),
                 verbose: o.flag("verbose"),
+                sink: o.flag("sink"),
             };
+            if config.sink && tcp {
+                return Err("--sink is for --proto udp".into());
+            }
             let a = SocketAddrV4::new(bind, port);
             // Both bound before either serves: the caller may wait for
             // the ports to be there.
@@ -330,13 +370,13 @@ fn run(args: &[String]) -> Result<(), String> {
             }
         }
         "echo-client" => {
-            let o = Opts(options(
+            let o = options(
                 rest,
                 &[
                     "server", "port", "proto", "bind", "sport", "data", "timeout",
                 ],
                 &["connect"],
-            )?);
+            )?;
             o.required("server")?;
             let tcp = match o.0.get("proto").map(String::as_str) {
                 None | Some("udp") => false,
@@ -369,8 +409,44 @@ fn run(args: &[String]) -> Result<(), String> {
             println!("{}", a.line());
             Ok(())
         }
+        "udp-flow" => {
+            let o = options(
+                rest,
+                &[
+                    "server", "port", "bind", "sport", "count", "interval", "data",
+                ],
+                &[],
+            )?;
+            o.required("server")?;
+            let job = echo::FlowJob {
+                server: SocketAddrV4::new(
+                    o.parsed("server", Ipv4Addr::UNSPECIFIED)?,
+                    o.parsed("port", 7)?,
+                ),
+                local: SocketAddrV4::new(
+                    o.parsed("bind", Ipv4Addr::UNSPECIFIED)?,
+                    o.parsed("sport", 0)?,
+                ),
+                count: o.parsed("count", 50)?,
+                interval: o.secs("interval", 0.1)?,
+                data: o.0.get("data").cloned().unwrap_or_else(|| "flow".into()),
+            };
+            if job.count == 0 || job.count > 1_000_000 {
+                return Err("--count: 1 to 1000000".into());
+            }
+            let r = echo::flow(&job).map_err(|e| format!("udp-flow: {e}"))?;
+            println!("{}", r.summary(&job));
+            for (i, e) in r.failed.iter().take(10) {
+                eprintln!("rfserve udp-flow: datagram {i}: {e}");
+            }
+            if r.failed.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("udp-flow: {} datagrams not sent", r.failed.len()))
+            }
+        }
         "udp-many" => {
-            let o = Opts(options(
+            let o = options(
                 rest,
                 &[
                     "server",
@@ -381,7 +457,7 @@ fn run(args: &[String]) -> Result<(), String> {
                     "expect-peer",
                 ],
                 &[],
-            )?);
+            )?;
             o.required("server")?;
             let job = echo::ManyJob {
                 server: SocketAddrV4::new(

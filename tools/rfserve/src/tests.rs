@@ -11,7 +11,7 @@ use std::thread;
 use std::time::Duration;
 
 use crate::echo::{self, Outcome};
-use crate::ftp_client::{self, Mode, Transfer};
+use crate::ftp_client::{self, Mode, Step, Transfer};
 use crate::{ftp, proto, sock, tftp};
 
 /// A new empty directory, removed on drop.
@@ -63,12 +63,18 @@ fn ftp_server(root: &TempDir) -> SocketAddrV4 {
     a
 }
 
-fn job(server: SocketAddrV4, mode: Mode, file: &str, transfer: Transfer) -> ftp_client::Job {
-    ftp_client::Job {
-        server,
+fn step(mode: Mode, file: &str, transfer: Transfer) -> ftp_client::Step {
+    ftp_client::Step {
         mode,
         file: file.to_string(),
         transfer,
+    }
+}
+
+fn job(server: SocketAddrV4, mode: Mode, file: &str, transfer: Transfer) -> ftp_client::Job {
+    ftp_client::Job {
+        server,
+        steps: vec![step(mode, file, transfer)],
         announce: None,
         timeout: Duration::from_secs(3),
         verbose: false,
@@ -127,6 +133,110 @@ fn ftp_missing_file_and_announce() {
     drop(dead);
     let e = ftp_client::run(&job(a, Mode::Passive, "f", Transfer::Get(out))).unwrap_err();
     assert!(e.contains("connecting"), "{e}");
+}
+
+#[test]
+fn ftp_several_transfers_in_one_session() {
+    let root = TempDir::new();
+    let local = TempDir::new();
+    let server = ftp_server(&root);
+    let a = content(100_001, 11);
+    let b = content(5_003, 12);
+    fs::write(root.0.join("a"), &a).unwrap();
+    fs::write(root.0.join("b"), &b).unwrap();
+    // Every mode, twice, files alternating, over one control connection.
+    let mut j = job(server, Mode::Active, "a", Transfer::Get(local.0.join("0")));
+    j.steps.clear();
+    for (i, mode) in MODES.iter().chain(MODES.iter()).enumerate() {
+        let f = if i % 2 == 0 { "a" } else { "b" };
+        let spec = format!(
+            "{}:{f}:{}",
+            mode.command(),
+            local.0.join(i.to_string()).display()
+        );
+        let s = Step::parse_get(&spec.to_ascii_lowercase()).unwrap();
+        assert_eq!((s.mode, s.file.as_str()), (*mode, f), "{spec}");
+        j.steps.push(s);
+    }
+    let n = ftp_client::run(&j).unwrap();
+    assert_eq!(n, 4 * (a.len() + b.len()) as u64);
+    for i in 0..8 {
+        let want = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(&fs::read(local.0.join(i.to_string())).unwrap(), want, "{i}");
+    }
+
+    // A failure names its transfer; the ones before it were done.
+    j.steps = vec![
+        step(Mode::Eprt, "b", Transfer::Get(local.0.join("x"))),
+        step(Mode::Epsv, "nope", Transfer::Get(local.0.join("y"))),
+    ];
+    let e = ftp_client::run(&j).unwrap_err();
+    assert!(e.starts_with("transfer 2 of 2 (EPSV nope): "), "{e}");
+    assert!(e.contains("550"), "{e}");
+    assert_eq!(fs::read(local.0.join("x")).unwrap(), b);
+    j.steps.clear();
+    assert!(ftp_client::run(&j).is_err());
+}
+
+#[test]
+fn ftp_get_steps_parse() {
+    let s = Step::parse_get("port:dir/f:/tmp/a:b").unwrap();
+    assert_eq!(s.mode, Mode::Active);
+    assert_eq!(s.file, "dir/f");
+    assert!(matches!(s.transfer, Transfer::Get(ref p) if p == &PathBuf::from("/tmp/a:b")));
+    assert_eq!(Step::parse_get("epsv:f:o").unwrap().mode, Mode::Epsv);
+    for bad in [
+        "",
+        "active",
+        "active:f",
+        "active::o",
+        "active:f:",
+        "bogus:f:o",
+    ] {
+        assert!(Step::parse_get(bad).is_err(), "{bad:?}");
+    }
+}
+
+/// A session whose server never answers QUIT fails, the transfer done.
+#[test]
+fn ftp_quit_must_be_answered() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = sock::v4(l.local_addr().unwrap()).unwrap();
+    thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        let mut w = s.try_clone().unwrap();
+        let mut r = BufReader::new(s);
+        w.write_all(b"220 hi\r\n").unwrap();
+        let mut data = None;
+        while let Some(line) = proto::read_line(&mut r).unwrap() {
+            let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+            match verb.as_str() {
+                "USER" => w.write_all(b"230 in\r\n").unwrap(),
+                "TYPE" => w.write_all(b"200 ok\r\n").unwrap(),
+                "EPSV" => {
+                    let d = TcpListener::bind("127.0.0.1:0").unwrap();
+                    let p = d.local_addr().unwrap().port();
+                    data = Some(d);
+                    w.write_all(format!("229 ok (|||{p}|)\r\n").as_bytes())
+                        .unwrap();
+                }
+                "RETR" => {
+                    let (mut d, _) = data.take().unwrap().accept().unwrap();
+                    w.write_all(b"150 here\r\n").unwrap();
+                    d.write_all(b"data").unwrap();
+                    drop(d);
+                    w.write_all(b"226 done\r\n").unwrap();
+                }
+                // QUIT: closed without an answer.
+                _ => return,
+            }
+        }
+    });
+    let local = TempDir::new();
+    let out = local.0.join("out");
+    let e = ftp_client::run(&job(server, Mode::Epsv, "f", Transfer::Get(out.clone()))).unwrap_err();
+    assert!(e.contains("QUIT"), "{e}");
+    assert_eq!(fs::read(&out).unwrap(), b"data");
 }
 
 /// A raw control connection.
@@ -410,6 +520,7 @@ fn tagged() -> echo::Config {
         tag: Some("srv".into()),
         peer: true,
         verbose: false,
+        sink: false,
     }
 }
 
@@ -663,4 +774,90 @@ fn many_judges_answers() {
         echo::judge(server, &sent, "10.0.2.2:8".parse().unwrap(), b"many 4 99"),
         Outcome::Wrong("an answer from 10.0.2.2:8".into())
     );
+}
+
+#[test]
+fn flow_to_a_sink() {
+    // The sink answers nothing.
+    let sink = echo::Config {
+        sink: true,
+        ..tagged()
+    };
+    let (uport, _) = echo_servers(sink);
+    let to = SocketAddrV4::new(Ipv4Addr::LOCALHOST, uport);
+    let mut j = echo_job(to, false, b"anyone?");
+    j.timeout = Duration::from_millis(300);
+    let e = echo::exchange(&j).unwrap_err();
+    assert!(e.contains("timed out"), "{e}");
+
+    // The flow: numbered datagrams from one port, paced.
+    let r = UdpSocket::bind("127.0.0.1:0").unwrap();
+    r.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let free = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sport = free.local_addr().unwrap().port();
+    drop(free);
+    let job = echo::FlowJob {
+        server: sock::v4(r.local_addr().unwrap()).unwrap(),
+        local: SocketAddrV4::new(Ipv4Addr::LOCALHOST, sport),
+        count: 10,
+        interval: Duration::from_millis(30),
+        data: "f".into(),
+    };
+    let rep = echo::flow(&job).unwrap();
+    assert_eq!((rep.sent, rep.failed.len()), (10, 0));
+    assert_eq!(rep.local, SocketAddrV4::new(Ipv4Addr::LOCALHOST, sport));
+    assert!(
+        rep.elapsed >= Duration::from_millis(270),
+        "{:?}",
+        rep.elapsed
+    );
+    let mut buf = [0u8; 64];
+    for i in 0..10 {
+        let (n, from) = r.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], format!("f {i}").as_bytes());
+        assert_eq!(from.port(), sport);
+    }
+    assert!(rep
+        .summary(&job)
+        .contains(": 10 datagrams every 0.030 s: 10 sent, 0 not sent, "));
+}
+
+fn args(s: &str) -> Vec<String> {
+    s.split_whitespace().map(String::from).collect()
+}
+
+#[test]
+fn options_repeated_and_checked() {
+    let o = crate::options(
+        &args("--get a --port=1 --get=b -v --get c --port 2"),
+        &["get", "port"],
+        &["verbose"],
+    )
+    .unwrap();
+    assert_eq!(o.all("get"), ["a", "b", "c"]);
+    assert_eq!(o.0.get("port").map(String::as_str), Some("2"));
+    assert!(o.flag("verbose"));
+    assert!(o.all("nope").is_empty());
+    // ftp-get: --get is for downloads, and instead of --mode, --file, --out.
+    for (cmd, want) in [
+        (
+            "ftp-get --server 127.0.0.1 --get active:f:o --mode active",
+            "--mode does not go with --get",
+        ),
+        (
+            "ftp-get --server 127.0.0.1 --get active:f:o --out o",
+            "--out does not go with --get",
+        ),
+        ("ftp-get --server 127.0.0.1 --get act:f:o", "unknown mode"),
+        ("ftp-get --get active:f:o", "--server is required"),
+        (
+            "ftp-put --server 127.0.0.1 --get active:f:o",
+            "unknown option --get",
+        ),
+        ("echo --sink", "--sink is for --proto udp"),
+        ("udp-flow --server 127.0.0.1 --count 0", "--count"),
+    ] {
+        let e = crate::run(&args(cmd)).unwrap_err();
+        assert!(e.contains(want), "{cmd}: {e}");
+    }
 }
