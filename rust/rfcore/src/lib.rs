@@ -11,6 +11,7 @@
 
 pub mod conntrack;
 pub mod nat;
+pub mod nfqueue;
 pub mod nla;
 pub mod packet;
 pub mod proto;
