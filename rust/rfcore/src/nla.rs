@@ -325,7 +325,7 @@ impl<'b> Writer<'b> {
         let len = u16::try_from(len).map_err(|_| NlaError::NoSpace)?;
         let dst = self
             .buf
-            .get_mut(at..at + NLA_HDRLEN)
+            .get_mut(at..at.saturating_add(NLA_HDRLEN))
             .ok_or(NlaError::NoSpace)?;
         dst.get_mut(..2)
             .ok_or(NlaError::NoSpace)?
@@ -351,12 +351,15 @@ impl<'b> Writer<'b> {
             self.rollback(mark);
             return Err(e);
         }
-        let mut at = start + NLA_HDRLEN;
+        // Cannot overflow (`reserve` found room for all of it), but
+        // saturating arithmetic keeps panicking paths out of the kernel.
+        let mut at = start.saturating_add(NLA_HDRLEN);
         for p in parts {
-            if let Some(dst) = self.buf.get_mut(at..at + p.len()) {
+            let end = at.saturating_add(p.len());
+            if let Some(dst) = self.buf.get_mut(at..end) {
                 dst.copy_from_slice(p);
             }
-            at += p.len();
+            at = end;
         }
         Ok(())
     }
@@ -469,8 +472,9 @@ impl<'b> Writer<'b> {
         };
         let kind = self
             .buf
-            .get(nest.start + 2..nest.start + 4)
-            .map(|t| u16::from_ne_bytes([t[0], t[1]]))
+            .get(nest.start.saturating_add(2)..nest.start.saturating_add(4))
+            .and_then(|t| <[u8; 2]>::try_from(t).ok())
+            .map(u16::from_ne_bytes)
             .ok_or(NlaError::NoSpace)?;
         if len < NLA_HDRLEN || self.header(nest.start, len, kind).is_err() {
             self.rollback(Mark(nest.start));
