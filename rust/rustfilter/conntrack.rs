@@ -99,8 +99,10 @@ pub(crate) struct Conn {
     /// is shared.
     helper: AtomicU8,
     /// Per direction, for FTP: `1 << 32 | seq` of the byte after the last
-    /// segment that ended with a newline; 0 until one did.
-    line_seq: [AtomicU64; 2],
+    /// segment that ended with a newline, and after the one before (so that
+    /// a retransmission of the last line is still seen as starting one, as
+    /// `nf_conntrack_ftp` remembers two); 0 until one did.
+    line_seq: [[AtomicU64; 2]; 2],
     /// The protocol tracker's state, updated under this lock with softirqs
     /// off.
     #[pin]
@@ -342,7 +344,7 @@ fn template(helper: Helper) -> Result<Ct<Conn>> {
             expires: AtomicU64::new(u64::MAX),
             mark: AtomicU32::new(0),
             helper: AtomicU8::new(helper as u8),
-            line_seq: [AtomicU64::new(0), AtomicU64::new(0)],
+            line_seq: Default::default(),
             proto <- kernel::new_spinlock!(ProtoState::Generic),
             seqadj <- kernel::new_spinlock!([SeqAdj::default(); 2]),
             // Not a connection: counted apart.
@@ -492,19 +494,24 @@ impl CtNet {
         }
         let d = usize::from(ctinfo::is_reply(info));
         let line_start = match (seq, conn.line_seq.get(d)) {
-            (Some(seq), Some(next)) => {
-                let next = next.load(Ordering::Relaxed);
-                next == 0 || next as u32 == seq
+            (Some(seq), Some([last, before])) => {
+                let last = last.load(Ordering::Relaxed);
+                let before = before.load(Ordering::Relaxed);
+                let at = |n: u64| n != 0 && n as u32 == seq;
+                last == 0 || at(last) || at(before)
             }
             _ => true,
         };
         // Where the next line starts, if this segment ends one (in the
         // sender's numbering, whatever a rewrite below does).
-        if let (Some(seq), Some(next)) = (seq, conn.line_seq.get(d)) {
-            let mut last = [0u8; 1];
-            if skb.header(offset + payload_len - 1, &mut last) == Some(b"\n".as_slice()) {
-                let after = seq.wrapping_add(payload_len as u32);
-                next.store(1 << 32 | u64::from(after), Ordering::Relaxed);
+        if let (Some(seq), Some([last, before])) = (seq, conn.line_seq.get(d)) {
+            let mut end = [0u8; 1];
+            if skb.header(offset + payload_len - 1, &mut end) == Some(b"\n".as_slice()) {
+                let after = 1 << 32 | u64::from(seq.wrapping_add(payload_len as u32));
+                let old = last.swap(after, Ordering::Relaxed);
+                if old != after {
+                    before.store(old, Ordering::Relaxed);
+                }
             }
         }
         if !line_start {
@@ -1022,7 +1029,7 @@ impl CtNet {
             expires: AtomicU64::new(now.saturating_add(timeout)),
             mark: AtomicU32::new(0),
             helper: AtomicU8::new(helper.map_or(0, |h| h as u8)),
-            line_seq: [AtomicU64::new(0), AtomicU64::new(0)],
+            line_seq: Default::default(),
             proto <- kernel::new_spinlock!(proto),
             seqadj <- kernel::new_spinlock!([SeqAdj::default(); 2]),
             count,

@@ -89,16 +89,17 @@ pub struct HookSpec {
 }
 
 /// What a hook function decides for a packet.
+///
+/// Only these two: in 6.12 `nf_hook_slow` handles ACCEPT, DROP, QUEUE and
+/// STOLEN from a hook function, and anything else (`NF_REPEAT`,
+/// `NF_STOP`, which only mean something as verdicts of a queued packet)
+/// warns and leaks the packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// Continue with the next hook function.
     Accept,
     /// Free the packet.
     Drop,
-    /// Call this hook function again.
-    Repeat,
-    /// Accept, skipping the remaining hook functions of this hook.
-    Stop,
 }
 
 impl Verdict {
@@ -106,8 +107,6 @@ impl Verdict {
         match self {
             Verdict::Accept => bindings::NF_ACCEPT,
             Verdict::Drop => bindings::NF_DROP,
-            Verdict::Repeat => bindings::NF_REPEAT,
-            Verdict::Stop => bindings::NF_STOP,
         }
     }
 }
@@ -435,11 +434,17 @@ impl NetHooks {
 
 impl Drop for NetHooks {
     fn drop(&mut self) {
-        // SAFETY: registered in the live `net` (type invariant). Returns after
-        // a grace period, so no hook function runs with our `priv` afterwards.
+        // SAFETY: registered in the live `net` (type invariant). Unregistering
+        // does not wait: the old hook array, which points at `ops` and holds
+        // our `priv`, is freed after a grace period, and readers may still
+        // walk it until then.
         unsafe {
             bindings::nf_unregister_net_hooks(self.net, self.ops.as_ptr(), self.ops.len() as u32)
         };
+        // Wait for them before `ops` is freed (and, in the namespace
+        // abstraction, before the state `priv` points to).
+        // SAFETY: called in process context (namespace `pre_exit`).
+        unsafe { bindings::synchronize_rcu() };
     }
 }
 
