@@ -37,6 +37,7 @@
 # conntrack table.
 
 source lib.sh
+source nat_lib.sh
 
 rf_require_tools
 rf_require_module
@@ -80,21 +81,6 @@ rf_setup_router || exit $ksft_fail
 veth_link "$client2" eth0 10.0.3.2/24 "$router" veth3 10.0.3.1/24 || exit $ksft_fail
 ip -n "$client2" route add default via 10.0.3.1 || exit $ksft_fail
 
-rfr() { ip netns exec "$router" "$RFCTL" "$@"; }
-at_client() { ip netns exec "$client" "$@"; }
-# ct ARGS: the router's `rfctl conntrack ARGS`, without the summary.
-ct() { rfr conntrack "$@" 2> /dev/null; }
-
-# rule NS ARGS: rfctl ARGS in NS; on failure says which rule and why.
-rule() {
-	local ns=$1 out
-	shift
-	if ! out=$(ip netns exec "$ns" "$RFCTL" "$@" 2>&1); then
-		echo "FAIL: rfctl $* (in the ${ns%-*}): ${out:-failed}"
-		return 1
-	fi
-}
-
 # reset_all: no rules, helpers or connections where the checks make them
 # (the router's nat and filter tables, the client's nat table). Few
 # rfctl runs: each takes a while under TCG.
@@ -126,29 +112,6 @@ reset_all() {
 	fi
 }
 
-# show_ct WHAT ARGS: the router's conntrack listing (ARGS filter it).
-show_ct() {
-	local what=$1
-	shift
-	echo "INFO: the router's conntrack -L $* ($what):"
-	ct -L "$@" | head -n 12 | sed 's/^/    /'
-}
-
-# reply_tuples: the reply tuple of each `conntrack -L` line on stdin (the
-# second of its src=, dst=, sport=, dport=, type=, code=, id=).
-reply_tuples() {
-	awk '{
-		r = ""; s = " "
-		for (i = 1; i <= NF; i++) {
-			if ($i !~ /^(src|dst|sport|dport|type|code|id)=/)
-				continue
-			k = $i; sub(/=.*/, "", k)
-			if (index(s, " " k " ")) r = r " " $i; else s = s k " "
-		}
-		print substr(r, 2)
-	}'
-}
-
 ##############################################################################
 # Servers
 
@@ -159,12 +122,6 @@ head -c 61443 /dev/urandom > "$tmp/up"
 big_md5=$(md5sum < "$srv/big")
 up_md5=$(md5sum < "$tmp/up")
 
-# serve NS LOG ARGS: rfserve ARGS in NS, its log in $tmp/LOG.log.
-serve() {
-	local ns=$1 log=$2
-	shift 2
-	ip netns exec "$ns" "$RFSERVE" "$@" > "$tmp/$log.log" 2>&1 &
-}
 serve "$server" echo-server echo --port 7 --tag server --peer -v
 serve "$server" many-server echo --port 9 --proto udp --peer
 serve "$server" ftpd ftp --port 21 --root "$srv" --timeout 3 -v
@@ -173,13 +130,6 @@ serve "$client" echo-inside echo --port 80 --tag inside --peer -v
 serve "$client" echo-local echo --port 1153 --proto udp --tag local --peer -v
 serve "$router" echo-router echo --port 3128 --proto tcp --tag router --peer -v
 
-# listening NS PROTO PORT: a TCP listener or a UDP socket on PORT in NS.
-listening() {
-	ip netns exec "$1" cat "/proc/net/$2" |
-		awk -v p="$(printf ':%04X' "$3")" -v tcp="$([ "$2" = tcp ] && echo 1)" '
-			substr($2, length($2) - 4) == p && (!tcp || $4 == "0A") { f = 1 }
-			END { exit !f }'
-}
 all_listening() {
 	listening "$server" tcp 7 && listening "$server" udp 7 &&
 	listening "$server" udp 9 && listening "$server" tcp 21 &&
@@ -194,86 +144,7 @@ if ! busywait 10000 all_listening; then
 fi
 
 ##############################################################################
-# Exchanges with the echo servers
-
-# ask_bg TAG NS PROTO ADDR PORT [OPTIONS]: an echo-client exchange in NS,
-# in the background, sending TAG (unique per exchange); its results in
-# $tmp/ask-TAG.*. ask_wait waits for all of them.
-ask_pids=()
-ask_bg() {
-	local tag=$1 ns=$2 proto=$3 addr=$4 port=$5
-	shift 5
-	(
-		ip netns exec "$ns" timeout 20 "$RFSERVE" echo-client --proto "$proto" \
-			--server "$addr" --port "$port" --data "$tag" --timeout 3 "$@" \
-			> "$tmp/ask-$tag.out" 2> "$tmp/ask-$tag.err"
-		echo $? > "$tmp/ask-$tag.rc"
-	) &
-	ask_pids+=($!)
-}
-ask_wait() {
-	local p
-	for p in "${ask_pids[@]}"; do
-		wait "$p"
-	done
-	ask_pids=()
-}
-# ask: ask_bg and wait.
-ask() {
-	ask_bg "$@"
-	ask_wait
-}
-
-# answer TAG: sets from, lport (the client's port), reply, peer (what the
-# server said it saw) and err from exchange TAG; fails as it did.
-# (Without a process: under TCG each one costs tens of milliseconds.)
-answer() {
-	local line= rc=
-	local re_line='^from=([^ ]*) local=[^ ]*:([0-9]+) reply=(.*)$'
-	local re_peer='^[^ ]* ([^ ]*)'
-	err=
-	from= lport= reply= peer=
-	read -r line 2> /dev/null < "$tmp/ask-$1.out"
-	read -r err 2> /dev/null < "$tmp/ask-$1.err"
-	read -r rc 2> /dev/null < "$tmp/ask-$1.rc"
-	if [[ $line =~ $re_line ]]; then
-		from=${BASH_REMATCH[1]}
-		lport=${BASH_REMATCH[2]}
-		reply=${BASH_REMATCH[3]}
-		[[ $reply =~ $re_peer ]] && peer=${BASH_REMATCH[1]}
-	fi
-	[ "$rc" = 0 ]
-}
-
-# saw TAG: what the echo servers logged about exchange TAG.
-saw() {
-	local f lines found=0
-	for f in "$tmp"/echo-*.log; do
-		lines=$(grep -F "\"$1\"" "$f" | sed 's/^rfserve echo: //')
-		[ -z "$lines" ] && continue
-		found=1
-		f=${f##*/echo-}
-		echo "$lines" | sed "s/^/INFO:   the ${f%.log}'s echo saw: /"
-	done
-	[ $found -eq 1 ] || echo "INFO:   no echo server saw $1"
-}
-
-# check_answer TAG FROM REGEX: exchange TAG was answered from FROM, the
-# answer matching REGEX; otherwise says what happened.
-check_answer() {
-	local tag=$1 want_from=$2 want=$3
-	if ! answer "$tag"; then
-		echo "FAIL: $tag: no answer: ${err:-(no error message)}"
-	elif [ "$from" != "$want_from" ]; then
-		echo "FAIL: $tag: the answer came from $from, not $want_from (answer: $reply)"
-	elif ! [[ $reply =~ $want ]]; then
-		echo "FAIL: $tag: the answer is '$reply', expected /$want/"
-	else
-		return 0
-	fi
-	saw "$tag"
-	return 1
-}
+# Exchanges with the echo servers (the rest is in nat_lib.sh)
 
 # in_range TAG LO HI: the peer exchange TAG's server saw has a port in
 # LO..HI (after a check_answer that held).
@@ -291,7 +162,6 @@ in_range() {
 # Transfers (as rustfilter_ct_helpers.sh does them): each prints why it
 # failed to $tmp/err and succeeds only when the file arrived whole.
 
-same() { [ -f "$1" ] && [ "$(md5sum < "$1")" = "$2" ]; }
 ftp_get() {
 	local mode=$1
 	rm -f "$tmp/out"
@@ -701,10 +571,6 @@ check_icmp_error() {
 # 10. FTP and TFTP through MASQUERADE with the automatic helpers: passive
 # modes need only the connection tracking helper, active ones and TFTP
 # the NAT helpers too (the server answers 10.0.2.1).
-
-helpers_on() {
-	rule "$router" conntrack --set-auto-helper on
-}
 
 check_ftp_passive() {
 	local l=0
