@@ -181,13 +181,24 @@ fn generation(slot: &RcuBox<Slot>) -> u32 {
 }
 
 fn reply_generation(info: &Info<'_>, kind: TableKind, generation: u32) -> Result {
+    generation_reply(info, kind, generation)?.send()
+}
+
+/// The reply naming `kind` and its `generation`, built but not sent: a
+/// commit builds it before it publishes the table, so that running out of
+/// memory for it cannot report a failure for a change that was made.
+fn generation_reply<'a, 'b>(
+    info: &'b Info<'a>,
+    kind: TableKind,
+    generation: u32,
+) -> Result<Reply<'a, 'b>> {
     let mut reply = Reply::new(info, SMALL_REPLY_SIZE)?;
     let mut name = [0u8; 16];
     let n = kind.name().len().min(15);
     name[..n].copy_from_slice(&kind.name().as_bytes()[..n]);
     reply.put_raw_attr(proto::A_TABLE, &name[..n + 1])?;
     reply.put_u32(proto::A_GENERATION, generation)?;
-    reply.send()
+    Ok(reply)
 }
 
 fn begin(state: &NetState, info: &Info<'_>) -> Result {
@@ -272,6 +283,8 @@ fn commit(state: &NetState, info: &Info<'_>) -> Result {
         return reply_generation(info, txn.kind, current);
     }
     let next = current.wrapping_add(1);
+    // Everything that can fail comes before the table is published.
+    let reply = generation_reply(info, txn.kind, next)?;
     // Tracking runs while a committed table needs it: count the new table
     // in before it is published, the old one out after.
     let new = KBox::new(
@@ -294,10 +307,10 @@ fn commit(state: &NetState, info: &Info<'_>) -> Result {
         // final. Commands are serialised, so no dump sees the new table
         // before they are carried.
         if tables::carry_counters(&old, &compiled).is_err() {
-            pr_warn!("rustfilter: out of memory: counters not carried over to the new ruleset\n");
+            pr_warn!("out of memory: counters not carried over to the new ruleset\n");
         }
     }
-    reply_generation(info, txn.kind, next)
+    reply.send()
 }
 
 fn get(state: &NetState, info: &Info<'_>) -> Result {

@@ -15,6 +15,7 @@
 mod cli;
 mod conntrack;
 mod error;
+mod failnth;
 mod format;
 #[cfg(test)]
 mod golden;

@@ -30,6 +30,7 @@ use neli::{
 };
 
 use crate::error::{Error, ENOENT};
+use crate::failnth::Injector;
 
 /// A generic netlink message: command `u8`, attribute types `u16`.
 pub type GenlMsg = Genlmsghdr<u8, u16>;
@@ -40,6 +41,8 @@ type RawMsg = Nlmsghdr<u16, Buffer>;
 
 /// `NLMSG_HDRLEN`.
 const NLMSG_HDRLEN: usize = 16;
+/// `NLM_F_DUMP` (`NLM_F_ROOT | NLM_F_MATCH`).
+const NLM_F_DUMP: u16 = 0x300;
 /// `NLM_F_CAPPED`: an error message without the request echoed.
 const NLM_F_CAPPED: u16 = 0x100;
 /// Receive buffer: larger than any generic netlink message the kernel
@@ -189,12 +192,19 @@ pub struct Client<T> {
     transport: T,
     seq: u32,
     buf: Vec<u8>,
+    /// `RFCTL_FAIL_NTH` (a testing aid): arms the kernel's fault
+    /// injection around some requests.
+    fail_nth: Option<Injector>,
 }
 
 impl Client<Socket> {
-    /// A client on a new socket.
+    /// A client on a new socket, with the fault injection
+    /// `RFCTL_FAIL_NTH` asks for.
     pub fn open() -> Result<Self, Error> {
-        Ok(Client::new(Socket::open()?))
+        let fail_nth = Injector::from_env()?;
+        let mut client = Client::new(Socket::open()?);
+        client.fail_nth = fail_nth;
+        Ok(client)
     }
 }
 
@@ -205,7 +215,22 @@ impl<T: Transport> Client<T> {
             transport,
             seq: 0,
             buf: vec![0; RECV_BUF_LEN],
+            fail_nth: None,
         }
+    }
+
+    /// The client with `injector` arming fault injection around its
+    /// requests, for tests.
+    #[cfg(test)]
+    pub fn with_fail_nth(mut self, injector: Injector) -> Self {
+        self.fail_nth = Some(injector);
+        self
+    }
+
+    /// The fault injector, for tests.
+    #[cfg(test)]
+    pub fn fail_nth(&self) -> Option<&Injector> {
+        self.fail_nth.as_ref()
     }
 
     /// The transport, for tests to inspect what was sent.
@@ -357,11 +382,54 @@ impl<T: Transport> Client<T> {
 
     /// Send `msg` (sequence number `seq`) and collect the replies up to the
     /// acknowledgement or the end of the dump.
+    ///
+    /// With `RFCTL_FAIL_NTH`, fault injection is armed right before a
+    /// planned request of the rustfilter family is sent (never nlctrl's,
+    /// whose command numbers overlap) and read back as soon as the kernel
+    /// is done with it: when the send returns (the kernel handles a
+    /// request, acknowledgement included, inside sendmsg), or for a dump,
+    /// which goes on in recvmsg, after its end. Nothing rfctl does on its
+    /// own (page faults on the receive buffer, say) is counted.
     fn exchange(&mut self, msg: &[u8], seq: u32) -> Result<Vec<Vec<u8>>, Error> {
+        let Some(f) = self.fail_nth.as_mut() else {
+            self.send(msg)?;
+            return self.collect(seq);
+        };
+        let ctrl = u16::from(GenlId::Ctrl);
+        match (ne_u16(msg, 4), msg.get(NLMSG_HDRLEN)) {
+            (Some(family), Some(&cmd)) if family != ctrl => f.before(cmd)?,
+            _ => {}
+        }
+        let dump = ne_u16(msg, 6).is_some_and(|flags| flags & NLM_F_DUMP == NLM_F_DUMP);
+        let sent = self.send(msg);
+        if !dump || sent.is_err() {
+            let done = self.disarm();
+            sent?;
+            done?;
+            return self.collect(seq);
+        }
+        let result = self.collect(seq);
+        let done = self.disarm();
+        let replies = result?;
+        done?;
+        Ok(replies)
+    }
+
+    /// Read back and disarm fault injection (`RFCTL_FAIL_NTH`), if armed.
+    fn disarm(&mut self) -> Result<(), Error> {
+        self.fail_nth.as_mut().map_or(Ok(()), Injector::after)
+    }
+
+    fn send(&mut self, msg: &[u8]) -> Result<(), Error> {
         self.transport.send(msg).map_err(|err| Error::Io {
             what: "cannot send netlink request",
             err,
-        })?;
+        })
+    }
+
+    /// The replies to request `seq`, up to its acknowledgement or the end
+    /// of the dump.
+    fn collect(&mut self, seq: u32) -> Result<Vec<Vec<u8>>, Error> {
         let mut replies = Vec::new();
         loop {
             let len = self
@@ -406,7 +474,7 @@ pub fn encode_raw_request(
     let len32 = u32::try_from(len).map_err(|_| Error::Internal("request too large".into()))?;
     let mut flags: u16 = 0x1 | 0x4; // NLM_F_REQUEST | NLM_F_ACK
     if dump {
-        flags |= 0x300; // NLM_F_DUMP
+        flags |= NLM_F_DUMP;
     }
     let mut v = Vec::with_capacity(align4(len));
     v.extend_from_slice(&len32.to_ne_bytes());

@@ -235,3 +235,29 @@ fn conntrack_without_the_module_says_so() {
         );
     }
 }
+
+/// RFCTL_FAIL_NTH (a testing aid) is checked before any socket is opened:
+/// a wrong value is an error of status 1, for rule commands and conntrack
+/// alike.
+#[test]
+fn bad_fail_nth_environment_is_refused() {
+    for (args, prefix) in [
+        (&["-S"][..], "rfctl: "),
+        (&["conntrack", "-C"][..], "rfctl conntrack (rustfilter): "),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_rfctl"))
+            .args(args)
+            .env("RFCTL_FAIL_NTH", "1")
+            .env("RFCTL_FAIL_NTH_AT", "nope")
+            .output()
+            .expect("run rfctl");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            text(&out.stderr),
+            format!(
+                "{prefix}RFCTL_FAIL_NTH_AT=nope: expected \
+                 begin|chunk|commit|abort|get|zero|set|flush|delete[:K]\n"
+            )
+        );
+    }
+}

@@ -528,7 +528,110 @@ impl Sniff {
 pub enum Command {
     Send(Box<Send>),
     Sniff(Sniff),
+    Fuzz(Fuzz),
     Help,
+}
+
+/// What `rfpkt fuzz` sends.
+#[derive(Clone, Debug)]
+pub struct Fuzz {
+    /// Destination and seed are the generator's; the source too, once known
+    /// (`None`: the address the route to the destination uses).
+    pub src: Option<Addr>,
+    pub dst: Addr,
+    pub seed: u64,
+    pub ports: Vec<u16>,
+    pub only: Vec<crate::fuzz::Class>,
+    pub count: u64,
+    pub interval: Duration,
+    pub dev: Option<String>,
+    pub dst_mac: Option<[u8; 6]>,
+    pub print: bool,
+    pub hexdump: bool,
+    pub no_send: bool,
+}
+
+impl Fuzz {
+    /// The generator's configuration, with the source address decided.
+    pub fn config(&self, src: Addr) -> crate::fuzz::Config {
+        crate::fuzz::Config {
+            src,
+            dst: self.dst,
+            seed: self.seed,
+            ports: self.ports.clone(),
+            only: self.only.clone(),
+        }
+    }
+}
+
+fn parse_fuzz(args: &[String]) -> Result<Fuzz, String> {
+    let mut f = Fuzz {
+        src: None,
+        dst: [0; 4],
+        seed: 1,
+        ports: Vec::new(),
+        only: Vec::new(),
+        count: 1000,
+        interval: Duration::ZERO,
+        dev: None,
+        dst_mac: None,
+        print: false,
+        hexdump: false,
+        no_send: false,
+    };
+    let mut dst = None;
+    let mut it = args.iter();
+    while let Some(o) = it.next() {
+        let o = o.as_str();
+        match o {
+            "--print" => f.print = true,
+            "--hexdump" => f.hexdump = true,
+            "--no-send" => f.no_send = true,
+            "--src" | "--dst" | "--seed" | "--count" | "--ports" | "--only" | "--dev"
+            | "--dst-mac" | "--interval-ms" => {
+                let v = it.next().ok_or_else(|| format!("{o} needs a value"))?;
+                match o {
+                    "--src" => f.src = Some(addr(o, v)?),
+                    "--dst" => dst = Some(addr(o, v)?),
+                    "--seed" => f.seed = num(o, v)?,
+                    "--count" => f.count = num(o, v)?,
+                    "--ports" => {
+                        f.ports = v
+                            .split(',')
+                            .map(|p| num(o, p))
+                            .collect::<Result<Vec<u16>, String>>()?
+                    }
+                    "--only" => {
+                        f.only = v
+                            .split(',')
+                            .map(|c| {
+                                crate::fuzz::Class::from_name(c).ok_or_else(|| {
+                                    format!(
+                                        "--only: unknown class \"{c}\"; classes: {}",
+                                        crate::fuzz::CLASSES
+                                            .iter()
+                                            .map(|(_, n, _)| *n)
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )
+                                })
+                            })
+                            .collect::<Result<Vec<_>, String>>()?
+                    }
+                    "--dev" => f.dev = Some(v.clone()),
+                    "--dst-mac" => f.dst_mac = Some(parse_mac(v)?),
+                    _ => f.interval = parse_secs(v)? / 1000,
+                }
+            }
+            _ if o.starts_with("--") => return Err(format!("fuzz: unknown option {o}")),
+            _ => return Err(format!("fuzz: unexpected argument \"{o}\"")),
+        }
+    }
+    f.dst = dst.ok_or("fuzz: needs --dst ADDR")?;
+    if f.dst_mac.is_some() && f.dev.is_none() {
+        return Err("fuzz: --dst-mac needs --dev".into());
+    }
+    Ok(f)
 }
 
 /// Options taking no value, per command ("*" for every sending command).
@@ -671,6 +774,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     match cmd.as_str() {
         "-h" | "--help" | "help" => Ok(Command::Help),
         "sniff" => parse_sniff(rest).map(Command::Sniff),
+        "fuzz" => parse_fuzz(rest).map(Command::Fuzz),
         "tcp" | "udp" | "icmp" | "raw" => parse_send(cmd, rest).map(|s| Command::Send(Box::new(s))),
         _ => Err(format!("unknown command \"{cmd}\"")),
     }
@@ -1184,6 +1288,43 @@ mod tests {
         assert!(!f.wants(&p, false));
         assert_eq!(f.count, 2);
         assert!(parse_sniff(&["--in".into(), "--out".into()]).is_err());
+    }
+
+    #[test]
+    fn fuzz_command_line() {
+        let args = |l: &str| l.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let Command::Fuzz(f) = parse(&args(
+            "fuzz --dst 10.0.2.2 --src 10.0.1.2 --count 30 --seed 0x10 --ports 7,5555 \
+             --only frag,udp --dev eth0 --dst-mac 02:00:00:00:00:01 --interval-ms 2 --print",
+        ))
+        .unwrap() else {
+            panic!("not fuzz")
+        };
+        assert_eq!(f.dst, [10, 0, 2, 2]);
+        assert_eq!(f.src, Some([10, 0, 1, 2]));
+        assert_eq!((f.count, f.seed), (30, 16));
+        assert_eq!(f.ports, [7, 5555]);
+        assert_eq!(f.only, [crate::fuzz::Class::Frag, crate::fuzz::Class::Udp]);
+        assert_eq!(f.dev.as_deref(), Some("eth0"));
+        assert_eq!(f.interval, Duration::from_millis(2));
+        assert!(f.print && !f.no_send);
+        let Command::Fuzz(f) = parse(&args("fuzz --dst 10.0.2.2")).unwrap() else {
+            panic!("not fuzz")
+        };
+        assert_eq!((f.count, f.seed, f.src), (1000, 1, None));
+        assert!(f.only.is_empty() && f.ports.is_empty());
+        for bad in [
+            "fuzz",
+            "fuzz --dst 10.0.2.2 --only nope",
+            "fuzz --dst 10.0.2.2 --ports 7,x",
+            "fuzz --dst 10.0.2.2 --ports 70000",
+            "fuzz --dst 10.0.2.2 --dst-mac 02:00:00:00:00:01",
+            "fuzz --dst 10.0.2.2 --ttl 3",
+            "fuzz --dst 10.0.2.2 --count",
+            "fuzz --dst 10.0.2.2 extra",
+        ] {
+            assert!(parse(&args(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 mod build;
 mod cli;
 mod csum;
+mod fuzz;
 mod parse;
 mod sock;
 
@@ -14,7 +15,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use cli::{Command, Send, Sniff};
+use cli::{Command, Fuzz, Send, Sniff};
 
 const USAGE: &str = "\
 usage: rfpkt tcp  --dst B [--src A | --src-range A-B] [--sport P | --sport-range P-Q]
@@ -31,6 +32,9 @@ usage: rfpkt tcp  --dst B [--src A | --src-range A-B] [--sport P | --sport-range
                    [--q-payload-len N] [--q-bytes N]] [common]
        rfpkt raw  --hex BYTES [--dst B] [--count N] [--dev IFACE ...] [--reply ...]
        rfpkt raw  --kind KIND --dst B [options of the kind's protocol] [common]
+       rfpkt fuzz --dst B [--src A] [--count N] [--seed S] [--ports P,P...]
+                  [--only CLASS,...] [--dev IFACE [--dst-mac MAC]] [--interval-ms MS]
+                  [--print] [--hexdump] [--no-send]
        rfpkt sniff [--dev IFACE] [--count N] [--timeout S] [--proto tcp|udp|icmp|N]
                    [--host A] [--port P] [--src A] [--dst B] [--sport P] [--dport P]
                    [--in | --out] [--ready FILE] [--hexdump]
@@ -68,6 +72,18 @@ sniff prints one line per IPv4 packet seen (in and out, all interfaces or
 until --count packets (0: no limit) or --timeout seconds (default 10, 0: no
 limit); it exits 1 if the time ran out before --count. --ready FILE is
 created once the socket is open.
+
+fuzz sends --count (1000) malformed and mutated IPv4 packets made from
+--seed (1; the same seed, the same packets) from --src to --dst, through
+the raw socket (which refuses some and fixes the total length of the
+others: give --dev to send them as made). --ports lists ports to use often
+(those of real flows, so that ICMP errors quote them). A packet that
+cannot be sent is counted, not fatal. Prints
+  rfpkt fuzz: seed=S packets=N sent=N failed=N CLASS=N ...
+and exits 1 only if packets were to be sent and none was. Classes (--only):
+  ip-header ip-options trunc-l4 tcp udp icmp-error icmp-query zero-ports
+  frag mutate other-proto
+(see tools/rfpkt/src/fuzz.rs for what each makes).
 
 raw kinds:
 ";
@@ -113,23 +129,16 @@ fn send(s: &Send) -> Result<ExitCode, String> {
     }
     let sender = if s.no_send {
         None
-    } else if let Some(dev) = &s.dev {
-        let mac = match s.dst_mac {
-            Some(m) => m,
-            None => {
-                let p = s.packet(0);
-                let dst = s.dst_of(&p).ok_or("no destination for the neighbour lookup")?;
-                sock::neighbour_mac(dst, dev).ok_or_else(|| {
-                    format!(
-                        "no neighbour entry for {} on {dev}: give --dst-mac",
-                        parse::addr_str(dst)
-                    )
-                })?
-            }
-        };
-        Some(sock::Sender::packet(dev, mac).map_err(|e| format!("packet socket on {dev}: {e}"))?)
     } else {
-        Some(sock::Sender::raw().map_err(|e| format!("raw socket: {e}"))?)
+        // The neighbour entry looked up for --dev is the destination's.
+        let p = s.packet(0);
+        let dst = match (&s.dev, s.dst_mac) {
+            (Some(_), None) => s
+                .dst_of(&p)
+                .ok_or("no destination for the neighbour lookup")?,
+            _ => s.dst.unwrap_or([0; 4]),
+        };
+        Some(open_sender(s.dev.as_deref(), s.dst_mac, dst)?)
     };
     // Open before sending, so that nothing is missed.
     let mut sniffer = if s.reply && !s.no_send {
@@ -185,6 +194,92 @@ fn send(s: &Send) -> Result<ExitCode, String> {
     Ok(ExitCode::FAILURE)
 }
 
+/// A sender for `dev` (to `dst_mac` or the neighbour entry of `dst`), or
+/// the raw socket.
+fn open_sender(
+    dev: Option<&str>,
+    dst_mac: Option<[u8; 6]>,
+    dst: build::Addr,
+) -> Result<sock::Sender, String> {
+    let Some(dev) = dev else {
+        return sock::Sender::raw().map_err(|e| format!("raw socket: {e}"));
+    };
+    let mac = match dst_mac {
+        Some(m) => m,
+        None => sock::neighbour_mac(dst, dev).ok_or_else(|| {
+            format!(
+                "no neighbour entry for {} on {dev}: give --dst-mac",
+                parse::addr_str(dst)
+            )
+        })?,
+    };
+    sock::Sender::packet(dev, mac).map_err(|e| format!("packet socket on {dev}: {e}"))
+}
+
+fn fuzz(f: &Fuzz) -> Result<ExitCode, String> {
+    let src = match f.src {
+        Some(a) => a,
+        None => sock::route_source(f.dst).map_err(|e| {
+            format!("no route to {}: {e} (give --src)", parse::addr_str(f.dst))
+        })?,
+    };
+    let sender = if f.no_send {
+        None
+    } else {
+        Some(open_sender(f.dev.as_deref(), f.dst_mac, f.dst)?)
+    };
+    let mut gen = fuzz::Gen::new(f.config(src));
+    let mut per_class = vec![0u64; fuzz::CLASSES.len()];
+    let (mut sent, mut failed) = (0u64, 0u64);
+    let mut first_error = None;
+    let out = std::io::stdout();
+    for i in 0..f.count {
+        let (class, p) = gen.next_packet();
+        if let Some(n) = fuzz::CLASSES.iter().position(|(c, _, _)| *c == class) {
+            per_class[n] += 1;
+        }
+        if f.print {
+            let _ = writeln!(out.lock(), "{} {}", class.name(), describe(&p));
+        }
+        if f.hexdump {
+            let _ = writeln!(out.lock(), "{}", cli::hex(&p));
+        }
+        if let Some(s) = &sender {
+            match s.send(&p, f.dst) {
+                Ok(()) => sent += 1,
+                Err(e) => {
+                    failed += 1;
+                    first_error.get_or_insert_with(|| {
+                        format!("packet {} ({}, {} bytes): {e}", i + 1, class.name(), p.len())
+                    });
+                }
+            }
+        }
+        if i + 1 < f.count && !f.interval.is_zero() {
+            std::thread::sleep(f.interval);
+        }
+    }
+    let classes: Vec<String> = fuzz::CLASSES
+        .iter()
+        .zip(&per_class)
+        .map(|((_, name, _), n)| format!("{name}={n}"))
+        .collect();
+    println!(
+        "rfpkt fuzz: seed={} packets={} sent={sent} failed={failed} {}",
+        f.seed,
+        f.count,
+        classes.join(" ")
+    );
+    if let Some(e) = first_error {
+        eprintln!("rfpkt fuzz: {failed} packets not sent; the first: {e}");
+    }
+    Ok(if sender.is_some() && sent == 0 && f.count > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 fn sniff(f: &Sniff) -> Result<ExitCode, String> {
     let mut sniffer =
         sock::Sniffer::new(f.dev.as_deref()).map_err(|e| format!("packet socket: {e}"))?;
@@ -225,6 +320,7 @@ fn main() -> ExitCode {
         }
         Ok(Command::Send(s)) => send(&s),
         Ok(Command::Sniff(f)) => sniff(&f),
+        Ok(Command::Fuzz(f)) => fuzz(&f),
         Err(e) => {
             eprintln!("rfpkt: {e}\n(rfpkt --help for usage)");
             return ExitCode::from(2);

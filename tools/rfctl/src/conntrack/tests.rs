@@ -1055,6 +1055,46 @@ fn set_sends_max_and_timeouts() {
     );
 }
 
+#[test]
+fn set_arms_fail_nth_when_asked() {
+    use crate::failnth::{testutil, Injector, Plan};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    let vars = |k: &str| match k {
+        "RFCTL_FAIL_NTH" => Some("4".to_string()),
+        "RFCTL_FAIL_NTH_AT" => Some("set".to_string()),
+        _ => None,
+    };
+    let state = Rc::new(RefCell::new(testutil::State::default()));
+    let injector = Injector::new(
+        Plan::parse(vars).unwrap().unwrap(),
+        Box::new(testutil::Fake(Rc::clone(&state))),
+    );
+    let mut client =
+        Client::new(Script::new(vec![family_answer(), fail(12, None)])).with_fail_nth(injector);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let e = run(
+        &mut client,
+        &opts("--set-max 5"),
+        &mut out,
+        &mut err,
+        &|| true,
+    )
+    .unwrap_err();
+    assert_eq!(
+        describe(&e, Cmd::Set),
+        "Operation failed: Cannot allocate memory"
+    );
+    assert_eq!(state.borrow().written, [4, 0]);
+    let reports = &client.fail_nth().unwrap().reports;
+    assert_eq!(reports.len(), 1);
+    assert_eq!(
+        reports[0].to_string(),
+        "fail-nth 4 at set 1: fault injected"
+    );
+}
+
 /// A multicast event as the module sends it: sequence and port 0.
 fn event(kind: u32, e: &Entry) -> Vec<u8> {
     genlmsg(
