@@ -40,11 +40,16 @@ use crate::ct::{
     tuple::{self, Direction, Lookup, Tuple},
     Config, Ctx, Outcome, ProtoState,
 };
-use crate::nat::{seqadj::{self, SeqAdj}, Manip, NatRange};
+use crate::nat::{
+    seqadj::{self, SeqAdj},
+    Manip, NatRange,
+};
 use crate::nla::Writer;
 use crate::packet;
 use crate::proto;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 use kernel::net::conntrack::{ctinfo, Ct, CtHook, CtOps, InsertError, Table};
 use kernel::net::genetlink::Multicaster;
 use kernel::net::namespace::Net;
@@ -160,7 +165,8 @@ impl TupleCell {
     }
 
     fn set(&self, t: Tuple) {
-        let a = u64::from(u32::from_be_bytes(t.saddr)) << 32 | u64::from(u32::from_be_bytes(t.daddr));
+        let a =
+            u64::from(u32::from_be_bytes(t.saddr)) << 32 | u64::from(u32::from_be_bytes(t.daddr));
         let r = u64::from(t.protocol) << 32 | u64::from(t.sport) << 16 | u64::from(t.dport);
         self.addrs.store(a, Ordering::Relaxed);
         self.rest.store(r, Ordering::Relaxed);

@@ -16,12 +16,12 @@
 
 use crate::conntrack::{CtNet, Tracker};
 use crate::counters::Counters;
+use crate::ct::status::IPS_CONFIRMED;
 use crate::napt;
 use crate::packet;
 use crate::proto::Hook;
 use crate::rules::TableKind;
 use crate::tables::{self, Slot};
-use crate::ct::status::IPS_CONFIRMED;
 use kernel::net::conntrack::{self, ctinfo};
 use kernel::net::genetlink::Multicaster;
 use kernel::net::namespace::{DeviceEvent, Net, PernetId, PernetState};
@@ -264,7 +264,9 @@ impl PernetState for NetState {
         }
         if index >= CT_CONFIRM {
             let looped_back = skb.is_looped_back() || state.in_is_loopback();
-            return self.ct.confirm(&self.tracker, state.net(), skb, looped_back);
+            return self
+                .ct
+                .confirm(&self.tracker, state.net(), skb, looped_back);
         }
         if index >= CT_TRACK {
             return self.ct.track(&self.tracker, state.net(), skb);
@@ -397,8 +399,14 @@ impl NetState {
                 let guard = rcu::read_lock();
                 let nat = tables::index_of(TableKind::Nat).and_then(|t| self.tables.get(t));
                 if let Some(compiled) = nat.and_then(|t| t.read(&guard).compiled.as_ref()) {
-                    let v =
-                        tables::run(compiled, &guard, hook, skb, state, (&self.ct, &self.tracker));
+                    let v = tables::run(
+                        compiled,
+                        &guard,
+                        hook,
+                        skb,
+                        state,
+                        (&self.ct, &self.tracker),
+                    );
                     if v == Verdict::Drop {
                         return v;
                     }

@@ -16,9 +16,9 @@ use crate::conntrack::{self, CtNet, Tracker};
 use crate::counters::Counters;
 use crate::napt;
 use crate::nat::NatRange;
-use crate::rules::targets::nat::NatKind;
 use crate::packet;
 use crate::proto::{self, Hook};
+use crate::rules::targets::nat::NatKind;
 use crate::rules::{
     self, matches::limit::LimitState, targets::log::LogPacket, AddrTypeDev, Chain, Context, Match,
     PacketInfo, Rule, RuleError, Table, TableInfo, TableKind,
@@ -164,17 +164,19 @@ pub(crate) fn compile(
         (*table.info(), base, active)
     };
     // NAT binds connections: the nat table always needs tracking.
-    let needs_conntrack = kind == TableKind::Nat || matches.iter().any(|m| {
-        matches!(
-            m.kind(),
-            proto::MT_CONNTRACK | proto::MT_STATE | proto::MT_CONNMARK
-        )
-    }) || rule_store.iter().any(|r| {
-        matches!(
-            r.target(),
-            rules::Target::Ct(_) | rules::Target::ConnMark(_)
-        )
-    });
+    let needs_conntrack = kind == TableKind::Nat
+        || matches.iter().any(|m| {
+            matches!(
+                m.kind(),
+                proto::MT_CONNTRACK | proto::MT_STATE | proto::MT_CONNMARK
+            )
+        })
+        || rule_store.iter().any(|r| {
+            matches!(
+                r.target(),
+                rules::Target::Ct(_) | rules::Target::ConnMark(_)
+            )
+        });
     let now = now_ns();
     let mut buckets = KVVec::from_elem(LimitState::default(), matches.len(), GFP_KERNEL)?;
     for (b, m) in buckets.iter_mut().zip(matches.iter()) {

@@ -282,7 +282,9 @@ impl<'a> HookState<'a> {
     pub fn checksum_ok(&self, skb: &mut SkBuff, offset: u32, protocol: u8) -> bool {
         // SAFETY: `skb` is this call's packet, ours (`&mut`); the helper
         // reads within it and may note the result in `skb->ip_summed`.
-        unsafe { bindings::nf_ip_checksum(skb.as_ptr(), self.ptr.hook.into(), offset, protocol) == 0 }
+        unsafe {
+            bindings::nf_ip_checksum(skb.as_ptr(), self.ptr.hook.into(), offset, protocol) == 0
+        }
     }
 
     /// The namespace the packet is traversing.

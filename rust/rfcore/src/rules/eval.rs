@@ -17,12 +17,12 @@
 
 use super::matches::limit::Limit;
 use super::name::IfName;
+use super::nat::NatRange;
 use super::packet::Packet;
 use super::proto;
 use super::proto::Hook;
 use super::table::{Policy, Rule, Table};
 use super::targets::ct::CtHelper;
-use super::nat::NatRange;
 use super::targets::log::Log;
 use super::targets::nat::NatKind;
 use super::targets::reject::RejectWith;

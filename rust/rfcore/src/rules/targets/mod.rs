@@ -12,10 +12,10 @@
 use super::error::Reason;
 use super::eval::{self, Context, PacketInfo, Verdict};
 use super::matches::{hooks, CheckCtx};
+use super::nat::NatRange;
 use super::nla::{Attrs, NlaError, Writer};
 use super::table::TableKind;
 use super::{name, nla, packet, proto};
-use super::nat::NatRange;
 
 pub mod connmark;
 pub mod ct;
