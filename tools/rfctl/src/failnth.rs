@@ -440,15 +440,7 @@ mod tests {
     const FAMILY: u16 = 0x2a;
 
     fn family_reply(req: &[u8]) -> Vec<Vec<u8>> {
-        vec![
-            genlmsg(
-                0x10,
-                seq_of(req),
-                1,
-                &[attr(2, b"rustfilter\0"), attr(1, &FAMILY.to_ne_bytes())],
-            ),
-            ack(req),
-        ]
+        rustfilter_family(req, FAMILY)
     }
 
     fn gen_reply(g: u32) -> Answer {

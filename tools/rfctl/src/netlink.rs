@@ -749,6 +749,20 @@ pub mod testutil {
     }
 
     /// The kernel's acknowledgement of `request`.
+    /// nlctrl's answer to `request` (GETFAMILY "rustfilter"): family id
+    /// `family`, then the ack.
+    pub fn rustfilter_family(request: &[u8], family: u16) -> Vec<Vec<u8>> {
+        vec![
+            genlmsg(
+                0x10,
+                seq_of(request),
+                1,
+                &[attr(2, b"rustfilter\0"), attr(1, &family.to_ne_bytes())],
+            ),
+            ack(request),
+        ]
+    }
+
     pub fn ack(request: &[u8]) -> Vec<u8> {
         let mut payload = 0i32.to_ne_bytes().to_vec();
         payload.extend_from_slice(&request[..16]);
