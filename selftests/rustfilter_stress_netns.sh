@@ -44,18 +44,8 @@ rf_loaded && was_loaded=1
 
 source stress_lib.sh
 
-cleanup() {
-	stop_bg
-	cleanup_all_ns
-	rm -rf "$tmp"
-	[ $rmmod_stuck -eq 1 ] && return
-	if [ $was_loaded -eq 1 ]; then
-		rf_load
-	else
-		rf_unload
-	fi
-}
-trap cleanup EXIT
+# Stop the traffic, remove the namespaces, leave the module as found.
+trap stress_cleanup EXIT
 
 if ! rf_unload; then
 	echo "FAIL: could not unload rustfilter before the test"

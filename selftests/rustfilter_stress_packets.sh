@@ -455,19 +455,7 @@ l=0
 ip netns exec "$client" "$RFSERVE" udp-flow --server 10.0.2.2 --port 7 --sport 5555 \
 	--count 100000 --interval 0.05 --data fuzzflow > /dev/null 2>&1 &
 bg_pids+=($!)
-ip netns exec "$client" bash -c '
-	exec 9<> "$1/never"
-	while [ ! -e "$1/stop" ]; do
-		line=fail
-		if exec 3<> /dev/tcp/10.0.2.2/7; then
-			echo tcp >&3
-			read -r -t 2 line <&3 || line=fail
-			exec 3>&-
-		fi
-		echo "$line"
-		read -r -t 0.3 -u 9
-	done' tcp-loop "$tmp" >> "$tmp/tcp.log" 2>&1 &
-bg_pids+=($!)
+tcp_loop "$client" "$tmp/tcp.log"
 
 pre0=$(prerouting)
 out0=$(rf_counter "$router" OUTPUT packets)

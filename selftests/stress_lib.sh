@@ -181,3 +181,39 @@ stop_bg() {
 	bg_pids=()
 	rm -f "$tmp/stop"
 }
+
+# stress_cleanup: the EXIT trap of the scripts that unload the module:
+# stops the traffic, removes the namespaces and $tmp, and leaves the
+# module loaded or not as it was before the test (not after a stuck
+# rmmod).
+stress_cleanup() {
+	stop_bg
+	cleanup_all_ns
+	rm -rf "$tmp"
+	[ $rmmod_stuck -eq 1 ] && return
+	if [ $was_loaded -eq 1 ]; then
+		rf_load
+	else
+		rf_unload
+	fi
+}
+
+# tcp_loop NS LOG: in the background (in bg_pids), TCP exchanges from NS
+# with the echo server 10.0.2.2:7 every 0.3 s until $tmp/stop exists,
+# each answer (or "fail") a line of LOG; bash's /dev/tcp, so no process
+# per exchange.
+tcp_loop() {
+	ip netns exec "$1" bash -c '
+		exec 9<> "$1/never"
+		while [ ! -e "$1/stop" ]; do
+			line=fail
+			if exec 3<> /dev/tcp/10.0.2.2/7; then
+				echo tcp >&3
+				read -r -t 2 line <&3 || line=fail
+				exec 3>&-
+			fi
+			echo "$line"
+			read -r -t 0.3 -u 9
+		done' tcp-loop "$tmp" >> "$2" 2>&1 &
+	bg_pids+=($!)
+}

@@ -59,18 +59,8 @@ RUSTFILTER_KO=$(rf_ko)
 
 source stress_lib.sh
 
-cleanup() {
-	stop_bg
-	cleanup_all_ns
-	rm -rf "$tmp"
-	[ $rmmod_stuck -eq 1 ] && return
-	if [ $was_loaded -eq 1 ]; then
-		rf_load
-	else
-		rf_unload
-	fi
-}
-trap cleanup EXIT
+# Stop the traffic, remove the namespaces, leave the module as found.
+trap stress_cleanup EXIT
 
 ##############################################################################
 # Setup
@@ -173,19 +163,7 @@ fi
 # would cost more than the exchange.)
 mkfifo "$tmp/never"
 ip netns exec "$client" sysctl -q net.ipv4.tcp_syn_retries=2
-ip netns exec "$client" bash -c '
-	exec 9<> "$1/never"
-	while [ ! -e "$1/stop" ]; do
-		line=fail
-		if exec 3<> /dev/tcp/10.0.2.2/7; then
-			echo tcp >&3
-			read -r -t 2 line <&3 || line=fail
-			exec 3>&-
-		fi
-		echo "$line"
-		read -r -t 0.3 -u 9
-	done' tcp-loop "$tmp" >> "$tmp/tcp.log" 2>&1 &
-bg_pids+=($!)
+tcp_loop "$client" "$tmp/tcp.log"
 ip netns exec "$client" bash -c '
 	exec 9<> "$1/never"
 	while [ ! -e "$1/stop" ]; do
