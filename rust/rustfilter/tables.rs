@@ -31,6 +31,8 @@ use kernel::prelude::*;
 use kernel::sync::{bh, rcu, Arc, SpinLock};
 use kernel::time::Ktime;
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 /// The tables this module registers, in the order of `NetState::tables`.
 pub(crate) const KINDS: [TableKind; 4] = [
     TableKind::Filter,
@@ -72,6 +74,8 @@ pub(crate) struct Compiled {
     /// connmark match; a CT or CONNMARK target): tracking runs in the
     /// namespace while such a table is committed.
     pub(crate) needs_conntrack: bool,
+    /// The seed of NFQUEUE's `--queue-balance` hash ([`queue_seed`]).
+    queue_seed: u32,
 }
 
 impl Compiled {
@@ -184,6 +188,7 @@ pub(crate) fn compile(
             *b = l.initial_state(now);
         }
     }
+    let seed = queue_seed();
     let compiled = Arc::pin_init(
         try_pin_init!(Compiled {
             info,
@@ -194,10 +199,30 @@ pub(crate) fn compile(
             counters <- Counters::with_base(base),
             limits <- kernel::new_spinlock!(buckets),
             needs_conntrack,
+            queue_seed: seed,
         }? Error),
         GFP_KERNEL,
     )?;
     Ok(compiled)
+}
+
+/// The seed of NFQUEUE's `--queue-balance` hash, drawn once for the
+/// module as `xt_NFQUEUE.c` draws `jhash_initval` once: every table of
+/// every namespace uses it, so a commit does not move flows to other
+/// queues. Drawn where a table is compiled, never on a packet.
+fn queue_seed() -> u32 {
+    // Bit 32 says the seed in the low half has been drawn; the first
+    // compile to store one wins, and everyone uses the winner's.
+    static SEED: AtomicU64 = AtomicU64::new(0);
+    let drawn = SEED.load(Ordering::Relaxed);
+    if drawn != 0 {
+        return drawn as u32;
+    }
+    let new = (1 << 32) | u64::from(netfilter::random_u32());
+    match SEED.compare_exchange(0, new, Ordering::Relaxed, Ordering::Relaxed) {
+        Ok(_) => new as u32,
+        Err(won) => won as u32,
+    }
 }
 
 fn now_ns() -> u64 {
@@ -521,6 +546,14 @@ impl Context for Walk<'_> {
             _ => rules::Verdict::Drop,
         }
     }
+
+    fn cpu(&mut self) -> u32 {
+        netfilter::current_cpu()
+    }
+
+    fn queue_seed(&mut self) -> u32 {
+        self.compiled.queue_seed
+    }
 }
 
 /// Runs the packet through `compiled` at `hook`.
@@ -580,6 +613,7 @@ pub(crate) fn run(
     match verdict {
         rules::Verdict::Accept => Verdict::Accept,
         rules::Verdict::Drop => Verdict::Drop,
+        rules::Verdict::Queue { num, bypass } => Verdict::Queue { num, bypass },
     }
 }
 

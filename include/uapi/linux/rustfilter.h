@@ -445,6 +445,8 @@ enum rustfilter_target_kind {
 	RUSTFILTER_TG_DNAT,		/* rustfilter_nat_attr; nat PREROUTING, OUTPUT */
 	RUSTFILTER_TG_MASQUERADE,	/* rustfilter_nat_attr (no addresses); nat POSTROUTING */
 	RUSTFILTER_TG_REDIRECT,		/* rustfilter_nat_attr (no addresses); nat PREROUTING, OUTPUT */
+	RUSTFILTER_TG_NFQUEUE,		/* rustfilter_nfqueue_attr; not in the nat table */
+	RUSTFILTER_TG_QUEUE,		/* no options: queue 0 (iptables' standard QUEUE); not in nat */
 	__RUSTFILTER_TG_MAX,
 };
 #define RUSTFILTER_TG_MAX (__RUSTFILTER_TG_MAX - 1)
@@ -563,6 +565,22 @@ enum rustfilter_nat_attr {
 #define RUSTFILTER_NAT_F_RANDOM		0x01	/* --random (NF_NAT_RANGE_PROTO_RANDOM) */
 #define RUSTFILTER_NAT_F_PERSISTENT	0x02	/* --persistent */
 #define RUSTFILTER_NAT_F_RANDOM_FULLY	0x04	/* --random-fully */
+
+/* NFQUEUE (struct xt_NFQ_info_v3): hand the packet to the netlink queue
+ * NUM, or to one of TOTAL queues from NUM chosen by a hash of the addresses
+ * and protocol (the same both ways), or by the CPU with CPU_FANOUT. NUM +
+ * TOTAL - 1 is at most 65535. */
+enum rustfilter_nfqueue_attr {
+	RUSTFILTER_NFQUEUE_UNSPEC,
+	RUSTFILTER_NFQUEUE_NUM,		/* u16: the (first) queue; absent: 0 */
+	RUSTFILTER_NFQUEUE_TOTAL,	/* u16: number of queues, at least 1; absent: 1 */
+	RUSTFILTER_NFQUEUE_FLAGS,	/* u32: RUSTFILTER_NFQUEUE_F_* */
+	__RUSTFILTER_NFQUEUE_MAX,
+};
+#define RUSTFILTER_NFQUEUE_MAX (__RUSTFILTER_NFQUEUE_MAX - 1)
+
+#define RUSTFILTER_NFQUEUE_F_BYPASS	0x01	/* --queue-bypass: no listener, go on (NFQ_FLAG_BYPASS) */
+#define RUSTFILTER_NFQUEUE_F_CPU_FANOUT	0x02	/* --queue-cpu-fanout: by CPU; needs TOTAL > 1 */
 
 /*
  * Connection tracking over netlink.

@@ -468,8 +468,13 @@ pub const TG_DNAT: u32 = 14;
 pub const TG_MASQUERADE: u32 = 15;
 /// Target REDIRECT (options `NAT_*`, no addresses).
 pub const TG_REDIRECT: u32 = 16;
+/// Target NFQUEUE (options `NFQUEUE_*`); not in the nat table.
+pub const TG_NFQUEUE: u32 = 17;
+/// Target QUEUE (no options): queue 0, iptables' standard verdict; not
+/// in the nat table.
+pub const TG_QUEUE: u32 = 18;
 /// Highest value of the enum.
-pub const TG_MAX: u32 = 16;
+pub const TG_MAX: u32 = 18;
 
 // enum rustfilter_jump_attr
 /// `string`: a user-defined chain.
@@ -751,6 +756,22 @@ pub const NAT_F_RANDOM: u32 = 0x1;
 pub const NAT_F_PERSISTENT: u32 = 0x2;
 /// `--random-fully`: even a free original port is replaced by a random one.
 pub const NAT_F_RANDOM_FULLY: u32 = 0x4;
+
+// enum rustfilter_nfqueue_attr
+/// `u16`: the queue, or the first of the balanced range; absent: 0.
+pub const NFQUEUE_NUM: u16 = 1;
+/// `u16`: how many queues from `NFQUEUE_NUM` (at least 1); absent: 1.
+pub const NFQUEUE_TOTAL: u16 = 2;
+/// `u32`: `NFQUEUE_F_*` bits.
+pub const NFQUEUE_FLAGS: u16 = 3;
+/// Highest NFQUEUE attribute.
+pub const NFQUEUE_MAX: u16 = 3;
+/// `--queue-bypass`: without a listener on the queue the packet goes on
+/// (`NFQ_FLAG_BYPASS`).
+pub const NFQUEUE_F_BYPASS: u32 = 0x1;
+/// `--queue-cpu-fanout`: the queue is chosen by the CPU, not by a hash
+/// (`NFQ_FLAG_CPU_FANOUT`); needs more than one queue.
+pub const NFQUEUE_F_CPU_FANOUT: u32 = 0x2;
 
 /// The five IPv4 hooks, numbered as `enum nf_inet_hooks`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -1651,12 +1672,14 @@ mod tests {
             ("RUSTFILTER_TG_DNAT", TG_DNAT),
             ("RUSTFILTER_TG_MASQUERADE", TG_MASQUERADE),
             ("RUSTFILTER_TG_REDIRECT", TG_REDIRECT),
+            ("RUSTFILTER_TG_NFQUEUE", TG_NFQUEUE),
+            ("RUSTFILTER_TG_QUEUE", TG_QUEUE),
         ] {
             assert_eq!(v("rustfilter_target_kind", name), want, "{name}");
         }
         // Enum, its values, its __MAX and the highest value.
         type AttrEnum<'a> = (&'a str, &'a [(&'a str, u16)], &'a str, u16);
-        let attrs: [AttrEnum; 6] = [
+        let attrs: [AttrEnum; 7] = [
             (
                 "rustfilter_conntrack_attr",
                 &[
@@ -1734,6 +1757,16 @@ mod tests {
                 "__RUSTFILTER_NAT_MAX",
                 NAT_MAX,
             ),
+            (
+                "rustfilter_nfqueue_attr",
+                &[
+                    ("RUSTFILTER_NFQUEUE_NUM", NFQUEUE_NUM),
+                    ("RUSTFILTER_NFQUEUE_TOTAL", NFQUEUE_TOTAL),
+                    ("RUSTFILTER_NFQUEUE_FLAGS", NFQUEUE_FLAGS),
+                ],
+                "__RUSTFILTER_NFQUEUE_MAX",
+                NFQUEUE_MAX,
+            ),
         ];
         for (e, names, max, want_max) in attrs {
             for &(name, want) in names {
@@ -1808,6 +1841,8 @@ mod tests {
             ("RUSTFILTER_NAT_F_RANDOM", NAT_F_RANDOM),
             ("RUSTFILTER_NAT_F_PERSISTENT", NAT_F_PERSISTENT),
             ("RUSTFILTER_NAT_F_RANDOM_FULLY", NAT_F_RANDOM_FULLY),
+            ("RUSTFILTER_NFQUEUE_F_BYPASS", NFQUEUE_F_BYPASS),
+            ("RUSTFILTER_NFQUEUE_F_CPU_FANOUT", NFQUEUE_F_CPU_FANOUT),
         ] {
             assert_eq!(c_define(header, name), want, "{name}");
         }

@@ -107,6 +107,10 @@ pub enum Reason {
     BadNatRange,
     /// A NAT port range without `-p tcp` or `-p udp`.
     NatPortsNeedProtocol,
+    /// An NFQUEUE range of no queues, or one past queue 65535.
+    BadQueueRange,
+    /// NFQUEUE `--queue-cpu-fanout` with a single queue.
+    FanoutNeedsBalance,
     /// `--reject-with tcp-reset` needs `-p tcp`, not inverted.
     TcpResetNeedsTcp,
     /// A jump or goto without a chain name.
@@ -186,6 +190,8 @@ impl Reason {
             Reason::MissingNatAddress => "SNAT and DNAT need an address to map to",
             Reason::BadNatRange => "NAT range minimum above maximum, or port 0",
             Reason::NatPortsNeedProtocol => "NAT port range needs -p tcp or -p udp",
+            Reason::BadQueueRange => "NFQUEUE needs 1 or more queues, the last at most 65535",
+            Reason::FanoutNeedsBalance => "NFQUEUE CPU fanout needs a range of queues",
             Reason::TcpResetNeedsTcp => "tcp-reset needs -p tcp",
             Reason::MissingJumpChain => "jump or goto without a chain",
             Reason::JumpToMissingChain => "jump to a chain that does not exist",

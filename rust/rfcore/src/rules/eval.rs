@@ -36,6 +36,15 @@ pub enum Verdict {
     Accept,
     /// Drop it (`NF_DROP`).
     Drop,
+    /// Hand it to netlink queue `num` (`NF_QUEUE_NR(num)`); with `bypass`
+    /// it goes on as if accepted when no listener is bound to the queue
+    /// (`NF_VERDICT_FLAG_QUEUE_BYPASS`), otherwise it is dropped then.
+    Queue {
+        /// The queue.
+        num: u16,
+        /// Whether to go on without a listener.
+        bypass: bool,
+    },
 }
 
 /// Which device an address type is asked about (addrtype's
@@ -290,6 +299,15 @@ pub trait Context {
     /// ACCEPT, or DROP when the packet has no connection entry or no
     /// tuple in the range is free. Called only from the nat table.
     fn nat(&mut self, kind: NatKind, range: &NatRange) -> Verdict;
+
+    /// The number of the CPU the walk runs on (`smp_processor_id`), for
+    /// NFQUEUE's `--queue-cpu-fanout`.
+    fn cpu(&mut self) -> u32;
+
+    /// The seed of NFQUEUE's `--queue-balance` hash: random, and the same
+    /// for every packet (at least for the life of the table), so that a
+    /// flow stays on one queue.
+    fn queue_seed(&mut self) -> u32;
 }
 
 /// Whether `rule` matches: its IP part, then its matches in order (a
@@ -362,6 +380,12 @@ pub fn evaluate<C: Context>(
             Target::None => {}
             Target::Accept => return Verdict::Accept,
             Target::Drop => return Verdict::Drop,
+            Target::Queue => {
+                return Verdict::Queue {
+                    num: 0,
+                    bypass: false,
+                }
+            }
             Target::Return => pos = end,
             Target::Jump(to) | Target::Goto(to) => {
                 // Validation made every jump lead to a lower rank; checking

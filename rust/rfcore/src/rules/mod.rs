@@ -27,7 +27,7 @@
 //! can be included into the kernel module next to `packet.rs`, `nla.rs`
 //! and `proto.rs`.
 
-use super::{nat, nla, packet, proto};
+use super::{nat, nfqueue, nla, packet, proto};
 
 pub mod decode;
 pub mod encode;
@@ -80,3 +80,5 @@ mod tests;
 mod tests_ct;
 #[cfg(test)]
 mod tests_nat;
+#[cfg(test)]
+mod tests_queue;

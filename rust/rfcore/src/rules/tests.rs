@@ -159,7 +159,7 @@ pub(super) fn ports(first: u16, last: u16) -> u32 {
 }
 
 /// filter with the given INPUT rules, FORWARD and OUTPUT empty ACCEPT.
-fn filter_input(policy: u32, rules: &[Vec<u8>], users: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn filter_input(policy: u32, rules: &[Vec<u8>], users: &[Vec<u8>]) -> Vec<u8> {
     let mut chains = vec![
         builtin("INPUT", policy, rules),
         builtin("FORWARD", 1, &[]),
@@ -336,7 +336,7 @@ fn fragment(protocol: u8) -> PacketInfo {
 
 #[derive(Default)]
 pub(super) struct Ctx {
-    counts: BTreeMap<u32, (u64, u64)>,
+    pub(super) counts: BTreeMap<u32, (u64, u64)>,
     marks: Vec<u32>,
     tos: Vec<u8>,
     logs: Vec<String>,
@@ -354,6 +354,12 @@ pub(super) struct Ctx {
     /// unless set).
     pub(super) nats: Vec<(super::targets::nat::NatKind, super::nat::NatRange)>,
     pub(super) nat_verdict: Option<Verdict>,
+    /// The CPU `cpu` answers, and how often it and `queue_seed` were
+    /// asked; the seed `queue_seed` answers.
+    pub(super) cpu: u32,
+    pub(super) cpu_asked: u32,
+    pub(super) seed: u32,
+    pub(super) seed_asked: u32,
 }
 
 impl Context for Ctx {
@@ -416,6 +422,16 @@ impl Context for Ctx {
     fn nat(&mut self, kind: super::targets::nat::NatKind, range: &super::nat::NatRange) -> Verdict {
         self.nats.push((kind, *range));
         self.nat_verdict.unwrap_or(Verdict::Accept)
+    }
+
+    fn cpu(&mut self) -> u32 {
+        self.cpu_asked += 1;
+        self.cpu
+    }
+
+    fn queue_seed(&mut self) -> u32 {
+        self.seed_asked += 1;
+        self.seed
     }
 }
 
@@ -1652,6 +1668,8 @@ fn every_reason_has_a_message() {
         Reason::MissingNatAddress,
         Reason::BadNatRange,
         Reason::NatPortsNeedProtocol,
+        Reason::BadQueueRange,
+        Reason::FanoutNeedsBalance,
         Reason::TcpResetNeedsTcp,
         Reason::MissingJumpChain,
         Reason::JumpToMissingChain,

@@ -165,6 +165,14 @@ impl Context for CtCtx {
     ) -> Verdict {
         Verdict::Accept
     }
+
+    fn cpu(&mut self) -> u32 {
+        0
+    }
+
+    fn queue_seed(&mut self) -> u32 {
+        0
+    }
 }
 
 fn untracked() -> CtView {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Targets. The standard ones (ACCEPT, DROP, RETURN, jump, goto) are
+//! Targets. The standard ones (ACCEPT, DROP, RETURN, QUEUE, jump, goto) are
 //! control flow that the walker handles itself, as `XT_STANDARD_TARGET` in
 //! `ip_tables.c`; the others are one file each implementing [`TargetOps`],
 //! registered in the one list below.
@@ -15,7 +15,7 @@ use super::matches::{hooks, CheckCtx};
 use super::nat::NatRange;
 use super::nla::{Attrs, NlaError, Writer};
 use super::table::TableKind;
-use super::{name, nla, packet, proto};
+use super::{name, nfqueue, nla, packet, proto};
 
 pub mod connmark;
 pub mod ct;
@@ -23,6 +23,7 @@ pub mod dscp;
 pub mod log;
 pub mod mark;
 pub mod nat;
+pub mod queue;
 pub mod reject;
 pub mod tos;
 
@@ -77,6 +78,8 @@ macro_rules! registry {
             Drop,
             /// RETURN.
             Return,
+            /// QUEUE: netlink queue 0, no bypass (`NF_QUEUE`).
+            Queue,
             /// `-j chain`: the index of the chain.
             Jump(u16),
             /// `-g chain`: the index of the chain.
@@ -105,6 +108,7 @@ macro_rules! registry {
                     Target::Accept => proto::TG_ACCEPT,
                     Target::Drop => proto::TG_DROP,
                     Target::Return => proto::TG_RETURN,
+                    Target::Queue => proto::TG_QUEUE,
                     Target::Jump(_) => proto::TG_JUMP,
                     Target::Goto(_) => proto::TG_GOTO,
                     $(Target::$variant(_) => <$ty as TargetOps>::KIND,)*
@@ -119,6 +123,7 @@ macro_rules! registry {
                     Target::Accept => "ACCEPT",
                     Target::Drop => "DROP",
                     Target::Return => "RETURN",
+                    Target::Queue => "QUEUE",
                     $(Target::$variant(_) => <$ty as TargetOps>::NAME,)*
                 }
             }
@@ -137,6 +142,7 @@ macro_rules! registry {
             /// Why it cannot be used here.
             pub fn check(&self, cx: &CheckCtx) -> Result<(), Reason> {
                 match self {
+                    Target::Queue => queue::check_not_nat(cx),
                     $(Target::$variant(t) => t.check(cx),)*
                     _ => Ok(()),
                 }
@@ -169,6 +175,7 @@ registry! {
     Dnat(nat::Dnat),
     Masquerade(nat::Masquerade),
     Redirect(nat::Redirect),
+    NfQueue(queue::NfQueue),
 }
 
 impl Target {
@@ -205,6 +212,7 @@ impl Target {
             proto::TG_ACCEPT => simple(Target::Accept),
             proto::TG_DROP => simple(Target::Drop),
             proto::TG_RETURN => simple(Target::Return),
+            proto::TG_QUEUE => simple(Target::Queue),
             proto::TG_JUMP | proto::TG_GOTO => {
                 let mut chain = None;
                 for a in opts {
@@ -239,7 +247,7 @@ impl Target {
         }
         w.put_u32(proto::TARGET_KIND, self.kind())?;
         match self {
-            Target::Accept | Target::Drop | Target::Return => Ok(()),
+            Target::Accept | Target::Drop | Target::Return | Target::Queue => Ok(()),
             Target::Jump(_) | Target::Goto(_) => {
                 let n = w.begin_nest(proto::TARGET_OPTS)?;
                 w.put_str(proto::JUMP_CHAIN, jump)?;
