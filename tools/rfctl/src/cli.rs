@@ -15,6 +15,7 @@ Usage: rfctl [-t table] COMMAND [chain] [rule-spec] [options]
        rfctl save [-t table] [-c]
        rfctl restore [--noflush] [--test] [--counters] [-T table] [FILE]
        rfctl conntrack -L|-G|-D|-F|-E|-C|-S [options]
+       rfctl queue --num N [--verdict V] [options]
        rfctl -h|--help
        rfctl -V|--version
 
@@ -42,6 +43,9 @@ Commands:
   conntrack -L|-G|-D|-F|-E|-C|-S        the connection tracking table, as
                                         conntrack(8) does it (see
                                         'rfctl conntrack --help')
+  queue --num N [--verdict V]           listen on netlink queue N (NFQUEUE),
+                                        print and judge its packets (see
+                                        'rfctl queue --help')
 
 Options:
   -t, --table filter|mangle|raw|nat     table (default: filter)
@@ -130,6 +134,9 @@ pub enum Command {
     /// `rfctl conntrack ...`: the arguments after `conntrack`, which
     /// `conntrack::main` reads and carries out.
     Conntrack(Vec<String>),
+    /// `rfctl queue ...`: the arguments after `queue`, which
+    /// `queue::main` reads and carries out.
+    Queue(Vec<String>),
 }
 
 /// Parse the arguments after the program name.
@@ -144,6 +151,7 @@ pub fn parse(args: &[String]) -> Result<Command, Error> {
         "save" => restore::parse_save_args(rest).map(Command::Save),
         "restore" => restore::parse_restore_args(rest).map(Command::Restore),
         "conntrack" => Ok(Command::Conntrack(rest.to_vec())),
+        "queue" => Ok(Command::Queue(rest.to_vec())),
         _ => {
             let c = parse::parse_command(args, None).map_err(|p| Error::Usage(p.0))?;
             if c.cmd == RuleCommand::Help {
@@ -260,6 +268,8 @@ mod tests {
             "--nfmask",
             "conntrack -L|-G|-D|-F|-E|-C|-S",
             "rfctl conntrack --help",
+            "queue --num N [--verdict V]",
+            "rfctl queue --help",
             "filter|mangle|raw|nat",
             "SNAT --to-source a[-a][:p[-p]] [--random] [--random-fully] [--persistent]",
             "DNAT --to-destination a[-a][:p[-p]] [--random] [--persistent]",

@@ -10,7 +10,8 @@
 //! files, `wire` converts tables to and from the netlink format, `txn`
 //! runs table transactions over the client in `netlink`; `stats` is the
 //! per-hook counters; `conntrack` is `rfctl conntrack`, conntrack(8)'s
-//! commands; `error` says how failures are reported.
+//! commands; `queue` is `rfctl queue`, a netlink queue listener;
+//! `error` says how failures are reported.
 
 mod cli;
 mod conntrack;
@@ -24,6 +25,7 @@ mod names;
 mod netlink;
 mod ops;
 mod parse;
+mod queue;
 mod restore;
 mod rulecmd;
 mod stats;
@@ -46,6 +48,8 @@ fn main() -> ExitCode {
     let result = match cli::parse(&args) {
         // Prints as it goes (events) and has conntrack's messages.
         Ok(Command::Conntrack(rest)) => return conntrack::main(&rest),
+        // Prints as packets come, until a signal or --count.
+        Ok(Command::Queue(rest)) => return queue::main(&rest),
         Ok(command) => run(command),
         Err(e) => Err(e),
     };
@@ -91,6 +95,7 @@ fn run(command: Command) -> Result<String, Error> {
         }
         Command::Rules(c) => rulecmd::run(&mut kernel()?, &c),
         Command::Conntrack(_) => Err(Error::Internal("conntrack runs on its own".into())),
+        Command::Queue(_) => Err(Error::Internal("queue runs on its own".into())),
     }
 }
 
