@@ -13,6 +13,7 @@ use rfcore::rules::matches::{addrtype, icmp::Icmp, PortRange};
 use rfcore::rules::targets::connmark::{ConnMarkMode, SetConnMark};
 use rfcore::rules::targets::ct::Ct;
 use rfcore::rules::targets::nat::Nat;
+use rfcore::rules::targets::queue::NfQueue;
 use rfcore::rules::{CtDir, IfaceMatch, Match, Target};
 
 use crate::model::{ChainSpec, RuleSpec, TableSpec};
@@ -507,6 +508,29 @@ fn nat_text(out: &mut String, t: &Target, save: bool) {
     nat_flags(out, range, if save { "--" } else { "" });
 }
 
+/// NFQUEUE as `-L` (`NFQUEUE_print_v3`) or `-S` (`NFQUEUE_save_v3`)
+/// shows it.
+fn nfqueue_text(out: &mut String, q: &NfQueue, save: bool) {
+    let (pre, num, balance) = if save {
+        (" --queue-", "num", "balance")
+    } else {
+        (" ", "NFQUEUE num", "NFQUEUE balance")
+    };
+    let _ = if q.total > 1 {
+        write!(out, "{pre}{balance} {}:{}", q.num, q.last())
+    } else {
+        write!(out, "{pre}{num} {}", q.num)
+    };
+    for (flag, name) in [
+        (proto::NFQUEUE_F_BYPASS, "bypass"),
+        (proto::NFQUEUE_F_CPU_FANOUT, "cpu-fanout"),
+    ] {
+        if q.has(flag) {
+            let _ = write!(out, "{}{name}", if save { " --queue-" } else { " " });
+        }
+    }
+}
+
 fn target_save(out: &mut String, t: &Target) {
     match t {
         Target::Reject(r) => {
@@ -565,6 +589,7 @@ fn target_save(out: &mut String, t: &Target) {
         Target::Snat(_) | Target::Dnat(_) | Target::Masquerade(_) | Target::Redirect(_) => {
             nat_text(out, t, true)
         }
+        Target::NfQueue(q) => nfqueue_text(out, q, true),
         _ => {}
     }
 }
@@ -1092,6 +1117,7 @@ fn target_print(out: &mut String, t: &Target, numeric: bool) {
         Target::Snat(_) | Target::Dnat(_) | Target::Masquerade(_) | Target::Redirect(_) => {
             nat_text(out, t, false)
         }
+        Target::NfQueue(q) => nfqueue_text(out, q, false),
         _ => {}
     }
 }

@@ -35,6 +35,7 @@ use rfcore::rules::targets::{
     log::{self, Log},
     mark::SetMark,
     nat::{Dnat, Masquerade, Nat, Redirect, Snat},
+    queue::NfQueue,
     reject::{Reject, RejectWith},
     tos::SetTos,
 };
@@ -1245,8 +1246,92 @@ fn target_options(t: &Target) -> &'static [(&'static str, bool)] {
             ("--random-fully", false),
         ],
         Target::Redirect(_) => &[("--to-ports", true), ("--random", false)],
+        // libxt_NFQUEUE.c's table order, which its final checks follow.
+        Target::NfQueue(_) => &NFQUEUE_OPTIONS,
         _ => &[],
     }
+}
+
+/// The options of NFQUEUE (revision 3), in `libxt_NFQUEUE.c`'s order.
+const NFQUEUE_OPTIONS: [(&str, bool); 4] = [
+    ("--queue-num", true),
+    ("--queue-balance", true),
+    ("--queue-bypass", false),
+    ("--queue-cpu-fanout", false),
+];
+
+/// `xtables_strtoul(s, &end, .., 0, max)`: C's `strtoumax(s, &end, 0)`
+/// (leading white space, a `+`, `0x` hex or `0` octal) refusing a minus
+/// sign, no digits at all, and values above `max`; the value and the rest
+/// of `s` after the number.
+fn xt_strtoul(s: &str, max: u64) -> Option<(u64, &str)> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    if t.starts_with('-') {
+        return None;
+    }
+    let t = t.strip_prefix('+').unwrap_or(t);
+    let hex = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .filter(|h| h.starts_with(|c: char| c.is_ascii_hexdigit()));
+    let (digits, radix) = match hex {
+        Some(h) => (h, 16),
+        None if t.starts_with('0') => (t, 8),
+        None => (t, 10),
+    };
+    let n = digits
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(digits.len());
+    if n == 0 {
+        return None;
+    }
+    let v = u64::from_str_radix(&digits[..n], radix).ok()?;
+    (v <= max).then_some((v, &digits[n..]))
+}
+
+/// `--queue-balance first:last` as `xtopt_parse_mint` reads a `UINT16RC`
+/// (an empty first is 0, an empty last 65535) and `NFQUEUE_parse_v3`
+/// checks it: the first queue and how many.
+fn parse_queue_balance(arg: &str) -> R<(u16, u16)> {
+    let opt = "--queue-balance";
+    let mut vals: Vec<u64> = Vec::new();
+    let mut rest = arg;
+    loop {
+        if vals.len() == 2 {
+            return problem(format!(
+                "NFQUEUE: Too many components for option \"{opt}\" (max: 2)"
+            ));
+        }
+        let (v, end) = if rest.is_empty() || rest.starts_with(':') {
+            (if vals.len() == 1 { 65535 } else { 0 }, rest)
+        } else {
+            let Some((v, end)) = xt_strtoul(rest, 65535) else {
+                return problem(format!(
+                    "NFQUEUE: bad value for option \"{opt}\" near \"{rest}\", or out of range (0-65535)."
+                ));
+            };
+            if !end.is_empty() && !end.starts_with(':') {
+                return problem(format!(
+                    "NFQUEUE: Argument to \"{opt}\" has unexpected characters near \"{end}\"."
+                ));
+            }
+            (v, end)
+        };
+        vals.push(v);
+        match end.strip_prefix(':') {
+            Some(r) => rest = r,
+            None => break,
+        }
+    }
+    let &[first, last] = vals.as_slice() else {
+        return problem(format!("Bad range \"{arg}\""));
+    };
+    if first >= last {
+        return problem(format!("{first} should be less than {last}"));
+    }
+    // queues_total is a u16: 0:65535 wraps to 0 queues, which the kernel
+    // refuses, as it refuses iptables' rule.
+    Ok((first as u16, (last - first + 1) as u16))
 }
 
 /// The options of CONNMARK, in `libxt_CONNMARK.c`'s table order (which
@@ -1586,6 +1671,22 @@ fn target_option(pt: &mut PendingTarget, opt: &'static str, a: &str) -> R<()> {
             once(&mut pt.seen, tname, opt)?;
             nat_option(range, tname, opt, a)?;
         }
+        Target::NfQueue(q) => {
+            once(&mut pt.seen, tname, opt)?;
+            match opt {
+                "--queue-num" => match xt_strtoul(a, 65535) {
+                    Some((v, "")) => q.num = v as u16,
+                    _ => {
+                        return problem(format!(
+                            "NFQUEUE: bad value for option \"{opt}\", or out of range (0-65535)."
+                        ))
+                    }
+                },
+                "--queue-balance" => (q.num, q.total) = parse_queue_balance(a)?,
+                "--queue-bypass" => q.flags |= proto::NFQUEUE_F_BYPASS,
+                _ => q.flags |= proto::NFQUEUE_F_CPU_FANOUT,
+            }
+        }
         Target::Dscp(d) => {
             if !pt.seen.is_empty() {
                 return problem("DSCP target: Only use --set-dscp ONCE!");
@@ -1641,6 +1742,17 @@ fn finish_target(pt: &PendingTarget, rule_proto: u8, proto_inv: bool) -> R<()> {
         Target::Dscp(_) if pt.seen.is_empty() => {
             problem("DSCP target: Parameter --set-dscp is required")
         }
+        // xtables_options_fcheck: exclusions, then requirements.
+        Target::NfQueue(_) => {
+            let [num, balance, _, fanout] = NFQUEUE_OPTIONS.map(|(o, _)| pt.seen.contains(&o));
+            if num && balance {
+                problem("NFQUEUE: option \"--queue-num\" cannot be used together with \"--queue-balance\".")
+            } else if fanout && !balance {
+                problem("NFQUEUE: option \"--queue-cpu-fanout\" also requires \"--queue-balance\".")
+            } else {
+                Ok(())
+            }
+        }
         Target::ConnMark(_) => {
             if !pt
                 .seen
@@ -1669,8 +1781,6 @@ fn finish_target(pt: &PendingTarget, rule_proto: u8, proto_inv: bool) -> R<()> {
 /// Targets iptables users may try that rustfilter does not have.
 const UNSUPPORTED_TARGETS: &[&str] = &[
     "NETMAP",
-    "NFQUEUE",
-    "QUEUE",
     "NFLOG",
     "TCPMSS",
     "TTL",
@@ -1711,6 +1821,8 @@ fn new_target(name: &str, goto: bool) -> R<Target> {
         "DNAT" => Target::Dnat(Dnat::default()),
         "MASQUERADE" => Target::Masquerade(Masquerade::default()),
         "REDIRECT" => Target::Redirect(Redirect::default()),
+        "NFQUEUE" => Target::NfQueue(NfQueue::default()),
+        "QUEUE" => Target::Queue,
         n if UNSUPPORTED_TARGETS.contains(&n) => {
             return problem(format!("Couldn't load target `{n}': {UNSUPPORTED_HINT}"))
         }
@@ -1738,6 +1850,7 @@ pub fn is_target_name(name: &str) -> bool {
             | "DNAT"
             | "MASQUERADE"
             | "REDIRECT"
+            | "NFQUEUE"
     ) || UNSUPPORTED_TARGETS.contains(&name)
 }
 

@@ -1737,3 +1737,289 @@ fn nat_table_lists_as_iptables() {
         "-P POSTROUTING ACCEPT\n-A POSTROUTING -o eth0 -j MASQUERADE --random\n"
     );
 }
+
+/// NFQUEUE and QUEUE rules as given to iptables-legacy 1.8.9, and as its
+/// `-S` and `-L -n` printed them.
+const NFQUEUE_RULES: &[(&str, &str, &str)] = &[
+    (
+        "-A INPUT -j NFQUEUE",
+        "-A INPUT -j NFQUEUE --queue-num 0",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE num 0",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-num 3",
+        "-A INPUT -j NFQUEUE --queue-num 3",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE num 3",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-num 65535",
+        "-A INPUT -j NFQUEUE --queue-num 65535",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE num 65535",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-num 0x10",
+        "-A INPUT -j NFQUEUE --queue-num 16",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE num 16",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-num 010",
+        "-A INPUT -j NFQUEUE --queue-num 8",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE num 8",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-num +5",
+        "-A INPUT -j NFQUEUE --queue-num 5",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE num 5",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-num \" 5\"",
+        "-A INPUT -j NFQUEUE --queue-num 5",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE num 5",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-balance 0:3",
+        "-A INPUT -j NFQUEUE --queue-balance 0:3",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE balance 0:3",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-balance 1:65535",
+        "-A INPUT -j NFQUEUE --queue-balance 1:65535",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE balance 1:65535",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-balance :3",
+        "-A INPUT -j NFQUEUE --queue-balance 0:3",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE balance 0:3",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-balance 3:",
+        "-A INPUT -j NFQUEUE --queue-balance 3:65535",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE balance 3:65535",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-balance 0x1:0x4",
+        "-A INPUT -j NFQUEUE --queue-balance 1:4",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE balance 1:4",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-bypass",
+        "-A INPUT -j NFQUEUE --queue-num 0 --queue-bypass",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE num 0 bypass",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-balance 0:3 --queue-cpu-fanout",
+        "-A INPUT -j NFQUEUE --queue-balance 0:3 --queue-cpu-fanout",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE balance 0:3 cpu-fanout",
+    ),
+    (
+        "-A INPUT -j NFQUEUE --queue-balance 0:3 --queue-cpu-fanout --queue-bypass",
+        "-A INPUT -j NFQUEUE --queue-balance 0:3 --queue-bypass --queue-cpu-fanout",
+        "NFQUEUE    0    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE balance 0:3 bypass cpu-fanout",
+    ),
+    (
+        "-A INPUT -p tcp -j NFQUEUE --queue-num 7",
+        "-A INPUT -p tcp -j NFQUEUE --queue-num 7",
+        "NFQUEUE    6    --  0.0.0.0/0            0.0.0.0/0            NFQUEUE num 7",
+    ),
+    (
+        "-A INPUT -j QUEUE",
+        "-A INPUT -j QUEUE",
+        "QUEUE      0    --  0.0.0.0/0            0.0.0.0/0           ",
+    ),
+];
+
+#[test]
+fn nfqueue_rules_parse_and_print_as_iptables() {
+    for (input, want_s, want_l) in NFQUEUE_RULES {
+        let c = parse_ok(input);
+        let mut t = TableSpec::empty(TableKind::Filter);
+        ops::apply(&mut t, &c).unwrap_or_else(|e| panic!("{input}: {e}"));
+        let r = t.chain("INPUT").unwrap().rules.last().unwrap();
+        assert_eq!(format::rule_save("INPUT", r, false), *want_s, "{input}");
+        let f = format::ListFormat {
+            numeric: true,
+            ..Default::default()
+        };
+        assert_eq!(format::rule_line(r, 1, f), *want_l, "{input}");
+        // The printed form reads back to the same rule.
+        let again = parse_ok(want_s);
+        assert!(again.rule.same_as(r), "{want_s}");
+        // The core takes it and gives it back unchanged.
+        let chunks = wire::encode_chunks(&t, wire::CHUNK_BYTES).unwrap();
+        let back = wire::decode_table(&chunks.concat()).unwrap_or_else(|e| panic!("{input}: {e}"));
+        let r2 = back.chain("INPUT").unwrap().rules.last().unwrap();
+        assert!(r2.same_as(r), "{input}");
+    }
+}
+
+#[test]
+fn nfqueue_parse_details() {
+    use rfcore::proto;
+    use rfcore::rules::targets::queue::NfQueue;
+    use rfcore::rules::Target;
+    let q = |s: &str| match parse_ok(&format!("-A INPUT -j NFQUEUE {s}")).rule.target {
+        Target::NfQueue(q) => q,
+        other => panic!("{s}: {other:?}"),
+    };
+    assert_eq!(q(""), NfQueue::default());
+    let nq = |num, total, flags| NfQueue { num, total, flags };
+    assert_eq!(q("--queue-num 9"), nq(9, 1, 0));
+    assert_eq!(q("--queue-balance 2:5"), nq(2, 4, 0));
+    assert_eq!(q("--queue-balance :1"), nq(0, 2, 0));
+    assert_eq!(q("--queue-balance 65534:"), nq(65534, 2, 0));
+    assert_eq!(
+        q("--queue-bypass --queue-balance 4:5 --queue-cpu-fanout"),
+        nq(4, 2, proto::NFQUEUE_F_BYPASS | proto::NFQUEUE_F_CPU_FANOUT)
+    );
+    // 0:65535 is 65536 queues, which a u16 count cannot hold: it wraps
+    // to 0, as in iptables, and the kernel refuses the rule.
+    assert_eq!(q("--queue-balance 0:65535"), nq(0, 0, 0));
+    assert_eq!(q("--queue-balance :"), nq(0, 0, 0));
+    // QUEUE is the standard verdict.
+    assert_eq!(parse_ok("-A INPUT -j QUEUE").rule.target, Target::Queue);
+    // Both are target names, which chains may not take.
+    for name in ["NFQUEUE", "QUEUE"] {
+        assert!(parse::is_target_name(name));
+    }
+}
+
+#[test]
+fn bad_nfqueue_rules_have_iptables_messages() {
+    let range = "NFQUEUE: bad value for option \"--queue-num\", or out of range (0-65535).";
+    for (input, want) in [
+        // As iptables-legacy 1.8.9 says them.
+        ("-j NFQUEUE --queue-num 65536", range),
+        ("-j NFQUEUE --queue-num -1", range),
+        ("-j NFQUEUE --queue-num abc", range),
+        ("-j NFQUEUE --queue-num \"\"", range),
+        ("-j NFQUEUE --queue-num 5x", range),
+        ("-j NFQUEUE --queue-num 08", range),
+        ("-j NFQUEUE --queue-balance 3:3", "3 should be less than 3"),
+        ("-j NFQUEUE --queue-balance 4:3", "4 should be less than 3"),
+        ("-j NFQUEUE --queue-balance 3", "Bad range \"3\""),
+        ("-j NFQUEUE --queue-balance \"\"", "Bad range \"\""),
+        (
+            "-j NFQUEUE --queue-balance 1:70000",
+            "NFQUEUE: bad value for option \"--queue-balance\" near \"70000\", or out of range (0-65535).",
+        ),
+        (
+            "-j NFQUEUE --queue-balance 0:65536",
+            "NFQUEUE: bad value for option \"--queue-balance\" near \"65536\", or out of range (0-65535).",
+        ),
+        (
+            "-j NFQUEUE --queue-balance a:b",
+            "NFQUEUE: bad value for option \"--queue-balance\" near \"a:b\", or out of range (0-65535).",
+        ),
+        (
+            "-j NFQUEUE --queue-balance 1:2:3",
+            "NFQUEUE: Too many components for option \"--queue-balance\" (max: 2)",
+        ),
+        (
+            "-j NFQUEUE --queue-balance 1x:3",
+            "NFQUEUE: Argument to \"--queue-balance\" has unexpected characters near \"x:3\".",
+        ),
+        (
+            "-j NFQUEUE --queue-balance 1:3x",
+            "NFQUEUE: Argument to \"--queue-balance\" has unexpected characters near \"x\".",
+        ),
+        (
+            "-j NFQUEUE --queue-num 1 --queue-balance 0:3",
+            "NFQUEUE: option \"--queue-num\" cannot be used together with \"--queue-balance\".",
+        ),
+        (
+            "-j NFQUEUE --queue-balance 0:3 --queue-num 1",
+            "NFQUEUE: option \"--queue-num\" cannot be used together with \"--queue-balance\".",
+        ),
+        // Values are checked as they are read, exclusions at the end.
+        (
+            "-j NFQUEUE --queue-num 1 --queue-balance 3:3",
+            "3 should be less than 3",
+        ),
+        (
+            "-j NFQUEUE --queue-balance 0:3 --queue-num abc",
+            range,
+        ),
+        (
+            "-j NFQUEUE --queue-num 1 --queue-num 2",
+            "NFQUEUE: option \"--queue-num\" can only be used once.",
+        ),
+        (
+            "-j NFQUEUE --queue-balance 0:3 --queue-balance 1:2",
+            "NFQUEUE: option \"--queue-balance\" can only be used once.",
+        ),
+        (
+            "-j NFQUEUE --queue-bypass --queue-bypass",
+            "NFQUEUE: option \"--queue-bypass\" can only be used once.",
+        ),
+        (
+            "-j NFQUEUE --queue-balance 0:3 --queue-cpu-fanout --queue-cpu-fanout",
+            "NFQUEUE: option \"--queue-cpu-fanout\" can only be used once.",
+        ),
+        (
+            "-j NFQUEUE --queue-cpu-fanout",
+            "NFQUEUE: option \"--queue-cpu-fanout\" also requires \"--queue-balance\".",
+        ),
+        (
+            "-j NFQUEUE --queue-num 2 --queue-cpu-fanout",
+            "NFQUEUE: option \"--queue-cpu-fanout\" also requires \"--queue-balance\".",
+        ),
+        (
+            "-j NFQUEUE ! --queue-num 2",
+            "NFQUEUE: option \"--queue-num\" cannot be inverted.",
+        ),
+        ("-j QUEUE --queue-num 2", "unknown option \"--queue-num\""),
+        (
+            "-j NFQUEUE --queue-num",
+            "option \"--queue-num\" requires an argument",
+        ),
+        ("-j NFQUEUE --queue-num 2 extra", "Bad argument `extra'"),
+    ] {
+        assert_eq!(parse_err(&format!("-A INPUT {input}")), want, "{input}");
+    }
+    // Chains may not be called after the targets.
+    for name in ["NFQUEUE", "QUEUE"] {
+        assert_eq!(
+            parse_err(&format!("-N {name}")),
+            "chain name may not clash with target name"
+        );
+    }
+}
+
+#[test]
+fn nfqueue_targets_are_checked_by_the_core() {
+    // As the kernel will: every table but nat, and a range the u16 count
+    // holds with the last queue at most 65535.
+    let wrong_table = Some("not valid in this table");
+    let range = Some("NFQUEUE needs 1 or more queues, the last at most 65535");
+    for (table, command, want) in [
+        ("filter", "-A INPUT -j NFQUEUE --queue-num 1", None),
+        ("filter", "-A FORWARD -j QUEUE", None),
+        (
+            "mangle",
+            "-A POSTROUTING -j NFQUEUE --queue-balance 0:1",
+            None,
+        ),
+        ("raw", "-A PREROUTING -j NFQUEUE --queue-bypass", None),
+        ("nat", "-A PREROUTING -j NFQUEUE", wrong_table),
+        ("nat", "-A POSTROUTING -j QUEUE", wrong_table),
+        (
+            "filter",
+            "-A INPUT -j NFQUEUE --queue-balance 0:65535",
+            range,
+        ),
+        ("filter", "-A INPUT -j NFQUEUE --queue-balance :", range),
+        (
+            "filter",
+            "-A INPUT -j NFQUEUE --queue-balance 1:65535",
+            None,
+        ),
+    ] {
+        let mut t = TableSpec::empty(TableKind::from_name(table).unwrap());
+        ops::apply(&mut t, &parse_ok(&format!("-t {table} {command}"))).unwrap();
+        let chunks = wire::encode_chunks(&t, wire::CHUNK_BYTES).unwrap();
+        let got = wire::decode_table(&chunks.concat())
+            .err()
+            .map(|e| e.message());
+        assert_eq!(got, want, "{table}: {command}");
+    }
+}
