@@ -6,7 +6,9 @@
 #   rfvm.mode=check [rfvm.tests=a.sh,b.sh]  run the selftests, print KTAP
 #   rfvm.mode=run [rfvm.interactive=1]      the demo, then a shell
 #   rfvm.mode=shell                         just a shell
-# and always powers off at the end ("rfvm: done" tells the host we got there).
+# and rfvm.env=NAME=VALUE[,NAME=VALUE...] exports variables to the tests
+# (e.g. VM_APPEND=rfvm.env=QUEUE_IMPL=upstream scripts/vm.sh check ...);
+# it always powers off at the end ("rfvm: done" tells the host we got there).
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
@@ -35,6 +37,13 @@ for arg in $(cat /proc/cmdline); do
 	rfvm.mode=*) mode=${arg#rfvm.mode=} ;;
 	rfvm.tests=*) tests=$(echo "${arg#rfvm.tests=}" | tr ',' ' ') ;;
 	rfvm.interactive=*) interactive=${arg#rfvm.interactive=} ;;
+	rfvm.env=*)
+		for kv in $(echo "${arg#rfvm.env=}" | tr ',' ' '); do
+			case "$kv" in
+			[A-Za-z_]*=*) export "$kv" ;;
+			esac
+		done
+		;;
 	esac
 done
 
