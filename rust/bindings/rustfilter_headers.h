@@ -20,3 +20,6 @@
 #include <net/route.h>
 #include <net/ip_fib.h>
 #include <net/sock.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+#include <net/netfilter/nf_queue.h>

@@ -3,6 +3,7 @@
 #include <linux/bottom_half.h>
 #include <linux/ip.h>
 #include <linux/skbuff.h>
+#include <linux/smp.h>
 #include <net/dsfield.h>
 
 /* Set the IPv4 DS field to (old & mask) | value, fixing the checksum. */
@@ -22,4 +23,9 @@ void rust_helper_local_bh_disable(void)
 void rust_helper_local_bh_enable(void)
 {
 	local_bh_enable();
+}
+
+unsigned int rust_helper_raw_smp_processor_id(void)
+{
+	return raw_smp_processor_id();
 }

@@ -25,6 +25,9 @@ mod nat;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../rfcore/src/nla.rs"]
 mod nla;
+#[allow(dead_code, unreachable_pub, unused_imports)]
+#[path = "../rfcore/src/nfqueue/mod.rs"]
+mod nfqueue;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../rfcore/src/packet.rs"]
 mod packet;
@@ -41,6 +44,7 @@ mod ct_netlink;
 mod hooks;
 mod napt;
 mod netlink;
+mod queue;
 mod tables;
 
 module! {
@@ -59,6 +63,9 @@ kernel::module_param_uint!(
 );
 
 struct RustFilter {
+    /// The queue handler: gone first, its queued packets dropped, while
+    /// the hooks and connections they refer to still exist.
+    _queue: queue::Queue,
     /// The netlink family; it owns the per-namespace state, so dropping it
     /// first unregisters the family, then the hooks and the state of every
     /// namespace.
@@ -84,8 +91,10 @@ impl kernel::Module for RustFilter {
         let pernet = namespace::Registration::<hooks::NetState>::new(shared)?;
         let control =
             genetlink::Registration::new(netlink::Control { pernet }, module, Some(events))?;
-        pr_info!("loaded: hooks at PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING\n");
+        let queue = queue::Queue::register(module)?;
+        pr_info!("loaded: hooks at PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING; queue handler\n");
         Ok(Self {
+            _queue: queue,
             _control: control,
             _tracker: tracker,
         })

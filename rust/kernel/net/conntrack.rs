@@ -297,42 +297,11 @@ pub trait CtOps: Send + Sync + 'static {
 /// non-null pointer in a packet's `_nfct` is an `Inner<T>`.
 #[pin_data(PinnedDrop)]
 pub struct CtHook<T: CtOps> {
-    #[pin]
-    notifier: Opaque<bindings::notifier_block>,
-    /// Whether the hook and the notifier are installed (registration
-    /// succeeded).
+    /// Keeps `nf_conntrack` out.
+    _refuse: Pin<KBox<crate::module_refuse::RefuseLoad>>,
+    /// Whether the hook is installed (registration succeeded).
     installed: AtomicBool,
     _t: PhantomData<T>,
-}
-
-// SAFETY: the notifier block is only touched by the module loader, under
-// its own lock, and by `register`/`drop`.
-unsafe impl<T: CtOps> Send for CtHook<T> {}
-// SAFETY: as above; no method takes `&self` to mutate it.
-unsafe impl<T: CtOps> Sync for CtHook<T> {}
-
-/// The name of the module this one stands in for.
-const CONNTRACK_MODULE: &[u8] = b"nf_conntrack";
-
-/// Refuses to load `nf_conntrack` while a [`CtHook`] is installed.
-unsafe extern "C" fn module_event(
-    _nb: *mut bindings::notifier_block,
-    action: usize,
-    data: *mut core::ffi::c_void,
-) -> core::ffi::c_int {
-    if action != bindings::module_state_MODULE_STATE_COMING as usize {
-        return bindings::NOTIFY_DONE as core::ffi::c_int;
-    }
-    // SAFETY: for module events `data` is the `struct module` concerned,
-    // valid during the call.
-    let name: &[u8] = unsafe { &(*data.cast::<bindings::module>()).name };
-    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-    if &name[..end] != CONNTRACK_MODULE {
-        return bindings::NOTIFY_DONE as core::ffi::c_int;
-    }
-    crate::pr_err!("rustfilter: connection tracking is rustfilter's while it is loaded; nf_conntrack refused\n");
-    // SAFETY: only builds a value.
-    unsafe { bindings::notifier_from_errno(EBUSY.to_errno()) }
 }
 
 struct Adapter<T>(PhantomData<T>);
@@ -408,27 +377,20 @@ impl<T: CtOps> CtHook<T> {
     /// Becomes the kernel's connection tracker. Fails with `EBUSY` when
     /// another one (`nf_conntrack`) is loaded.
     pub fn register() -> Result<Arc<Self>> {
+        let refuse = crate::module_refuse::RefuseLoad::new(
+            b"nf_conntrack",
+            crate::c_str!(
+                "rustfilter: connection tracking is rustfilter's while it is loaded; nf_conntrack refused"
+            ),
+        )?;
         let this = Arc::pin_init(
             pin_init!(Self {
-                notifier <- Opaque::ffi_init(|nb: *mut bindings::notifier_block| {
-                    // SAFETY: `nb` is ours to initialise.
-                    unsafe {
-                        nb.write(bindings::notifier_block {
-                            notifier_call: Some(module_event),
-                            next: ptr::null_mut(),
-                            priority: 0,
-                        })
-                    };
-                }),
+                _refuse: refuse,
                 installed: AtomicBool::new(false),
                 _t: PhantomData,
             }),
             GFP_KERNEL,
         )?;
-        // SAFETY: the block is pinned and lives until `drop` unregisters it.
-        crate::error::to_result(unsafe {
-            bindings::register_module_notifier(this.notifier.get())
-        })?;
         // SAFETY: `nf_ct_hook` is a pointer the kernel reads under RCU;
         // taking it with a compare-and-exchange means no other tracker is
         // overwritten, and the release ordering publishes `HOOK`.
@@ -440,8 +402,6 @@ impl<T: CtOps> CtHook<T> {
             .compare_exchange(ptr::null_mut(), ours, Ordering::AcqRel, Ordering::Acquire)
             .is_err()
         {
-            // SAFETY: registered above.
-            unsafe { bindings::unregister_module_notifier(this.notifier.get()) };
             crate::pr_err!("rustfilter: nf_conntrack is loaded; unload it first\n");
             return Err(EBUSY);
         }
@@ -481,8 +441,6 @@ impl<T: CtOps> PinnedDrop for CtHook<T> {
             unsafe { AtomicPtr::from_ptr(ptr::addr_of_mut!(bindings::nf_ct_hook).cast()) };
         hook.store(ptr::null_mut(), Ordering::Release);
         rcu::synchronize();
-        // SAFETY: registered in `register`.
-        unsafe { bindings::unregister_module_notifier(self.notifier.get()) };
     }
 }
 

@@ -55,10 +55,16 @@ pub enum AttrPolicy {
     },
     /// A nested attribute (checked by the handler).
     Nested,
+    /// Any payload of at least `min_len` bytes (`NLA_UNSPEC` with a
+    /// length), e.g. a C structure.
+    MinLen {
+        /// Shortest accepted payload.
+        min_len: u16,
+    },
 }
 
 impl AttrPolicy {
-    fn to_raw(self) -> bindings::nla_policy {
+    pub(crate) fn to_raw(self) -> bindings::nla_policy {
         // SAFETY: all-zero is a valid `nla_policy` (NLA_UNSPEC, no limits).
         let mut p: bindings::nla_policy = unsafe { core::mem::zeroed() };
         let (ty, len) = match self {
@@ -71,6 +77,7 @@ impl AttrPolicy {
             AttrPolicy::NulString { max_len } => (bindings::NLA_NUL_STRING, max_len),
             AttrPolicy::Binary { max_len } => (bindings::NLA_BINARY, max_len),
             AttrPolicy::Nested => (bindings::NLA_NESTED, 0),
+            AttrPolicy::MinLen { min_len } => (bindings::NLA_UNSPEC, min_len),
         };
         p.type_ = ty as u8;
         p.len = len;

@@ -393,6 +393,20 @@ impl<T: PernetState> Registration<T> {
         unsafe { &(**slot::<T>(net.as_ptr())).state }
     }
 
+    /// The state of namespace `net`, or `None` while it has none: before
+    /// its `init` finished or after its `exit` began (callers that may see
+    /// a namespace at those times: global callbacks such as a queue
+    /// handler's, which the kernel calls for any namespace).
+    pub fn try_get<'a>(&'a self, net: &'a Net) -> Option<&'a T> {
+        // SAFETY: the registration is registered, so the slot exists for the
+        // live namespace `net`; it holds null or a `NetData<T>` that lives
+        // until the namespace's `exit` clears the slot, and `exit` runs only
+        // once nothing can reach the namespace any more.
+        let data = unsafe { *slot::<T>(net.as_ptr()) };
+        // SAFETY: as above.
+        (!data.is_null()).then(|| unsafe { &*(*data).state })
+    }
+
     unsafe extern "C" fn init_cb(net: *mut bindings::net) -> core::ffi::c_int {
         from_result(|| {
             // SAFETY: the kernel calls `init` with a namespace that stays
@@ -465,8 +479,9 @@ impl<T: PernetState> Registration<T> {
         // and is not used after this.
         unsafe {
             let slot = slot::<T>(net);
-            drop(KBox::from_raw(*slot));
+            let data = *slot;
             *slot = core::ptr::null_mut();
+            drop(KBox::from_raw(data));
         }
     }
 }

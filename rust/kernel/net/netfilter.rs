@@ -90,7 +90,7 @@ pub struct HookSpec {
 
 /// What a hook function decides for a packet.
 ///
-/// Only these two: in 6.12 `nf_hook_slow` handles ACCEPT, DROP, QUEUE and
+/// Only these: in 6.12 `nf_hook_slow` handles ACCEPT, DROP, QUEUE and
 /// STOLEN from a hook function, and anything else (`NF_REPEAT`,
 /// `NF_STOP`, which only mean something as verdicts of a queued packet)
 /// warns and leaks the packet.
@@ -100,6 +100,16 @@ pub enum Verdict {
     Accept,
     /// Free the packet.
     Drop,
+    /// Hand the packet to the queue handler for queue `num`
+    /// (`NF_QUEUE_NR(num)`). With `bypass`, a queue nobody listens on lets
+    /// the packet continue with the next hook function
+    /// (`NF_VERDICT_FLAG_QUEUE_BYPASS`); without, it is dropped.
+    Queue {
+        /// The queue number.
+        num: u16,
+        /// Continue when no listener is bound to the queue.
+        bypass: bool,
+    },
 }
 
 impl Verdict {
@@ -107,8 +117,31 @@ impl Verdict {
         match self {
             Verdict::Accept => bindings::NF_ACCEPT,
             Verdict::Drop => bindings::NF_DROP,
+            Verdict::Queue { num, bypass } => {
+                let flag = if bypass {
+                    bindings::NF_VERDICT_FLAG_QUEUE_BYPASS
+                } else {
+                    0
+                };
+                (u32::from(num) << 16) | flag | bindings::NF_QUEUE
+            }
         }
     }
+}
+
+/// A random number from the kernel's generator (`get_random_u32`), e.g.
+/// to seed a hash against flows chosen to collide.
+pub fn random_u32() -> u32 {
+    // SAFETY: callable in any context.
+    unsafe { bindings::get_random_u32() }
+}
+
+/// The number of the CPU the caller runs on (`raw_smp_processor_id`); a
+/// hook function runs with preemption or BH disabled, so it is stable for
+/// the packet's walk.
+pub fn current_cpu() -> u32 {
+    // SAFETY: reads a per-CPU variable; always safe to call.
+    unsafe { bindings::raw_smp_processor_id() }
 }
 
 /// The state a hook function is called with (`struct nf_hook_state`).

@@ -96,6 +96,8 @@ pub enum Errno {
     Range = 34,
     /// `EOPNOTSUPP`: an unknown command or flag.
     OpNotSupp = 95,
+    /// `ENOBUFS`: a full queue, or a listener's full socket buffer.
+    NoBufs = 105,
     /// `ENOTSUPP` (kernel-internal 524): `NFQNL_MSG_PACKET` sent to the
     /// kernel (`nfqnl_recv_unsupp`).
     NotSupp = 524,
@@ -124,6 +126,7 @@ impl Errno {
             Errno::Inval => "EINVAL",
             Errno::Range => "ERANGE",
             Errno::OpNotSupp => "EOPNOTSUPP",
+            Errno::NoBufs => "ENOBUFS",
             Errno::NotSupp => "ENOTSUPP",
         }
     }
