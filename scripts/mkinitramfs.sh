@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Pack the test VM's initramfs, build/vm/initramfs.gz: busybox-static,
-# iproute2, kmod, bash, rfctl, nlfuzz, rfpkt and rfserve (when built), the kernel's modules
+# iproute2, kmod, bash, iptables-legacy with its extensions, rfctl, nlfuzz,
+# rfpkt and rfserve (when built), the kernel's modules
 # (from build/obj), the selftests and scripts/guest-init.sh as /init. Skips
 # the work when nothing it is made from changed.
 #
@@ -11,6 +12,9 @@
 #        NLFUZZ (default tools/nlfuzz/target/release/nlfuzz),
 #        RFPKT (default tools/rfpkt/target/release/rfpkt),
 #        RFSERVE (default tools/rfserve/target/release/rfserve),
+#        NFQCLIENT (default tools/nfqclient/target/release/nfqclient),
+#        QUEUE_CLIENTS (default build/queue-clients: nf_queue, nf-queue,
+#        nfq-oldapi from scripts/queue-clients.sh),
 #        EXTRA_BINS (more host binaries to copy with their libraries)
 set -euo pipefail
 
@@ -25,6 +29,8 @@ RFCTL=${RFCTL:-$REPO/tools/rfctl/target/release/rfctl}
 NLFUZZ=${NLFUZZ:-$REPO/tools/nlfuzz/target/release/nlfuzz}
 RFPKT=${RFPKT:-$REPO/tools/rfpkt/target/release/rfpkt}
 RFSERVE=${RFSERVE:-$REPO/tools/rfserve/target/release/rfserve}
+NFQCLIENT=${NFQCLIENT:-$REPO/tools/nfqclient/target/release/nfqclient}
+QUEUE_CLIENTS=${QUEUE_CLIENTS:-$REPO/build/queue-clients}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 # Host binaries copied with the libraries ldd lists: destination=source.
 BINS=("/usr/bin/ip=$(command -v ip)" "/usr/bin/kmod=$(command -v kmod)"
@@ -72,6 +78,8 @@ if [ $force -eq 0 ] && [ -f "$OUT" ]; then
 	[ -f "$NLFUZZ" ] && inputs+=("$NLFUZZ")
 	[ -f "$RFPKT" ] && inputs+=("$RFPKT")
 	[ -f "$RFSERVE" ] && inputs+=("$RFSERVE")
+	[ -f "$NFQCLIENT" ] && inputs+=("$NFQCLIENT")
+	[ -d "$QUEUE_CLIENTS" ] && inputs+=("$QUEUE_CLIENTS")
 	if [ -z "$(find "${inputs[@]}" -newer "$OUT" -print -quit)" ]; then
 		exit 0
 	fi
@@ -107,6 +115,20 @@ for tool in modprobe insmod rmmod depmod lsmod modinfo; do
 	ln -s ../usr/bin/kmod "$ROOT/sbin/$tool"
 done
 
+# iptables-legacy, for the selftests that need the C netfilter as the
+# reference (rustfilter_queue.sh queues with xt_NFQUEUE), with the
+# extensions it loads at run time (libxt_NFQUEUE.so, libxt_mark.so...).
+XTABLES_LIBDIR=${XTABLES_LIBDIR:-/usr/lib/x86_64-linux-gnu/xtables}
+if IPTABLES=$(command -v iptables-legacy) && [ -d "$XTABLES_LIBDIR" ]; then
+	copy_bin /usr/sbin/iptables-legacy "$IPTABLES"
+	mkdir -p "$ROOT$XTABLES_LIBDIR"
+	for ext in "$XTABLES_LIBDIR"/*.so; do
+		copy_bin "$ext" "$ext"
+	done
+else
+	echo "mkinitramfs: note: no iptables-legacy; rustfilter_queue.sh will skip" >&2
+fi
+
 if [ -x "$RFCTL" ]; then
 	copy_bin /usr/bin/rfctl "$RFCTL"
 else
@@ -123,6 +145,10 @@ done <<EOF_TOOLS
 nlfuzz $NLFUZZ rustfilter_badinput.sh
 rfpkt $RFPKT rustfilter_ct_invalid.sh
 rfserve $RFSERVE rustfilter_ct_helpers.sh
+nfqclient $NFQCLIENT rustfilter_queue_clients.sh
+nf_queue $QUEUE_CLIENTS/nf_queue rustfilter_queue_clients.sh
+nf-queue $QUEUE_CLIENTS/nf-queue rustfilter_queue_clients.sh
+nfq-oldapi $QUEUE_CLIENTS/nfq-oldapi rustfilter_queue_clients.sh
 EOF_TOOLS
 
 if [ -f "$stamp" ]; then

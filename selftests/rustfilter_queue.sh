@@ -1,0 +1,805 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The netlink queue end to end: packets queued by iptables-legacy's
+# NFQUEUE target (xt_NFQUEUE) on a router (or the server) and judged by
+# `rfctl queue`, with real outcomes (datagrams that reached the server and
+# what they held, rule counters, what the listener printed, dmesg):
+# accept, drop, repeat, stop, queue to another listener (with and without
+# bypass), the mark set by the verdict seen by a later table, payloads
+# rewritten to the same, a shorter and a longer length (with and without
+# fixed checksums), batch verdicts, copy range, a full queue (maxlen) with
+# and without fail-open, --queue-bypass, --queue-balance, a listener killed
+# with packets queued, rmmod with packets queued, and that rustfilter and
+# nfnetlink_queue exclude each other.
+#
+# QUEUE_IMPL=rustfilter (default) loads rustfilter.ko, the queue handler
+# under test; QUEUE_IMPL=upstream uses the kernel's nfnetlink_queue.ko
+# instead, the reference every case but the rustfilter-only ones must
+# pass against (those print "ok N ... # SKIP"). In the VM:
+# VM_APPEND=QUEUE_IMPL=upstream scripts/vm.sh check rustfilter_queue.sh
+# (an unknown kernel parameter without a dot reaches /init's environment).
+#
+#   client 10.0.1.2 --veth-- 10.0.1.1 router 10.0.2.1 --veth-- 10.0.2.2 server
+#
+# The server runs a UDP sink on port 9 that logs every datagram; the
+# client sends with rfserve udp-flow ("TAG 0", "TAG 1", ...). Output is
+# KTAP, one result per case.
+
+source lib.sh
+
+QUEUE_IMPL=${QUEUE_IMPL:-rustfilter}
+: "${RFSERVE:=$(command -v rfserve)}"
+: "${IPTABLES:=$(command -v iptables-legacy)}"
+
+rf_require_tools
+case "$QUEUE_IMPL" in
+rustfilter) rf_require_module ;;
+upstream) ;;
+*)
+	echo "SKIP: QUEUE_IMPL must be rustfilter or upstream, not '$QUEUE_IMPL'"
+	exit $ksft_skip
+	;;
+esac
+if [ -z "$RFSERVE" ] || [ ! -x "$RFSERVE" ]; then
+	echo "SKIP: Could not run test without rfserve"
+	exit $ksft_skip
+fi
+if [ -z "$IPTABLES" ]; then
+	echo "SKIP: Could not run test without iptables-legacy"
+	exit $ksft_skip
+fi
+if ! "$RFCTL" queue --help > /dev/null 2>&1; then
+	echo "SKIP: Could not run test with an rfctl that has no 'queue'"
+	exit $ksft_skip
+fi
+if ! modinfo nfnetlink_queue > /dev/null 2>&1 || ! modinfo xt_NFQUEUE > /dev/null 2>&1; then
+	echo "SKIP: Could not run test without the nfnetlink_queue and xt_NFQUEUE modules"
+	exit $ksft_skip
+fi
+
+# Lines of dmesg that mean the kernel is unhappy (as scripts/guest-init.sh).
+SPLATS='BUG:|WARNING:|KASAN:|UBSAN:|possible recursive locking|circular locking|inconsistent lock state|sleeping function called from invalid context|Oops|Call Trace|kernel BUG|general protection fault|list_add corruption|list_del corruption|refcount_t:|soft lockup|hung_task|blocked for more than'
+
+ret=0
+tmp=$(mktemp -d)
+modules_before=$(awk '{ print $1 }' /proc/modules)
+declare -A qpid=()
+
+mod_loaded() { grep -q "^$1 " /proc/modules; }
+
+# The netfilter modules this script loaded, unloaded again so that the
+# next selftests find the kernel as it was (rustfilter excepted).
+unload_ours() {
+	local m pass left
+	for pass in 1 2 3 4 5; do
+		left=0
+		for m in nfnetlink_queue xt_NFQUEUE xt_mark xt_tcpudp iptable_mangle \
+			iptable_filter ip_tables x_tables; do
+			mod_loaded "$m" || continue
+			echo "$modules_before" | grep -qx "$m" && continue
+			rmmod "$m" 2> /dev/null || left=1
+		done
+		[ $left -eq 0 ] && return
+		sleep 0.5
+	done
+}
+
+cleanup() {
+	local n
+	for n in "${!qpid[@]}"; do
+		kill -KILL "${qpid[$n]}" 2> /dev/null
+	done
+	cleanup_all_ns
+	unload_ours
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+##############################################################################
+# KTAP
+
+CASES=(handler accept drop repeat stop requeue requeue_bypass mark
+	rewrite_fixed rewrite_unfixed batch copy_range maxlen maxlen_fail_open
+	bypass balance listener_killed unload exclusive_modprobe exclusive_insmod)
+# Cases that test what only rustfilter does.
+RUSTFILTER_ONLY=" unload exclusive_modprobe exclusive_insmod "
+
+diag() { echo "# $*"; }
+fail() { echo "# FAIL: $*"; }
+info() { echo "# INFO: $*"; }
+
+##############################################################################
+# The queue handler
+
+# load_impl: the handler under test loaded, the other one not.
+load_impl() {
+	if [ "$QUEUE_IMPL" = upstream ]; then
+		if rf_loaded && ! rf_unload; then
+			fail "cannot unload rustfilter to test nfnetlink_queue"
+			return 1
+		fi
+		modprobe nfnetlink_queue || { fail "modprobe nfnetlink_queue"; return 1; }
+	else
+		if mod_loaded nfnetlink_queue && ! rmmod nfnetlink_queue; then
+			fail "cannot unload nfnetlink_queue to test rustfilter"
+			return 1
+		fi
+		rf_load || { fail "cannot load rustfilter"; return 1; }
+	fi
+}
+
+# handler_ok: the queue is served by the handler under test (a bind can
+# autoload nfnetlink_queue through its "nfnetlink-subsys-3" alias when
+# nobody claimed the subsystem: then rustfilter is not the handler).
+handler_ok() {
+	if [ "$QUEUE_IMPL" = rustfilter ]; then
+		if mod_loaded nfnetlink_queue; then
+			fail "nfnetlink_queue is loaded: rustfilter is not the queue handler"
+			return 1
+		fi
+		rf_loaded || { fail "rustfilter is not loaded"; return 1; }
+	else
+		mod_loaded nfnetlink_queue || { fail "nfnetlink_queue is not loaded"; return 1; }
+	fi
+}
+
+##############################################################################
+# Listeners: rfctl queue in the background
+
+# q_start NAME NS ARGS: `rfctl queue ARGS` in NS, its output in
+# $tmp/NAME.out and .err; waits for its "bound" line.
+q_start() {
+	local name=$1 ns=$2
+	shift 2
+	ip netns exec "$ns" "$RFCTL" queue "$@" > "$tmp/$name.out" 2> "$tmp/$name.err" &
+	qpid[$name]=$!
+	if ! busywait 5000 grep -q '^bound ' "$tmp/$name.out"; then
+		fail "listener $name (rfctl queue $*) did not bind: $(cat "$tmp/$name.err")"
+		return 1
+	fi
+	handler_ok
+}
+
+q_running() { kill -0 "${qpid[$1]}" 2> /dev/null; }
+q_gone() { ! q_running "$1"; }
+
+# q_end NAME: wait for listener NAME to exit by itself (--count); fails
+# unless it exits with status 0 within 10 s.
+q_end() {
+	local name=$1 rc
+	if ! busywait 10000 q_gone "$name"; then
+		fail "listener $name still runs ($(q_ids "$name") packets seen)"
+		kill -KILL "${qpid[$name]}" 2> /dev/null
+	fi
+	wait "${qpid[$name]}" 2> /dev/null
+	rc=$?
+	unset "qpid[$name]"
+	if [ $rc -ne 0 ]; then
+		fail "listener $name exited with status $rc: $(cat "$tmp/$name.err")"
+		return 1
+	fi
+}
+
+# q_stop NAME [SIGNAL]: end listener NAME (SIGTERM: it must exit 0).
+q_stop() {
+	local name=$1 sig=${2:-TERM} rc
+	[ -n "${qpid[$name]:-}" ] || return 0
+	kill "-$sig" "${qpid[$name]}" 2> /dev/null
+	busywait 10000 q_gone "$name" > /dev/null || fail "listener $name ignores SIG$sig"
+	wait "${qpid[$name]}" 2> /dev/null
+	rc=$?
+	unset "qpid[$name]"
+	if [ "$sig" = TERM ] && [ $rc -ne 0 ]; then
+		fail "listener $name exited with status $rc after SIGTERM: $(cat "$tmp/$name.err")"
+		return 1
+	fi
+}
+
+q_stop_all() {
+	local n
+	for n in "${!qpid[@]}"; do
+		q_stop "$n" KILL
+	done
+}
+
+# q_ids NAME: the packets listener NAME printed.
+q_ids() { grep -c '^id=' "$tmp/$1.out" 2> /dev/null; }
+
+q_has() { [ "$(q_ids "$1")" -ge "$2" ]; }
+
+# expect_ids NAME N: listener NAME printed exactly N packets.
+expect_ids() {
+	local got
+	got=$(q_ids "$1")
+	if [ "$got" != "$2" ]; then
+		fail "listener $1 printed $got packets, expected $2"
+		sed 's/^/#     /' "$tmp/$1.out" | head -n 20
+		return 1
+	fi
+}
+
+# expect_lines NAME N REGEX: N of NAME's packet lines match REGEX.
+expect_lines() {
+	local got
+	got=$(grep '^id=' "$tmp/$1.out" | grep -cE "$3")
+	if [ "$got" != "$2" ]; then
+		fail "listener $1: $got packet lines match /$3/, expected $2"
+		sed 's/^/#     /' "$tmp/$1.out" | head -n 20
+		return 1
+	fi
+}
+
+##############################################################################
+# Traffic
+
+# flow TAG COUNT [udp-flow options]: COUNT datagrams "TAG 0", "TAG 1"...
+# from the client to the server's sink.
+flow() {
+	local tag=$1 count=$2
+	shift 2
+	ip netns exec "$client" "$RFSERVE" udp-flow --server 10.0.2.2 --port 9 \
+		--count "$count" --interval 0.02 --data "$tag" "$@" > /dev/null 2> "$tmp/flow.err" ||
+		fail "udp-flow $tag: $(cat "$tmp/flow.err")"
+}
+
+# got TAG: how many datagrams "TAG N" the sink received.
+got() { grep -c "\"$1 [0-9]*\"\$" "$tmp/sink.log"; }
+
+got_is() { [ "$(got "$1")" = "$2" ]; }
+
+# expect_got TAG N: the sink received N datagrams of TAG: waited for
+# when N > 0; checked after 1 s when nothing is expected, or when
+# SETTLE=1 (more could still come).
+expect_got() {
+	local tag=$1 want=$2
+	if [ "$want" -gt 0 ]; then
+		busywait 5000 got_is "$tag" "$want" > /dev/null
+	fi
+	if [ "$want" -eq 0 ] || [ "${SETTLE:-0}" = 1 ]; then
+		sleep 1
+	fi
+	if ! got_is "$tag" "$want"; then
+		fail "the server received $(got "$tag") datagrams '$tag', expected $want"
+		return 1
+	fi
+}
+
+# expect_data TEXT: the sink received exactly one datagram "TEXT".
+expect_data() {
+	busywait 5000 grep -qF "\"$1\"" "$tmp/sink.log" > /dev/null
+	local n
+	n=$(grep -cF "\"$1\"" "$tmp/sink.log")
+	if [ "$n" != 1 ]; then
+		fail "the server received '$1' $n times, expected once"
+		info "the sink's last lines:"
+		tail -n 5 "$tmp/sink.log" | sed 's/^/#     /'
+		return 1
+	fi
+}
+
+# no_data TEXT...: the sink received none of these (after 1 s).
+no_data() {
+	local t l=0
+	sleep 1
+	for t in "$@"; do
+		if grep -qF "\"$t" "$tmp/sink.log"; then
+			fail "the server received '$t'"
+			l=1
+		fi
+	done
+	return $l
+}
+
+##############################################################################
+# iptables-legacy
+
+ipt() {
+	local ns=$1
+	shift
+	if ! ip netns exec "$ns" "$IPTABLES" -w "$@" 2> "$tmp/ipt.err"; then
+		fail "iptables-legacy $* (in ${ns%-*}): $(cat "$tmp/ipt.err")"
+		return 1
+	fi
+}
+
+# rule_pkts NS TABLE CHAIN N: the packet counter of rule N.
+rule_pkts() {
+	ip netns exec "$1" "$IPTABLES" -w -t "$2" -L "$3" -v -x -n 2> /dev/null |
+		awk -v n="$4" 'NR == n + 2 { print $1 }'
+}
+
+# expect_rule NS TABLE CHAIN N PACKETS.
+expect_rule() {
+	local got
+	got=$(rule_pkts "$1" "$2" "$3" "$4")
+	if [ "$got" != "$5" ]; then
+		fail "$2 $3 rule $4 in ${1%-*} counted ${got:-?} packets, expected $5"
+		ip netns exec "$1" "$IPTABLES" -w -t "$2" -L "$3" -v -x -n 2>&1 | sed 's/^/#     /'
+		return 1
+	fi
+}
+
+reset_rules() {
+	local ns
+	for ns in "$router" "$server"; do
+		ip netns exec "$ns" "$IPTABLES" -w -F 2> /dev/null
+		ip netns exec "$ns" "$IPTABLES" -w -t mangle -F 2> /dev/null
+	done
+}
+
+# queue_forward ARGS: the router queues the client's datagrams to the
+# sink with NFQUEUE ARGS.
+queue_forward() {
+	ipt "$router" -A FORWARD -p udp --dport 9 -j NFQUEUE "$@"
+}
+
+dmesg_mark() { dmesg | wc -l; }
+
+# no_splat MARK: no kernel splat in dmesg since MARK.
+no_splat() {
+	local new
+	new=$(dmesg | tail -n +"$(($1 + 1))")
+	if echo "$new" | grep -Eq "$SPLATS"; then
+		fail "kernel splat:"
+		echo "$new" | sed 's/^/#     /' | head -n 40
+		return 1
+	fi
+}
+
+##############################################################################
+# The cases. Each returns 0 when every assertion held; rules, listeners
+# and tags are its own (the run loop cleans up after it).
+
+case_handler() {
+	local l=0
+	q_start h "$router" --num 0 || return 1
+	handler_ok || l=1
+	# A second socket cannot take the queue: EPERM, as nfnetlink_queue
+	# answers (the queue has another owner).
+	if ip netns exec "$router" "$RFCTL" queue --num 0 > "$tmp/h2.out" 2> "$tmp/h2.err"; then
+		fail "a second listener bound queue 0"
+		l=1
+	elif ! grep -q "cannot bind queue 0: EPERM" "$tmp/h2.err"; then
+		fail "a second bind of queue 0: '$(cat "$tmp/h2.err")', expected EPERM"
+		l=1
+	fi
+	q_stop h || l=1
+	return $l
+}
+
+case_accept() {
+	local l=0
+	queue_forward --queue-num 0 || return 1
+	q_start a "$router" --num 0 --count 5 || return 1
+	flow acc 5
+	q_end a || l=1
+	expect_got acc 5 || l=1
+	expect_lines a 5 '^id=[0-9]+ hook=FORWARD hw=0x0800 in=[0-9]+ out=[0-9]+ mark=0x0 len=33 .*udp 10\.0\.1\.2:[0-9]+ > 10\.0\.2\.2:9 len 5 verdict=accept$' || l=1
+	expect_rule "$router" filter FORWARD 1 5 || l=1
+	return $l
+}
+
+case_drop() {
+	local l=0
+	queue_forward --queue-num 0 || return 1
+	q_start d "$router" --num 0 --count 3 --verdict drop || return 1
+	flow drp 3
+	q_end d || l=1
+	expect_got drp 0 || l=1
+	expect_lines d 3 'verdict=drop$' || l=1
+	expect_rule "$router" filter FORWARD 1 3 || l=1
+	return $l
+}
+
+# REPEAT runs the queuing hook (the filter table) again: the counting
+# rule sees each packet twice; the mark set with the verdict keeps the
+# NFQUEUE rule from matching the second time.
+case_repeat() {
+	local l=0
+	ipt "$router" -A FORWARD -p udp --dport 9 || return 1
+	ipt "$router" -A FORWARD -p udp --dport 9 -m mark ! --mark 0x7 -j NFQUEUE --queue-num 0 || return 1
+	q_start r "$router" --num 0 --count 3 --verdict repeat --mark 7 || return 1
+	flow rep 3
+	q_end r || l=1
+	expect_got rep 3 || l=1
+	expect_ids r 3 || l=1
+	expect_lines r 3 'mark=0x0 .*verdict=repeat newmark=0x7$' || l=1
+	expect_rule "$router" filter FORWARD 1 6 || l=1
+	expect_rule "$router" filter FORWARD 2 3 || l=1
+	return $l
+}
+
+# NFQUEUE in mangle INPUT, DROP in filter INPUT (a later hook of the same
+# hook point), on the server: ACCEPT goes on to the DROP, STOP skips it.
+case_stop() {
+	local l=0
+	ipt "$server" -t mangle -A INPUT -p udp --dport 9 -j NFQUEUE --queue-num 0 || return 1
+	ipt "$server" -A INPUT -p udp --dport 9 -j DROP || return 1
+	q_start s1 "$server" --num 0 --count 2 --verdict accept || return 1
+	flow stp-accept 2
+	q_end s1 || l=1
+	expect_got stp-accept 0 || l=1
+	expect_rule "$server" filter INPUT 1 2 || l=1
+	q_start s2 "$server" --num 0 --count 3 --verdict stop || return 1
+	flow stp-stop 3
+	q_end s2 || l=1
+	expect_got stp-stop 3 || l=1
+	expect_lines s2 3 'hook=INPUT .*verdict=stop$' || l=1
+	expect_rule "$server" filter INPUT 1 2 || l=1
+	expect_rule "$server" mangle INPUT 1 5 || l=1
+	return $l
+}
+
+# queue:1 hands each packet to the listener of queue 1, which accepts it.
+case_requeue() {
+	local l=0
+	queue_forward --queue-num 0 || return 1
+	q_start q0 "$router" --num 0 --count 3 --verdict queue:1 || return 1
+	q_start q1 "$router" --num 1 --count 3 || return 1
+	flow rq 3
+	q_end q0 || l=1
+	q_end q1 || l=1
+	expect_got rq 3 || l=1
+	expect_lines q0 3 'verdict=queue:1$' || l=1
+	expect_lines q1 3 'hook=FORWARD .*udp 10\.0\.1\.2:[0-9]+ > 10\.0\.2\.2:9 len 4 verdict=accept$' || l=1
+	return $l
+}
+
+# queue:7 with nobody on queue 7: dropped; with bypass: accepted.
+case_requeue_bypass() {
+	local l=0
+	queue_forward --queue-num 0 || return 1
+	q_start b1 "$router" --num 0 --count 2 --verdict queue:7:bypass || return 1
+	flow rqb 2
+	q_end b1 || l=1
+	expect_got rqb 2 || l=1
+	q_start b2 "$router" --num 0 --count 2 --verdict queue:7 || return 1
+	flow rqn 2
+	q_end b2 || l=1
+	expect_got rqn 0 || l=1
+	return $l
+}
+
+# The mark set with the verdict in mangle FORWARD is what filter FORWARD
+# matches.
+case_mark() {
+	local l=0
+	ipt "$router" -t mangle -A FORWARD -p udp --dport 9 -j NFQUEUE --queue-num 0 || return 1
+	ipt "$router" -A FORWARD -p udp --dport 9 -m mark --mark 0x2a || return 1
+	ipt "$router" -A FORWARD -p udp --dport 9 -m mark --mark 0 || return 1
+	q_start m "$router" --num 0 --count 3 --mark 0x2a || return 1
+	flow mrk 3
+	q_end m || l=1
+	expect_got mrk 3 || l=1
+	expect_lines m 3 'mark=0x0 .*verdict=accept newmark=0x2a$' || l=1
+	expect_rule "$router" filter FORWARD 1 3 || l=1
+	expect_rule "$router" filter FORWARD 2 0 || l=1
+	return $l
+}
+
+# rewrite NAME TAG OLD=NEW [--fix-checksums]: one datagram "TAG 0" through
+# a listener that rewrites it.
+rewrite() {
+	local name=$1 tag=$2 rw=$3
+	shift 3
+	q_start "$name" "$router" --num 0 --count 1 --rewrite "$rw" "$@" || return 1
+	flow "$tag" 1
+	q_end "$name"
+}
+
+# Same length, shorter, longer, with the listener fixing the IP length and
+# checksums: the server receives the new bytes.
+case_rewrite_fixed() {
+	local l=0
+	queue_forward --queue-num 0 || return 1
+	rewrite w1 rw-same-aaaa aaaa=bbbb --fix-checksums || l=1
+	expect_data "rw-same-bbbb 0" || l=1
+	expect_lines w1 1 'len=42 .* rewrite=42>42 fixed verdict=accept$' || l=1
+	rewrite w2 rw-short-aaaaaaaa aaaaaaaa=c --fix-checksums || l=1
+	expect_data "rw-short-c 0" || l=1
+	expect_lines w2 1 'len=47 .* rewrite=47>40 fixed verdict=accept$' || l=1
+	rewrite w3 rw-long-a ng-a=ng-abcdefghijklmnop --fix-checksums || l=1
+	expect_data "rw-long-abcdefghijklmnop 0" || l=1
+	expect_lines w3 1 'len=39 .* rewrite=39>54 fixed verdict=accept$' || l=1
+	return $l
+}
+
+# The same, the listener leaving the IP length and checksums as they were.
+# rustfilter fixes them (its extension): the server receives the new
+# bytes. nfnetlink_queue reinjects them as they are: the server drops
+# every one (a wrong UDP checksum, a total length longer than the packet,
+# a datagram cut to the old length).
+case_rewrite_unfixed() {
+	local l=0
+	queue_forward --queue-num 0 || return 1
+	rewrite u1 ru-same-aaaa aaaa=bbbb || l=1
+	rewrite u2 ru-short-aaaaaaaa aaaaaaaa=c || l=1
+	rewrite u3 ru-long-a ng-a=ng-abcdefghijklmnop || l=1
+	expect_lines u1 1 'rewrite=42>42 verdict=accept$' || l=1
+	expect_lines u2 1 'rewrite=47>40 verdict=accept$' || l=1
+	expect_lines u3 1 'rewrite=39>54 verdict=accept$' || l=1
+	if [ "$QUEUE_IMPL" = rustfilter ]; then
+		expect_data "ru-same-bbbb 0" || l=1
+		expect_data "ru-short-c 0" || l=1
+		expect_data "ru-long-abcdefghijklmnop 0" || l=1
+	else
+		no_data ru-same ru-short ru-long || l=1
+	fi
+	return $l
+}
+
+# Eight packets, two batch verdicts, each up to the id of its fourth
+# packet.
+case_batch() {
+	local l=0 ids
+	queue_forward --queue-num 0 || return 1
+	q_start bt "$router" --num 0 --count 8 --batch 4 || return 1
+	flow bat 8
+	q_end bt || l=1
+	expect_got bat 8 || l=1
+	expect_lines bt 8 'verdict=batch$' || l=1
+	ids=($(sed -n 's/^id=\([0-9]*\) .*/\1/p' "$tmp/bt.out"))
+	if ! grep -qx "batch verdict=accept maxid=${ids[3]} packets=4" "$tmp/bt.out" ||
+	   ! grep -qx "batch verdict=accept maxid=${ids[7]} packets=4" "$tmp/bt.out"; then
+		fail "no batch verdicts up to ids ${ids[3]} and ${ids[7]}:"
+		sed 's/^/#     /' "$tmp/bt.out"
+		l=1
+	fi
+	return $l
+}
+
+# A copy range of 40 bytes: 40 bytes of a 60-byte packet sent, CAP_LEN
+# says 60; the packet itself goes through whole. (The sink logs at most
+# 60 bytes of a datagram.)
+case_copy_range() {
+	local l=0 data
+	data=$(printf 'c%.0s' $(seq 30))
+	queue_forward --queue-num 0 || return 1
+	q_start c "$router" --num 0 --count 1 --copy packet:40 || return 1
+	flow "$data" 1
+	q_end c || l=1
+	expect_data "$data 0" || l=1
+	expect_lines c 1 ' len=40 caplen=60 .*udp 10\.0\.1\.2:[0-9]+ > 10\.0\.2\.2:9 len 32 verdict=accept$' || l=1
+	return $l
+}
+
+# maxlen 4 and a listener that gives no verdicts: 4 packets queued, the
+# 6 others dropped; when the listener goes, the 4 are dropped too.
+case_maxlen() {
+	local l=0
+	queue_forward --queue-num 0 || return 1
+	q_start ml "$router" --num 0 --hold --maxlen 4 || return 1
+	flow mlen 10
+	busywait 5000 q_has ml 4 > /dev/null
+	expect_got mlen 0 || l=1
+	expect_ids ml 4 || l=1
+	expect_rule "$router" filter FORWARD 1 10 || l=1
+	q_stop ml || l=1
+	expect_got mlen 0 || l=1
+	return $l
+}
+
+# The same with fail-open: the 6 that find no room pass. When the
+# listener goes, nfnetlink_queue drops the 4 it held; rustfilter accepts
+# them (a fail-open queue's packets outlive their listener: rustfilter's
+# documented deviation).
+case_maxlen_fail_open() {
+	local l=0 after=6
+	[ "$QUEUE_IMPL" = rustfilter ] && after=10
+	queue_forward --queue-num 0 || return 1
+	q_start mo "$router" --num 0 --hold --maxlen 4 --fail-open || return 1
+	flow mlfo 10
+	busywait 5000 q_has mo 4 > /dev/null
+	SETTLE=1 expect_got mlfo 6 || l=1
+	expect_ids mo 4 || l=1
+	expect_lines mo 4 'verdict=hold$' || l=1
+	q_stop mo || l=1
+	SETTLE=1 expect_got mlfo $after || l=1
+	return $l
+}
+
+# Nobody on queue 9: --queue-bypass accepts, without it the packets are
+# dropped.
+case_bypass() {
+	local l=0
+	queue_forward --queue-num 9 --queue-bypass || return 1
+	flow byp 3
+	expect_got byp 3 || l=1
+	reset_rules
+	queue_forward --queue-num 9 || return 1
+	flow nobyp 3
+	expect_got nobyp 0 || l=1
+	expect_rule "$router" filter FORWARD 1 3 || l=1
+	return $l
+}
+
+# --queue-balance 0:3 with a listener on each queue: datagrams from eight
+# source addresses (the hash is over addresses and protocol), three each;
+# every source goes to exactly one queue, more than one queue is used.
+case_balance() {
+	local l=0 i q src used=0 where n
+	for i in $(seq 11 18); do
+		ip -n "$client" addr add "10.0.1.$i/24" dev eth0 2> /dev/null
+	done
+	queue_forward --queue-balance 0:3 || return 1
+	for q in 0 1 2 3; do
+		q_start "bal$q" "$router" --num "$q" || return 1
+	done
+	for i in $(seq 11 18); do
+		flow bal 3 --bind "10.0.1.$i"
+	done
+	expect_got bal 24 || l=1
+	for q in 0 1 2 3; do
+		q_stop "bal$q" || l=1
+		[ "$(q_ids "bal$q")" -gt 0 ] && used=$((used + 1))
+	done
+	for i in $(seq 11 18); do
+		src="udp 10\.0\.1\.$i:"
+		where=
+		for q in 0 1 2 3; do
+			n=$(grep -c "$src" "$tmp/bal$q.out")
+			[ "$n" -gt 0 ] && where="$where $q:$n"
+		done
+		if [[ ! $where =~ ^\ [0-3]:3$ ]]; then
+			fail "10.0.1.$i's datagrams went to queue:count$where, expected one queue with 3"
+			l=1
+		fi
+	done
+	if [ $used -lt 2 ]; then
+		fail "only $used of 4 queues got packets"
+		l=1
+	fi
+	info "packets per queue: $(for q in 0 1 2 3; do printf '%s ' "$(q_ids "bal$q")"; done)"
+	return $l
+}
+
+# A listener killed (SIGKILL) with three packets queued: nothing breaks,
+# the packets are dropped, the queue can be bound again. On a fail-open
+# queue rustfilter accepts them instead (its documented deviation);
+# nfnetlink_queue drops them too.
+case_listener_killed() {
+	local l=0 mark after=0
+	mark=$(dmesg_mark)
+	queue_forward --queue-num 0 || return 1
+	q_start k1 "$router" --num 0 --hold || return 1
+	flow kill 3
+	busywait 5000 q_has k1 3 > /dev/null
+	expect_ids k1 3 || l=1
+	q_stop k1 KILL
+	expect_got kill 0 || l=1
+	q_start k2 "$router" --num 0 --count 1 || l=1
+	flow kill-again 1
+	q_end k2 || l=1
+	expect_got kill-again 1 || l=1
+	[ "$QUEUE_IMPL" = rustfilter ] && after=3
+	q_start k3 "$router" --num 0 --hold --fail-open || return 1
+	flow killfo 3
+	busywait 5000 q_has k3 3 > /dev/null
+	expect_ids k3 3 || l=1
+	q_stop k3 KILL
+	SETTLE=1 expect_got killfo $after || l=1
+	no_splat "$mark" || l=1
+	return $l
+}
+
+# rmmod rustfilter with packets queued and listeners bound: it succeeds
+# promptly, nothing splats, the packets are dropped (not accepted: only a
+# listener's death accepts), the listeners exit cleanly afterwards.
+case_unload() {
+	local l=0 mark
+	mark=$(dmesg_mark)
+	queue_forward --queue-num 0 || return 1
+	q_start u1 "$router" --num 0 --hold || return 1
+	q_start u2 "$router" --num 1 --hold --fail-open || return 1
+	flow unl 3
+	busywait 5000 q_has u1 3 > /dev/null
+	expect_ids u1 3 || l=1
+	if ! timeout 60 rmmod rustfilter; then
+		fail "rmmod rustfilter with packets queued failed or hung"
+		l=1
+	fi
+	if rf_loaded; then
+		fail "rustfilter is still loaded"
+		l=1
+	fi
+	q_stop u1 || l=1
+	q_stop u2 || l=1
+	expect_got unl 0 || l=1
+	no_splat "$mark" || l=1
+	rf_load || { fail "cannot load rustfilter again"; l=1; }
+	return $l
+}
+
+# With rustfilter loaded, nfnetlink_queue cannot load (and the kernel log
+# says why, naming rustfilter).
+case_exclusive_modprobe() {
+	local l=0 mark
+	rf_load || { fail "cannot load rustfilter"; return 1; }
+	mark=$(dmesg_mark)
+	if modprobe nfnetlink_queue 2> "$tmp/mp.err"; then
+		fail "modprobe nfnetlink_queue succeeded next to rustfilter"
+		rmmod nfnetlink_queue
+		l=1
+	else
+		info "modprobe nfnetlink_queue: $(cat "$tmp/mp.err")"
+	fi
+	if ! dmesg | tail -n +"$((mark + 1))" | grep -q rustfilter; then
+		fail "the kernel log does not say that rustfilter refused nfnetlink_queue:"
+		dmesg | tail -n +"$((mark + 1))" | sed 's/^/#     /'
+		l=1
+	fi
+	return $l
+}
+
+# With nfnetlink_queue loaded, rustfilter cannot load, with a message.
+case_exclusive_insmod() {
+	local l=0 mark
+	if ! rf_unload; then
+		fail "cannot unload rustfilter"
+		return 1
+	fi
+	modprobe nfnetlink_queue || { fail "modprobe nfnetlink_queue"; return 1; }
+	mark=$(dmesg_mark)
+	if insmod "$(rf_ko)" 2> "$tmp/ins.err"; then
+		fail "rustfilter loaded next to nfnetlink_queue"
+		l=1
+	else
+		info "insmod rustfilter: $(cat "$tmp/ins.err")"
+		if ! { cat "$tmp/ins.err"; dmesg | tail -n +"$((mark + 1))"; } | grep -q nfnetlink_queue; then
+			fail "no message names nfnetlink_queue:"
+			dmesg | tail -n +"$((mark + 1))" | sed 's/^/#     /'
+			l=1
+		fi
+	fi
+	rf_unload
+	rmmod nfnetlink_queue || { fail "rmmod nfnetlink_queue"; l=1; }
+	rf_load || { fail "cannot load rustfilter again"; l=1; }
+	return $l
+}
+
+##############################################################################
+
+echo "TAP version 13"
+echo "1..${#CASES[@]}"
+diag "queue handler: $QUEUE_IMPL"
+
+setup_ns client router server
+if ! rf_setup_router || ! load_impl; then
+	for i in "${!CASES[@]}"; do
+		echo "not ok $((i + 1)) ${CASES[$i]} # setup failed"
+	done
+	exit $ksft_fail
+fi
+ip netns exec "$server" "$RFSERVE" echo --port 9 --proto udp --sink -v > "$tmp/sink.log" 2>&1 &
+if ! busywait 5000 grep -q listening "$tmp/sink.log"; then
+	diag "the sink does not listen: $(cat "$tmp/sink.log")"
+	exit $ksft_fail
+fi
+
+pass=0
+failed=0
+skipped=0
+for i in "${!CASES[@]}"; do
+	c=${CASES[$i]}
+	n=$((i + 1))
+	if [ "$QUEUE_IMPL" != rustfilter ] && [[ $RUSTFILTER_ONLY == *" $c "* ]]; then
+		echo "ok $n $c # SKIP rustfilter only"
+		skipped=$((skipped + 1))
+		continue
+	fi
+	"case_$c"
+	rc=$?
+	q_stop_all
+	reset_rules
+	if [ $rc -eq 0 ]; then
+		echo "ok $n $c"
+		pass=$((pass + 1))
+	else
+		echo "not ok $n $c"
+		failed=$((failed + 1))
+		ret=1
+	fi
+done
+diag "Totals: pass:$pass fail:$failed xfail:0 xpass:0 skip:$skipped error:0"
+exit $ret
