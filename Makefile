@@ -5,7 +5,8 @@
 #   make deps     install build and test dependencies (apt-get, rustup, cargo)
 #   make kernel   extract linux-source-6.12 into build/, build bzImage and modules
 #                 (rustfilter.ko included) with LLVM=1
-#   make tools    build rfctl, nlfuzz, rfpkt and rfserve
+#   make tools    build rfctl, nlfuzz, rfpkt, rfserve, nfqclient and the C queue
+#                 clients (scripts/queue-clients.sh)
 #   make run      build everything and boot the demo VM
 #   make check    host tests and the QEMU selftests; ends with "N passed, N failed"
 #   make clean    remove build outputs (build/ and cargo targets)
@@ -30,12 +31,13 @@ kernel: deps
 # rebuilds only what changed.
 module: kernel
 
-TOOLS := rfctl nlfuzz rfpkt rfserve
+TOOLS := rfctl nlfuzz rfpkt rfserve nfqclient
 
 tools: deps
 	@for t in $(TOOLS); do \
 		cargo build --release --quiet --manifest-path tools/$$t/Cargo.toml || exit 1; \
 	done
+	@scripts/queue-clients.sh
 
 run: kernel tools
 	@scripts/vm.sh run
