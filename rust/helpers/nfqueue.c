@@ -15,6 +15,7 @@
 #include <net/netfilter/nf_queue.h>
 #include <net/net_namespace.h>
 #include <net/netlink.h>
+#include <net/gso.h>
 #include <net/ip.h>
 
 /* The hook array of a family and hook point (nf_hook_entries_head). RCU. */
@@ -280,4 +281,44 @@ struct nf_queue_entry *rust_helper_nfq_list_next(struct list_head *head,
 void rust_helper_nfq_drop_skb(struct sk_buff *skb)
 {
 	kfree_skb_reason(skb, SKB_DROP_REASON_NETFILTER_DROP);
+}
+
+/*
+ * Splits the GSO packet of `entry` into its segments, one entry each,
+ * appended to `list` (nfqnl_enqueue_packet without NFQA_CFG_F_GSO): `entry`
+ * itself carries the last segment, the others get copies of it with their
+ * own references (a segment whose copy fails is dropped). The GSO packet is
+ * freed. Returns how many entries were appended, or -ENOBUFS with `entry`
+ * and its packet untouched when the packet cannot be segmented.
+ */
+int rust_helper_nfq_segment(struct nf_queue_entry *entry, struct list_head *list)
+{
+	struct sk_buff *skb = entry->skb, *segs, *seg, *next;
+	int n = 0;
+
+	segs = skb_gso_segment(skb, 0);
+	if (IS_ERR_OR_NULL(segs))
+		return -ENOBUFS;
+	skb_list_walk_safe(segs, seg, next) {
+		struct nf_queue_entry *e = entry;
+
+		skb_mark_not_on_list(seg);
+		if (next) {
+			e = kmemdup(entry, entry->size, GFP_ATOMIC);
+			if (e && !nf_queue_entry_get_refs(e)) {
+				kfree(e);
+				e = NULL;
+			}
+			if (!e) {
+				kfree_skb_reason(seg, SKB_DROP_REASON_NOMEM);
+				continue;
+			}
+			get_net(e->state.net);
+		}
+		e->skb = seg;
+		list_add_tail(&e->list, list);
+		n++;
+	}
+	consume_skb(skb);
+	return n;
 }

@@ -23,8 +23,8 @@ use crate::nfqueue::{
     attrs::{Policy, Table, BATCH_POLICY, CONFIG_POLICY, VERDICT_POLICY},
     config::{self, Action, CopyMode, QueueConfig, Support},
     consts::{
-        NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_UID_GID, NFQNL_MSG_CONFIG, NFQNL_MSG_PACKET,
-        NFQNL_MSG_VERDICT, NFQNL_MSG_VERDICT_BATCH, NF_ACCEPT, NF_DROP,
+        NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_GSO, NFQA_CFG_F_UID_GID, NFQNL_MSG_CONFIG,
+        NFQNL_MSG_PACKET, NFQNL_MSG_VERDICT, NFQNL_MSG_VERDICT_BATCH, NF_ACCEPT, NF_DROP,
     },
     fixup,
     packet::{self, HwAddr, PacketMeta, Timestamp},
@@ -309,7 +309,24 @@ impl Handler for QueueHandler {
         let Some(inst) = qnet.find(&guard, queue) else {
             return Err((ESRCH, entry));
         };
-        enqueue(net, inst, entry, queue)
+        if !entry.facts().gso || inst.lock().cfg.has_flag(NFQA_CFG_F_GSO) {
+            return enqueue(net, inst, entry, queue);
+        }
+        // The listener takes packets as they go on the wire: one message
+        // per segment (nfqnl_enqueue_packet). After the first failure the
+        // remaining segments are dropped.
+        let mut segments = entry.segment()?;
+        let mut failed = false;
+        while let Some(seg) = segments.pop_front() {
+            if failed {
+                continue;
+            }
+            if let Err((_, seg)) = enqueue(net, inst, seg, queue) {
+                failed = true;
+                drop(seg);
+            }
+        }
+        Ok(())
     }
 
     fn hook_drop(&self, net: &Net) {

@@ -409,6 +409,27 @@ impl Entry {
         unsafe { bindings::nfq_skb_set_priority(self.raw().skb, priority) };
     }
 
+    /// Splits a GSO packet into its segments, one entry each, in order
+    /// (`skb_gso_segment`); the GSO packet is freed. A segment that cannot
+    /// get an entry of its own is dropped. Fails with `ENOBUFS`, the entry
+    /// handed back untouched, if the packet cannot be segmented.
+    pub fn segment(self) -> core::result::Result<EntryList, (Error, Entry)> {
+        let list = match EntryList::new(crate::alloc::flags::GFP_ATOMIC) {
+            Ok(list) => list,
+            Err(e) => return Err((e, self)),
+        };
+        // SAFETY: the entry and the list head are ours; on success the
+        // helper put the entry (now with the last segment) on the list,
+        // with copies holding their own references for the others.
+        let n = unsafe { bindings::nfq_segment(self.ptr.as_ptr(), list.head.get()) };
+        if n < 0 {
+            return Err((Error::from_errno(n), self));
+        }
+        // INVARIANT: the list owns the entry now.
+        core::mem::forget(self);
+        Ok(list)
+    }
+
     /// Continues the packet's way with userspace verdict `verdict` (the
     /// raw `NF_*` value, queue number and flags in the upper bits), as
     /// `nfqnl_reinject` and `nf_reinject` do.
