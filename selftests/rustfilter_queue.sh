@@ -483,7 +483,10 @@ case_mark() {
 rewrite() {
 	local name=$1 tag=$2 rw=$3
 	shift 3
-	q_start "$name" "$router" --num 0 --count 1 --rewrite "$rw" "$@" || return 1
+	if ! q_start "$name" "$router" --num 0 --count 1 --rewrite "$rw" "$@"; then
+		q_stop "$name" KILL
+		return 1
+	fi
 	flow "$tag" 1
 	q_end "$name"
 }
@@ -603,6 +606,9 @@ case_maxlen_fail_open() {
 # dropped.
 case_bypass() {
 	local l=0
+	# No listener to bind: check the handler here (bypass also passes
+	# with no handler at all).
+	handler_ok || return 1
 	queue_forward --queue-num 9 --queue-bypass || return 1
 	flow byp 3
 	expect_got byp 3 || l=1
