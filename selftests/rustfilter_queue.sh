@@ -17,8 +17,7 @@
 # under test; QUEUE_IMPL=upstream uses the kernel's nfnetlink_queue.ko
 # instead, the reference every case but the rustfilter-only ones must
 # pass against (those print "ok N ... # SKIP"). In the VM:
-# VM_APPEND=QUEUE_IMPL=upstream scripts/vm.sh check rustfilter_queue.sh
-# (an unknown kernel parameter without a dot reaches /init's environment).
+# VM_APPEND=rfvm.env=QUEUE_IMPL=upstream scripts/vm.sh check rustfilter_queue.sh
 #
 #   client 10.0.1.2 --veth-- 10.0.1.1 router 10.0.2.1 --veth-- 10.0.2.2 server
 #
