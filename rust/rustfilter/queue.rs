@@ -19,17 +19,22 @@
 //! context). A packet is never reinjected with that lock held: reinjection
 //! can queue it again.
 
+use crate::conntrack::{now_ms, Conn, Tracker};
+use crate::ct::ProtoState;
 use crate::nfqueue::{
     attrs::{Policy, Table, BATCH_POLICY, CONFIG_POLICY, VERDICT_POLICY},
     config::{self, Action, CopyMode, QueueConfig, Support},
     consts::{
-        NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_GSO, NFQA_CFG_F_UID_GID, NFQNL_MSG_CONFIG,
-        NFQNL_MSG_PACKET, NFQNL_MSG_VERDICT, NFQNL_MSG_VERDICT_BATCH, NF_ACCEPT, NF_DROP,
+        NFQA_CFG_F_CONNTRACK, NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_GSO, NFQA_CFG_F_UID_GID,
+        NFQNL_MSG_CONFIG, NFQNL_MSG_PACKET, NFQNL_MSG_VERDICT, NFQNL_MSG_VERDICT_BATCH, NF_ACCEPT,
+        NF_DROP,
     },
+    ctglue::{self, CtGlue, CT_GLUE_MAX},
     fixup,
-    packet::{self, HwAddr, PacketMeta, Timestamp},
+    packet::{self, HwAddr, PacketCt, PacketMeta, Timestamp},
     verdict as qverdict, Errno,
 };
+use core::sync::atomic::Ordering;
 use kernel::alloc::flags::{GFP_ATOMIC, GFP_KERNEL};
 use kernel::net::genetlink::AttrPolicy;
 use kernel::net::namespace::{self, DeviceEvent, Net, PernetId, PernetState};
@@ -54,7 +59,7 @@ pub(crate) struct Queue {
 
 impl Queue {
     /// Becomes the kernel's queue handler.
-    pub(crate) fn register(module: &'static ThisModule) -> Result<Self> {
+    pub(crate) fn register(module: &'static ThisModule, tracker: Arc<Tracker>) -> Result<Self> {
         let refuse = kernel::module_refuse::RefuseLoad::new(
             b"nfnetlink_queue",
             kernel::c_str!("rustfilter: the netlink queue is rustfilter's while it is loaded; nfnetlink_queue refused"),
@@ -62,6 +67,7 @@ impl Queue {
         let queues = Arc::new(
             Queues {
                 pernet: namespace::Registration::<QueueNet>::new(())?,
+                tracker,
             },
             GFP_KERNEL,
         )?;
@@ -95,6 +101,8 @@ impl Queue {
 /// What the registrations share: the per-namespace queue state.
 pub(crate) struct Queues {
     pernet: Pin<KBox<namespace::Registration<QueueNet>>>,
+    /// The connection tracker, for the connection of a packet.
+    tracker: Arc<Tracker>,
 }
 
 impl Queues {
@@ -310,7 +318,7 @@ impl Handler for QueueHandler {
             return Err((ESRCH, entry));
         };
         if !entry.facts().gso || inst.lock().cfg.has_flag(NFQA_CFG_F_GSO) {
-            return enqueue(net, inst, entry, queue);
+            return enqueue(net, &self.queues.tracker, inst, entry, queue);
         }
         // The listener takes packets as they go on the wire: one message
         // per segment (nfqnl_enqueue_packet). After the first failure the
@@ -321,7 +329,7 @@ impl Handler for QueueHandler {
             if failed {
                 continue;
             }
-            if let Err((_, seg)) = enqueue(net, inst, seg, queue) {
+            if let Err((_, seg)) = enqueue(net, &self.queues.tracker, inst, seg, queue) {
                 failed = true;
                 drop(seg);
             }
@@ -341,13 +349,19 @@ impl Handler for QueueHandler {
 }
 
 /// Hands `entry` to the listener of `inst` (`nfqnl_enqueue_packet`).
-fn enqueue(net: &Net, inst: &Instance, mut entry: Entry, queue: u16) -> Result<(), (Error, Entry)> {
+fn enqueue(
+    net: &Net,
+    tracker: &Tracker,
+    inst: &Instance,
+    mut entry: Entry,
+    queue: u16,
+) -> Result<(), (Error, Entry)> {
     let cfg = inst.lock().cfg;
     if cfg.copy_mode == CopyMode::None {
         // Bound but not told what to copy yet: a drop, not a bypass.
         return Err((EINVAL, entry));
     }
-    let msg = match build_message(net, &cfg, &mut entry, queue) {
+    let msg = match build_message(net, tracker, &cfg, &mut entry, queue) {
         Ok(msg) => msg,
         Err(e) => return Err((e, entry)),
     };
@@ -424,6 +438,7 @@ fn warn_full(total: u32) {
 /// the id left to fill in at the returned offset.
 fn build_message(
     net: &Net,
+    tracker: &Tracker,
     cfg: &QueueConfig,
     entry: &mut Entry,
     queue: u16,
@@ -448,7 +463,7 @@ fn build_message(
     } else {
         None
     };
-    let meta = PacketMeta {
+    let mut meta = PacketMeta {
         id: 0,
         hw_protocol: packet::hw_protocol(pf).unwrap_or(0),
         hook,
@@ -466,6 +481,16 @@ fn build_message(
         cap_len: copy.cap_len,
         skb_info: packet::skb_info(checksum_partial, csum_verify, f.gso),
     };
+    let mut ct_buf = [0u8; CT_GLUE_MAX];
+    if cfg.has_flag(NFQA_CFG_F_CONNTRACK) {
+        if let Some((attached, info)) = entry.skb().ct(tracker) {
+            let n = ctglue::encode_ct(&mut ct_buf, &ct_glue(attached.get())).map_err(|_| ENOMEM)?;
+            meta.ct = Some(PacketCt {
+                attrs: ct_buf.get(..n).unwrap_or(&[]),
+                info: info.into(),
+            });
+        }
+    }
     let head = packet::encoded_len(&meta, copy.data_len);
     let data_len = copy.data_len as usize;
     let mut msg = Message::new(head + data_len)?;
@@ -473,6 +498,33 @@ fn build_message(
         .map_err(|_| ENOMEM)?;
     msg.copy_packet(enc.len, entry.skb(), data_len)?;
     Ok((msg, enc.id_offset))
+}
+
+/// What `NFQA_CT` tells of a connection.
+fn ct_glue(conn: &Conn) -> CtGlue<'static> {
+    let [orig, reply] = conn.tuples();
+    // An identifier that is stable for the connection and does not give
+    // away a kernel address (upstream hashes the pointer).
+    let id = crate::nfqueue::balance::jhash_3words(
+        u32::from_ne_bytes(orig.saddr),
+        u32::from_ne_bytes(orig.daddr),
+        (u32::from(orig.sport) << 16) | u32::from(orig.dport),
+        u32::from(orig.protocol),
+    );
+    let left = conn.expires().saturating_sub(now_ms()) / 1000;
+    CtGlue {
+        orig,
+        reply,
+        id,
+        status: conn.status(),
+        timeout: u32::try_from(left).unwrap_or(u32::MAX),
+        mark: conn.mark.load(Ordering::Relaxed),
+        tcp_state: match conn.proto() {
+            ProtoState::Tcp(tcp) => Some(tcp.state as u8),
+            _ => None,
+        },
+        helper: conn.helper().map(|h| h.name()),
+    }
 }
 
 /// The kernel's attribute policy for a core policy table.
@@ -564,7 +616,7 @@ impl QueueSubsys {
         };
         let current = existing.as_ref().map(|i| i.lock().cfg);
         let support = Support {
-            conntrack: false,
+            conntrack: true,
             secctx: false,
         };
         match config::apply(current.as_ref(), req.portid(), &request, support)? {
@@ -620,6 +672,13 @@ impl QueueSubsys {
             });
             if replaced.is_err() {
                 verdict = NF_DROP;
+            }
+        }
+        if let Some(ct_mark) = v.ct_mark {
+            if let Some((attached, _)) = entry.skb().ct(&self.queues.tracker) {
+                let conn = attached.get();
+                let old = conn.mark.load(Ordering::Relaxed);
+                conn.mark.store(ct_mark.apply(old), Ordering::Relaxed);
             }
         }
         if let Some(mark) = v.mark {

@@ -91,7 +91,7 @@ impl kernel::Module for RustFilter {
         let pernet = namespace::Registration::<hooks::NetState>::new(shared)?;
         let control =
             genetlink::Registration::new(netlink::Control { pernet }, module, Some(events))?;
-        let queue = queue::Queue::register(module)?;
+        let queue = queue::Queue::register(module, tracker.clone())?;
         pr_info!("loaded: hooks at PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING; queue handler\n");
         Ok(Self {
             _queue: queue,

@@ -74,6 +74,8 @@ Options:
                               (default: drop them)
   --gso                       take GSO packets whole (default: segmented)
   --uid-gid                   ask for the sending socket's uid and gid
+  --conntrack                 ask for the packet's connection (printed as
+                              ct=STATE ctmark=M ctstatus=S)
   --delay MS                  wait MS milliseconds before each verdict
   --hold                      give no verdicts at all (packets wait until
                               rfctl exits, then are the kernel's to drop)
@@ -444,6 +446,7 @@ impl<T: Transport> Listener<T> {
             (rfcore::nfqueue::consts::NFQA_CFG_F_FAIL_OPEN, "fail-open"),
             (rfcore::nfqueue::consts::NFQA_CFG_F_GSO, "gso"),
             (rfcore::nfqueue::consts::NFQA_CFG_F_UID_GID, "uid-gid"),
+            (rfcore::nfqueue::consts::NFQA_CFG_F_CONNTRACK, "conntrack"),
         ] {
             if self.o.flags & f != 0 {
                 flags.push(name);

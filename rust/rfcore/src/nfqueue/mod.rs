@@ -63,6 +63,7 @@ pub mod attrs;
 pub mod balance;
 pub mod config;
 pub mod consts;
+pub mod ctglue;
 pub mod fixup;
 pub mod msg;
 pub mod packet;

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use rfcore::nfqueue::consts::{
-    nf_queue_nr, NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_GSO, NFQA_CFG_F_UID_GID, NFQNL_COPY_META,
-    NFQNL_COPY_NONE, NFQNL_COPY_PACKET, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOP,
+    nf_queue_nr, NFQA_CFG_F_CONNTRACK, NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_GSO, NFQA_CFG_F_UID_GID,
+    NFQNL_COPY_META, NFQNL_COPY_NONE, NFQNL_COPY_PACKET, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOP,
     NF_VERDICT_FLAG_QUEUE_BYPASS,
 };
 
@@ -176,7 +176,8 @@ pub struct Opts {
 }
 
 /// The flags `rfctl queue` sets or clears in every bind (`NFQA_CFG_MASK`).
-pub const FLAG_MASK: u32 = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO | NFQA_CFG_F_UID_GID;
+pub const FLAG_MASK: u32 =
+    NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO | NFQA_CFG_F_UID_GID | NFQA_CFG_F_CONNTRACK;
 
 /// A decimal or `0x` hexadecimal u32.
 fn parse_u32(s: &str) -> Option<u32> {
@@ -260,7 +261,7 @@ pub fn parse(args: &[String]) -> Result<Opts, Usage> {
             }
             "-n" | "--num" => "--num",
             "--verdict" | "--mark" | "--count" | "--batch" | "--copy" | "--maxlen" | "--delay"
-            | "--rewrite" | "--fail-open" | "--gso" | "--uid-gid" | "--hold"
+            | "--rewrite" | "--fail-open" | "--gso" | "--uid-gid" | "--conntrack" | "--hold"
             | "--fix-checksums" => name,
             _ if name.starts_with('-') => {
                 return Err(usage(format!("unknown option '{arg}'")));
@@ -273,7 +274,7 @@ pub fn parse(args: &[String]) -> Result<Opts, Usage> {
         seen.push(canonical);
         let takes_value = !matches!(
             canonical,
-            "--fail-open" | "--gso" | "--uid-gid" | "--hold" | "--fix-checksums"
+            "--fail-open" | "--gso" | "--uid-gid" | "--conntrack" | "--hold" | "--fix-checksums"
         );
         let value = if takes_value {
             match inline {
@@ -323,6 +324,7 @@ pub fn parse(args: &[String]) -> Result<Opts, Usage> {
             "--fail-open" => o.flags |= NFQA_CFG_F_FAIL_OPEN,
             "--gso" => o.flags |= NFQA_CFG_F_GSO,
             "--uid-gid" => o.flags |= NFQA_CFG_F_UID_GID,
+            "--conntrack" => o.flags |= NFQA_CFG_F_CONNTRACK,
             "--hold" => o.hold = true,
             "--fix-checksums" => o.fix_checksums = true,
             _ => return Err(usage(format!("unknown option '{arg}'"))),

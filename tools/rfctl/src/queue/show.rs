@@ -168,9 +168,22 @@ fn summary(pkt: &[u8]) -> Option<String> {
     })
 }
 
+/// The name of an `enum ip_conntrack_info` value (`NFQA_CT_INFO`).
+fn ct_info_name(info: u32) -> String {
+    match info {
+        0 => "ESTABLISHED".into(),
+        1 => "RELATED".into(),
+        2 => "NEW".into(),
+        3 => "ESTABLISHED_REPLY".into(),
+        4 => "RELATED_REPLY".into(),
+        7 => "UNTRACKED".into(),
+        n => n.to_string(),
+    }
+}
+
 /// The line of packet `p`, up to its verdict:
 /// `id=1 hook=INPUT hw=0x0800 in=2 out=- mark=0x0 len=48 [caplen=N]
-/// [info=...] [uid=U gid=G] SUMMARY`.
+/// [info=...] [uid=U gid=G] [ct=STATE ctmark=M ctstatus=S] SUMMARY`.
 pub fn packet_line(p: &Packet<'_>) -> String {
     let mut s = String::new();
     let dev = |d: Option<u32>| d.map_or("-".to_string(), |i| i.to_string());
@@ -197,6 +210,16 @@ pub fn packet_line(p: &Packet<'_>) -> String {
     }
     if let Some(g) = p.gid {
         let _ = write!(s, " gid={g}");
+    }
+    if let Some(info) = p.ct_info {
+        let _ = write!(s, " ct={}", ct_info_name(info));
+        if let Some(ct) = p.ct {
+            let v = rfcore::nfqueue::ctglue::decode_ct(ct);
+            let _ = write!(s, " ctmark={:#x}", v.mark);
+            if let Some(st) = v.status {
+                let _ = write!(s, " ctstatus={st:#x}");
+            }
+        }
     }
     if p.payload.is_some() {
         s.push(' ');

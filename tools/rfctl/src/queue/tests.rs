@@ -247,7 +247,7 @@ fn bind_requests_byte_exact() {
             attr(2, &[0, 0, 0, 100, 2]),
             attr(3, &4u32.to_be_bytes()),
             attr(5, &1u32.to_be_bytes()),
-            attr(4, &0xdu32.to_be_bytes()),
+            attr(4, &0xfu32.to_be_bytes()),
         ],
     );
     assert_eq!(msgs[1], params);
@@ -273,7 +273,7 @@ fn bind_requests_byte_exact() {
         &[
             attr(2, &[0, 0, 0, 0, 1]),
             attr(5, &0u32.to_be_bytes()),
-            attr(4, &0xdu32.to_be_bytes()),
+            attr(4, &0xfu32.to_be_bytes()),
         ],
     );
     assert_eq!(msgs[1], params);
