@@ -53,12 +53,25 @@ q_bound()
 		/proc/net/netfilter/nfnetlink_queue 2> /dev/null
 }
 
+# q_handler_ok: in rustfilter mode, nfnetlink_queue is not loaded (a bind
+# autoloads it through its "nfnetlink-subsys-3" alias when nobody holds the
+# queue subsystem: then rustfilter would not be the handler under test).
+q_handler_ok()
+{
+	if [ "$QUEUE_IMPL" = rustfilter ] && grep -q "^nfnetlink_queue " /proc/modules; then
+		echo "FAIL: nfnetlink_queue got loaded: rustfilter is not the queue handler"
+		return 1
+	fi
+	return 0
+}
+
 # q_wait_bound NS QUEUE...: wait until every QUEUE has a listener in NS.
 # Without the /proc file (a handler that has none) wait a second instead.
 q_wait_bound()
 {
 	local ns=$1 q; shift
 
+	q_handler_ok || return 1
 	if ! ip netns exec "$ns" test -e /proc/net/netfilter/nfnetlink_queue; then
 		echo "INFO: no /proc/net/netfilter/nfnetlink_queue; waiting 1 s for the listener"
 		sleep 1
@@ -71,6 +84,7 @@ q_wait_bound()
 			return 1
 		fi
 	done
+	q_handler_ok
 }
 
 # q_start NS OUT CMD...: run the listener CMD in namespace NS in the
