@@ -23,3 +23,5 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <net/netfilter/nf_queue.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
@@ -29,4 +31,20 @@ struct net *rust_helper_inetaddr_event(void *ptr, int *ifindex, __be32 *addr)
 	*ifindex = dev->ifindex;
 	*addr = ifa->ifa_address;
 	return dev_net(dev);
+}
+
+/* The data a /proc/net file was created with (proc_create_net_single). */
+void *rust_helper_seq_pde_data(struct seq_file *seq)
+{
+	return pde_data(file_inode(seq->file));
+}
+
+/* The namespace's /proc/net/netfilter directory (NULL without procfs). */
+struct proc_dir_entry *rust_helper_net_proc_netfilter(struct net *net)
+{
+#ifdef CONFIG_PROC_FS
+	return net->nf.proc_netfilter;
+#else
+	return NULL;
+#endif
 }

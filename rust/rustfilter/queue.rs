@@ -32,6 +32,7 @@ use crate::nfqueue::{
     ctglue::{self, CtGlue, CT_GLUE_MAX},
     fixup,
     packet::{self, HwAddr, PacketCt, PacketMeta, Timestamp},
+    procfmt::ProcLine,
     verdict as qverdict, Errno,
 };
 use core::sync::atomic::Ordering;
@@ -135,6 +136,30 @@ impl PernetState for QueueNet {
             instances: rcu::RcuBox::new(KBox::new(KVec::new(), GFP_KERNEL)?),
             writers <- kernel::new_mutex!(()),
         }? Error)
+    }
+
+    const PROC_NETFILTER: Option<&'static CStr> = Some(kernel::c_str!("nfnetlink_queue"));
+
+    /// `/proc/net/netfilter/nfnetlink_queue`: a line per bound queue, in
+    /// upstream's format (tools wait on it to see a listener bound).
+    fn proc_show(&self, _net: &Net, out: &mut namespace::SeqFile<'_>) {
+        let guard = rcu::read_lock();
+        for inst in self.instances.read(&guard).iter() {
+            let line = {
+                let l = inst.lock();
+                ProcLine {
+                    queue: inst.num,
+                    portid: inst.portid,
+                    waiting: l.total,
+                    copy_mode: l.cfg.copy_mode as u8,
+                    copy_range: l.cfg.copy_range,
+                    dropped: l.dropped,
+                    user_dropped: l.user_dropped,
+                    id_sequence: l.id_seq,
+                }
+            };
+            let _ = core::fmt::Write::write_fmt(out, format_args!("{line}"));
+        }
     }
 
     const DEVICE_EVENTS: bool = true;

@@ -122,6 +122,14 @@ pub trait PernetState: Send + Sync + Sized + 'static {
     /// RTNL held.
     fn device_event(&self, _net: &Net, _event: DeviceEvent) {}
 
+    /// The name of a file in each namespace's `/proc/net/netfilter/`
+    /// whose contents [`PernetState::proc_show`] writes; `None`: no file.
+    const PROC_NETFILTER: Option<&'static crate::str::CStr> = None;
+
+    /// Writes the contents of the [`PernetState::PROC_NETFILTER`] file when
+    /// it is read. Process context.
+    fn proc_show(&self, _net: &Net, _out: &mut SeqFile<'_>) {}
+
     /// The hook function for every hook in [`PernetState::NF_HOOKS`];
     /// `index` is the position of the hook in that list.
     fn hook(
@@ -131,6 +139,23 @@ pub trait PernetState: Send + Sync + Sized + 'static {
         _state: &netfilter::HookState<'_>,
     ) -> netfilter::Verdict {
         netfilter::Verdict::Accept
+    }
+}
+
+/// A `/proc` file being read (`struct seq_file`): text written to it is
+/// what the reader gets.
+pub struct SeqFile<'a> {
+    seq: *mut bindings::seq_file,
+    _p: PhantomData<&'a mut bindings::seq_file>,
+}
+
+impl core::fmt::Write for SeqFile<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        // SAFETY: `seq` is the file being read, valid for `'a`; `seq_write`
+        // copies `s` (or marks the file as overflowed, to be retried with
+        // a larger buffer).
+        unsafe { bindings::seq_write(self.seq, s.as_ptr().cast(), s.len()) };
+        Ok(())
     }
 }
 
@@ -440,6 +465,23 @@ impl<T: PernetState> Registration<T> {
             // SAFETY: the net-generic slot of this registration was allocated
             // with room for one pointer before `init` is called.
             unsafe { *slot::<T>(net) = data };
+            if let Some(name) = T::PROC_NETFILTER {
+                // SAFETY: the directory belongs to the live namespace; the
+                // file's data is `data`, which outlives it (`exit_cb`
+                // removes the file, waiting for readers, before freeing).
+                let pde = unsafe {
+                    bindings::proc_create_net_single(
+                        name.as_char_ptr(),
+                        0o444,
+                        bindings::net_proc_netfilter(net),
+                        Some(Self::proc_show_cb),
+                        data.cast(),
+                    )
+                };
+                if pde.is_null() {
+                    crate::pr_warn!("no /proc/net/netfilter/{} in a namespace\n", name);
+                }
+            }
             if let Some(ms) = T::PERIODIC_MS {
                 // SAFETY: initialised above; cancelled in `pre_exit_cb`.
                 unsafe { bindings::schedule_delayed_work_ms((*data).work.get(), ms) };
@@ -474,10 +516,34 @@ impl<T: PernetState> Registration<T> {
         }
     }
 
+    unsafe extern "C" fn proc_show_cb(
+        seq: *mut bindings::seq_file,
+        _v: *mut core::ffi::c_void,
+    ) -> core::ffi::c_int {
+        // SAFETY: the file was created by `init_cb` with a `NetData<T>` as
+        // its data, which lives until `exit_cb` removed the file (waiting
+        // for this call); `seq->private` is the namespace, referenced by
+        // the open file (`single_open_net`).
+        unsafe {
+            let data = bindings::seq_pde_data(seq).cast::<NetData<T>>();
+            let net = Net::from_raw((*seq).private.cast());
+            let mut out = SeqFile {
+                seq,
+                _p: PhantomData,
+            };
+            (*data).state.proc_show(net, &mut out);
+        }
+        0
+    }
+
     unsafe extern "C" fn exit_cb(net: *mut bindings::net) {
         // SAFETY: as in `pre_exit_cb`; the pointer came from `KBox::into_raw`
         // and is not used after this.
         unsafe {
+            if let Some(name) = T::PROC_NETFILTER {
+                // Waits for readers in `proc_show_cb`.
+                bindings::remove_proc_entry(name.as_char_ptr(), bindings::net_proc_netfilter(net));
+            }
             let slot = slot::<T>(net);
             let data = *slot;
             *slot = core::ptr::null_mut();
