@@ -8,6 +8,9 @@
 //!                               (and extended ack text) it must get
 //! nlfuzz random [--count N] [--seed S] [--unsafe] [--trace]
 //!                               N random and mutated messages; a summary
+//! nlfuzz queue [--count N] [--seed S] [--queues A:B] [--check-every K] [--trace]
+//!                               N random and mutated messages to the
+//!                               netlink queue (NETLINK_NETFILTER)
 //! nlfuzz seeds DIR              the rulesets as files, a seed corpus for
 //!                               the `rules` cargo-fuzz target
 //! ```
@@ -16,6 +19,7 @@
 //! the namespace of the socket.
 
 mod badinput;
+mod queue;
 mod random;
 mod socket;
 mod tables;
@@ -26,6 +30,7 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 usage: nlfuzz badinput [-v|--verbose]
        nlfuzz random [--count N] [--seed S] [--unsafe] [--trace]
+       nlfuzz queue [--count N] [--seed S] [--queues A:B] [--check-every K] [--trace]
        nlfuzz seeds DIR
 
 badinput  send a fixed list of malformed requests to the rustfilter family
@@ -34,6 +39,14 @@ badinput  send a fixed list of malformed requests to the rustfilter family
 random    send N (default 10000) random and mutated requests, seed S
           (default 1), and print what came back; without --unsafe nothing
           is sent that could change a table or zero a counter
+queue     bind queues A to B (default 0:3), then send N (default 10000)
+          random and mutated CONFIG, VERDICT, VERDICT_BATCH and PACKET
+          messages to the netlink queue (NETLINK_NETFILTER, subsystem 3),
+          seed S (default 1), verdicts often naming packets queued to A:B;
+          every K (default 10000) messages and before and after, a fixed
+          sequence of requests on queue 65000 must get nfnetlink_queue's
+          answers; prints counts of each errno, exits 1 on a wrong answer
+          or when the kernel stops answering
 seeds     write the valid and broken rulesets of badinput into DIR, one
           file each (a corpus for `cargo fuzz run rules`)
 ";
@@ -93,6 +106,43 @@ fn random(mut args: impl Iterator<Item = String>) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn queue(mut args: impl Iterator<Item = String>) -> Result<ExitCode, String> {
+    let mut opts = queue::Options {
+        count: 10_000,
+        seed: 1,
+        first: 0,
+        last: 3,
+        check_every: 10_000,
+        trace: false,
+    };
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--count" | "-n" => opts.count = value(&mut args, &a)?,
+            "--seed" | "-s" => opts.seed = value(&mut args, &a)?,
+            "--check-every" => opts.check_every = value(&mut args, &a)?,
+            "--queues" => {
+                let v: String = value(&mut args, &a)?;
+                let (f, l) = v.split_once(':').unwrap_or((&v, &v));
+                let bad = || format!("--queues: bad value \"{v}\"");
+                opts.first = f.parse().map_err(|_| bad())?;
+                opts.last = l.parse().map_err(|_| bad())?;
+                if opts.first > opts.last || (opts.first..=opts.last).contains(&queue::PROBE_QUEUE)
+                {
+                    return Err(bad());
+                }
+            }
+            "--trace" => opts.trace = true,
+            _ => return Err(format!("queue: unknown argument \"{a}\"")),
+        }
+    }
+    println!(
+        "nlfuzz queue: {} messages, seed {}, queues {}:{}",
+        opts.count, opts.seed, opts.first, opts.last
+    );
+    queue::run(&opts)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn seeds(mut args: impl Iterator<Item = String>) -> Result<ExitCode, String> {
     let dir = args.next().ok_or("seeds: a directory is needed")?;
     std::fs::create_dir_all(&dir).map_err(|e| format!("{dir}: {e}"))?;
@@ -119,6 +169,7 @@ fn main() -> ExitCode {
     let res = match args.next().as_deref() {
         Some("badinput") => badinput(args),
         Some("random") => random(args),
+        Some("queue") => queue(args),
         Some("seeds") => seeds(args),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A raw `NETLINK_GENERIC` socket and a client that sends requests to the
+//! A raw netlink socket (`NETLINK_GENERIC`, or any protocol) and a client that sends requests to the
 //! rustfilter family and collects what comes back.
 //!
 //! The kernel handles a request sent to it inside `sendmsg` (netlink
@@ -65,16 +65,17 @@ pub struct Socket {
 }
 
 impl Socket {
-    /// Open and bind the socket.
+    /// Open and bind a `NETLINK_GENERIC` socket.
     pub fn open() -> io::Result<Socket> {
+        Socket::open_proto(libc::NETLINK_GENERIC)
+    }
+
+    /// Open and bind a netlink socket of protocol `proto`
+    /// (`NETLINK_NETFILTER` for the queue subsystem).
+    pub fn open_proto(proto: libc::c_int) -> io::Result<Socket> {
         // SAFETY: plain system call.
-        let raw = unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                libc::NETLINK_GENERIC,
-            )
-        };
+        let raw =
+            unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, proto) };
         if raw < 0 {
             return Err(io::Error::last_os_error());
         }
