@@ -63,6 +63,24 @@ impl Counters {
         Ok(out)
     }
 
+    /// How many counters there are.
+    pub(crate) fn len(&self) -> usize {
+        self.base.lock().len()
+    }
+
+    /// The counters' values, written into `out` (as many as fit), without
+    /// allocating or zeroing: for counters no packet can add to any more
+    /// (their table was replaced and a grace period passed), whose values
+    /// are final.
+    pub(crate) fn final_values(&self, out: &mut [u64]) {
+        let base = self.base.lock();
+        let guard = kernel::sync::rcu::read_lock();
+        let live = self.live.read(&guard);
+        for (i, (o, b)) in out.iter_mut().zip(base.iter()).enumerate() {
+            *o = b.wrapping_add(live.sum(i));
+        }
+    }
+
     /// Lets `f` change the retired sums: where carried-over counters are
     /// set on a table just published.
     pub(crate) fn update_base(&self, f: impl FnOnce(&mut [u64])) {

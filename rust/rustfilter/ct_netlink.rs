@@ -12,7 +12,7 @@ use crate::proto;
 use core::sync::atomic::Ordering;
 use kernel::c_str;
 use kernel::net::conntrack::Ct;
-use kernel::net::genetlink::Info;
+use kernel::net::genetlink::{Info, Reply};
 use kernel::prelude::*;
 
 /// Target size of one message of a listing.
@@ -237,6 +237,10 @@ pub(crate) fn set(ct: &CtNet, info: &Info<'_>) -> Result {
             }
         }
     }
+    // The answer is made before anything changes: running out of memory
+    // for it after the change would report a change that was made as
+    // failed (the caller asks for no acknowledgement).
+    let reply = Reply::new(info, 0)?;
     ct.set_config(config)?;
     if let Some(m) = max {
         ct.max.store(m as usize, Ordering::Relaxed);
@@ -244,5 +248,5 @@ pub(crate) fn set(ct: &CtNet, info: &Info<'_>) -> Result {
     if let Some(a) = auto_helper {
         ct.auto_helper.store(a == 1, Ordering::Relaxed);
     }
-    Ok(())
+    reply.send()
 }

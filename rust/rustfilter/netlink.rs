@@ -16,8 +16,10 @@ use core::sync::atomic::Ordering;
 use kernel::c_str;
 use kernel::net::genetlink::{AttrPolicy, Command, Family, Info, Reply};
 use kernel::net::namespace;
+use kernel::net::netlink::Released;
 use kernel::prelude::*;
 use kernel::sync::rcu::{self, RcuBox};
+use kernel::sync::Arc;
 
 /// Room for five nested hook records of three u64 and one u32 each.
 const STATS_REPLY_SIZE: usize = 512;
@@ -87,9 +89,28 @@ const fn cmd(cmd: u8, admin: bool, policy: &'static [AttrPolicy]) -> Command {
     }
 }
 
-/// Handles requests; owns the per-namespace state registration.
+/// The per-namespace state registration, shared by the request handler
+/// and the watch on closed sockets.
+pub(crate) struct Pernet(pub(crate) Pin<KBox<namespace::Registration<NetState>>>);
+
+/// Handles requests.
 pub(crate) struct Control {
-    pub(crate) pernet: Pin<KBox<namespace::Registration<NetState>>>,
+    pub(crate) pernet: Arc<Pernet>,
+}
+
+/// Ends the transaction of a generic netlink socket that is closed
+/// (`NETLINK_URELEASE`): its table copy is freed, and a later socket that
+/// gets the same port id does not find it open.
+pub(crate) struct TxnWatch {
+    pub(crate) pernet: Arc<Pernet>,
+}
+
+impl Released for TxnWatch {
+    fn released(&self, net: &namespace::Net, portid: u32) {
+        if let Some(state) = self.pernet.0.try_get(net) {
+            drop(state.txns.lock().take(portid));
+        }
+    }
 }
 
 impl Family for Control {
@@ -114,7 +135,7 @@ impl Family for Control {
     ];
 
     fn doit(&self, cmd: u8, info: &Info<'_>) -> Result {
-        let state = self.pernet.get(info.net());
+        let state = self.pernet.0.get(info.net());
         match cmd {
             proto::CMD_GET_STATS => send_stats(state, info),
             proto::CMD_ZERO_STATS => state.stats(true).map(|_| ()),
@@ -285,6 +306,10 @@ fn commit(state: &NetState, info: &Info<'_>) -> Result {
     let next = current.wrapping_add(1);
     // Everything that can fail comes before the table is published.
     let reply = generation_reply(info, txn.kind, next)?;
+    let mut scratch = match (carry, old.as_deref()) {
+        (true, Some(o)) => Some(tables::carry_scratch(o)?),
+        _ => None,
+    };
     // Tracking runs while a committed table needs it: count the new table
     // in before it is published, the old one out after.
     let new = KBox::new(
@@ -302,13 +327,12 @@ fn commit(state: &NetState, info: &Info<'_>) -> Result {
     if old.as_ref().is_some_and(|o| o.needs_conntrack) {
         state.ct.users.fetch_sub(1, Ordering::AcqRel);
     }
-    if let (true, Some(old)) = (carry, old) {
+    if let (Some(scratch), Some(old)) = (scratch.as_mut(), old) {
         // No packet can reach the old table any more: its counters are
         // final. Commands are serialised, so no dump sees the new table
-        // before they are carried.
-        if tables::carry_counters(&old, &compiled).is_err() {
-            pr_warn!("out of memory: counters not carried over to the new ruleset\n");
-        }
+        // before they are carried. Both tables are compiled: this cannot
+        // fail.
+        let _ = tables::carry_counters(&old, &compiled, scratch);
     }
     reply.send()
 }

@@ -66,9 +66,11 @@ struct RustFilter {
     /// The queue handler: gone first, its queued packets dropped, while
     /// the hooks and connections they refer to still exist.
     _queue: queue::Queue,
-    /// The netlink family; it owns the per-namespace state, so dropping it
-    /// first unregisters the family, then the hooks and the state of every
-    /// namespace.
+    /// Ends the transactions of closed sockets.
+    _txn_watch: Pin<KBox<kernel::net::netlink::ReleaseNotifier<netlink::TxnWatch>>>,
+    /// The netlink family; with `_txn_watch` it owns the per-namespace
+    /// state, so dropping both unregisters the family, then the hooks and
+    /// the state of every namespace.
     _control: Pin<KBox<genetlink::Registration<netlink::Control>>>,
     /// The connection tracker: removed last, once no namespace state and
     /// no packet holds a connection.
@@ -88,13 +90,23 @@ impl kernel::Module for RustFilter {
             events: events.clone(),
             ct_max,
         };
-        let pernet = namespace::Registration::<hooks::NetState>::new(shared)?;
+        let pernet = Arc::new(
+            netlink::Pernet(namespace::Registration::<hooks::NetState>::new(shared)?),
+            GFP_KERNEL,
+        )?;
+        let txn_watch = kernel::net::netlink::ReleaseNotifier::new(
+            kernel::net::netlink::protocol::GENERIC,
+            netlink::TxnWatch {
+                pernet: pernet.clone(),
+            },
+        )?;
         let control =
             genetlink::Registration::new(netlink::Control { pernet }, module, Some(events))?;
         let queue = queue::Queue::register(module, tracker.clone())?;
         pr_info!("loaded: hooks at PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING; queue handler\n");
         Ok(Self {
             _queue: queue,
+            _txn_watch: txn_watch,
             _control: control,
             _tracker: tracker,
         })

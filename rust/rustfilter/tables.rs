@@ -266,11 +266,15 @@ pub(crate) fn check_origins(new: &Compiled, old: Option<&Compiled>) -> Result<()
 /// origin from that chain's policy counters. `old` must no longer be
 /// reachable by packets (a grace period has passed since `new` was
 /// published), so its counters are final and nothing counted is lost.
-pub(crate) fn carry_counters(old: &Compiled, new: &Compiled) -> Result {
+/// `scratch` holds as many values as `old` has counters ([`carry_scratch`],
+/// allocated before `new` is published: nothing here allocates, so nothing
+/// can fail once the new table is in place).
+pub(crate) fn carry_counters(old: &Compiled, new: &Compiled, scratch: &mut [u64]) -> Result {
     let (Some(old_table), Some(new_table)) = (old.table(), new.table()) else {
         return Err(EINVAL);
     };
-    let from = old.counters.snapshot(false)?;
+    old.counters.final_values(scratch);
+    let from = &*scratch;
     let pair = |i: u32| {
         let i = 2 * i as usize;
         match from.get(i..i + 2) {
@@ -300,6 +304,11 @@ pub(crate) fn carry_counters(old: &Compiled, new: &Compiled) -> Result {
         }
     });
     Ok(())
+}
+
+/// Room for [`carry_counters`] to read `old`'s counters into.
+pub(crate) fn carry_scratch(old: &Compiled) -> Result<KVec<u64>> {
+    Ok(KVec::from_elem(0u64, old.counters.len(), GFP_KERNEL)?)
 }
 
 /// Encoded table attributes: the first `len` bytes of `buf`.

@@ -274,7 +274,14 @@ pub fn run<T: Transport>(
             Ok(0)
         }
         Cmd::Set => {
-            ask(client, proto::CMD_CT_SET, &set_request(o)?)?;
+            // Answered by a reply made before the change, not by an
+            // acknowledgement made after it (see `Client::request_one`).
+            client.request_one(
+                family,
+                proto::CMD_CT_SET,
+                proto::GENL_VERSION,
+                &set_request(o)?,
+            )?;
             Ok(0)
         }
         Cmd::Event => events::run(client, &info, o, out, err, stop),

@@ -195,6 +195,9 @@ pub struct Client<T> {
     /// `RFCTL_FAIL_NTH` (a testing aid): arms the kernel's fault
     /// injection around some requests.
     fail_nth: Option<Injector>,
+    /// The request in flight is answered by one reply and no
+    /// acknowledgement ([`Client::request_one`]).
+    single: bool,
 }
 
 impl Client<Socket> {
@@ -216,6 +219,7 @@ impl<T: Transport> Client<T> {
             seq: 0,
             buf: vec![0; RECV_BUF_LEN],
             fail_nth: None,
+            single: false,
         }
     }
 
@@ -380,8 +384,37 @@ impl<T: Transport> Client<T> {
         self.exchange(&msg, seq)
     }
 
+    /// Send command `cmd` whose attributes are the bytes `payload` without
+    /// asking for an acknowledgement, and return the one reply the command
+    /// sends on success (its payload, from the generic netlink header on);
+    /// an error still comes as a netlink error.
+    ///
+    /// For commands that change state: their reply is allocated before the
+    /// change, whereas an acknowledgement is allocated after it, so running
+    /// out of memory for an acknowledgement would report a change that was
+    /// made as failed.
+    pub fn request_one(
+        &mut self,
+        family: u16,
+        cmd: u8,
+        version: u8,
+        payload: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let msg = encode_raw(family, cmd, version, payload, seq, NLM_F_REQUEST)?;
+        self.single = true;
+        let replies = self.exchange(&msg, seq);
+        self.single = false;
+        replies?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::protocol("no reply"))
+    }
+
     /// Send `msg` (sequence number `seq`) and collect the replies up to the
-    /// acknowledgement or the end of the dump.
+    /// acknowledgement or the end of the dump (or the first reply, for
+    /// [`Client::request_one`]).
     ///
     /// With `RFCTL_FAIL_NTH`, fault injection is armed right before a
     /// planned request of the rustfilter family is sent (never nlctrl's,
@@ -451,6 +484,7 @@ impl<T: Transport> Client<T> {
             };
             for msg in parse_datagram(datagram)? {
                 match classify(msg, seq)? {
+                    Step::Reply(reply) if self.single => return Ok(vec![reply]),
                     Step::Reply(reply) => replies.push(reply),
                     Step::Skip => {}
                     Step::Done => return Ok(replies),
@@ -470,12 +504,30 @@ pub fn encode_raw_request(
     seq: u32,
     dump: bool,
 ) -> Result<Vec<u8>, Error> {
-    let len = NLMSG_HDRLEN + 4 + payload.len();
-    let len32 = u32::try_from(len).map_err(|_| Error::Internal("request too large".into()))?;
-    let mut flags: u16 = 0x1 | 0x4; // NLM_F_REQUEST | NLM_F_ACK
+    let mut flags = NLM_F_REQUEST | NLM_F_ACK;
     if dump {
         flags |= NLM_F_DUMP;
     }
+    encode_raw(family, cmd, version, payload, seq, flags)
+}
+
+/// `NLM_F_REQUEST`.
+const NLM_F_REQUEST: u16 = 0x1;
+/// `NLM_F_ACK`.
+const NLM_F_ACK: u16 = 0x4;
+
+/// The bytes of a generic netlink message with `flags` whose attributes
+/// are `payload`.
+fn encode_raw(
+    family: u16,
+    cmd: u8,
+    version: u8,
+    payload: &[u8],
+    seq: u32,
+    flags: u16,
+) -> Result<Vec<u8>, Error> {
+    let len = NLMSG_HDRLEN + 4 + payload.len();
+    let len32 = u32::try_from(len).map_err(|_| Error::Internal("request too large".into()))?;
     let mut v = Vec::with_capacity(align4(len));
     v.extend_from_slice(&len32.to_ne_bytes());
     v.extend_from_slice(&family.to_ne_bytes());

@@ -150,11 +150,20 @@ impl<T: Transport> Kernel for Netlink<T> {
         if carry {
             put_attr(&mut req, proto::A_CARRY, &[]);
         }
-        let replies = self.send(proto::CMD_TABLE_COMMIT, &req, false)?;
+        // No acknowledgement: the commit's reply (the new generation) is
+        // made before the table is published, an acknowledgement after,
+        // and one that cannot be allocated must not report a commit that
+        // happened as failed.
+        let reply = self.client.request_one(
+            self.family,
+            proto::CMD_TABLE_COMMIT,
+            proto::GENL_VERSION,
+            &req,
+        )?;
         // A test commit need not report a generation.
-        match generation(&replies) {
+        match generation(std::slice::from_ref(&reply)) {
             Ok(g) => Ok(g),
-            Err(_) if test || replies.is_empty() => Ok(0),
+            Err(_) if test => Ok(0),
             Err(e) => Err(e),
         }
     }
@@ -387,6 +396,11 @@ mod tests {
             attrs_of(&sent[5]),
             [(proto::A_COUNTERS, vec![]), (proto::A_CARRY, vec![])]
         );
+        // The commit asks for no acknowledgement (NLM_F_REQUEST only): its
+        // reply says it happened; the other requests are acknowledged.
+        let flags = |m: &[u8]| u16::from_ne_bytes([m[6], m[7]]);
+        assert_eq!(flags(&sent[5]), 0x1);
+        assert_eq!(flags(&sent[4]), 0x5);
     }
 
     /// The rule and chain origins of a sent ruleset (the first chunk):

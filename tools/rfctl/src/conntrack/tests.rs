@@ -753,7 +753,8 @@ fn request(msg: &[u8]) -> (u8, u16, Vec<u8>) {
     )
 }
 
-const REQ_ACK: u16 = 0x1 | 0x4;
+const NLM_F_REQUEST: u16 = 0x1;
+const REQ_ACK: u16 = NLM_F_REQUEST | 0x4;
 
 fn sample() -> Vec<Entry> {
     vec![
@@ -1011,17 +1012,24 @@ fn flush_count_and_stats() {
     assert!(matches!(r.result, Err(Error::Protocol(_))));
 }
 
+/// The module's answer to CT_SET: an empty reply, no acknowledgement.
+fn set_reply() -> Answer {
+    Box::new(|req| vec![genlmsg(FAMILY, seq_of(req), proto::CMD_CT_SET, &[])])
+}
+
 #[test]
 fn set_sends_max_and_timeouts() {
     let r = run_script(
         "--set-max 1000 --set-timeout tcp_established=3600,icmp=5",
-        vec![ok()],
+        vec![set_reply()],
         vec![],
     );
     assert_eq!(r.result.unwrap(), 0);
     assert_eq!((r.out.as_str(), r.err.as_str()), ("", ""));
     let (cmd, flags, attrs) = request(&r.sent[1]);
-    assert_eq!((cmd, flags), (proto::CMD_CT_SET, REQ_ACK));
+    // No acknowledgement asked for: the kernel's reply, made before the
+    // change, says it was made.
+    assert_eq!((cmd, flags), (proto::CMD_CT_SET, NLM_F_REQUEST));
     assert_eq!(
         attrs,
         [
@@ -1036,7 +1044,11 @@ fn set_sends_max_and_timeouts() {
         ]
         .concat()
     );
-    let r = run_script("--set-timeout generic=60", vec![ok()], vec![]);
+    let r = run_script("--set-timeout generic=60", vec![set_reply()], vec![]);
+    assert_eq!(r.result.unwrap(), 0);
+    // An acknowledgement alone is not the answer CT_SET gives.
+    let r2 = run_script("--set-timeout generic=60", vec![ok()], vec![]);
+    assert!(matches!(r2.result, Err(Error::Protocol(_))));
     assert_eq!(
         request(&r.sent[1]).2,
         nest(
