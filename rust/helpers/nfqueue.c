@@ -138,6 +138,7 @@ struct rust_nfq_meta {
 	bool csum_unnecessary;
 	bool has_sk;
 	bool frags_readable;
+	bool ct_unconfirmed;
 };
 
 void rust_helper_nfq_packet_meta(const struct nf_queue_entry *entry, void *out)
@@ -166,6 +167,7 @@ void rust_helper_nfq_packet_meta(const struct nf_queue_entry *entry, void *out)
 	m->csum_unnecessary = skb_csum_unnecessary(skb);
 	m->has_sk = skb->sk != NULL;
 	m->frags_readable = skb_frags_readable(skb);
+	m->ct_unconfirmed = entry->nf_ct_is_unconfirmed;
 }
 
 /*
@@ -176,6 +178,11 @@ int rust_helper_nfq_checksum_help(struct sk_buff *skb)
 {
 	if (skb->ip_summed != CHECKSUM_PARTIAL)
 		return 0;
+	if (skb->protocol == htons(ETH_P_IP)) {
+		if (!pskb_network_may_pull(skb, sizeof(struct iphdr)) ||
+		    ip_check_csum_start(skb))
+			return -EINVAL;
+	}
 	if (skb_csum_is_sctp(skb))
 		return skb_crc32c_csum_help(skb);
 	return skb_checksum_help(skb);
@@ -242,6 +249,15 @@ void rust_helper_nfq_msg_free(struct sk_buff *skb)
 u32 rust_helper_netlink_skb_portid(const struct sk_buff *skb)
 {
 	return NETLINK_CB(skb).portid;
+}
+
+/*
+ * Marks an entry as one of several segments sharing a connection that was
+ * not confirmed when they were queued (nfqnl_enqueue_packet).
+ */
+void rust_helper_nfq_set_ct_unconfirmed(struct nf_queue_entry *entry)
+{
+	entry->nf_ct_is_unconfirmed = true;
 }
 
 /* The fields of a NETLINK_URELEASE notification. */

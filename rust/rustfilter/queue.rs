@@ -20,7 +20,7 @@
 //! can queue it again.
 
 use crate::conntrack::{now_ms, Conn, Tracker};
-use crate::ct::ProtoState;
+use crate::ct::{status::IPS_CONFIRMED, ProtoState};
 use crate::nfqueue::{
     attrs::{Policy, Table, BATCH_POLICY, CONFIG_POLICY, VERDICT_POLICY},
     config::{self, Action, CopyMode, QueueConfig, Support},
@@ -35,7 +35,7 @@ use crate::nfqueue::{
     procfmt::ProcLine,
     verdict as qverdict, Errno,
 };
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::alloc::flags::{GFP_ATOMIC, GFP_KERNEL};
 use kernel::net::genetlink::AttrPolicy;
 use kernel::net::namespace::{self, DeviceEvent, Net, PernetId, PernetState};
@@ -65,6 +65,13 @@ impl Queue {
             b"nfnetlink_queue",
             kernel::c_str!("rustfilter: the netlink queue is rustfilter's while it is loaded; nfnetlink_queue refused"),
         )?;
+        // Before any state is created (its /proc file would clash with
+        // nfnetlink_queue's).
+        nfnetlink::check_free(kernel::net::nfqueue::NFNL_SUBSYS_QUEUE).inspect_err(|e| {
+            if *e == EBUSY {
+                pr_err!("nfnetlink_queue is loaded; unload it first\n");
+            }
+        })?;
         let queues = Arc::new(
             Queues {
                 pernet: namespace::Registration::<QueueNet>::new(())?,
@@ -183,6 +190,7 @@ impl QueueNet {
         v.binary_search_by_key(&num, |i| i.num)
             .ok()
             .and_then(|at| v.get(at))
+            .filter(|i| !i.dead.load(Ordering::Acquire))
     }
 
     /// Publishes the instances for which `keep` holds plus `add`, and
@@ -210,7 +218,7 @@ impl QueueNet {
                 if let Some(a) = add.take_if(|a| a.num < inst.num) {
                     new.push(a, GFP_ATOMIC)?;
                 }
-                if keep(inst) {
+                if keep(inst) && !inst.dead.load(Ordering::Acquire) {
                     new.push(inst.clone(), GFP_ATOMIC)?;
                 } else {
                     gone.push(inst.clone(), GFP_ATOMIC)?;
@@ -232,6 +240,10 @@ struct Instance {
     num: u16,
     /// The listener's port.
     portid: u32,
+    /// The listener is gone but the instance could not be unpublished
+    /// (out of memory): lookups skip it, the next change of the vector
+    /// drops it.
+    dead: AtomicBool,
     #[pin]
     inner: SpinLock<Inner>,
 }
@@ -277,6 +289,7 @@ impl Instance {
             pin_init!(Instance {
                 num,
                 portid: cfg.portid,
+                dead: AtomicBool::new(false),
                 inner <- kernel::new_spinlock!(Inner {
                     cfg,
                     id_seq: 0,
@@ -347,13 +360,21 @@ impl Handler for QueueHandler {
         }
         // The listener takes packets as they go on the wire: one message
         // per segment (nfqnl_enqueue_packet). After the first failure the
-        // remaining segments are dropped.
+        // remaining segments are dropped. Segments of a connection not yet
+        // confirmed share it: all but the first are dropped at their
+        // verdict unless it was confirmed by then.
+        let unconfirmed = conn_unconfirmed(&self.queues.tracker, &entry);
         let mut segments = entry.segment()?;
         let mut failed = false;
-        while let Some(seg) = segments.pop_front() {
+        let mut first = true;
+        while let Some(mut seg) = segments.pop_front() {
             if failed {
                 continue;
             }
+            if unconfirmed && !first {
+                seg.mark_ct_unconfirmed();
+            }
+            first = false;
             if let Err((_, seg)) = enqueue(net, &self.queues.tracker, inst, seg, queue) {
                 failed = true;
                 drop(seg);
@@ -371,6 +392,14 @@ impl Handler for QueueHandler {
             inst.drop_matching(|_| true);
         }
     }
+}
+
+/// Whether the packet of `entry` has a connection not confirmed yet.
+fn conn_unconfirmed(tracker: &Tracker, entry: &Entry) -> bool {
+    entry
+        .skb()
+        .ct(tracker)
+        .is_some_and(|(c, _)| c.get().status() & IPS_CONFIRMED == 0)
 }
 
 /// Hands `entry` to the listener of `inst` (`nfqnl_enqueue_packet`).
@@ -468,10 +497,11 @@ fn build_message(
     entry: &mut Entry,
     queue: u16,
 ) -> Result<(Message, usize)> {
-    let checksum_partial = entry.facts().csum_partial;
-    if packet::needs_checksum_help(cfg.copy_mode, cfg.flags, checksum_partial) {
+    if packet::needs_checksum_help(cfg.copy_mode, cfg.flags, entry.facts().csum_partial) {
         entry.checksum_help()?;
     }
+    // Read after the checksum was completed: the listener is told what
+    // the bytes it gets are.
     let f = entry.facts();
     let hook = entry.hook();
     let pf = entry.pf();
@@ -504,7 +534,7 @@ fn build_message(
         uid_gid,
         ct: None,
         cap_len: copy.cap_len,
-        skb_info: packet::skb_info(checksum_partial, csum_verify, f.gso),
+        skb_info: packet::skb_info(f.csum_partial, csum_verify, f.gso),
     };
     let mut ct_buf = [0u8; CT_GLUE_MAX];
     if cfg.has_flag(NFQA_CFG_F_CONNTRACK) {
@@ -668,6 +698,20 @@ impl QueueSubsys {
         Ok(())
     }
 
+    /// `verdict`, or DROP for a segment whose shared connection is still
+    /// not confirmed (`nfqnl_reinject`): only the segment that confirms it
+    /// may set it up.
+    fn settle_unconfirmed(&self, entry: &Entry, verdict: u32) -> u32 {
+        if verdict != NF_DROP
+            && entry.facts().ct_unconfirmed
+            && conn_unconfirmed(&self.queues.tracker, entry)
+        {
+            NF_DROP
+        } else {
+            verdict
+        }
+    }
+
     /// The bound instance `req` is about, if its sender is the listener
     /// (`verdict_instance_lookup`).
     fn listener<'a>(
@@ -688,7 +732,7 @@ impl QueueSubsys {
         let inst = self.listener(req, &guard)?;
         let v = qverdict::decode_verdict(&tb)?;
         let mut entry = inst.take_first(|e| e.id() == v.id).ok_or(Errno::NoEnt)?;
-        let mut verdict = v.verdict;
+        let mut verdict = self.settle_unconfirmed(&entry, v.verdict);
         if let Some(payload) = v.payload {
             let pf = entry.pf();
             let replaced = entry.replace_packet(payload, |bytes| {
@@ -740,13 +784,14 @@ impl QueueSubsys {
             return Err(Errno::NoEnt);
         }
         while let Some(mut entry) = taken.pop_front() {
+            let verdict = self.settle_unconfirmed(&entry, b.verdict);
             if let Some(mark) = b.mark {
                 entry.skb_mut().set_mark(mark);
             }
             if let Some(priority) = b.priority {
                 entry.set_priority(priority);
             }
-            entry.reinject(b.verdict);
+            entry.reinject(verdict);
         }
         Ok(())
     }
@@ -763,13 +808,17 @@ impl Released for ListenerWatch {
             return;
         };
         let _w = qnet.writers.lock();
-        let bound = {
+        let mut bound = false;
+        {
             let guard = rcu::read_lock();
-            qnet.instances
-                .read(&guard)
-                .iter()
-                .any(|i| i.portid == portid)
-        };
+            for inst in qnet.instances.read(&guard).iter() {
+                if inst.portid == portid {
+                    // From now on no lookup finds it.
+                    inst.dead.store(true, Ordering::Release);
+                    bound = true;
+                }
+            }
+        }
         if !bound {
             return;
         }
@@ -779,7 +828,17 @@ impl Released for ListenerWatch {
                     inst.release_all();
                 }
             }
-            Err(_) => pr_warn!("out of memory: queues of closed listener {portid} stay bound\n"),
+            Err(_) => {
+                // Out of memory for the new vector: the dead instances stay
+                // in it, unreachable, until its next change; their packets
+                // are released now.
+                let guard = rcu::read_lock();
+                for inst in qnet.instances.read(&guard).iter() {
+                    if inst.portid == portid {
+                        inst.release_all();
+                    }
+                }
+            }
         }
     }
 }

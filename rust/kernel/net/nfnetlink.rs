@@ -179,6 +179,34 @@ const fn nlmsg_align(len: usize) -> usize {
     (len + 3) & !3
 }
 
+/// Fails with `EBUSY` if a subsystem holds id `id`: a placeholder without
+/// message types is registered there and at once unregistered. For a
+/// caller that must know before it creates state that would clash with
+/// the holder's (a `/proc` file of the same name, say); keeping the holder
+/// from registering meanwhile is the caller's business.
+pub fn check_free(id: u8) -> Result {
+    if usize::from(id) >= SLOTS.len() {
+        return Err(EINVAL);
+    }
+    // SAFETY: all-zero is a valid subsystem without callbacks.
+    let ss = KBox::new(
+        Opaque::new(unsafe { core::mem::zeroed::<bindings::nfnetlink_subsystem>() }),
+        GFP_KERNEL,
+    )?;
+    // SAFETY: the placeholder is ours; it has no callbacks (`cb_count` 0:
+    // nfnetlink refuses every message to it) and a static name.
+    unsafe {
+        (*ss.get()).name = crate::c_str!("placeholder").as_char_ptr();
+        (*ss.get()).subsys_id = id;
+    }
+    // SAFETY: `ss` stays alive until unregistered below (which waits for
+    // readers).
+    to_result(unsafe { bindings::nfnetlink_subsys_register(ss.get()) })?;
+    // SAFETY: registered just above.
+    unsafe { bindings::nfnetlink_subsys_unregister(ss.get()) };
+    Ok(())
+}
+
 /// The registered subsystem of each id, for the callbacks, which are given
 /// no private pointer.
 static SLOTS: [AtomicPtr<()>; bindings::NFNL_SUBSYS_COUNT as usize] =

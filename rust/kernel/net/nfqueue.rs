@@ -242,6 +242,7 @@ struct Meta {
     csum_unnecessary: bool,
     has_sk: bool,
     frags_readable: bool,
+    ct_unconfirmed: bool,
 }
 
 /// What a queued packet's PACKET message tells besides its bytes.
@@ -274,6 +275,8 @@ pub struct PacketFacts {
     pub has_socket: bool,
     /// The payload's fragments can be read (not device memory).
     pub frags_readable: bool,
+    /// Marked with [`Entry::mark_ct_unconfirmed`].
+    pub ct_unconfirmed: bool,
 }
 
 impl Entry {
@@ -375,6 +378,7 @@ impl Entry {
             csum_unnecessary: m.csum_unnecessary,
             has_socket: m.has_sk,
             frags_readable: m.frags_readable,
+            ct_unconfirmed: m.ct_unconfirmed,
         }
     }
 
@@ -401,6 +405,15 @@ impl Entry {
         let bytes = unsafe { core::slice::from_raw_parts_mut((*self.raw().skb).data, data.len()) };
         fix(bytes);
         Ok(())
+    }
+
+    /// Marks the entry as a segment that shares its packet's connection,
+    /// unconfirmed when it was queued, with other segments: whoever decides
+    /// its fate must drop it unless the connection got confirmed meanwhile
+    /// (a connection being set up must not be changed from two CPUs).
+    pub fn mark_ct_unconfirmed(&mut self) {
+        // SAFETY: the entry is ours.
+        unsafe { bindings::nfq_set_ct_unconfirmed(self.ptr.as_ptr()) };
     }
 
     /// Sets the packet's priority (`skb->priority`).

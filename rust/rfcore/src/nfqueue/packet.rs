@@ -26,9 +26,9 @@
 //! The payload comes last and its padding is left out: `nlmsg_len` ends
 //! with the packet's last byte. [`encode_packet`] writes everything up to
 //! and including the payload's attribute header; the kernel module
-//! appends the payload bytes from the packet (by reference, as
-//! `skb_zerocopy` does), then patches in the packet id once it holds the
-//! queue lock ([`set_packet_id`]). The helpers [`copy_len`],
+//! appends the payload bytes, copied from the packet (upstream attaches
+//! them by reference with `skb_zerocopy`), then patches in the packet id
+//! once it holds the queue lock ([`set_packet_id`]). The helpers [`copy_len`],
 //! [`csum_verify`] and [`skb_info`] compute the fields the C function
 //! computes from the skb.
 //!
