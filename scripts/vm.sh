@@ -12,7 +12,7 @@
 #   scripts/vm.sh shell                just a shell on the console
 #
 # env: KERNEL (bzImage), VM_DIR (work directory, default build/vm; separate
-#      ones let runs go in parallel), VM_TIMEOUT (seconds for `check`, default 1800),
+#      ones let runs go in parallel), VM_TIMEOUT (seconds for `check`, default 3600),
 #      VM_APPEND (more kernel command line, e.g. loglevel=7), VERBOSE=1
 #      (print the whole console, not only KTAP lines)
 # The console goes to build/vm/console.log.
@@ -23,7 +23,7 @@ VM=${VM_DIR:-$REPO/build/vm}
 KERNEL=${KERNEL:-$REPO/build/obj/arch/x86/boot/bzImage}
 INITRD=$VM/initramfs.gz
 LOG=$VM/console.log
-VM_TIMEOUT=${VM_TIMEOUT:-1800}
+VM_TIMEOUT=${VM_TIMEOUT:-3600}
 VERBOSE=${VERBOSE:-0}
 
 usage() {

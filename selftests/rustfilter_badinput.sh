@@ -12,7 +12,7 @@
 #   a 10.0.5.1 --veth-- 10.0.5.2 b      the ruleset; nlfuzz runs in b
 #   c                                   nlfuzz random --unsafe (commits)
 #
-# env: NLFUZZ (default: nlfuzz on PATH), RANDOM_COUNT (20000),
+# env: NLFUZZ (default: nlfuzz on PATH), RANDOM_COUNT (200000),
 #      UNSAFE_COUNT (5000), NLFUZZ_SEED (1)
 
 source lib.sh
@@ -25,7 +25,7 @@ if [ -z "$NLFUZZ" ] || [ ! -x "$NLFUZZ" ]; then
 	exit $ksft_skip
 fi
 
-RANDOM_COUNT=${RANDOM_COUNT:-20000}
+RANDOM_COUNT=${RANDOM_COUNT:-200000}
 UNSAFE_COUNT=${UNSAFE_COUNT:-5000}
 NLFUZZ_SEED=${NLFUZZ_SEED:-1}
 # As scripts/guest-init.sh.

@@ -67,11 +67,7 @@ impl Queue {
         )?;
         // Before any state is created (its /proc file would clash with
         // nfnetlink_queue's).
-        nfnetlink::check_free(kernel::net::nfqueue::NFNL_SUBSYS_QUEUE).inspect_err(|e| {
-            if *e == EBUSY {
-                pr_err!("nfnetlink_queue is loaded; unload it first\n");
-            }
-        })?;
+        nfnetlink::check_free(kernel::net::nfqueue::NFNL_SUBSYS_QUEUE).inspect_err(say_busy)?;
         let queues = Arc::new(
             Queues {
                 pernet: namespace::Registration::<QueueNet>::new(())?,
@@ -85,11 +81,7 @@ impl Queue {
             },
             module,
         )
-        .inspect_err(|e| {
-            if *e == EBUSY {
-                pr_err!("nfnetlink_queue is loaded; unload it first\n");
-            }
-        })?;
+        .inspect_err(say_busy)?;
         let release = ReleaseNotifier::new(
             netlink::protocol::NETFILTER,
             ListenerWatch {
@@ -103,6 +95,13 @@ impl Queue {
             _release: release,
             _refuse: refuse,
         })
+    }
+}
+
+/// Explains `EBUSY` from claiming the queue's subsystem.
+fn say_busy(e: &Error) {
+    if *e == EBUSY {
+        pr_err!("nfnetlink_queue is loaded; unload it first\n");
     }
 }
 
