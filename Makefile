@@ -8,7 +8,10 @@
 #   make tools    build rfctl, nlfuzz, rfpkt, rfserve, nfqclient and the C queue
 #                 clients (scripts/queue-clients.sh)
 #   make run      build everything and boot the demo VM
-#   make check    host tests and the QEMU selftests; ends with "N passed, N failed"
+#   make check    host tests, a short fuzz round of every cargo-fuzz target and
+#                 the QEMU selftests; ends with "N passed, N failed"
+#   make fuzz     every cargo-fuzz target of the pure core for FUZZ_SECONDS
+#                 (default 60) each (installs nightly and cargo-fuzz if missing)
 #   make clean    remove build outputs (build/ and cargo targets)
 
 SHELL := /bin/bash
@@ -17,7 +20,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KO := build/obj/net/rustfilter/rust/rustfilter/rustfilter.ko
 RFCTL := tools/rfctl/target/release/rfctl
 
-.PHONY: all deps kernel module tools run check host-check vm-check clean
+.PHONY: all deps kernel module tools run check host-check vm-check fuzz clean
 
 all: kernel tools
 
@@ -50,6 +53,11 @@ vm-check: kernel tools
 
 check: kernel tools
 	@scripts/check.sh all
+
+FUZZ_SECONDS ?= 60
+
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build

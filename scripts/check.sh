@@ -3,7 +3,9 @@
 # Run rustfilter's tests and print one closing line "N passed, N failed".
 #
 # usage: scripts/check.sh [all|host]
-#   host  cargo tests of the pure core, of rfctl, of nlfuzz, of rfpkt and of rfserve
+#   host  cargo tests of the pure core, of rfctl, of nlfuzz, of rfpkt and of
+#         rfserve, and each cargo-fuzz target of the core for CHECK_FUZZ_SECONDS
+#         (10; 0 skips them), one test each
 #   all   those, then the QEMU selftests (scripts/vm.sh check)
 set -uo pipefail
 
@@ -40,6 +42,22 @@ cargo_tests tools/rfctl/Cargo.toml
 cargo_tests tools/nlfuzz/Cargo.toml
 cargo_tests tools/rfpkt/Cargo.toml
 cargo_tests tools/rfserve/Cargo.toml
+
+# A short round of each fuzz target: one test each, failed if it found a
+# crash (scripts/fuzz.sh prints "fuzz: ok T" or "fuzz: FAILED T").
+CHECK_FUZZ_SECONDS=${CHECK_FUZZ_SECONDS:-10}
+if [ "$CHECK_FUZZ_SECONDS" -gt 0 ]; then
+	echo "== cargo fuzz (${CHECK_FUZZ_SECONDS}s per target)"
+	scripts/fuzz.sh "$CHECK_FUZZ_SECONDS" 2>&1 | tee "$log"
+	p=$(grep -c "^fuzz: ok " "$log")
+	f=$(grep -c "^fuzz: FAILED " "$log")
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "check: no fuzz target ran" >&2
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+fi
 
 if [ "$mode" = all ]; then
 	echo "== QEMU selftests"
