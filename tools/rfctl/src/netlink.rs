@@ -106,26 +106,11 @@ impl Socket {
 
 impl Transport for Socket {
     fn send(&mut self, msg: &[u8]) -> io::Result<()> {
-        let sent = self.0.send(msg, Msg::empty())?;
-        if sent == msg.len() {
-            Ok(())
-        } else {
-            Err(io::Error::new(
-                io::ErrorKind::WriteZero,
-                format!("sent {sent} of {} bytes", msg.len()),
-            ))
-        }
+        send_all(&self.0, msg)
     }
 
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            // MSG_TRUNC: return the real length of a datagram that did not fit.
-            match self.0.recv(&mut *buf, Msg::TRUNC) {
-                Ok((len, _groups)) => return Ok(len),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        recv_datagram(&self.0, buf)
     }
 
     fn join_group(&mut self, group: u32) -> io::Result<()> {
@@ -137,37 +122,70 @@ impl Transport for Socket {
         buf: &mut [u8],
         timeout: Option<Duration>,
     ) -> io::Result<Option<usize>> {
-        // ppoll(2) is never restarted after a signal handler: a signal
-        // reaches the caller as EINTR whatever SA_RESTART says. Signals the
-        // caller blocked are let in during the wait only (empty mask), so
-        // one that came before the wait interrupts it at once.
-        let ts = timeout.map(|t| libc::timespec {
-            tv_sec: libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX),
-            // Below 10^9: fits a c_long everywhere.
-            tv_nsec: t.subsec_nanos() as libc::c_long,
-        });
-        let ts_ptr = ts
-            .as_ref()
-            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-        let mut fds = libc::pollfd {
-            fd: std::os::fd::AsRawFd::as_raw_fd(&self.0),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: an all-zero sigset_t is a valid value, then emptied.
-        let mut none: libc::sigset_t = unsafe { std::mem::zeroed() };
-        // SAFETY: a valid sigset_t to fill.
-        unsafe { libc::sigemptyset(&mut none) };
-        // SAFETY: one valid pollfd and its count, a valid or null timespec,
-        // a valid signal mask.
-        match unsafe { libc::ppoll(&mut fds, 1, ts_ptr, &none) } {
-            0 => Ok(None),
-            n if n < 0 => Err(io::Error::last_os_error()),
-            _ => match self.0.recv(&mut *buf, Msg::TRUNC) {
-                Ok((len, _groups)) => Ok(Some(len)),
-                Err(e) => Err(e),
-            },
+        recv_datagram_wait(&self.0, buf, timeout)
+    }
+}
+
+/// Sends `msg` as one datagram on `sock`; a short send is an error.
+pub fn send_all(sock: &NlSocket, msg: &[u8]) -> io::Result<()> {
+    let sent = sock.send(msg, Msg::empty())?;
+    if sent == msg.len() {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::WriteZero,
+            format!("sent {sent} of {} bytes", msg.len()),
+        ))
+    }
+}
+
+/// Receives one datagram from `sock` into `buf`, waiting for it; returns
+/// its real length (MSG_TRUNC), which exceeds `buf` if it did not fit.
+pub fn recv_datagram(sock: &NlSocket, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match sock.recv(&mut *buf, Msg::TRUNC) {
+            Ok((len, _groups)) => return Ok(len),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
         }
+    }
+}
+
+/// As [`recv_datagram`], waiting at most `timeout` (`None`: no datagram
+/// came). A signal ends the wait with `EINTR`.
+pub fn recv_datagram_wait(
+    sock: &NlSocket,
+    buf: &mut [u8],
+    timeout: Option<Duration>,
+) -> io::Result<Option<usize>> {
+    // ppoll(2) is never restarted after a signal handler: a signal reaches
+    // the caller as EINTR whatever SA_RESTART says. Signals the caller
+    // blocked are let in during the wait only (empty mask), so one that
+    // came before the wait interrupts it at once, never between the
+    // caller's check of its stop flag and the wait.
+    let ts = timeout.map(|t| libc::timespec {
+        tv_sec: libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX),
+        // Below 10^9: fits a c_long everywhere.
+        tv_nsec: t.subsec_nanos() as libc::c_long,
+    });
+    let ts_ptr = ts
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    let mut fds = libc::pollfd {
+        fd: std::os::fd::AsRawFd::as_raw_fd(sock),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: an all-zero sigset_t is a valid value, then emptied.
+    let mut none: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid sigset_t to fill.
+    unsafe { libc::sigemptyset(&mut none) };
+    // SAFETY: one valid pollfd and its count, a valid or null timespec, a
+    // valid signal mask.
+    match unsafe { libc::ppoll(&mut fds, 1, ts_ptr, &none) } {
+        0 => Ok(None),
+        n if n < 0 => Err(io::Error::last_os_error()),
+        _ => sock.recv(&mut *buf, Msg::TRUNC).map(|(len, _)| Some(len)),
     }
 }
 

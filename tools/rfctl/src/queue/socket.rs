@@ -7,14 +7,10 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use neli::{
-    consts::socket::{Msg, NlFamily},
-    socket::NlSocket,
-    utils::Groups,
-};
+use neli::{consts::socket::NlFamily, socket::NlSocket, utils::Groups};
 
 use crate::error::Error;
-use crate::netlink::Transport;
+use crate::netlink::{recv_datagram, recv_datagram_wait, send_all, Transport};
 
 /// `SOL_NETLINK`'s `NETLINK_EXT_ACK`: errors carry the kernel's message.
 const NETLINK_EXT_ACK: libc::c_int = 11;
@@ -60,25 +56,11 @@ impl NfSocket {
 
 impl Transport for NfSocket {
     fn send(&mut self, msg: &[u8]) -> io::Result<()> {
-        let sent = self.0.send(msg, Msg::empty())?;
-        if sent == msg.len() {
-            Ok(())
-        } else {
-            Err(io::Error::new(
-                io::ErrorKind::WriteZero,
-                format!("sent {sent} of {} bytes", msg.len()),
-            ))
-        }
+        send_all(&self.0, msg)
     }
 
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            match self.0.recv(&mut *buf, Msg::TRUNC) {
-                Ok((len, _groups)) => return Ok(len),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        recv_datagram(&self.0, buf)
     }
 
     fn join_group(&mut self, _group: u32) -> io::Result<()> {
@@ -90,35 +72,6 @@ impl Transport for NfSocket {
         buf: &mut [u8],
         timeout: Option<Duration>,
     ) -> io::Result<Option<usize>> {
-        // As netlink::Socket waits: ppoll(2) with an empty signal mask, so
-        // that SIGINT and SIGTERM, blocked otherwise, end the wait with
-        // EINTR, never between the check of the stop flag and the wait.
-        let ts = timeout.map(|t| libc::timespec {
-            tv_sec: libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX),
-            // Below 10^9: fits a c_long everywhere.
-            tv_nsec: t.subsec_nanos() as libc::c_long,
-        });
-        let ts_ptr = ts
-            .as_ref()
-            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-        let mut fds = libc::pollfd {
-            fd: self.0.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: an all-zero sigset_t is a valid value, then emptied.
-        let mut none: libc::sigset_t = unsafe { std::mem::zeroed() };
-        // SAFETY: a valid sigset_t to fill.
-        unsafe { libc::sigemptyset(&mut none) };
-        // SAFETY: one valid pollfd and its count, a valid or null timespec,
-        // a valid signal mask.
-        match unsafe { libc::ppoll(&mut fds, 1, ts_ptr, &none) } {
-            0 => Ok(None),
-            n if n < 0 => Err(io::Error::last_os_error()),
-            _ => match self.0.recv(&mut *buf, Msg::TRUNC) {
-                Ok((len, _groups)) => Ok(Some(len)),
-                Err(e) => Err(e),
-            },
-        }
+        recv_datagram_wait(&self.0, buf, timeout)
     }
 }
