@@ -12,7 +12,8 @@
 //!    name), duplicates and missing built-in chains refused;
 //! 2. the rules and their matches, each rule in its chain's run, jump
 //!    targets resolved by name;
-//! 3. validation: the jump graph and the per-rule checks.
+//! 3. validation: the jump graph and the per-rule checks;
+//! 4. the classifier's index of each chain ([`super::classify`]).
 
 use super::error::{Reason, RuleError};
 use super::matches::Match;
@@ -201,6 +202,8 @@ pub fn decode<'s>(input: &[u8], storage: Storage<'s>) -> Result<Table<'s>, RuleE
             e.rule = rule;
             e.err(reason)
         })?;
+
+    super::classify::index(chains, rules, matches);
 
     let mut hook_chain = [NO_CHAIN; 5];
     for (k, c) in chains.iter().enumerate() {

@@ -12,9 +12,17 @@
 //! the [`Context`] and the walk goes on; a MARK, TOS or DSCP change is seen
 //! by the later rules.
 //!
+//! A chain the classifier indexed ([`super::classify`]) is walked through
+//! its index: the rules skipped are exactly those whose cheap,
+//! effect-free conditions fail for the packet, which the linear walk
+//! would try and find not matching before running anything with an
+//! effect; the others are tried in the same order, so the outcome is the
+//! same. [`evaluate_linear`] ignores the index.
+//!
 //! Connection tracking is the kernel's: the rules ask for the packet's
 //! entry with [`Context::conntrack`] and get a [`CtView`] back.
 
+use super::classify::Cursor;
 use super::matches::limit::Limit;
 use super::name::IfName;
 use super::nat::NatRange;
@@ -328,11 +336,40 @@ fn rule_matches<C: Context>(table: &Table<'_>, rule: &Rule, p: &PacketInfo, ctx:
 
 /// Run `pkt` through `table` at `hook`. A table without a chain at
 /// `hook` accepts.
+///
+/// Chains the classifier indexed ([`super::classify`]) are walked through
+/// their index: only the rules that can match the packet are tried, in
+/// order, with the same verdict, counters and effects as
+/// [`evaluate_linear`].
 pub fn evaluate<C: Context>(
     table: &Table<'_>,
     hook: Hook,
     pkt: &PacketInfo,
     ctx: &mut C,
+) -> Verdict {
+    walk(table, hook, pkt, ctx, true, &mut 0)
+}
+
+/// [`evaluate`] trying every rule of every chain in order, whatever the
+/// classifier indexed: the reference walk, as `ipt_do_table`.
+pub fn evaluate_linear<C: Context>(
+    table: &Table<'_>,
+    hook: Hook,
+    pkt: &PacketInfo,
+    ctx: &mut C,
+) -> Verdict {
+    walk(table, hook, pkt, ctx, false, &mut 0)
+}
+
+/// The walk, through the chains' indexes if `classify`; adds the number
+/// of rules tried to `tried`.
+pub(super) fn walk<C: Context>(
+    table: &Table<'_>,
+    hook: Hook,
+    pkt: &PacketInfo,
+    ctx: &mut C,
+    classify: bool,
+    tried: &mut u32,
 ) -> Verdict {
     let Some(base) = table.hook_chain(hook) else {
         return Verdict::Accept;
@@ -343,33 +380,31 @@ pub fn evaluate<C: Context>(
         return Verdict::Accept;
     };
     let mut p = *pkt;
-    // The return points: chain and next rule.
-    let mut stack = [(0u16, 0u32); MAX_DEPTH];
+    // The return points: where the walk goes on in the calling chain.
+    let mut stack = [Cursor::default(); MAX_DEPTH];
     let mut sp = 0;
-    let mut chain = base;
+    let mut at = Cursor::enter(base, base_chain, rules, &p, classify);
     let mut rank = base_chain.rank;
-    let mut pos = base_chain.first_rule;
     let mut end = base_chain.rules().end;
     loop {
-        if pos >= end {
+        let Some(index) = at.next(rules, end) else {
             // RETURN, or the end of a chain.
             if sp == 0 {
                 break;
             }
             sp -= 1;
-            let Some(&(c, next)) = stack.get(sp) else {
+            let Some(&back) = stack.get(sp) else {
                 break;
             };
-            let Some(ch) = chains.get(usize::from(c)) else {
+            let Some(ch) = chains.get(usize::from(back.chain)) else {
                 break;
             };
-            (chain, rank, pos, end) = (c, ch.rank, next, ch.rules().end);
+            (at, rank, end) = (back, ch.rank, ch.rules().end);
             continue;
-        }
-        let index = pos;
-        pos += 1;
+        };
+        *tried = tried.wrapping_add(1);
         let Some(rule) = rules.get(index as usize) else {
-            pos = end;
+            at.finish(end);
             continue;
         };
         if !rule_matches(table, rule, &p, ctx) {
@@ -386,7 +421,7 @@ pub fn evaluate<C: Context>(
                     bypass: false,
                 }
             }
-            Target::Return => pos = end,
+            Target::Return => at.finish(end),
             Target::Jump(to) | Target::Goto(to) => {
                 // Validation made every jump lead to a lower rank; checking
                 // it here makes the walk end whatever the arrays hold.
@@ -397,10 +432,13 @@ pub fn evaluate<C: Context>(
                     let Some(slot) = stack.get_mut(sp) else {
                         return Verdict::Drop;
                     };
-                    *slot = (chain, pos);
+                    *slot = at;
                     sp += 1;
                 }
-                (chain, rank, pos, end) = (to, ch.rank, ch.first_rule, ch.rules().end);
+                // Targets change the mark and the TOS only, which no key
+                // reads: the packet's key is the same in every chain.
+                at = Cursor::enter(to, ch, rules, &p, classify);
+                (rank, end) = (ch.rank, ch.rules().end);
             }
             t => {
                 if let Some(v) = t.run_ext(&mut p, ctx) {

@@ -18,6 +18,8 @@
 //! - [`matches`](mod@matches) and [`targets`]: one file per match and target, each
 //!   implementing [`MatchOps`] or [`TargetOps`], registered in one list
 //!   (like `x_tables.c`);
+//! - [`classify`]: the per-chain index that lets the walker skip rules
+//!   that cannot match a packet, built at decode;
 //! - [`eval`]: the walker ([`evaluate`], like `ipt_do_table`) and the
 //!   [`Context`] through which it asks the kernel questions and has it act;
 //! - [`encode`]: the decoded form back into the wire format, for dumps.
@@ -29,6 +31,7 @@
 
 use super::{nat, nfqueue, nla, packet, proto};
 
+pub mod classify;
 pub mod decode;
 pub mod encode;
 pub mod error;
@@ -44,8 +47,8 @@ pub use decode::{decode, measure, Sizes, Storage};
 pub use encode::{encode_chain_start, encode_rule, encode_table, RuleRef};
 pub use error::{Reason, RuleError};
 pub use eval::{
-    ct_state_bit, evaluate, AddrTypeDev, Context, CtDir, CtTuple, CtView, PacketInfo, Route,
-    RouteQuery, Verdict,
+    ct_state_bit, evaluate, evaluate_linear, AddrTypeDev, Context, CtDir, CtTuple, CtView,
+    PacketInfo, Route, RouteQuery, Verdict,
 };
 pub use ip::{IfaceMatch, IpMatch};
 pub use matches::{CheckCtx, Match, MatchOps};
@@ -76,6 +79,8 @@ pub fn hook_bit(hook: proto::Hook) -> u8 {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_classify;
 #[cfg(test)]
 mod tests_ct;
 #[cfg(test)]

@@ -12,7 +12,11 @@
 //!   a contiguous run of rules;
 //! - rules in chain order; the rule index is the counter index;
 //! - matches, each rule owning a contiguous run.
+//!
+//! The chains and rules also hold the classifier's index
+//! ([`super::classify`]), built at decode: nothing else to allocate.
 
+use super::classify::{Key, Links};
 use super::ip::IpMatch;
 use super::matches::Match;
 use super::name::ChainName;
@@ -180,6 +184,8 @@ pub struct Chain {
     pub(super) rank: u16,
     pub(super) hooks: u8,
     pub(super) depth: u8,
+    /// What the classifier indexes its rules by ([`super::classify`]).
+    pub(super) index: Key,
     // Scratch for decoding and validation.
     pub(super) fill: u32,
     pub(super) scan: u32,
@@ -250,6 +256,12 @@ impl Chain {
     pub fn depth(&self) -> u8 {
         self.depth
     }
+
+    /// The condition the classifier indexes its rules by;
+    /// [`Key::Linear`] if every rule is tried.
+    pub fn index_key(&self) -> Key {
+        self.index
+    }
 }
 
 /// A rule.
@@ -261,6 +273,8 @@ pub struct Rule {
     pub(super) match_count: u8,
     pub(super) counters: Counters,
     pub(super) origin: Option<u32>,
+    /// Its place in its chain's index ([`super::classify`]).
+    pub(super) links: Links,
 }
 
 impl Rule {

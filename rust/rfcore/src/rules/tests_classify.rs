@@ -1,0 +1,1234 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host tests of the classifier: the classified walk against the linear
+//! one on random rulesets and packets (same verdict, same sequence of
+//! everything the walk asks of and does to the kernel), and the number of
+//! rules it tries on large chains.
+
+extern crate std;
+
+use super::classify::{self, Choice, Key};
+use super::eval::walk;
+use super::matches::limit::{Limit, LimitState};
+use super::packet::{
+    IcmpHeader, Ipv4Header, Packet, TcpHeader, Transport, UdpHeader, IPPROTO_ICMP, IPPROTO_TCP,
+    IPPROTO_UDP,
+};
+use super::proto::{self, Hook};
+use super::table::{Policy, Rule, Table};
+use super::targets::ct::CtHelper;
+use super::targets::log::Log;
+use super::targets::nat::NatKind;
+use super::targets::reject::RejectWith;
+use super::targets::Target;
+use super::tests::{
+    accept, attr, builtin, flag, jump, load, mt, nest, ports, proto_, rule, stra, table, tg, u32a,
+    u8a, user, Owned,
+};
+use super::MAX_DEPTH;
+use super::*;
+use std::collections::BTreeMap;
+use std::format;
+use std::string::String;
+use std::vec;
+use std::vec::Vec;
+
+// ---------------------------------------------------------------------
+// A small deterministic PRNG (splitmix64).
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform below `n` (> 0).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// True with probability `pct` %.
+    fn pct(&mut self, pct: u64) -> bool {
+        self.below(100) < pct
+    }
+
+    fn pick<'a, T>(&mut self, from: &'a [T]) -> &'a T {
+        &from[self.below(from.len() as u64) as usize]
+    }
+}
+
+// ---------------------------------------------------------------------
+// A context that records everything the walk asks and does, in order.
+
+#[derive(Clone, Debug, PartialEq)]
+enum Ev {
+    Count(u32, u32),
+    AddrType([u8; 4], AddrTypeDev),
+    LoopedBack,
+    Route(RouteQuery),
+    Limit(u32, bool),
+    SetMark(u32),
+    SetTos(u8),
+    Log(String),
+    Reject(RejectWith),
+    Conntrack,
+    SetCtMark(u32),
+    Notrack,
+    CtHelper(CtHelper),
+    Nat(NatKind),
+    Cpu,
+    QueueSeed,
+}
+
+#[derive(Default)]
+struct Rec {
+    events: Vec<Ev>,
+    /// Limit buckets, kept across packets: limits run dry.
+    limits: BTreeMap<u32, LimitState>,
+    /// What `conntrack` answers for the current packet.
+    ct: Option<CtView>,
+}
+
+impl Context for Rec {
+    fn count(&mut self, counter: u32, bytes: u32) {
+        self.events.push(Ev::Count(counter, bytes));
+    }
+
+    fn addr_type(&mut self, addr: [u8; 4], dev: AddrTypeDev) -> u8 {
+        self.events.push(Ev::AddrType(addr, dev));
+        // UNICAST, LOCAL or BROADCAST, by the last byte.
+        1 + addr[3] % 3
+    }
+
+    fn looped_back(&mut self) -> bool {
+        self.events.push(Ev::LoopedBack);
+        false
+    }
+
+    fn route(&mut self, q: &RouteQuery) -> Option<Route> {
+        self.events.push(Ev::Route(*q));
+        (q.daddr[3] & 1 == 0).then_some(Route {
+            kind: 1,
+            via_in_dev: q.daddr[2] & 1 == 0,
+        })
+    }
+
+    fn limit(&mut self, index: u32, limit: &Limit) -> bool {
+        let st = self
+            .limits
+            .entry(index)
+            .or_insert_with(|| limit.initial_state(0));
+        let ok = limit.take(st, 0);
+        self.events.push(Ev::Limit(index, ok));
+        ok
+    }
+
+    fn set_mark(&mut self, mark: u32) {
+        self.events.push(Ev::SetMark(mark));
+    }
+
+    fn set_tos(&mut self, tos: u8) {
+        self.events.push(Ev::SetTos(tos));
+    }
+
+    fn log(&mut self, log: &Log, _pkt: &PacketInfo) {
+        self.events.push(Ev::Log(log.prefix.as_str().into()));
+    }
+
+    fn reject(&mut self, with: RejectWith, _pkt: &PacketInfo) {
+        self.events.push(Ev::Reject(with));
+    }
+
+    fn conntrack(&mut self) -> Option<CtView> {
+        self.events.push(Ev::Conntrack);
+        self.ct
+    }
+
+    fn set_ct_mark(&mut self, mark: u32) {
+        self.events.push(Ev::SetCtMark(mark));
+    }
+
+    fn notrack(&mut self) {
+        self.events.push(Ev::Notrack);
+    }
+
+    fn ct_helper(&mut self, helper: CtHelper) {
+        self.events.push(Ev::CtHelper(helper));
+    }
+
+    fn nat(&mut self, kind: NatKind, _range: &super::nat::NatRange) -> Verdict {
+        self.events.push(Ev::Nat(kind));
+        Verdict::Accept
+    }
+
+    fn cpu(&mut self) -> u32 {
+        self.events.push(Ev::Cpu);
+        0
+    }
+
+    fn queue_seed(&mut self) -> u32 {
+        self.events.push(Ev::QueueSeed);
+        7
+    }
+}
+
+// ---------------------------------------------------------------------
+// The reference: the linear walker of before the classifier.
+
+fn rule_matches<C: Context>(table: &Table<'_>, rule: &Rule, p: &PacketInfo, ctx: &mut C) -> bool {
+    if !rule.ip.matches(p) {
+        return false;
+    }
+    let mut index = rule.match_start;
+    for m in table.matches_of(rule) {
+        if !m.matches(p, ctx, index) {
+            return false;
+        }
+        index = index.wrapping_add(1);
+    }
+    true
+}
+
+/// The walker as it was before the classifier, verbatim but for the
+/// count of rules tried: the reference the classified walk is compared
+/// with, sharing none of its code.
+fn reference_walk<C: Context>(
+    table: &Table<'_>,
+    hook: Hook,
+    pkt: &PacketInfo,
+    ctx: &mut C,
+    tried: &mut u32,
+) -> Verdict {
+    let Some(base) = table.hook_chain(hook) else {
+        return Verdict::Accept;
+    };
+    let chains = table.chains();
+    let rules = table.rules();
+    let Some(base_chain) = chains.get(usize::from(base)) else {
+        return Verdict::Accept;
+    };
+    let mut p = *pkt;
+    // The return points: chain and next rule.
+    let mut stack = [(0u16, 0u32); MAX_DEPTH];
+    let mut sp = 0;
+    let mut chain = base;
+    let mut rank = base_chain.rank;
+    let mut pos = base_chain.first_rule;
+    let mut end = base_chain.rules().end;
+    loop {
+        if pos >= end {
+            // RETURN, or the end of a chain.
+            if sp == 0 {
+                break;
+            }
+            sp -= 1;
+            let Some(&(c, next)) = stack.get(sp) else {
+                break;
+            };
+            let Some(ch) = chains.get(usize::from(c)) else {
+                break;
+            };
+            (chain, rank, pos, end) = (c, ch.rank, next, ch.rules().end);
+            continue;
+        }
+        let index = pos;
+        pos += 1;
+        *tried += 1;
+        let Some(rule) = rules.get(index as usize) else {
+            pos = end;
+            continue;
+        };
+        if !rule_matches(table, rule, &p, ctx) {
+            continue;
+        }
+        ctx.count(index, p.len);
+        match rule.target {
+            Target::None => {}
+            Target::Accept => return Verdict::Accept,
+            Target::Drop => return Verdict::Drop,
+            Target::Queue => {
+                return Verdict::Queue {
+                    num: 0,
+                    bypass: false,
+                }
+            }
+            Target::Return => pos = end,
+            Target::Jump(to) | Target::Goto(to) => {
+                // Validation made every jump lead to a lower rank; checking
+                // it here makes the walk end whatever the arrays hold.
+                let Some(ch) = chains.get(usize::from(to)).filter(|c| c.rank < rank) else {
+                    return Verdict::Drop;
+                };
+                if matches!(rule.target, Target::Jump(_)) {
+                    let Some(slot) = stack.get_mut(sp) else {
+                        return Verdict::Drop;
+                    };
+                    *slot = (chain, pos);
+                    sp += 1;
+                }
+                (chain, rank, pos, end) = (to, ch.rank, ch.first_rule, ch.rules().end);
+            }
+            t => {
+                if let Some(v) = t.run_ext(&mut p, ctx) {
+                    return v;
+                }
+            }
+        }
+    }
+    ctx.count(table.policy_counter(base), p.len);
+    match base_chain.policy {
+        Policy::Accept => Verdict::Accept,
+        Policy::Drop => Verdict::Drop,
+    }
+}
+
+// ---------------------------------------------------------------------
+// Random rulesets.
+
+const ADDRS: [[u8; 4]; 6] = [
+    [10, 0, 0, 1],
+    [10, 0, 0, 2],
+    [10, 0, 1, 7],
+    [10, 1, 2, 3],
+    [192, 168, 1, 1],
+    [172, 16, 0, 9],
+];
+const PORTS: [u16; 7] = [22, 53, 80, 443, 1000, 1001, 8080];
+const IFACES: [&str; 4] = ["eth0", "eth1", "wlan0", "lo"];
+const RULE_IFACES: [&str; 7] = ["eth0", "eth1", "wlan0", "lo", "eth+", "+", "wl+"];
+
+fn addr_attr(r: &mut Rng, kind: u16, mask_kind: u16) -> Vec<u8> {
+    let a = u32::from_be_bytes(*r.pick(&ADDRS));
+    let mask = match r.below(6) {
+        0 => 0xffff_ffff,
+        1 => 0xffff_ff00,
+        2 => 0xffff_0000,
+        3 => 0xff00_0000,
+        // A mask that is not a prefix, as iptables allows.
+        4 => 0xff00_ff00,
+        _ => match r.below(33) as u32 {
+            0 => 0,
+            l => u32::MAX << (32 - l),
+        },
+    };
+    [
+        attr(kind, &(a & mask).to_be_bytes()),
+        attr(mask_kind, &mask.to_be_bytes()),
+    ]
+    .concat()
+}
+
+fn port_range(r: &mut Rng) -> Option<u32> {
+    match r.below(4) {
+        0 => None,
+        1 => {
+            let a = *r.pick(&PORTS);
+            Some(ports(a, a.saturating_add(r.below(3) as u16)))
+        }
+        _ => {
+            let a = *r.pick(&PORTS);
+            Some(ports(a, a))
+        }
+    }
+}
+
+/// A tcp or udp match with random ports, inversions and flags.
+fn port_match(r: &mut Rng, tcp: bool) -> Vec<u8> {
+    let (kind, s, d, inv_kind) = if tcp {
+        (
+            proto::MT_TCP,
+            proto::TCP_SPORTS,
+            proto::TCP_DPORTS,
+            proto::TCP_INVERT,
+        )
+    } else {
+        (
+            proto::MT_UDP,
+            proto::UDP_SPORTS,
+            proto::UDP_DPORTS,
+            proto::UDP_INVERT,
+        )
+    };
+    let mut opts = Vec::new();
+    if let Some(p) = port_range(r) {
+        opts.push(u32a(s, p));
+    }
+    if let Some(p) = port_range(r) {
+        opts.push(u32a(d, p));
+    }
+    let mut inv = 0;
+    if r.pct(10) {
+        inv |= proto::TCP_INV_SPORTS;
+    }
+    if r.pct(10) {
+        inv |= proto::TCP_INV_DPORTS;
+    }
+    if tcp && r.pct(20) {
+        opts.push(u8a(proto::TCP_FLAGS_MASK, 0x17));
+        opts.push(u8a(proto::TCP_FLAGS_COMP, 0x02));
+        if r.pct(30) {
+            inv |= proto::TCP_INV_FLAGS;
+        }
+    }
+    if inv != 0 {
+        opts.push(u32a(inv_kind, inv));
+    }
+    mt(kind, &opts)
+}
+
+/// A match that needs no protocol.
+fn other_match(r: &mut Rng, hook: Hook) -> Vec<u8> {
+    match r.below(9) {
+        0 => {
+            let mut o = vec![u32a(proto::MARK_VALUE, r.below(3) as u32)];
+            if r.pct(30) {
+                o.push(u32a(proto::MARK_MASK, 1));
+            }
+            if r.pct(20) {
+                o.push(flag(proto::MARK_INVERT));
+            }
+            mt(proto::MT_MARK, &o)
+        }
+        1 => {
+            let mut o = vec![u32a(proto::ADDRTYPE_DST, 1 << (1 + r.below(3)))];
+            if r.pct(30) {
+                o.push(u32a(proto::ADDRTYPE_FLAGS, proto::ADDRTYPE_F_INVERT_DST));
+            }
+            mt(proto::MT_ADDRTYPE, &o)
+        }
+        2 => {
+            let lo = r.below(100) as u16;
+            let mut o = vec![u32a(proto::LENGTH_RANGE, ports(lo, lo + 40))];
+            if r.pct(20) {
+                o.push(flag(proto::LENGTH_INVERT));
+            }
+            mt(proto::MT_LENGTH, &o)
+        }
+        3 => mt(
+            proto::MT_TOS,
+            &[
+                u8a(proto::TOS_VALUE, (r.below(2) * 0x10) as u8),
+                u8a(proto::TOS_MASK, 0x1e),
+            ],
+        ),
+        4 => {
+            let lo = *r.pick(&ADDRS);
+            let hi = [lo[0], lo[1], lo[2].saturating_add(1), 255];
+            let mut o = vec![
+                attr(proto::IPRANGE_DST_MIN, &lo),
+                attr(proto::IPRANGE_DST_MAX, &hi),
+            ];
+            if r.pct(20) {
+                o.push(u32a(proto::IPRANGE_INVERT, proto::IPRANGE_INV_DST));
+            }
+            mt(proto::MT_IPRANGE, &o)
+        }
+        5 => {
+            let mut o = vec![attr(
+                proto::MAC_SOURCE,
+                &[2, 0, 0, 0, 0, 1 + r.below(2) as u8],
+            )];
+            if r.pct(20) {
+                o.push(flag(proto::MAC_INVERT));
+            }
+            mt(proto::MT_MAC, &o)
+        }
+        6 => {
+            let states = [
+                proto::CTSTATE_NEW,
+                proto::CTSTATE_ESTABLISHED | proto::CTSTATE_RELATED,
+                proto::CTSTATE_INVALID | proto::CTSTATE_UNTRACKED,
+            ];
+            mt(
+                proto::MT_STATE,
+                &[u32a(proto::STATE_MASK, *r.pick(&states))],
+            )
+        }
+        7 if hook == Hook::PreRouting => {
+            let f = *r.pick(&[0, proto::RPFILTER_F_INVERT, proto::RPFILTER_F_LOOSE]);
+            mt(proto::MT_RPFILTER, &[u32a(proto::RPFILTER_FLAGS, f)])
+        }
+        7 => mt(
+            proto::MT_ADDRTYPE,
+            &[
+                u32a(proto::ADDRTYPE_SRC, 1 << (1 + r.below(3))),
+                u32a(proto::ADDRTYPE_FLAGS, proto::ADDRTYPE_F_LIMIT_IFACE_IN),
+            ],
+        ),
+        _ => mt(
+            proto::MT_LIMIT,
+            &[
+                u32a(proto::LIMIT_AVG, 3600 * proto::LIMIT_SCALE),
+                u32a(proto::LIMIT_BURST, 1 + r.below(3) as u32),
+            ],
+        ),
+    }
+}
+
+/// A random rule for chain `me` of `users` user chains (jumps only to
+/// later ones, so the graph has no loop), in a `kind` table, reachable
+/// from `hook`.
+fn random_rule(
+    r: &mut Rng,
+    kind: TableKind,
+    hook: Hook,
+    me: Option<usize>,
+    users: usize,
+) -> Vec<u8> {
+    let mut parts = Vec::new();
+    let p = match r.below(10) {
+        0..=2 => 0,
+        3..=5 => IPPROTO_TCP,
+        6 | 7 => IPPROTO_UDP,
+        8 => IPPROTO_ICMP,
+        _ => 47,
+    };
+    let mut proto_inverted = false;
+    if p != 0 {
+        parts.push(proto_(p));
+    }
+    let mut inv = 0;
+    if p != 0 && r.pct(8) {
+        inv |= proto::INV_PROTO;
+        proto_inverted = true;
+    }
+    if r.pct(40) {
+        parts.push(addr_attr(r, proto::RULE_SRC, proto::RULE_SRC_MASK));
+        if r.pct(10) {
+            inv |= proto::INV_SRC;
+        }
+    }
+    if r.pct(40) {
+        parts.push(addr_attr(r, proto::RULE_DST, proto::RULE_DST_MASK));
+        if r.pct(10) {
+            inv |= proto::INV_DST;
+        }
+    }
+    if r.pct(30) {
+        let name = *r.pick(&RULE_IFACES);
+        parts.push(stra(proto::RULE_IN_IFACE, name));
+        if r.pct(10) {
+            inv |= proto::INV_IN_IFACE;
+        }
+    }
+    if hook == Hook::Forward && r.pct(30) {
+        let name = *r.pick(&RULE_IFACES);
+        parts.push(stra(proto::RULE_OUT_IFACE, name));
+        if r.pct(10) {
+            inv |= proto::INV_OUT_IFACE;
+        }
+    }
+    if r.pct(4) {
+        parts.push(flag(proto::RULE_FRAGMENT));
+        if r.pct(50) {
+            inv |= proto::INV_FRAGMENT;
+        }
+    }
+    if inv != 0 {
+        parts.push(u32a(proto::RULE_INVERT, inv));
+    }
+    // Matches, in random order: the protocol's own, and others (a limit
+    // before a port match must keep the rule out of the port index).
+    let n = r.below(4);
+    let mut have_proto_match = false;
+    for _ in 0..n {
+        let own = !proto_inverted && !have_proto_match && r.pct(60);
+        let m = match p {
+            IPPROTO_TCP | IPPROTO_UDP if own => {
+                if r.pct(15) {
+                    let mode = *r.pick(&[
+                        proto::MULTIPORT_SOURCE,
+                        proto::MULTIPORT_DESTINATION,
+                        proto::MULTIPORT_EITHER,
+                    ]);
+                    let mut o = vec![u32a(proto::MULTIPORT_MODE, mode)];
+                    for _ in 0..1 + r.below(3) {
+                        let a = *r.pick(&PORTS);
+                        o.push(u32a(proto::MULTIPORT_RANGE, ports(a, a)));
+                    }
+                    if r.pct(20) {
+                        o.push(flag(proto::MULTIPORT_INVERT));
+                    }
+                    mt(proto::MT_MULTIPORT, &o)
+                } else {
+                    have_proto_match = true;
+                    port_match(r, p == IPPROTO_TCP)
+                }
+            }
+            IPPROTO_ICMP if own => {
+                have_proto_match = true;
+                let mut o = vec![u8a(proto::ICMP_TYPE, *r.pick(&[0u8, 3, 8]))];
+                if r.pct(20) {
+                    o.push(flag(proto::ICMP_INVERT));
+                }
+                mt(proto::MT_ICMP, &o)
+            }
+            _ => other_match(r, hook),
+        };
+        parts.push(m);
+    }
+    let later = |r: &mut Rng| {
+        me.map_or(0, |m| m + 1) + r.below((users - me.map_or(0, |m| m + 1)) as u64) as usize
+    };
+    let can_jump = me.map_or(0, |m| m + 1) < users;
+    let t = match r.below(14) {
+        0 | 1 => accept(),
+        2 => tg(proto::TG_DROP, &[]),
+        3 => tg(proto::TG_RETURN, &[]),
+        4 | 5 if can_jump => jump(&format!("u{}", later(r))),
+        6 if can_jump => tg(
+            proto::TG_GOTO,
+            &[stra(proto::JUMP_CHAIN, &format!("u{}", later(r)))],
+        ),
+        7 => tg(
+            proto::TG_LOG,
+            &[stra(proto::LOG_PREFIX, &format!("L{}", r.below(100)))],
+        ),
+        8 | 9 => tg(
+            proto::TG_MARK,
+            &[
+                u32a(proto::SETMARK_VALUE, r.below(3) as u32),
+                u32a(proto::SETMARK_MASK, 3),
+            ],
+        ),
+        10 if kind == TableKind::Mangle => tg(
+            proto::TG_TOS,
+            &[
+                u8a(proto::SETTOS_VALUE, 0x10),
+                u8a(proto::SETTOS_MASK, 0x1e),
+            ],
+        ),
+        10 => tg(
+            proto::TG_REJECT,
+            &[u32a(proto::REJECT_WITH, proto::REJECT_PORT_UNREACHABLE)],
+        ),
+        11 => tg(proto::TG_NFQUEUE, &[u16_attr(proto::NFQUEUE_NUM, 3)]),
+        // No target: counted and on.
+        _ => Vec::new(),
+    };
+    if !t.is_empty() {
+        parts.push(t);
+    }
+    rule(&parts)
+}
+
+fn u16_attr(kind: u16, v: u16) -> Vec<u8> {
+    attr(kind, &v.to_ne_bytes())
+}
+
+/// A random table: FORWARD (or mangle's PREROUTING) with rules and up to
+/// five user chains, every other built-in chain empty; and the hook.
+fn random_table(r: &mut Rng, max_rules: u64) -> (TableKind, Hook, Vec<u8>) {
+    let (kind, hook) = match r.below(3) {
+        0 => (TableKind::Filter, Hook::Forward),
+        1 => (TableKind::Mangle, Hook::Forward),
+        _ => (TableKind::Mangle, Hook::PreRouting),
+    };
+    let users = r.below(6) as usize;
+    let mut chains = Vec::new();
+    for h in kind.desc().hooks {
+        let policy = r.below(2) as u32;
+        if *h == hook {
+            let rules: Vec<_> = (0..r.below(max_rules))
+                .map(|_| random_rule(r, kind, hook, None, users))
+                .collect();
+            chains.push(builtin(h.name(), policy, &rules));
+        } else {
+            chains.push(builtin(h.name(), 1, &[]));
+        }
+    }
+    for u in 0..users {
+        let rules: Vec<_> = (0..r.below(max_rules))
+            .map(|_| random_rule(r, kind, hook, Some(u), users))
+            .collect();
+        chains.push(user(&format!("u{u}"), &rules));
+    }
+    (kind, hook, table(kind.name(), &chains))
+}
+
+fn random_packet(r: &mut Rng) -> PacketInfo {
+    let pick_addr = |r: &mut Rng| {
+        if r.pct(90) {
+            *r.pick(&ADDRS)
+        } else {
+            (r.next() as u32).to_be_bytes()
+        }
+    };
+    let port = |r: &mut Rng| {
+        if r.pct(85) {
+            *r.pick(&PORTS)
+        } else {
+            r.below(65536) as u16
+        }
+    };
+    let (protocol, transport) = match r.below(6) {
+        0 | 1 => (
+            IPPROTO_TCP,
+            Transport::Tcp(TcpHeader {
+                sport: port(r),
+                dport: port(r),
+                seq: 1,
+                ack: 0,
+                header_len: 20,
+                flags: *r.pick(&[0x02, 0x10, 0x12, 0x04]),
+                window: 512,
+            }),
+        ),
+        2 | 3 => (
+            IPPROTO_UDP,
+            Transport::Udp(UdpHeader {
+                sport: port(r),
+                dport: port(r),
+                len: 20,
+                checksum: 0,
+            }),
+        ),
+        4 => (
+            IPPROTO_ICMP,
+            Transport::Icmp(IcmpHeader {
+                icmp_type: *r.pick(&[0u8, 3, 8]),
+                code: 0,
+                rest: [0; 4],
+            }),
+        ),
+        _ => match r.below(3) {
+            0 => (47, Transport::Other),
+            1 => (IPPROTO_TCP, Transport::Fragment),
+            _ => (IPPROTO_UDP, Transport::Fragment),
+        },
+    };
+    let total_len = 40 + r.below(120) as u16;
+    let ip = Ipv4Header {
+        header_len: 20,
+        tos: (r.below(2) * 0x10) as u8,
+        total_len,
+        id: 1,
+        dont_fragment: false,
+        more_fragments: false,
+        fragment_offset: if transport == Transport::Fragment {
+            100
+        } else {
+            0
+        },
+        ttl: 64,
+        protocol,
+        checksum: 0,
+        saddr: pick_addr(r),
+        daddr: pick_addr(r),
+    };
+    let iface = |r: &mut Rng| if r.pct(90) { *r.pick(&IFACES) } else { "ethX" };
+    let (i, o) = (iface(r), iface(r));
+    PacketInfo::new(
+        &Packet { ip, transport },
+        i.as_bytes(),
+        o.as_bytes(),
+        r.below(4) as u32,
+        u32::from(total_len),
+        Some([2, 0, 0, 0, 0, 1 + r.below(2) as u8]),
+    )
+}
+
+fn random_ct(r: &mut Rng) -> Option<CtView> {
+    match r.below(4) {
+        0 => None,
+        1 => Some(CtView::INVALID),
+        s => {
+            let mut v = CtView::INVALID;
+            v.state = if s == 2 {
+                proto::CTSTATE_NEW
+            } else {
+                proto::CTSTATE_ESTABLISHED
+            };
+            Some(v)
+        }
+    }
+}
+
+fn random_key(r: &mut Rng) -> Key {
+    match r.below(8) {
+        0 => Key::Proto,
+        1 => Key::Src(1 + r.below(32) as u8),
+        2 => Key::Dst(1 + r.below(32) as u8),
+        3 => Key::InIface,
+        4 => Key::OutIface,
+        5 => Key::SPort,
+        6 => Key::DPort,
+        _ => *r.pick(&[Key::Dst(24), Key::Src(24), Key::Dst(32), Key::Src(16)]),
+    }
+}
+
+/// Walks `packets` through `o` at `hook` with the reference walker and
+/// classified (and with the walker ignoring the index, and through
+/// [`evaluate`]), with
+/// one context each kept across the packets; asserts the same verdicts
+/// and events. Returns the rules tried (linear, classified).
+fn compare(
+    o: &Owned,
+    hook: Hook,
+    packets: &[(PacketInfo, Option<CtView>)],
+    what: &str,
+) -> (u64, u64) {
+    let t = o.table();
+    let (mut lin, mut cls) = (Rec::default(), Rec::default());
+    let (mut tried_lin, mut tried_cls) = (0u64, 0u64);
+    for (n, (p, ct)) in packets.iter().enumerate() {
+        lin.events.clear();
+        cls.events.clear();
+        (lin.ct, cls.ct) = (*ct, *ct);
+        // The public entry point, from the same state.
+        let mut public = Rec {
+            ct: *ct,
+            limits: cls.limits.clone(),
+            ..Rec::default()
+        };
+        let v3 = evaluate(&t, hook, p, &mut public);
+        let (mut a, mut b) = (0, 0);
+        let mut unindexed = Rec {
+            ct: *ct,
+            limits: lin.limits.clone(),
+            ..Rec::default()
+        };
+        let v0 = walk(&t, hook, p, &mut unindexed, false, &mut 0);
+        let v1 = reference_walk(&t, hook, p, &mut lin, &mut a);
+        let v2 = walk(&t, hook, p, &mut cls, true, &mut b);
+        assert_eq!(
+            (v0, &unindexed.events),
+            (v1, &lin.events),
+            "{what}: packet {n}"
+        );
+        assert_eq!(v1, v2, "{what}: packet {n} {p:?}");
+        assert_eq!(lin.events, cls.events, "{what}: packet {n} {p:?}");
+        assert_eq!(
+            (v3, &public.events),
+            (v2, &cls.events),
+            "{what}: packet {n}"
+        );
+        assert!(b <= a, "{what}: packet {n}: classified tried {b} > {a}");
+        tried_lin += u64::from(a);
+        tried_cls += u64::from(b);
+    }
+    (tried_lin, tried_cls)
+}
+
+// ---------------------------------------------------------------------
+// Properties.
+
+#[test]
+fn classified_walk_is_the_linear_walk() {
+    let mut r = Rng(0x5eed_0001);
+    let (mut tables, mut walks, mut indexed_chains) = (0, 0u64, 0u64);
+    let (mut tried_lin, mut tried_cls) = (0u64, 0u64);
+    for t in 0..2500 {
+        let (kind, hook, input) = random_table(&mut r, 40);
+        let mut o = match load(&input) {
+            Ok(o) => o,
+            Err(e) => panic!("table {t} ({kind:?}) refused: {e}"),
+        };
+        let packets: Vec<_> = (0..24)
+            .map(|_| (random_packet(&mut r), random_ct(&mut r)))
+            .collect();
+        let fixed = random_key(&mut r);
+        for choice in [
+            Choice::Cheapest,
+            Choice::Fixed(fixed),
+            Choice::Auto { min_rules: 1 },
+            Choice::Fixed(Key::Linear),
+        ] {
+            classify::index_with(&mut o.chains, &mut o.rules, &o.matches, choice);
+            indexed_chains += o
+                .chains
+                .iter()
+                .filter(|c| c.index_key() != Key::Linear)
+                .count() as u64;
+            let (a, b) = compare(&o, hook, &packets, &format!("table {t} {choice:?}"));
+            tried_lin += a;
+            tried_cls += b;
+            walks += packets.len() as u64;
+        }
+        tables += 1;
+    }
+    std::println!(
+        "{tables} tables, {walks} packet walks compared, {indexed_chains} indexed chains; \
+         rules tried: linear {tried_lin}, classified {tried_cls}"
+    );
+    assert!(tried_cls < tried_lin);
+}
+
+/// Larger chains, so that the automatic choice indexes them too.
+#[test]
+fn classified_walk_is_the_linear_walk_on_long_chains() {
+    let mut r = Rng(0x5eed_0002);
+    let mut indexed = 0;
+    for t in 0..150 {
+        let (_, hook, input) = random_table(&mut r, 400);
+        let o = load(&input).unwrap();
+        indexed += o
+            .chains
+            .iter()
+            .filter(|c| c.index_key() != Key::Linear)
+            .count();
+        let packets: Vec<_> = (0..40)
+            .map(|_| (random_packet(&mut r), random_ct(&mut r)))
+            .collect();
+        compare(&o, hook, &packets, &format!("long table {t}"));
+    }
+    assert!(indexed > 0);
+}
+
+// ---------------------------------------------------------------------
+// Unit tests.
+
+/// filter with `rules` in FORWARD (policy DROP), in nests of at most 500
+/// rules (a nest is at most 64 kB).
+fn forward_table(rules: &[Vec<u8>]) -> Vec<u8> {
+    let mut chains = vec![builtin("INPUT", 1, &[])];
+    for (k, part) in rules.chunks(500).enumerate() {
+        if k == 0 {
+            chains.push(builtin("FORWARD", 0, part));
+        } else {
+            let mut nest_parts = vec![
+                stra(proto::CHAIN_NAME, "FORWARD"),
+                flag(proto::CHAIN_CONTINUED),
+            ];
+            nest_parts.extend(part.iter().cloned());
+            chains.push(nest(proto::TABLE_CHAIN, &nest_parts));
+        }
+    }
+    if rules.is_empty() {
+        chains.push(builtin("FORWARD", 0, &[]));
+    }
+    chains.push(builtin("OUTPUT", 1, &[]));
+    table("filter", &chains)
+}
+
+fn tcp_to(dport: u16, saddr: [u8; 4], in_dev: &str) -> PacketInfo {
+    PacketInfo::new(
+        &Packet {
+            ip: Ipv4Header {
+                header_len: 20,
+                tos: 0,
+                total_len: 60,
+                id: 1,
+                dont_fragment: true,
+                more_fragments: false,
+                fragment_offset: 0,
+                ttl: 64,
+                protocol: IPPROTO_TCP,
+                checksum: 0,
+                saddr,
+                daddr: [10, 9, 9, 9],
+            },
+            transport: Transport::Tcp(TcpHeader {
+                sport: 40000,
+                dport,
+                seq: 1,
+                ack: 0,
+                header_len: 20,
+                flags: 0x02,
+                window: 512,
+            }),
+        },
+        in_dev.as_bytes(),
+        b"eth9",
+        0,
+        60,
+        None,
+    )
+}
+
+const BIG: u32 = 10_000;
+
+fn dport_rule(i: u32) -> Vec<u8> {
+    let port = 1000 + i as u16;
+    rule(&[
+        proto_(IPPROTO_TCP),
+        mt(proto::MT_TCP, &[u32a(proto::TCP_DPORTS, ports(port, port))]),
+        accept(),
+    ])
+}
+
+fn src_rule(i: u32) -> Vec<u8> {
+    let a = 0x0a00_0000 | i;
+    rule(&[
+        attr(proto::RULE_SRC, &a.to_be_bytes()),
+        attr(proto::RULE_SRC_MASK, &[255; 4]),
+        accept(),
+    ])
+}
+
+fn iface_rule(i: u32) -> Vec<u8> {
+    rule(&[stra(proto::RULE_IN_IFACE, &format!("veth{i}")), accept()])
+}
+
+/// What a large chain varies, how its rules are made, the packet that
+/// hits the last rule, and the key the chain gets.
+type Case = (&'static str, fn(u32) -> Vec<u8>, PacketInfo, Key);
+
+/// 10,000 rules of which only the last matches: the classified walk
+/// tries a handful, the linear one all.
+#[test]
+fn ten_thousand_rules_only_the_last_matches() {
+    let last = BIG - 1;
+    let cases: [Case; 3] = [
+        (
+            "dport",
+            dport_rule,
+            tcp_to(1000 + last as u16, [1, 1, 1, 1], "eth0"),
+            Key::DPort,
+        ),
+        (
+            "source",
+            src_rule,
+            tcp_to(1, (0x0a00_0000 | last).to_be_bytes(), "eth0"),
+            Key::Src(32),
+        ),
+        (
+            "input interface",
+            iface_rule,
+            tcp_to(1, [1, 1, 1, 1], &format!("veth{last}")),
+            Key::InIface,
+        ),
+    ];
+    for (what, make, hit, key) in cases {
+        let rules: Vec<_> = (0..BIG).map(make).collect();
+        let o = load(&forward_table(&rules)).unwrap();
+        let t = o.table();
+        let fwd = t.hook_chain(Hook::Forward).unwrap();
+        assert_eq!(t.chains()[usize::from(fwd)].index_key(), key, "{what}");
+        let first = t.chains()[usize::from(fwd)].first_rule();
+        let (mut lin, mut cls) = (Rec::default(), Rec::default());
+        let (mut a, mut b) = (0, 0);
+        let v1 = reference_walk(&t, Hook::Forward, &hit, &mut lin, &mut a);
+        let v2 = walk(&t, Hook::Forward, &hit, &mut cls, true, &mut b);
+        assert_eq!((v1, v2), (Verdict::Accept, Verdict::Accept), "{what}");
+        assert_eq!(lin.events, [Ev::Count(first + last, 60)], "{what}");
+        assert_eq!(cls.events, lin.events, "{what}");
+        assert_eq!(a, BIG, "{what}");
+        assert!(b <= 4, "{what}: {b} rules tried");
+        // A packet that matches nothing falls to the DROP policy, having
+        // tried a handful.
+        let mut miss = hit;
+        miss.in_dev = IfName::from_c_bytes(b"none");
+        miss.pkt.ip.saddr = [9, 9, 9, 9];
+        miss.pkt.transport = Transport::Tcp(TcpHeader {
+            dport: 9,
+            ..match hit.pkt.transport {
+                Transport::Tcp(h) => h,
+                _ => unreachable!(),
+            }
+        });
+        let mut b = 0;
+        let v = walk(&t, Hook::Forward, &miss, &mut Rec::default(), true, &mut b);
+        assert_eq!(v, Verdict::Drop, "{what}");
+        assert!(b <= 4, "{what}: {b} rules tried by a miss");
+    }
+}
+
+/// A limit before the port match is charged by packets to other ports in
+/// the linear walk: such a rule is not in the port index.
+#[test]
+fn a_limit_before_the_port_keeps_the_rule_out_of_the_index() {
+    let limit = mt(
+        proto::MT_LIMIT,
+        &[
+            u32a(proto::LIMIT_AVG, 3600 * proto::LIMIT_SCALE),
+            u32a(proto::LIMIT_BURST, 2),
+        ],
+    );
+    let tcp80 = mt(proto::MT_TCP, &[u32a(proto::TCP_DPORTS, ports(80, 80))]);
+    let mut rules = vec![rule(&[
+        proto_(IPPROTO_TCP),
+        limit.clone(),
+        tcp80.clone(),
+        accept(),
+    ])];
+    rules.extend((0..40).map(dport_rule));
+    rules.push(rule(&[proto_(IPPROTO_TCP), tcp80, limit, accept()]));
+    let o = load(&forward_table(&rules)).unwrap();
+    let t = o.table();
+    let fwd = &t.chains()[usize::from(t.hook_chain(Hook::Forward).unwrap())];
+    assert_eq!(fwd.index_key(), Key::DPort);
+    let r = t.rules();
+    let key = |i: usize| {
+        let rl = &r[fwd.first_rule() as usize + i];
+        classify::rule_key(rl, t.matches_of(rl), Key::DPort)
+    };
+    assert_eq!(key(0), None);
+    assert!(key(1).is_some());
+    assert!(key(41).is_some());
+    // Port 81 charges the first rule's limit in both walks, twice, then
+    // finds it empty.
+    let p = tcp_to(81, [1, 1, 1, 1], "eth0");
+    let packets = vec![(p, None); 4];
+    compare(&o, Hook::Forward, &packets, "limit first");
+    let mut rec = Rec::default();
+    for _ in 0..3 {
+        evaluate(&t, Hook::Forward, &p, &mut rec);
+    }
+    let charged = rec
+        .events
+        .iter()
+        .filter(|e| matches!(e, Ev::Limit(_, _)))
+        .count();
+    assert_eq!(charged, 3);
+}
+
+/// Jumps save the cursors: after a return the walk goes on at the rule
+/// after the jump, in the index, and a goto does not come back.
+#[test]
+fn jumps_and_returns_in_indexed_chains() {
+    let mut fwd: Vec<_> = (0..20).map(dport_rule).collect();
+    fwd.insert(5, rule(&[jump("sub")]));
+    fwd.insert(12, rule(&[proto_(IPPROTO_TCP), jump("sub")]));
+    let mut sub: Vec<_> = (100..120).map(dport_rule).collect();
+    sub.insert(
+        3,
+        rule(&[tg(proto::TG_MARK, &[u32a(proto::SETMARK_VALUE, 5)])]),
+    );
+    sub.insert(10, rule(&[tg(proto::TG_RETURN, &[])]));
+    let input = table(
+        "filter",
+        &[
+            builtin("INPUT", 1, &[]),
+            builtin("FORWARD", 0, &fwd),
+            builtin("OUTPUT", 1, &[]),
+            user("sub", &sub),
+        ],
+    );
+    let mut o = load(&input).unwrap();
+    classify::index_with(&mut o.chains, &mut o.rules, &o.matches, Choice::Cheapest);
+    assert!(
+        o.chains
+            .iter()
+            .filter(|c| c.index_key() == Key::DPort)
+            .count()
+            == 2
+    );
+    let packets: Vec<_> = [1000u16, 1004, 1010, 1019, 1102, 1105, 1115, 7]
+        .iter()
+        .map(|&d| (tcp_to(d, [1, 1, 1, 1], "eth0"), None))
+        .collect();
+    let (lin, cls) = compare(&o, Hook::Forward, &packets, "jumps");
+    assert!(cls < lin);
+}
+
+/// The index of a table no decode filled: the walk ends and does not
+/// panic, whatever the links hold.
+#[test]
+fn garbage_links_end_the_walk() {
+    let rules: Vec<_> = (0..50).map(dport_rule).collect();
+    let mut o = load(&forward_table(&rules)).unwrap();
+    let mut r = Rng(3);
+    for _ in 0..200 {
+        for rl in o.rules.iter_mut() {
+            let mut g = || match r.below(4) {
+                0 => classify::NIL,
+                1 => r.next() as u32,
+                _ => r.below(60) as u32,
+            };
+            rl.links = classify::Links {
+                head: g(),
+                next: g(),
+                wild: g(),
+            };
+        }
+        for d in [1000, 1020, 1049, 5] {
+            let mut n = 0;
+            walk(
+                &o.table(),
+                Hook::Forward,
+                &tcp_to(d, [1, 1, 1, 1], "eth0"),
+                &mut Rec::default(),
+                true,
+                &mut n,
+            );
+            assert!(n <= 50);
+        }
+    }
+}
+
+/// Small chains stay linear; a chain whose best key saves little too.
+#[test]
+fn what_the_automatic_choice_indexes() {
+    let small: Vec<_> = (0..classify::MIN_RULES - 1).map(dport_rule).collect();
+    let o = load(&forward_table(&small)).unwrap();
+    assert!(o.chains.iter().all(|c| c.index_key() == Key::Linear));
+    // Every rule to port 80: one slot holds them all.
+    let same: Vec<_> = (0..100).map(|_| dport_rule(0)).collect();
+    let o = load(&forward_table(&same)).unwrap();
+    assert!(o.chains.iter().all(|c| c.index_key() == Key::Linear));
+    // Half by port, half by address: nothing halves the work.
+    let mixed: Vec<_> = (0..100)
+        .map(|i| {
+            if i % 2 == 0 {
+                dport_rule(i)
+            } else {
+                src_rule(i)
+            }
+        })
+        .collect();
+    let o = load(&forward_table(&mixed)).unwrap();
+    assert!(o.chains.iter().all(|c| c.index_key() == Key::Linear));
+    // Prefixes: /24 networks, keyed by 24 bits.
+    let nets: Vec<_> = (0..100u32)
+        .map(|i| {
+            rule(&[
+                attr(proto::RULE_DST, &(0x0a00_0000 | i << 8).to_be_bytes()),
+                attr(proto::RULE_DST_MASK, &[255, 255, 255, 0]),
+                accept(),
+            ])
+        })
+        .collect();
+    let o = load(&forward_table(&nets)).unwrap();
+    let keys: Vec<_> = o.chains.iter().map(|c| c.index_key()).collect();
+    assert_eq!(keys[1], Key::Dst(24));
+}
+
+// ---------------------------------------------------------------------
+// Timing (printed, not asserted: run with --release --nocapture).
+
+#[test]
+fn timing_ten_thousand_rules() {
+    use std::time::Instant;
+    let rules: Vec<_> = (0..BIG).map(dport_rule).collect();
+    let t0 = Instant::now();
+    let o = load(&forward_table(&rules)).unwrap();
+    let load_time = t0.elapsed();
+    let t = o.table();
+    let mut r = Rng(9);
+    // Packets to ports no rule has, and to the last rule's.
+    let packets: Vec<_> = (0..64)
+        .map(|i| {
+            let d = if i % 2 == 0 {
+                20000 + r.below(1000) as u16
+            } else {
+                1000 + (BIG - 1) as u16
+            };
+            tcp_to(d, [1, 1, 1, 1], "eth0")
+        })
+        .collect();
+    let rounds = 20;
+    let time = |classify: bool| {
+        let mut ctx = Rec::default();
+        let start = Instant::now();
+        for _ in 0..rounds {
+            for p in &packets {
+                walk(&t, Hook::Forward, p, &mut ctx, classify, &mut 0);
+                ctx.events.clear();
+            }
+        }
+        start.elapsed().as_nanos() as f64 / f64::from(rounds * packets.len() as u32)
+    };
+    let lin = time(false);
+    let cls = time(true);
+    std::println!(
+        "10,000 --dport rules: decode+index {load_time:?}; linear {lin:.0} ns/packet, \
+         classified {cls:.0} ns/packet, {:.0}x",
+        lin / cls
+    );
+}
