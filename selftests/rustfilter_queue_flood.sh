@@ -24,6 +24,7 @@
 # env: FLOOD (datagrams per flood, 3000)
 
 source lib.sh
+source queue_lib.sh
 
 rf_require_tools
 rf_require_module
@@ -45,15 +46,6 @@ tmp=$(mktemp -d)
 bg_pids=()
 source stress_lib.sh
 
-stop_bg() {
-	local p
-	for p in "${bg_pids[@]}"; do
-		kill "$p" 2> /dev/null
-		wait "$p" 2> /dev/null
-	done
-	bg_pids=()
-}
-
 cleanup() {
 	stop_bg
 	cleanup_all_ns
@@ -61,14 +53,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if grep -q "^nfnetlink_queue " /proc/modules && ! rmmod nfnetlink_queue; then
-	echo "SKIP: nfnetlink_queue is loaded and cannot be unloaded"
-	exit $ksft_skip
-fi
-if ! rf_load; then
-	echo "FAIL: could not load rustfilter"
-	exit $ksft_fail
-fi
+# rustfilter's own NFQUEUE target: rustfilter only.
+QUEUE_IMPL=rustfilter
+q_setup_impl
 
 setup_ns client router server
 rf_setup_router || exit $ksft_fail

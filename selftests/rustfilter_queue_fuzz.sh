@@ -23,6 +23,7 @@
 #      (10000; rustfilter_badinput.sh has RANDOM_COUNT), NLFUZZ_SEED (1)
 
 source lib.sh
+source queue_lib.sh
 
 rf_require_tools
 rf_require_module
@@ -68,14 +69,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if grep -q "^nfnetlink_queue " /proc/modules && ! rmmod nfnetlink_queue; then
-	echo "SKIP: nfnetlink_queue is loaded and cannot be unloaded"
-	exit $ksft_skip
-fi
-if ! rf_load; then
-	echo "FAIL: could not load rustfilter"
-	exit $ksft_fail
-fi
+# rustfilter's own NFQUEUE target: rustfilter only.
+QUEUE_IMPL=rustfilter
+q_setup_impl
 
 setup_ns client router server
 rf_setup_router || exit $ksft_fail
