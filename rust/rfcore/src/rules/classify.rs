@@ -65,12 +65,12 @@
 //! # Choosing the key
 //!
 //! At commit, for each chain of at least [`MIN_RULES`] rules, every key
-//! that some rule has (each prefix length present among its `-s` and `-d`)
-//! is built and measured: its cost is the number of wildcard rules plus
-//! the longest slot, the most rules a packet can be made to try. The
-//! cheapest is kept if it at most halves the rules tried; otherwise the
-//! chain stays linear. Building is O(rules) per key tried, at most 69 keys
-//! (five, and 32 prefix lengths per address).
+//! that some rule has is built and measured (for `-s` and `-d`, the six
+//! prefix lengths most common among the chain's masks): its cost is the
+//! number of wildcard rules plus the longest slot, the most rules a
+//! packet can be made to try. The cheapest is kept if it at most halves
+//! the rules tried; otherwise the chain stays linear. Building is
+//! O(rules) per key tried, at most 17 keys.
 //!
 //! # Limits
 //!
@@ -325,58 +325,76 @@ fn build_chain(first: u32, run: &mut [Rule], matches: &[Match], key: Key) -> u32
     wild_count.saturating_add(longest)
 }
 
-/// Most keys tried for a chain: five, and 32 prefix lengths per address.
-const MAX_CANDIDATES: usize = 5 + 2 * 32;
+/// Most prefix lengths tried per address: the most common ones.
+const MAX_LENGTHS: usize = 6;
+
+/// Most keys tried for a chain: five, and [`MAX_LENGTHS`] per address.
+const MAX_CANDIDATES: usize = 5 + 2 * MAX_LENGTHS;
 
 /// The keys worth trying for a chain, those some rule of it has, and how
 /// many there are.
 fn candidates(run: &[Rule], matches: &[Match]) -> ([Key; MAX_CANDIDATES], usize) {
-    let mut keys = [Key::Linear; MAX_CANDIDATES];
-    let mut count = 0;
-    let mut f = |key| {
-        if let Some(k) = keys.get_mut(count) {
-            *k = key;
-            count += 1;
-        }
-    };
-    let (mut src_lens, mut dst_lens) = (0u64, 0u64);
-    let (mut proto, mut in_if, mut out_if, mut sport, mut dport) =
-        (false, false, false, false, false);
+    // Rules by the leading ones of their (not inverted) masks.
+    const OTHERS: [Key; 5] = [
+        Key::DPort,
+        Key::SPort,
+        Key::InIface,
+        Key::OutIface,
+        Key::Proto,
+    ];
+    let (mut src_lens, mut dst_lens) = ([0u32; 33], [0u32; 33]);
+    let mut have = [false; 5];
     for r in run {
         let ms = matches_of(matches, r);
         let ip = &r.ip;
-        if !ip.inverted(proto::INV_SRC) {
-            src_lens |= 1 << u32::from_be_bytes(ip.src_mask).leading_ones();
+        let count = |lens: &mut [u32; 33], mask: [u8; 4], bit: u32| {
+            let l = u32::from_be_bytes(mask).leading_ones() as usize;
+            if let Some(n) = lens.get_mut(l).filter(|_| !ip.inverted(bit)) {
+                *n += 1;
+            }
+        };
+        count(&mut src_lens, ip.src_mask, proto::INV_SRC);
+        count(&mut dst_lens, ip.dst_mask, proto::INV_DST);
+        for (h, key) in have.iter_mut().zip(OTHERS) {
+            *h |= rule_key(r, ms, key).is_some();
         }
-        if !ip.inverted(proto::INV_DST) {
-            dst_lens |= 1 << u32::from_be_bytes(ip.dst_mask).leading_ones();
-        }
-        proto |= rule_key(r, ms, Key::Proto).is_some();
-        in_if |= rule_key(r, ms, Key::InIface).is_some();
-        out_if |= rule_key(r, ms, Key::OutIface).is_some();
-        sport |= rule_key(r, ms, Key::SPort).is_some();
-        dport |= rule_key(r, ms, Key::DPort).is_some();
     }
-    for (have, key) in [
-        (dport, Key::DPort),
-        (sport, Key::SPort),
-        (in_if, Key::InIface),
-        (out_if, Key::OutIface),
-        (proto, Key::Proto),
+    let mut keys = [Key::Linear; MAX_CANDIDATES];
+    let mut n = 0;
+    let mut push = |key| {
+        if let Some(k) = keys.get_mut(n) {
+            *k = key;
+            n += 1;
+        }
+    };
+    for (h, key) in have.iter().zip(OTHERS) {
+        if *h {
+            push(key);
+        }
+    }
+    for (lens, make) in [
+        (&mut dst_lens, Key::Dst as fn(u8) -> Key),
+        (&mut src_lens, Key::Src as fn(u8) -> Key),
     ] {
-        if have {
-            f(key);
+        for _ in 0..MAX_LENGTHS {
+            // The most common length left (the longest of equals); 0,
+            // no address, is no key.
+            let mut best = (0u32, 0usize);
+            for (l, &c) in lens.iter().enumerate().skip(1) {
+                if c > 0 && c >= best.0 {
+                    best = (c, l);
+                }
+            }
+            if best.1 == 0 {
+                break;
+            }
+            if let Some(c) = lens.get_mut(best.1) {
+                *c = 0;
+            }
+            push(make(best.1 as u8));
         }
     }
-    for l in (1..=32u8).rev() {
-        if dst_lens & (1 << l) != 0 {
-            f(Key::Dst(l));
-        }
-        if src_lens & (1 << l) != 0 {
-            f(Key::Src(l));
-        }
-    }
-    (keys, count)
+    (keys, n)
 }
 
 /// Index chain `chain` whose rules are `run` (the table's rules from

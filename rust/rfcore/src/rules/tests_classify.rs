@@ -1190,15 +1190,20 @@ fn what_the_automatic_choice_indexes() {
 }
 
 // ---------------------------------------------------------------------
-// Timing (printed, not asserted: run with --release --nocapture).
+// Timings (printed, not asserted): cargo test --release -- --ignored
+// --nocapture timing
 
 #[test]
+#[ignore = "a timing, printed: cargo test --release -- --ignored --nocapture timing"]
 fn timing_ten_thousand_rules() {
     use std::time::Instant;
     let rules: Vec<_> = (0..BIG).map(dport_rule).collect();
     let t0 = Instant::now();
-    let o = load(&forward_table(&rules)).unwrap();
+    let mut o = load(&forward_table(&rules)).unwrap();
     let load_time = t0.elapsed();
+    let t1 = Instant::now();
+    classify::index(&mut o.chains, &mut o.rules, &o.matches);
+    let index_time = t1.elapsed();
     let t = o.table();
     let mut r = Rng(9);
     // Packets to ports no rule has, and to the last rule's.
@@ -1213,22 +1218,67 @@ fn timing_ten_thousand_rules() {
         })
         .collect();
     let rounds = 20;
-    let time = |classify: bool| {
+    let per_packet = |f: &mut dyn FnMut(&PacketInfo, &mut Rec)| {
         let mut ctx = Rec::default();
         let start = Instant::now();
         for _ in 0..rounds {
             for p in &packets {
-                walk(&t, Hook::Forward, p, &mut ctx, classify, &mut 0);
+                f(p, &mut ctx);
                 ctx.events.clear();
             }
         }
         start.elapsed().as_nanos() as f64 / f64::from(rounds * packets.len() as u32)
     };
-    let lin = time(false);
-    let cls = time(true);
+    let reference = per_packet(&mut |p, ctx| {
+        reference_walk(&t, Hook::Forward, p, ctx, &mut 0);
+    });
+    let lin = per_packet(&mut |p, ctx| {
+        evaluate_linear(&t, Hook::Forward, p, ctx);
+    });
+    let cls = per_packet(&mut |p, ctx| {
+        evaluate(&t, Hook::Forward, p, ctx);
+    });
     std::println!(
-        "10,000 --dport rules: decode+index {load_time:?}; linear {lin:.0} ns/packet, \
-         classified {cls:.0} ns/packet, {:.0}x",
+        "10,000 --dport rules: decode {load_time:?} (of which index {index_time:?}); \
+         per packet: walker before the classifier {reference:.0} ns, linear {lin:.0} ns, \
+         classified {cls:.0} ns ({:.0}x)",
         lin / cls
+    );
+}
+
+/// The worst case of building: a 100,000-rule chain with every prefix
+/// length of both addresses, so that every key is tried.
+#[test]
+#[ignore = "a timing, printed: cargo test --release -- --ignored --nocapture timing"]
+fn timing_index_build_worst_case() {
+    use std::time::Instant;
+    let mut r = Rng(11);
+    let rules: Vec<_> = (0..100_000u32)
+        .map(|_| {
+            let mask = |r: &mut Rng| u32::MAX << (32 - (1 + r.below(32) as u32));
+            let (ms, md) = (mask(&mut r), mask(&mut r));
+            let (a, b) = (r.next() as u32, r.next() as u32);
+            rule(&[
+                attr(proto::RULE_SRC, &(a & ms).to_be_bytes()),
+                attr(proto::RULE_SRC_MASK, &ms.to_be_bytes()),
+                attr(proto::RULE_DST, &(b & md).to_be_bytes()),
+                attr(proto::RULE_DST_MASK, &md.to_be_bytes()),
+                proto_(IPPROTO_TCP),
+                mt(
+                    proto::MT_TCP,
+                    &[u32a(proto::TCP_DPORTS, ports(a as u16, a as u16))],
+                ),
+                stra(proto::RULE_IN_IFACE, &format!("e{}", b % 1000)),
+                accept(),
+            ])
+        })
+        .collect();
+    let mut o = load(&forward_table(&rules)).unwrap();
+    let start = Instant::now();
+    classify::index(&mut o.chains, &mut o.rules, &o.matches);
+    let fwd = o.chains.iter().map(|c| c.index_key()).nth(1);
+    std::println!(
+        "100,000 rules, 17 keys tried: index built in {:?}, key {fwd:?}",
+        start.elapsed()
     );
 }
