@@ -13,11 +13,20 @@
 #   downloads in a loop (expectations, NAT of the announcements) and a
 #   ping. With CT_MAX (the module loaded with nf_conntrack_max=CT_MAX),
 #   also bursts of 200 unanswered UDP flows that keep the table full.
+# - The netlink queue in use: a UDP flow to port 5000 is queued by the
+#   router's -j NFQUEUE --queue-num 7 (mangle FORWARD) to an `rfctl queue
+#   --hold` listener that never answers, so packets (with unconfirmed
+#   connections, before NAT) wait in the queue when the module goes. The
+#   listener is started again after each load: the old one is stopped
+#   before the next insmod in odd rounds and after it in even rounds (its
+#   socket then closes under a module that never saw it).
 # - Each round: the router has MASQUERADEd connections (listed every fifth
-#   round), the module's reference count is 0, rmmod succeeds within 30 s
-#   (the module waits for every connection to be freed, so a leaked one
-#   hangs it), insmod succeeds and `rfctl restore` commits the ruleset
-#   again. Every 5 rounds: no kernel splat in dmesg.
+#   round), packets wait in queue 7 (/proc/net/netfilter/nfnetlink_queue,
+#   up to 2 s; at least half of the unloads must have had some), the
+#   module's reference count is 0, rmmod succeeds within 30 s (the module
+#   waits for every connection to be freed, so a leaked one hangs it),
+#   insmod succeeds and `rfctl restore` commits the ruleset again. Every 5
+#   rounds: no kernel splat in dmesg.
 # - After the last load: the loops get answers through the NAT again, UDP
 #   and ping go through it, and a last unload is clean.
 # - With the module unloaded and the namespaces gone, before and after:
@@ -93,6 +102,7 @@ COMMIT
 -A PREROUTING -i veth1 -p udp -j MARK --set-mark 0x1
 -A PREROUTING -i veth1 -p tcp -j MARK --set-mark 0x2
 -A PREROUTING -m mark ! --mark 0x0 -j CONNMARK --save-mark
+-A FORWARD -i veth1 -p udp --dport 5000 -j NFQUEUE --queue-num 7
 COMMIT
 *nat
 :PREROUTING ACCEPT [0:0]
@@ -126,6 +136,30 @@ load_rules() {
 	fi
 }
 
+# The queue listener: rfctl queue --hold on queue 7 in the router, never
+# answering; qpid is its pid. nsenter costs less than ip netns exec.
+qpid=
+start_listener() {
+	nsenter --net="/run/netns/$router" "$RFCTL" queue --num 7 --hold \
+		>> "$tmp/queue.log" 2>&1 &
+	qpid=$!
+}
+stop_listener() {
+	[ -n "$qpid" ] || return 0
+	kill "$qpid" 2> /dev/null
+	wait "$qpid" 2> /dev/null
+	qpid=
+}
+# queued: packets wait in queue 7: prints how many (the third column).
+queued() {
+	local n
+
+	n=$(nsenter --net="/run/netns/$router" awk '$1 == 7 { print $3 }' \
+		/proc/net/netfilter/nfnetlink_queue 2> /dev/null)
+	echo "${n:-0}"
+	[ "${n:-0}" -gt 0 ]
+}
+
 # masqueraded: the router tracks a connection translated to 10.0.2.1.
 masqueraded() {
 	# Tried once: dst=10\.0\.2\.9 never showed, every round failed.
@@ -135,6 +169,7 @@ masqueraded() {
 if ! load_rules "before the rounds"; then
 	exit $ksft_fail
 fi
+start_listener
 if [ -n "$CT_MAX" ]; then
 	got=$(rfr conntrack -S 2> /dev/null | tr ' \t' '\n\n' | sed -n 's/^max=//p' | head -n 1)
 	if [ "$got" != "$CT_MAX" ]; then
@@ -182,6 +217,10 @@ ip netns exec "$client" "$RFSERVE" udp-flow --server 10.0.2.2 --port 7 --sport 4
 bg_pids+=($!)
 ip netns exec "$client" ping -q -i 0.5 -w 900 10.0.2.2 > "$tmp/ping.log" 2>&1 &
 bg_pids+=($!)
+# The queued flow (nothing listens on port 5000: the packets only wait).
+ip netns exec "$client" "$RFSERVE" udp-flow --server 10.0.2.2 --port 5000 --sport 4100 \
+	--count 1000000 --interval 0.05 --data queued > "$tmp/qflow.log" 2>&1 &
+bg_pids+=($!)
 if [ -n "$CT_MAX" ]; then
 	# Fill the table: 200 unanswered UDP flows (to port 9, where nothing
 	# listens) every 2 s, so that each unload has a full table, early
@@ -199,28 +238,48 @@ fi
 exec 9<> "$tmp/never"
 l=0
 unloaded=0
+held=0
+held_max=0
 start=$(timestamp_ms)
 for i in $(seq 1 "$RELOADS"); do
 	# Translated connections in the table before the unload: the traffic
 	# makes some within 100 ms of the commit; listed every fifth round
 	# (each listing costs a second under TCG), otherwise given 0.3 s.
+	t0=$(timestamp_ms)
 	if [ $((i % 5)) -eq 1 ]; then
 		if ! busywait 5000 masqueraded; then
 			echo "FAIL: round $i: no MASQUERADEd connection listed within 5 s of the load"
 			l=1
 		fi
-	else
-		read -r -t 0.3 -u 9
+	fi
+	# Packets waiting in the queue (the listener binds within about
+	# 0.3 s of its start; the flow sends one every 50 ms).
+	if waiting=$(busywait 2000 queued); then
+		held=$((held + 1))
+		[ "$waiting" -gt "$held_max" ] && held_max=$waiting
+	fi
+	t=$(( 300 - ($(timestamp_ms) - t0) ))
+	if [ $t -gt 0 ]; then
+		printf -v t '0.%03d' $t
+		read -r -t "$t" -u 9
 	fi
 	unload_checked "round $i" || { l=1; break; }
 	unloaded=$((unloaded + 1))
+	[ $((i % 2)) -eq 1 ] && stop_listener
 	load_rules "round $i" || { l=1; break; }
+	stop_listener
+	start_listener
 	if [ $((i % 5)) -eq 0 ]; then
 		no_splat "after $i rounds" || l=1
 	fi
 done
-echo "INFO: $unloaded unloads and loads in $(( ($(timestamp_ms) - start) / 1000 )) s under traffic; tcp: $(grep -c '^server' "$tmp/tcp.log") answers, $(grep -c fail "$tmp/tcp.log") failures; ftp: $(grep -c ok "$tmp/ftp.log") downloads, $(grep -c fail "$tmp/ftp.log") failures"
-rf_check "$RELOADS unloads with MASQUERADEd connections and helpers in use${CT_MAX:+ and a full table of $CT_MAX}: reference count 0, rmmod and insmod succeed, no splat" $l
+echo "INFO: $unloaded unloads and loads in $(( ($(timestamp_ms) - start) / 1000 )) s under traffic; tcp: $(grep -c '^server' "$tmp/tcp.log") answers, $(grep -c fail "$tmp/tcp.log") failures; ftp: $(grep -c ok "$tmp/ftp.log") downloads, $(grep -c fail "$tmp/ftp.log") failures; queue 7: packets waiting at $held unloads (at most $held_max)"
+if [ $((held * 2)) -lt "$unloaded" ]; then
+	echo "FAIL: packets waited in the queue at only $held of $unloaded unloads:"
+	tail -n 5 "$tmp/queue.log" | sed 's/^/    /'
+	l=1
+fi
+rf_check "$RELOADS unloads with MASQUERADEd connections, helpers in use, packets queued to a listener${CT_MAX:+ and a full table of $CT_MAX}: reference count 0, rmmod and insmod succeed, no splat" $l
 
 l=0
 # After the last load, the loops get answers through the NAT again. The
@@ -290,6 +349,7 @@ if [ -n "$CT_MAX" ]; then
 	fi
 	echo "INFO: $(rfr conntrack -S 2>&1)"
 fi
+stop_listener
 stop_bg
 no_splat "after the rounds" || l=1
 rf_check "after the last load TCP, UDP, ping and FTP go through the NAT again" $l
