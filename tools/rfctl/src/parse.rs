@@ -1404,28 +1404,8 @@ fn connmark_option(t: &mut SetConnMark, opt: &str, a: &str) -> R<()> {
 /// blanks and a `+` before it), and the rest of `s`; `None` if `s` does
 /// not start with a number, or it is negative or above 65535.
 fn port_prefix(s: &str) -> Option<(u16, &str)> {
-    let t = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    if t.starts_with('-') {
-        return None;
-    }
-    let t = t.strip_prefix('+').unwrap_or(t);
-    let hex = t
-        .strip_prefix("0x")
-        .or_else(|| t.strip_prefix("0X"))
-        .filter(|h| h.starts_with(|c: char| c.is_ascii_hexdigit()));
-    let (body, radix) = match hex {
-        Some(h) => (h, 16),
-        None if t.starts_with('0') => (t, 8),
-        None => (t, 10),
-    };
-    let n = body
-        .find(|c: char| !c.is_digit(radix))
-        .unwrap_or(body.len());
-    if n == 0 {
-        return None;
-    }
-    let v = u64::from_str_radix(&body[..n], radix).ok()?;
-    Some((u16::try_from(v).ok()?, &body[n..]))
+    let (v, rest) = xt_strtoul(s, u64::from(u16::MAX))?;
+    Some((u16::try_from(v).ok()?, rest))
 }
 
 /// A port range of a NAT target, `port[-port]`, as `parse_ports` of
