@@ -128,6 +128,12 @@ if IPTABLES=$(command -v iptables-legacy) && [ -d "$XTABLES_LIBDIR" ]; then
 else
 	echo "mkinitramfs: note: no iptables-legacy; rustfilter_queue.sh will skip" >&2
 fi
+# nft, for the queue selftest's case of packets queued by an nftables rule.
+if NFT=$(command -v nft); then
+	copy_bin /usr/sbin/nft "$NFT"
+else
+	echo "mkinitramfs: note: no nft; rustfilter_queue.sh skips its nft case" >&2
+fi
 
 if [ -x "$RFCTL" ]; then
 	copy_bin /usr/bin/rfctl "$RFCTL"

@@ -108,7 +108,7 @@ trap cleanup EXIT
 ##############################################################################
 # KTAP
 
-CASES=(handler accept drop repeat stop requeue requeue_bypass mark
+CASES=(handler accept drop nft repeat stop requeue requeue_bypass mark
 	rewrite_fixed rewrite_unfixed batch copy_range maxlen maxlen_fail_open
 	bypass balance listener_killed gso uid_gid conntrack proc netns_exit
 	device_down unload exclusive_modprobe exclusive_insmod)
@@ -399,6 +399,36 @@ case_drop() {
 	expect_got drp 0 || l=1
 	expect_lines d 3 'verdict=drop$' || l=1
 	expect_rule "$router" filter FORWARD 1 3 || l=1
+	return $l
+}
+
+# Packets queued by an nftables rule (`queue num N`) reach the same handler
+# (it is global): accepted ones go on; `queue ... bypass` with nobody
+# listening lets them pass, without bypass they are dropped.
+case_nft() {
+	local l=0
+	if ! command -v nft > /dev/null; then
+		skip_why="no nft"
+		return $ksft_skip
+	fi
+	nftr() { ip netns exec "$router" nft "$@"; }
+	nftr add table ip rfq &&
+		nftr add chain ip rfq qchain '{ type filter hook forward priority 0; }' &&
+		nftr add rule ip rfq qchain udp dport 9 queue num 0 ||
+		{ fail "nft could not install a queue rule"; nftr delete table ip rfq 2> /dev/null; return 1; }
+	q_start n "$router" --num 0 --count 3 || { nftr delete table ip rfq; return 1; }
+	flow nfa 3
+	q_end n || l=1
+	expect_got nfa 3 || l=1
+	expect_lines n 3 '^id=[0-9]+ hook=FORWARD .*udp 10\.0\.1\.2:[0-9]+ > 10\.0\.2\.2:9 len 5 verdict=accept$' || l=1
+	# Nobody on queue 0 now: dropped.
+	flow nfd 2
+	expect_got nfd 0 || l=1
+	nftr flush chain ip rfq qchain &&
+		nftr add rule ip rfq qchain udp dport 9 queue num 3 bypass || l=1
+	flow nfb 2
+	expect_got nfb 2 || l=1
+	nftr delete table ip rfq || l=1
 	return $l
 }
 
