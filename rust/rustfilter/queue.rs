@@ -830,7 +830,9 @@ impl Released for ListenerWatch {
             Err(_) => {
                 // Out of memory for the new vector: the dead instances stay
                 // in it, unreachable, until its next change; their packets
-                // are released now.
+                // are released now, once no enqueue that found them before
+                // they were marked can still be adding one (a grace period).
+                rcu::synchronize();
                 let guard = rcu::read_lock();
                 for inst in qnet.instances.read(&guard).iter() {
                     if inst.portid == portid {

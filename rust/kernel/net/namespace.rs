@@ -229,6 +229,24 @@ unsafe fn slot<T: PernetState>(net: *mut bindings::net) -> *mut *mut NetData<T> 
     unsafe { bindings::net_generic(net, T::id().get()).cast() }
 }
 
+/// The data of namespace `net`, or null while it has none: the kernel
+/// gives a namespace the slot's memory only around `init` (none before it
+/// ran, none again after it failed), and `exit_cb` clears the slot.
+///
+/// # Safety
+///
+/// As for [`slot`].
+unsafe fn data_of<T: PernetState>(net: *mut bindings::net) -> *mut NetData<T> {
+    // SAFETY: per the caller's guarantee.
+    let slot = unsafe { slot::<T>(net) };
+    if slot.is_null() {
+        return core::ptr::null_mut();
+    }
+    // SAFETY: a non-null slot is the namespace's memory for this
+    // registration, holding null or a `NetData<T>`.
+    unsafe { *slot }
+}
+
 /// What one namespace's slot points to.
 ///
 /// # Invariants
@@ -367,7 +385,7 @@ impl<T: PernetState> Registration<T> {
         // SAFETY: by the caller's guarantee the slot exists; it holds null
         // or a `NetData<T>` that lives until the namespace's `exit`, after
         // all its devices are gone.
-        let data = unsafe { *slot::<T>(net) };
+        let data = unsafe { data_of::<T>(net) };
         if !data.is_null() {
             // SAFETY: as above; `net` is alive.
             unsafe { (*data).state.device_event(Net::from_raw(net), event) };
@@ -419,15 +437,16 @@ impl<T: PernetState> Registration<T> {
     }
 
     /// The state of namespace `net`, or `None` while it has none: before
-    /// its `init` finished or after its `exit` began (callers that may see
-    /// a namespace at those times: global callbacks such as a queue
-    /// handler's, which the kernel calls for any namespace).
+    /// its `init` finished, after it failed, or after its `exit` began
+    /// (callers that may see a namespace at those times: global callbacks
+    /// such as a queue handler's, which the kernel calls for any
+    /// namespace, including one whose setup is being undone).
     pub fn try_get<'a>(&'a self, net: &'a Net) -> Option<&'a T> {
-        // SAFETY: the registration is registered, so the slot exists for the
-        // live namespace `net`; it holds null or a `NetData<T>` that lives
-        // until the namespace's `exit` clears the slot, and `exit` runs only
-        // once nothing can reach the namespace any more.
-        let data = unsafe { *slot::<T>(net.as_ptr()) };
+        // SAFETY: the registration is registered and `net` alive; `data_of`
+        // gives null or a `NetData<T>` that lives until the namespace's
+        // `exit` clears the slot, and `exit` runs only once nothing can
+        // reach the namespace any more.
+        let data = unsafe { data_of::<T>(net.as_ptr()) };
         // SAFETY: as above.
         (!data.is_null()).then(|| unsafe { &*(*data).state })
     }

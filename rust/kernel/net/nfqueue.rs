@@ -171,8 +171,10 @@ impl<H: Handler> HandlerRegistration<H> {
         let Some(entry) = (unsafe { Entry::from_core(entry) }) else {
             return ESRCH.to_errno();
         };
-        // SAFETY: the entry holds a reference on its namespace for the
-        // call's duration (and longer).
+        // SAFETY: the namespace is alive for the call: the entry holds a
+        // reference on it until it is reinjected or dropped, and after that
+        // the core's caller is still in its RCU read-side section, which
+        // the namespace's cleanup waits for (`synchronize_rcu`).
         let net = unsafe { Net::from_raw(entry.raw().state.net) };
         match handler.enqueue(net, entry, queuenum as u16) {
             Ok(()) => 0,
