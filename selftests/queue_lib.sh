@@ -144,3 +144,28 @@ q_ipt_packets()
 {
 	q_ipt "$1" -t "$2" -L "$3" -v -x -n | awk -v n="$4" 'NR == n + 2 { print $1 }'
 }
+
+# q_cleanup: the EXIT trap of q_topology: background jobs stopped, the
+# namespaces and $tmp removed.
+q_cleanup()
+{
+	local p
+
+	for p in $(jobs -p); do
+		kill "$p" 2> /dev/null
+	done
+	cleanup_all_ns
+	rm -rf "$tmp"
+}
+
+# q_topology: $tmp, the q_cleanup trap, the handler QUEUE_IMPL names
+# (q_setup_impl) and the client - router - server namespaces of
+# rf_setup_router.
+q_topology()
+{
+	tmp=$(mktemp -d)
+	trap q_cleanup EXIT
+	q_setup_impl
+	setup_ns client router server
+	rf_setup_router || exit $ksft_fail
+}

@@ -48,22 +48,7 @@ fi
 have() { case " $CLIENTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 ret=0
-tmp=$(mktemp -d)
-
-cleanup() {
-	local p
-
-	for p in $(jobs -p); do
-		kill "$p" 2> /dev/null
-	done
-	cleanup_all_ns
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-q_setup_impl
-setup_ns client router server
-rf_setup_router || exit $ksft_fail
+q_topology
 
 # The router queues every forwarded ICMP packet to queue 0; mangle
 # POSTROUTING, a later hook, counts those marked 0x2a; the server counts the

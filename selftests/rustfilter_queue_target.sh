@@ -38,22 +38,7 @@ if ! "$RFCTL" queue --help > /dev/null 2>&1; then
 fi
 
 ret=0
-tmp=$(mktemp -d)
-
-cleanup() {
-	local p
-
-	for p in $(jobs -p); do
-		kill "$p" 2> /dev/null
-	done
-	cleanup_all_ns
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-q_setup_impl
-setup_ns client router server
-rf_setup_router || exit $ksft_fail
+q_topology
 for i in $(seq 10 25); do
 	ip -n "$client" addr add "10.0.1.$i/24" dev eth0 || exit $ksft_fail
 done

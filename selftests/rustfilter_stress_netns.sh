@@ -198,17 +198,8 @@ if [ -z "$netns0" ] || [ -z "$netns1" ] || [ "$netns1" -gt "$netns0" ]; then
 fi
 unload_checked "after the rounds" || l=1
 no_splat "after the unload" || l=1
-read -r slab1 vmalloc1 percpu1 sunr1 <<< "$(mem)"
-echo "INFO: with the module unloaded: slab objects $slab0 -> $slab1 kB (SUnreclaim $sunr0 -> $sunr1 kB), VmallocUsed $vmalloc0 -> $vmalloc1 kB, Percpu $percpu0 -> $percpu1 kB"
 # Tried once with a negative bound: failed, the growth printed.
-if [ -z "$slab1" ] || [ $((slab1 - slab0)) -gt 1024 ]; then
-	echo "FAIL: live slab objects grew by $((slab1 - slab0)) kB over $NETNS_ROUNDS rounds"
-	l=1
-fi
-if [ -z "$vmalloc1" ] || [ $((vmalloc1 - vmalloc0)) -gt 1024 ]; then
-	echo "FAIL: vmalloc use grew by $((vmalloc1 - vmalloc0)) kB over $NETNS_ROUNDS rounds"
-	l=1
-fi
+mem_grown_ok "$slab0" "$vmalloc0" "$percpu0" "$sunr0" "$NETNS_ROUNDS rounds" || l=1
 rf_check "every namespace freed, a clean unload, slab and vmalloc use back to where they were" $l
 
 echo "INFO: $(( ($(timestamp_ms) - t_start) / 1000 )) s"

@@ -106,6 +106,27 @@ mem() {
 		/^Percpu:/ { p = $2 } END { print slab, v, p, s }' /proc/meminfo
 }
 
+# mem_grown_ok SLAB0 VMALLOC0 PERCPU0 SUNR0 OVER: memory use now (mem),
+# with the module unloaded, against the figures taken before; prints both,
+# and fails (with a FAIL line naming OVER, "30 rounds" say) if live slab
+# objects or vmalloc use grew by more than 1 MiB.
+mem_grown_ok() {
+	local slab0=$1 vmalloc0=$2 percpu0=$3 sunr0=$4 over=$5
+	local slab1 vmalloc1 percpu1 sunr1 ok=0
+
+	read -r slab1 vmalloc1 percpu1 sunr1 <<< "$(mem)"
+	echo "INFO: with the module unloaded: slab objects $slab0 -> $slab1 kB (SUnreclaim $sunr0 -> $sunr1 kB), VmallocUsed $vmalloc0 -> $vmalloc1 kB, Percpu $percpu0 -> $percpu1 kB"
+	if [ -z "$slab1" ] || [ $((slab1 - slab0)) -gt 1024 ]; then
+		echo "FAIL: live slab objects grew by $((slab1 - slab0)) kB over $over"
+		ok=1
+	fi
+	if [ -z "$vmalloc1" ] || [ $((vmalloc1 - vmalloc0)) -gt 1024 ]; then
+		echo "FAIL: vmalloc use grew by $((vmalloc1 - vmalloc0)) kB over $over"
+		ok=1
+	fi
+	return $ok
+}
+
 # short_orphans NS...: TCP sockets closed by their process (orphans) give
 # up after one retransmission and 3 s in FIN_WAIT2: each holds its
 # namespace, and one sending to a namespace already gone would keep its own

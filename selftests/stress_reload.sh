@@ -379,20 +379,11 @@ if [ -z "$netns0" ] || [ -z "$netns1" ] || [ "$netns1" -gt "$netns0" ]; then
 	echo "FAIL: ${netns1:-?} network namespaces allocated 30 s after the test's were deleted, ${netns0:-?} before"
 	l=1
 fi
-read -r slab1 vmalloc1 percpu1 sunr1 <<< "$(mem)"
-echo "INFO: with the module unloaded: slab objects $slab0 -> $slab1 kB (SUnreclaim $sunr0 -> $sunr1 kB), VmallocUsed $vmalloc0 -> $vmalloc1 kB, Percpu $percpu0 -> $percpu1 kB"
 # Measured: up to 200 kB more slab objects, and 148 kB more vmalloc after
 # the first load of a boot only (a per-CPU chunk the allocator keeps:
 # Percpu grows by 212 kB then and stays). Tried once with negative bounds:
 # failed, the growths printed.
-if [ -z "$slab1" ] || [ $((slab1 - slab0)) -gt 1024 ]; then
-	echo "FAIL: live slab objects grew by $((slab1 - slab0)) kB over $RELOADS loads"
-	l=1
-fi
-if [ -z "$vmalloc1" ] || [ $((vmalloc1 - vmalloc0)) -gt 1024 ]; then
-	echo "FAIL: vmalloc use grew by $((vmalloc1 - vmalloc0)) kB over $RELOADS loads"
-	l=1
-fi
+mem_grown_ok "$slab0" "$vmalloc0" "$percpu0" "$sunr0" "$RELOADS loads" || l=1
 rf_check "a clean last unload; slab and vmalloc use and namespaces back to where they were" $l
 
 echo "INFO: $(( ($(timestamp_ms) - t_start) / 1000 )) s"
