@@ -41,7 +41,7 @@ use kernel::net::genetlink::AttrPolicy;
 use kernel::net::namespace::{self, DeviceEvent, Net, PernetId, PernetState};
 use kernel::net::netlink::{self, ReleaseNotifier, Released};
 use kernel::net::nfnetlink::{self, Callback, Kind, Message, Request, Subsystem};
-use kernel::net::nfqueue::{Entry, EntryList, Handler, HandlerRegistration};
+use kernel::net::nfqueue::{Entry, EntryList, Handler, HandlerRegistration, PacketFacts};
 use kernel::prelude::*;
 use kernel::sync::{bh, rcu, Arc, Mutex, SpinLock};
 
@@ -209,7 +209,6 @@ impl QueueNet {
         };
         let mut new = KVec::with_capacity(len + 1, GFP_KERNEL)?;
         let mut gone = KVec::with_capacity(len, GFP_KERNEL)?;
-        let mut new_box = KBox::new(KVec::new(), GFP_KERNEL)?;
         {
             let guard = rcu::read_lock();
             let mut add = add;
@@ -227,8 +226,7 @@ impl QueueNet {
                 new.push(a, GFP_ATOMIC)?;
             }
         }
-        *new_box = new;
-        drop(self.instances.replace(new_box));
+        drop(self.instances.replace(KBox::new(new, GFP_KERNEL)?));
         Ok(gone)
     }
 }
@@ -354,8 +352,18 @@ impl Handler for QueueHandler {
         let Some(inst) = qnet.find(&guard, queue) else {
             return Err((ESRCH, entry));
         };
-        if !entry.facts().gso || inst.lock().cfg.has_flag(NFQA_CFG_F_GSO) {
-            return enqueue(net, &self.queues.tracker, inst, entry, queue);
+        let cfg = inst.lock().cfg;
+        let facts = entry.facts();
+        if !facts.gso || cfg.has_flag(NFQA_CFG_F_GSO) {
+            return enqueue(
+                net,
+                &self.queues.tracker,
+                inst,
+                &cfg,
+                Some(facts),
+                entry,
+                queue,
+            );
         }
         // The listener takes packets as they go on the wire: one message
         // per segment (nfqnl_enqueue_packet). After the first failure the
@@ -374,7 +382,8 @@ impl Handler for QueueHandler {
                 seg.mark_ct_unconfirmed();
             }
             first = false;
-            if let Err((_, seg)) = enqueue(net, &self.queues.tracker, inst, seg, queue) {
+            if let Err((_, seg)) = enqueue(net, &self.queues.tracker, inst, &cfg, None, seg, queue)
+            {
                 failed = true;
                 drop(seg);
             }
@@ -402,19 +411,23 @@ fn conn_unconfirmed(tracker: &Tracker, entry: &Entry) -> bool {
 }
 
 /// Hands `entry` to the listener of `inst` (`nfqnl_enqueue_packet`).
+///
+/// `cfg` is the queue's configuration as the handler read it, `facts`
+/// the packet's if the handler read them (not for a segment).
 fn enqueue(
     net: &Net,
     tracker: &Tracker,
     inst: &Instance,
+    cfg: &QueueConfig,
+    facts: Option<PacketFacts>,
     mut entry: Entry,
     queue: u16,
 ) -> Result<(), (Error, Entry)> {
-    let cfg = inst.lock().cfg;
     if cfg.copy_mode == CopyMode::None {
         // Bound but not told what to copy yet: a drop, not a bypass.
         return Err((EINVAL, entry));
     }
-    let msg = match build_message(net, tracker, &cfg, &mut entry, queue) {
+    let msg = match build_message(net, tracker, cfg, facts, &mut entry, queue) {
         Ok(msg) => msg,
         Err(e) => return Err((e, entry)),
     };
@@ -493,15 +506,16 @@ fn build_message(
     net: &Net,
     tracker: &Tracker,
     cfg: &QueueConfig,
+    facts: Option<PacketFacts>,
     entry: &mut Entry,
     queue: u16,
 ) -> Result<(Message, usize)> {
-    if packet::needs_checksum_help(cfg.copy_mode, cfg.flags, entry.facts().csum_partial) {
+    let mut f = facts.unwrap_or_else(|| entry.facts());
+    if packet::needs_checksum_help(cfg.copy_mode, cfg.flags, f.csum_partial) {
         entry.checksum_help()?;
+        // Read again: the listener is told what the bytes it gets are.
+        f = entry.facts();
     }
-    // Read after the checksum was completed: the listener is told what
-    // the bytes it gets are.
-    let f = entry.facts();
     let hook = entry.hook();
     let pf = entry.pf();
     let copy = packet::copy_len(

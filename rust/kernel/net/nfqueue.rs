@@ -494,12 +494,16 @@ unsafe fn reinject_raw(entry: *mut bindings::nf_queue_entry, mut verdict: u32) {
         let skb = (*entry).skb;
         let state = &raw mut (*entry).state;
         let hooks = bindings::nfq_hook_entries((*state).net, (*state).pf, (*state).hook);
+        let count = if hooks.is_null() {
+            0
+        } else {
+            u32::from(bindings::nfq_hook_count(hooks))
+        };
         let mut i = (*entry).hook_index;
-        if hooks.is_null() || i >= u32::from(bindings::nfq_hook_count(hooks)) {
+        if i >= count {
             bindings::nfq_drop_skb(skb);
             return;
         }
-        let count = u32::from(bindings::nfq_hook_count(hooks));
         if verdict == verdict::REPEAT {
             verdict = bindings::nfq_hook_run(hooks, i as u16, skb, state);
         }
