@@ -45,25 +45,15 @@ fi
 QFUZZ_COUNT=${QFUZZ_COUNT:-200000}
 RF_COUNT=${RF_COUNT:-10000}
 NLFUZZ_SEED=${NLFUZZ_SEED:-1}
-# As scripts/guest-init.sh.
-SPLATS='BUG:|WARNING:|KASAN:|UBSAN:|possible recursive locking|circular locking|inconsistent lock state|sleeping function called from invalid context|Oops|Call Trace|kernel BUG|general protection fault|list_add corruption|list_del corruption|refcount_t:|rcu_sched self-detected stall|soft lockup|hung_task|blocked for more than'
 
 ret=0
 tmp=$(mktemp -d)
-dmesg_lines=$(dmesg | wc -l)
 bg_pids=()
-
-stop_traffic() {
-	local p
-	for p in "${bg_pids[@]}"; do
-		kill "$p" 2> /dev/null
-		wait "$p" 2> /dev/null
-	done
-	bg_pids=()
-}
+# no_splat (splats since here) and stop_bg (the traffic in bg_pids).
+source stress_lib.sh
 
 cleanup() {
-	stop_traffic
+	stop_bg
 	cleanup_all_ns
 	rm -rf "$tmp"
 }
@@ -123,7 +113,7 @@ if ! ip netns exec "$router" "$NLFUZZ" queue --count "$QFUZZ_COUNT" --seed "$NLF
 	l=1
 fi
 secs=$(($(date +%s) - start))
-stop_traffic
+stop_bg
 sed 's/^/    /' "$tmp/queue"
 echo "# nlfuzz queue: $QFUZZ_COUNT messages in ${secs}s"
 sent=$(sed -n 's/^messages sent: \([0-9]*\) .*/\1/p' "$tmp/queue")
@@ -213,12 +203,7 @@ fi
 rf_check "rustfilter unloads after fuzzing" $l
 
 l=0
-if dmesg | tail -n +$((dmesg_lines + 1)) | grep -E "$SPLATS" > "$tmp/splat"; then
-	echo "FAIL: kernel splat in dmesg:"
-	sed 's/^/    /' "$tmp/splat"
-	dmesg | tail -n +$((dmesg_lines + 1)) | tail -n 60 | sed 's/^/    /'
-	l=1
-fi
+no_splat "since the test started" || l=1
 rf_check "no kernel splat" $l
 
 exit $ret

@@ -325,27 +325,28 @@ if ! busywait 30000 more_ftp; then
 	tail -n 5 "$tmp/ftp.log" | sed 's/^/    /'
 	l=1
 fi
-# Three tries: a full table drops a new connection's first packet when
-# nothing can be evicted at once (it evicts in the background).
-for try in 1 2 3; do
+# Up to twelve tries (about 40 s): a full table drops a new connection's
+# first packet when nothing can be evicted at once (it evicts in the
+# background, and the fill loop's unanswered flows expire within 30 s).
+for try in $(seq 12); do
 	out=$(ip netns exec "$client" timeout 10 "$RFSERVE" echo-client --proto udp \
 		--server 10.0.2.2 --port 7 --data final-udp --timeout 2 2>&1)
 	[[ $out =~ reply=server\ 10\.0\.2\.1:[0-9]+\ final-udp$ ]] && break
 done
 if ! [[ $out =~ reply=server\ 10\.0\.2\.1:[0-9]+\ final-udp$ ]]; then
-	echo "FAIL: UDP through the NAT after the last load (3 tries): $out"
+	echo "FAIL: UDP through the NAT after the last load (12 tries): $out"
 	l=1
 fi
 # The same for ping (a new ICMP id each try: a new connection).
 pinged=0
-for try in 1 2 3; do
+for try in $(seq 12); do
 	if ip netns exec "$client" ping -q -c 2 -W 2 10.0.2.2 > /dev/null 2>&1; then
 		pinged=1
 		break
 	fi
 done
 if [ $pinged -eq 0 ]; then
-	echo "FAIL: ping through the NAT after the last load (3 tries)"
+	echo "FAIL: ping through the NAT after the last load (12 tries)"
 	l=1
 fi
 if ! masqueraded; then
