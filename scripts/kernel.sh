@@ -1,16 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Extract Debian's linux-source-6.12 into build/, lay rustfilter into it,
-# configure from kernel/rustfilter.config on top of tinyconfig and build
-# bzImage and modules with LLVM=1 into build/obj (O=).
+# configure tinyconfig + kernel/rustfilter.config + the flavour's fragment and
+# build bzImage and modules with LLVM=1 out of tree (O=).
 #
-# usage: scripts/kernel.sh [config-fragment-overlay] [objdir]
+# usage: scripts/kernel.sh [test|bench]
+#   test   (default) + kernel/debug.config (KASAN, lockdep, kmemleak, fault
+#          injection) into build/obj: the kernel the selftests run on
+#   bench  + kernel/bench.config into build/bench/obj: the same kernel without
+#          the debug options, for `make bench`
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SRC=$REPO/build/linux
-OBJ=${2:-$REPO/build/obj}
-EXTRA=${1:-}
+FLAVOUR=${1:-test}
+case "$FLAVOUR" in
+test) OBJ=$REPO/build/obj; EXTRA=$REPO/kernel/debug.config ;;
+bench) OBJ=$REPO/build/bench/obj; EXTRA=$REPO/kernel/bench.config ;;
+*) echo "usage: scripts/kernel.sh [test|bench]" >&2; exit 2 ;;
+esac
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 JOBS=$(nproc)
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -29,8 +37,7 @@ KMAKE=(make -C "$SRC" O="$OBJ" LLVM=1 -j"$JOBS")
 mkdir -p "$OBJ"
 
 # Configure when the fragment (or the overlay) is newer than .config.
-frags=("$REPO/kernel/rustfilter.config")
-[ -n "$EXTRA" ] && frags+=("$EXTRA")
+frags=("$REPO/kernel/rustfilter.config" "$EXTRA")
 need_config=0
 [ -f "$OBJ/.config" ] || need_config=1
 for f in "${frags[@]}" "$REPO/Kconfig"; do

@@ -585,9 +585,10 @@ pub(crate) fn run(
     let peek = len.min(PEEK);
     let parsed = skb
         .header(0, &mut buf[..peek])
-        .map(|bytes| packet::parse(bytes, len));
-    // A packet whose headers do not parse cannot be matched: drop it, as
-    // ip_tables hot-drops truncated headers.
+        .map(|bytes| packet::parse_for_rules(bytes, len));
+    // A packet whose IPv4 header does not parse cannot be matched: drop it.
+    // One whose transport header does not parse is walked, and dropped at
+    // the first match that reads that header (ip_tables' hotdrop).
     let Some(Ok(pkt)) = parsed else {
         return Verdict::Drop;
     };

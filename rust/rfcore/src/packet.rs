@@ -21,6 +21,11 @@
 //!    [`Transport::Fragment`]; otherwise the transport header of TCP, UDP and
 //!    ICMP is parsed (see [`parse`]) and anything else is [`Transport::Other`].
 //!
+//! [`parse_for_rules`] makes the same checks on the IPv4 header but reads
+//! the transport header as ip_tables' matches do: a TCP header with its 20
+//! bytes is read whatever its data offset says, and one cut shorter is
+//! [`Transport::Truncated`], dropped only by the matches that need it.
+//!
 //! Checksums are not verified by [`parse`]; [`header_checksum_ok`] checks
 //! the IPv4 header's one.
 
@@ -300,6 +305,14 @@ pub enum Transport {
     Other,
     /// A fragment with non-zero offset: no transport header.
     Fragment,
+    /// A TCP, UDP or ICMP header cut short of its fixed part (TCP 20 bytes,
+    /// UDP and ICMP 8): only [`parse_for_rules`] returns it. `ports` are
+    /// the first four bytes of a TCP or UDP header when present (all that
+    /// multiport reads).
+    Truncated {
+        /// Source and destination port, if their four bytes are there.
+        ports: Option<(u16, u16)>,
+    },
 }
 
 /// A parsed packet.
@@ -330,6 +343,26 @@ fn array<const N: usize>(data: &[u8], at: usize) -> Option<[u8; N]> {
 /// A [`ParseError`] saying which check (see the module documentation)
 /// failed first.
 pub fn parse(data: &[u8], packet_len: usize) -> Result<Packet, ParseError> {
+    let ip = parse_ip(data, packet_len)?;
+    let transport = transport_of(&ip, data)?;
+    Ok(Packet { ip, transport })
+}
+
+/// The transport header of the packet `data` whose IPv4 header is `ip`.
+fn transport_of(ip: &Ipv4Header, data: &[u8]) -> Result<Transport, ParseError> {
+    if !ip.is_first_fragment_or_whole() {
+        return Ok(Transport::Fragment);
+    }
+    // The bytes of the packet that we have, after the IP header (which
+    // parse_ip found within data and the total length).
+    let total = usize::from(ip.total_len);
+    let avail = data.len().min(total);
+    let l4 = data.get(ip.header_len..avail).unwrap_or(&[]);
+    parse_transport(ip.protocol, l4, total.saturating_sub(ip.header_len))
+}
+
+/// The checks of [`parse`] up to the transport header: the IPv4 header.
+fn parse_ip(data: &[u8], packet_len: usize) -> Result<Ipv4Header, ParseError> {
     let h: [u8; IPV4_MIN_HEADER] = array(data, 0).ok_or(ParseError::Truncated)?;
     if h[0] >> 4 != 4 {
         return Err(ParseError::NotIpv4);
@@ -347,7 +380,7 @@ pub fn parse(data: &[u8], packet_len: usize) -> Result<Packet, ParseError> {
         return Err(ParseError::BadTotalLength);
     }
     let frag = u16::from_be_bytes([h[6], h[7]]);
-    let ip = Ipv4Header {
+    Ok(Ipv4Header {
         header_len,
         tos: h[1],
         total_len,
@@ -360,16 +393,62 @@ pub fn parse(data: &[u8], packet_len: usize) -> Result<Packet, ParseError> {
         checksum: u16::from_be_bytes([h[10], h[11]]),
         saddr: [h[12], h[13], h[14], h[15]],
         daddr: [h[16], h[17], h[18], h[19]],
-    };
-    let transport = if ip.is_first_fragment_or_whole() {
-        // The bytes of the packet that we have, after the IP header.
-        let avail = data.len().min(total);
-        let l4 = data.get(header_len..avail).unwrap_or(&[]);
-        parse_transport(ip.protocol, l4, total - header_len)?
-    } else {
-        Transport::Fragment
+    })
+}
+
+/// [`parse`] for the rule walk, which reads transport headers as
+/// ip_tables' matches do (`skb_header_pointer` of the fixed header):
+///
+/// - a TCP header whose 20 bytes are there is [`Transport::Tcp`] whatever
+///   its data offset (`header_len` is then the offset as written, possibly
+///   below 20 or beyond the packet): the tcp match reads ports and flags;
+/// - a TCP, UDP or ICMP header cut shorter is [`Transport::Truncated`]:
+///   the walk drops the packet at the first match that needs the header
+///   (`hotdrop`), and lets it pass the rules that do not.
+///
+/// # Errors
+///
+/// The [`ParseError`]s of [`parse`] about the IPv4 header.
+pub fn parse_for_rules(data: &[u8], packet_len: usize) -> Result<Packet, ParseError> {
+    let ip = parse_ip(data, packet_len)?;
+    let transport = match transport_of(&ip, data) {
+        Ok(t) => t,
+        Err(_) => {
+            // The bytes of the transport header there are.
+            let total = usize::from(ip.total_len);
+            let l4 = data
+                .get(ip.header_len..data.len().min(total))
+                .unwrap_or(&[]);
+            match array::<TCP_MIN_HEADER>(l4, 0) {
+                Some(t) if ip.protocol == IPPROTO_TCP => Transport::Tcp(tcp_header(&t)),
+                _ => Transport::Truncated {
+                    ports: array::<4>(l4, 0)
+                        .filter(|_| matches!(ip.protocol, IPPROTO_TCP | IPPROTO_UDP))
+                        .map(|p| {
+                            (
+                                u16::from_be_bytes([p[0], p[1]]),
+                                u16::from_be_bytes([p[2], p[3]]),
+                            )
+                        }),
+                },
+            }
+        }
     };
     Ok(Packet { ip, transport })
+}
+
+/// The TCP header whose fixed 20 bytes are `t`, with the header length its
+/// data offset says.
+fn tcp_header(t: &[u8; TCP_MIN_HEADER]) -> TcpHeader {
+    TcpHeader {
+        sport: u16::from_be_bytes([t[0], t[1]]),
+        dport: u16::from_be_bytes([t[2], t[3]]),
+        seq: u32::from_be_bytes([t[4], t[5], t[6], t[7]]),
+        ack: u32::from_be_bytes([t[8], t[9], t[10], t[11]]),
+        header_len: usize::from(t[12] >> 4) * 4,
+        flags: t[13],
+        window: u16::from_be_bytes([t[14], t[15]]),
+    }
 }
 
 /// Parse the transport header of protocol `protocol` at the start of `l4`,
@@ -385,15 +464,7 @@ fn parse_transport(protocol: u8, l4: &[u8], l4_len: usize) -> Result<Transport, 
             if header_len > l4_len {
                 return Err(ParseError::TruncatedTransport);
             }
-            Ok(Transport::Tcp(TcpHeader {
-                sport: u16::from_be_bytes([t[0], t[1]]),
-                dport: u16::from_be_bytes([t[2], t[3]]),
-                seq: u32::from_be_bytes([t[4], t[5], t[6], t[7]]),
-                ack: u32::from_be_bytes([t[8], t[9], t[10], t[11]]),
-                header_len,
-                flags: t[13],
-                window: u16::from_be_bytes([t[14], t[15]]),
-            }))
+            Ok(Transport::Tcp(tcp_header(&t)))
         }
         IPPROTO_UDP => {
             let u: [u8; UDP_HEADER] = array(l4, 0).ok_or(ParseError::TruncatedTransport)?;
@@ -924,6 +995,42 @@ mod tests {
             let p = ipv4(5, proto, 0, &[]);
             assert_eq!(parse(&p, 20), Err(ParseError::TruncatedTransport));
         }
+        // For the rule walk they are packets without a transport header;
+        // the IPv4 header's errors stay errors.
+        let t = tcp(5, 0, 0);
+        let u = udp(8);
+        let port = |b: &[u8], at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
+        for (p, ports) in [
+            (
+                ipv4(5, IPPROTO_TCP, 0, &t[..19]),
+                Some((port(&t, 0), port(&t, 2))),
+            ),
+            (ipv4(5, IPPROTO_TCP, 0, &t[..3]), None),
+            (
+                ipv4(5, IPPROTO_UDP, 0, &u[..7]),
+                Some((port(&u, 0), port(&u, 2))),
+            ),
+            (ipv4(5, IPPROTO_UDP, 0, &[]), None),
+            (ipv4(6, IPPROTO_ICMP, 0, &[8, 0, 0, 0, 1]), None),
+        ] {
+            let r = parse_for_rules(&p, p.len()).unwrap();
+            assert_eq!(r.transport, Transport::Truncated { ports });
+            assert_eq!(usize::from(r.ip.total_len), p.len());
+            assert_eq!(r.ip.protocol, p[9]);
+        }
+        // A TCP header with its 20 bytes but a data offset below 5 or
+        // beyond the segment: read as ip_tables' tcp match reads it.
+        for doff in [4u8, 15] {
+            let p = ipv4(5, IPPROTO_TCP, 0, &tcp(doff, TcpHeader::SYN, 0)[..20]);
+            assert!(parse(&p, p.len()).is_err());
+            let h = tcp_of(&parse_for_rules(&p, p.len()).unwrap());
+            assert_eq!(
+                (h.header_len, h.flags),
+                (usize::from(doff) * 4, TcpHeader::SYN)
+            );
+        }
+        assert_eq!(parse_for_rules(&good, 27), Err(ParseError::BadTotalLength));
+        assert_eq!(parse_for_rules(&PING, PING.len()), parse(&PING, PING.len()));
 
         let all = [
             ParseError::Truncated,
@@ -1021,7 +1128,7 @@ mod tests {
     }
 
     /// Invariants of every successful parse.
-    fn check(data: &[u8], packet_len: usize, r: Result<Packet, ParseError>) {
+    fn check(data: &[u8], packet_len: usize, r: Result<Packet, ParseError>, lenient: bool) {
         let Ok(p) = r else { return };
         let ip = p.ip;
         let total = usize::from(ip.total_len);
@@ -1036,9 +1143,14 @@ mod tests {
             Transport::Fragment => assert_ne!(ip.fragment_offset, 0),
             Transport::Tcp(t) => {
                 assert_eq!(ip.protocol, IPPROTO_TCP);
-                assert!((20..=60).contains(&t.header_len) && t.header_len % 4 == 0);
-                assert!(ip.header_len + t.header_len <= total);
                 assert!(l4 >= 20);
+                // parse_for_rules keeps a data offset parse refuses.
+                if lenient {
+                    assert!(t.header_len <= 60 && t.header_len % 4 == 0);
+                } else {
+                    assert!((20..=60).contains(&t.header_len) && t.header_len % 4 == 0);
+                    assert!(ip.header_len + t.header_len <= total);
+                }
             }
             Transport::Udp(_) => {
                 assert_eq!(ip.protocol, IPPROTO_UDP);
@@ -1050,6 +1162,13 @@ mod tests {
             }
             Transport::Other => {
                 assert!(![IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP].contains(&ip.protocol));
+            }
+            Transport::Truncated { ports } => {
+                assert!([IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP].contains(&ip.protocol));
+                assert_eq!(ip.fragment_offset, 0);
+                let fixed = if ip.protocol == IPPROTO_TCP { 20 } else { 8 };
+                assert!(l4 < fixed);
+                assert_eq!(ports.is_some(), l4 >= 4 && ip.protocol != IPPROTO_ICMP);
             }
         }
         if ip.fragment_offset == 0 {
@@ -1076,7 +1195,7 @@ mod tests {
             let full = parse(&pkt, pkt.len()).unwrap();
             for n in 0..=pkt.len() {
                 let r = parse(&pkt[..n], pkt.len());
-                check(&pkt[..n], pkt.len(), r);
+                check(&pkt[..n], pkt.len(), r, false);
                 match r {
                     // Any prefix that parses parses the same as the whole.
                     Ok(p) => assert_eq!(p, full, "prefix {n}"),
@@ -1090,7 +1209,7 @@ mod tests {
                 }
                 // And the packet itself cut to n bytes, total length kept.
                 let r = parse(&pkt[..n], n);
-                check(&pkt[..n], n, r);
+                check(&pkt[..n], n, r, false);
                 if n < pkt.len() && n >= full.ip.header_len {
                     assert_eq!(r, Err(ParseError::BadTotalLength));
                 }
@@ -1157,8 +1276,23 @@ mod tests {
                 &pkt[..]
             };
             let r = parse(data, packet_len);
-            check(data, packet_len, r);
+            check(data, packet_len, r, false);
             assert_eq!(r, parse(data, packet_len));
+            // parse_for_rules differs only where the transport header
+            // failed, and keeps the IPv4 header parse found.
+            let lenient = parse_for_rules(data, packet_len);
+            check(data, packet_len, lenient, true);
+            match r {
+                Err(ParseError::TruncatedTransport | ParseError::BadTcpDataOffset) => {
+                    let p = lenient.unwrap();
+                    assert!(matches!(
+                        p.transport,
+                        Transport::Truncated { .. } | Transport::Tcp(_)
+                    ));
+                    assert_eq!(Ok(p.ip), parse_ip(data, packet_len));
+                }
+                _ => assert_eq!(lenient, r),
+            }
             match r {
                 Ok(p) => {
                     oks += 1;
@@ -1168,6 +1302,7 @@ mod tests {
                         Transport::Icmp(_) => 2,
                         Transport::Other => 3,
                         Transport::Fragment => 4,
+                        Transport::Truncated { .. } => unreachable!("parse never says Truncated"),
                     }] += 1;
                 }
                 Err(e) => errs[e as usize] += 1,

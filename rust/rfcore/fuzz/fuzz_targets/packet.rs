@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Fuzz `rfcore::packet::parse`: it must not panic, and whatever it accepts
-//! must satisfy the invariants the kernel module relies on.
+//! Fuzz `rfcore::packet::parse` and `parse_for_rules`: they must not panic,
+//! whatever they accept must satisfy the invariants the kernel module relies
+//! on, and they differ only where the transport header does not parse.
 //!
 //! Run with `cargo +nightly fuzz run packet` in `rust/rfcore`.
 
@@ -28,7 +29,21 @@ fuzz_target!(|input: &[u8]| {
     };
     let data = &data[..copied];
     let _ = packet::header_checksum_ok(data, usize::from(b));
-    let Ok(p) = packet::parse(data, packet_len) else {
+    let strict = packet::parse(data, packet_len);
+    let lenient = packet::parse_for_rules(data, packet_len);
+    match strict {
+        Ok(_) => assert_eq!(lenient, strict),
+        Err(packet::ParseError::TruncatedTransport | packet::ParseError::BadTcpDataOffset) => {
+            let l = lenient.expect("the IPv4 header parsed");
+            assert_eq!(l.ip.fragment_offset, 0);
+            assert!(matches!(
+                l.transport,
+                Transport::Truncated { .. } | Transport::Tcp(_)
+            ));
+        }
+        Err(e) => assert_eq!(lenient, Err(e)),
+    }
+    let Ok(p) = strict else {
         return;
     };
     let ip = p.ip;
@@ -48,5 +63,6 @@ fuzz_target!(|input: &[u8]| {
         }
         Transport::Udp(_) | Transport::Icmp(_) => assert!(l4 >= 8),
         Transport::Other => assert!(![1, 6, 17].contains(&ip.protocol)),
+        Transport::Truncated { .. } => panic!("parse never says Truncated"),
     }
 });

@@ -297,7 +297,7 @@ pub fn new_connection(
         }
         Transport::Icmp(h) => Ok((ProtoState::Icmp, icmp::new(&h, timeouts)?)),
         Transport::Other => Ok((ProtoState::Generic, generic::new(timeouts))),
-        Transport::Fragment => Err(Reason::Protocol.into()),
+        Transport::Fragment | Transport::Truncated { .. } => Err(Reason::Protocol.into()),
     }
 }
 

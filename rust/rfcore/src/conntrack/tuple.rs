@@ -300,6 +300,9 @@ pub enum TupleError {
     /// A fragment other than the first: no transport header. Connection
     /// tracking needs packets reassembled.
     Fragment,
+    /// The TCP, UDP or ICMP header does not parse
+    /// ([`crate::packet::Transport::Truncated`]): no ports to track by.
+    TruncatedTransport,
     /// An ICMP type above 18 (`NR_ICMP_TYPES`), which RFC 1122 says to
     /// discard.
     UnknownIcmpType,
@@ -325,6 +328,7 @@ impl TupleError {
     pub fn as_str(self) -> &'static str {
         match self {
             TupleError::Fragment => "non-first fragment",
+            TupleError::TruncatedTransport => "truncated transport header",
             TupleError::UnknownIcmpType => "invalid icmp type",
             TupleError::QuotedTruncated => "icmp error quotes a truncated header",
             TupleError::QuotedNotIpv4 => "icmp error quotes a non-IPv4 header",
@@ -356,6 +360,7 @@ pub fn from_packet(pkt: &Packet, data: &[u8]) -> Result<Lookup, TupleError> {
     let ip = &pkt.ip;
     let (sport, dport) = match pkt.transport {
         Transport::Fragment => return Err(TupleError::Fragment),
+        Transport::Truncated { .. } => return Err(TupleError::TruncatedTransport),
         Transport::Tcp(t) => (t.sport, t.dport),
         Transport::Udp(u) => (u.sport, u.dport),
         Transport::Icmp(i) => {

@@ -26,7 +26,7 @@ use super::classify::Cursor;
 use super::matches::limit::Limit;
 use super::name::IfName;
 use super::nat::NatRange;
-use super::packet::Packet;
+use super::packet::{Packet, Transport};
 use super::proto;
 use super::proto::Hook;
 use super::table::{Policy, Rule, Table};
@@ -318,20 +318,40 @@ pub trait Context {
     fn queue_seed(&mut self) -> u32;
 }
 
+/// What a rule's matches say of a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RuleMatch {
+    /// The rule does not match: go on with the next one.
+    No,
+    /// The rule matches: count it and run its target.
+    Yes,
+    /// A match needs the transport header and the packet's does not parse:
+    /// drop the packet without counting the rule (ip_tables' `hotdrop`).
+    HotDrop,
+}
+
 /// Whether `rule` matches: its IP part, then its matches in order (a
 /// limit is only charged if everything before it matched).
-fn rule_matches<C: Context>(table: &Table<'_>, rule: &Rule, p: &PacketInfo, ctx: &mut C) -> bool {
+fn rule_matches<C: Context>(
+    table: &Table<'_>,
+    rule: &Rule,
+    p: &PacketInfo,
+    ctx: &mut C,
+) -> RuleMatch {
     if !rule.ip.matches(p) {
-        return false;
+        return RuleMatch::No;
     }
     let mut index = rule.match_start;
     for m in table.matches_of(rule) {
+        if m.needs().hot_drops(&p.pkt.transport) {
+            return RuleMatch::HotDrop;
+        }
         if !m.matches(p, ctx, index) {
-            return false;
+            return RuleMatch::No;
         }
         index = index.wrapping_add(1);
     }
-    true
+    RuleMatch::Yes
 }
 
 /// Run `pkt` through `table` at `hook`. A table without a chain at
@@ -380,6 +400,10 @@ pub(super) fn walk<C: Context>(
         return Verdict::Accept;
     };
     let mut p = *pkt;
+    // A packet whose transport header does not parse has no port key, yet
+    // must reach the port matches in order (to be hot-dropped there): walk
+    // it linearly. Such packets are rare.
+    let classify = classify && !matches!(p.pkt.transport, Transport::Truncated { .. });
     // The return points: where the walk goes on in the calling chain.
     let mut stack = [Cursor::default(); MAX_DEPTH];
     let mut sp = 0;
@@ -407,8 +431,10 @@ pub(super) fn walk<C: Context>(
             at.finish(end);
             continue;
         };
-        if !rule_matches(table, rule, &p, ctx) {
-            continue;
+        match rule_matches(table, rule, &p, ctx) {
+            RuleMatch::No => continue,
+            RuleMatch::HotDrop => return Verdict::Drop,
+            RuleMatch::Yes => {}
         }
         ctx.count(index, p.len);
         match rule.target {

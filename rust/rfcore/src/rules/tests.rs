@@ -2099,6 +2099,140 @@ fn icmp_match() {
     assert!(!hit(&m(0xff, None, true), &icmp(13, 0)));
 }
 
+/// A packet of protocol `protocol` whose transport header is cut short
+/// before its ports.
+fn truncated(protocol: u8) -> PacketInfo {
+    info(Packet {
+        ip: ipv4(protocol, [10, 0, 0, 1], [10, 0, 0, 2], 30),
+        transport: Transport::Truncated { ports: None },
+    })
+}
+
+#[test]
+fn truncated_transport_hot_drop() {
+    // As ip_tables: rules that do not read the transport header see the
+    // packet as any other; the first match that needs it drops the packet
+    // (hotdrop) without counting its rule, whatever comes after.
+    let mark = tg(
+        proto::TG_MARK,
+        &[u32a(proto::SETMARK_VALUE, 7), u32a(proto::SETMARK_MASK, !0)],
+    );
+    let input = filter_input(
+        1,
+        &[
+            // 0: protocol only: matches, counted, marks and goes on.
+            rule(&[proto_(IPPROTO_TCP), mark.clone()]),
+            // 1: an address that differs: no match, no drop.
+            rule(&[
+                src([10, 9, 9, 9], [255, 255, 255, 255]),
+                proto_(IPPROTO_TCP),
+                mt(proto::MT_TCP, &[u32a(proto::TCP_DPORTS, ports(22, 22))]),
+                accept(),
+            ]),
+            // 2: the tcp match needs the header: hot drop here.
+            rule(&[
+                proto_(IPPROTO_TCP),
+                mt(proto::MT_TCP, &[u32a(proto::TCP_DPORTS, ports(22, 22))]),
+                accept(),
+            ]),
+            // 3: never reached by a truncated TCP packet.
+            rule(&[proto_(IPPROTO_TCP), accept()]),
+            // 4: UDP: protocol and the udp match.
+            rule(&[
+                proto_(IPPROTO_UDP),
+                mt(proto::MT_UDP, &[u32a(proto::UDP_DPORTS, ports(53, 53))]),
+                accept(),
+            ]),
+            // 5: ICMP without the icmp match: accepted.
+            rule(&[proto_(IPPROTO_ICMP), accept()]),
+        ],
+        &[],
+    );
+    let o = ok(&input);
+    let (v, ctx) = run(&o, Hook::LocalIn, &truncated(IPPROTO_TCP));
+    assert_eq!(v, Verdict::Drop);
+    assert_eq!(ctx.counts, BTreeMap::from([(0, (1, 30))]));
+    assert_eq!(ctx.marks, vec![7]);
+    // A whole TCP packet to another port passes rule 2 and is accepted at 3.
+    let (v, ctx) = run(&o, Hook::LocalIn, &tcp(1, 80, 0));
+    assert_eq!(v, Verdict::Accept);
+    assert_eq!(ctx.counts.keys().copied().collect::<Vec<_>>(), vec![0, 3]);
+    // UDP: hot-dropped at rule 4, nothing counted.
+    let (v, ctx) = run(&o, Hook::LocalIn, &truncated(IPPROTO_UDP));
+    assert_eq!((v, ctx.counts.len()), (Verdict::Drop, 0));
+    // ICMP: no rule reads its header: accepted at 5 and counted.
+    let (v, ctx) = run(&o, Hook::LocalIn, &truncated(IPPROTO_ICMP));
+    assert_eq!(v, Verdict::Accept);
+    assert_eq!(ctx.counts, BTreeMap::from([(5, (1, 30))]));
+    // Each match kind that reads the header drops; an earlier match that
+    // fails does not (the drop is at the match, in order).
+    let t = IPPROTO_TCP;
+    for (p, m) in [
+        (t, mt(proto::MT_TCP, &[])),
+        (IPPROTO_UDP, mt(proto::MT_UDP, &[])),
+        (
+            IPPROTO_ICMP,
+            mt(proto::MT_ICMP, &[u8a(proto::ICMP_TYPE, 0xff)]),
+        ),
+        (
+            t,
+            mt(
+                proto::MT_MULTIPORT,
+                &[
+                    u32a(proto::MULTIPORT_MODE, proto::MULTIPORT_EITHER),
+                    u32a(proto::MULTIPORT_RANGE, ports(1, 2)),
+                ],
+            ),
+        ),
+    ] {
+        let one = |parts: &[Vec<u8>]| {
+            let mut r = parts.to_vec();
+            r.push(accept());
+            ok(&filter_input(1, &[rule(&r)], &[]))
+        };
+        let o = one(&[proto_(p), m.clone()]);
+        assert_eq!(
+            run(&o, Hook::LocalIn, &truncated(p)).0,
+            Verdict::Drop,
+            "{p}"
+        );
+        let mark_first = mt(
+            proto::MT_MARK,
+            &[u32a(proto::MARK_VALUE, 9), u32a(proto::MARK_MASK, !0)],
+        );
+        let o = one(&[proto_(p), mark_first, m]);
+        let (v, ctx) = run(&o, Hook::LocalIn, &truncated(p));
+        assert_eq!((v, ctx.counts.len()), (Verdict::Accept, 1), "{p}");
+    }
+    // With its first four bytes, multiport reads the ports (it needs no
+    // more); the tcp match still drops.
+    let mut cut = truncated(IPPROTO_TCP);
+    cut.pkt.transport = Transport::Truncated {
+        ports: Some((40000, 80)),
+    };
+    let mp = |port: u16| {
+        mt(
+            proto::MT_MULTIPORT,
+            &[
+                u32a(proto::MULTIPORT_MODE, proto::MULTIPORT_DESTINATION),
+                u32a(proto::MULTIPORT_RANGE, ports(port, port)),
+            ],
+        )
+    };
+    assert!(hit(&[proto_(IPPROTO_TCP), mp(80)], &cut));
+    assert!(!hit(&[proto_(IPPROTO_TCP), mp(81)], &cut));
+    let o = ok(&filter_input(
+        1,
+        &[rule(&[
+            proto_(IPPROTO_TCP),
+            mt(proto::MT_TCP, &[]),
+            accept(),
+        ])],
+        &[],
+    ));
+    assert_eq!(run(&o, Hook::LocalIn, &cut).0, Verdict::Drop);
+}
+
 #[test]
 fn mac_mark_tos_dscp_length() {
     let p = udp(1, 2);

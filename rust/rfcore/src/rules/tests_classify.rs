@@ -180,22 +180,32 @@ impl Context for Rec {
 // ---------------------------------------------------------------------
 // The reference: the linear walker of before the classifier.
 
-fn rule_matches<C: Context>(table: &Table<'_>, rule: &Rule, p: &PacketInfo, ctx: &mut C) -> bool {
+/// Whether `rule` matches `p`; `None` if a match reading the transport
+/// header meets a packet whose header does not parse (ip_tables' hotdrop).
+fn rule_matches<C: Context>(
+    table: &Table<'_>,
+    rule: &Rule,
+    p: &PacketInfo,
+    ctx: &mut C,
+) -> Option<bool> {
     if !rule.ip.matches(p) {
-        return false;
+        return Some(false);
     }
     let mut index = rule.match_start;
     for m in table.matches_of(rule) {
+        if m.needs().hot_drops(&p.pkt.transport) {
+            return None;
+        }
         if !m.matches(p, ctx, index) {
-            return false;
+            return Some(false);
         }
         index = index.wrapping_add(1);
     }
-    true
+    Some(true)
 }
 
 /// The walker as it was before the classifier, verbatim but for the
-/// count of rules tried: the reference the classified walk is compared
+/// count of rules tried and the hot drop: the reference the classified walk is compared
 /// with, sharing none of its code.
 fn reference_walk<C: Context>(
     table: &Table<'_>,
@@ -243,8 +253,10 @@ fn reference_walk<C: Context>(
             pos = end;
             continue;
         };
-        if !rule_matches(table, rule, &p, ctx) {
-            continue;
+        match rule_matches(table, rule, &p, ctx) {
+            None => return Verdict::Drop,
+            Some(false) => continue,
+            Some(true) => {}
         }
         ctx.count(index, p.len);
         match rule.target {
@@ -651,6 +663,13 @@ fn random_table(r: &mut Rng, max_rules: u64) -> (TableKind, Hook, Vec<u8>) {
     (kind, hook, table(kind.name(), &chains))
 }
 
+/// A TCP or UDP header cut short, with or without its ports.
+fn truncated(r: &mut Rng) -> Transport {
+    Transport::Truncated {
+        ports: r.pct(50).then(|| (*r.pick(&PORTS), *r.pick(&PORTS))),
+    }
+}
+
 fn random_packet(r: &mut Rng) -> PacketInfo {
     let pick_addr = |r: &mut Rng| {
         if r.pct(90) {
@@ -696,10 +715,14 @@ fn random_packet(r: &mut Rng) -> PacketInfo {
                 rest: [0; 4],
             }),
         ),
-        _ => match r.below(3) {
+        _ => match r.below(6) {
             0 => (47, Transport::Other),
             1 => (IPPROTO_TCP, Transport::Fragment),
-            _ => (IPPROTO_UDP, Transport::Fragment),
+            2 => (IPPROTO_UDP, Transport::Fragment),
+            // Headers cut short: hot-dropped at a port, flag or type match.
+            3 => (IPPROTO_TCP, truncated(r)),
+            4 => (IPPROTO_UDP, truncated(r)),
+            _ => (IPPROTO_ICMP, Transport::Truncated { ports: None }),
         },
     };
     let total_len = 40 + r.below(120) as u16;

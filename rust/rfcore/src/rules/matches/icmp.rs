@@ -5,7 +5,7 @@
 use super::nla::{Attrs, NlaError, Writer};
 use super::packet::{Transport, IPPROTO_ICMP};
 use super::proto;
-use super::{each, put_flag_if, CheckCtx, Context, MatchOps, PacketInfo, Reason};
+use super::{each, put_flag_if, CheckCtx, Context, MatchOps, Needs, PacketInfo, Reason};
 
 /// The icmp match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +39,7 @@ impl Icmp {
 impl MatchOps for Icmp {
     const KIND: u32 = proto::MT_ICMP;
     const NAME: &'static str = "icmp";
+    const NEEDS: Needs = Needs::Header;
 
     fn decode(opts: Attrs<'_>) -> Result<Self, Reason> {
         let mut m = Icmp::default();

@@ -12,6 +12,7 @@
 use super::error::Reason;
 use super::eval::{self, ct_entry, AddrTypeDev, Context, CtDir, CtView, PacketInfo, RouteQuery};
 use super::nla::{Attr, Attrs, NlaError, Writer};
+use super::packet::Transport;
 use super::table::TableKind;
 use super::{nla, packet, proto};
 
@@ -102,12 +103,39 @@ pub mod hooks {
     pub const POST: u8 = 1 << 4;
 }
 
+/// What a match reads of the transport header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// Nothing: it matches a packet whatever its transport header.
+    Nothing,
+    /// The ports, the header's first four bytes (multiport).
+    Ports,
+    /// The fixed header: TCP 20 bytes, UDP and ICMP 8 (tcp, udp, icmp).
+    Header,
+}
+
+impl Needs {
+    /// Whether a packet with transport header `t` must be dropped at a
+    /// match needing this: the bytes it reads are not there.
+    pub fn hot_drops(self, t: &Transport) -> bool {
+        match (self, t) {
+            (Needs::Header, Transport::Truncated { .. }) => true,
+            (Needs::Ports, Transport::Truncated { ports }) => ports.is_none(),
+            _ => false,
+        }
+    }
+}
+
 /// A match kind.
 pub trait MatchOps: Sized + Copy {
     /// Its `proto::MT_*` number.
     const KIND: u32;
     /// Its iptables name (`-m name`).
     const NAME: &'static str;
+    /// What it reads of the transport header: a packet whose header is cut
+    /// short of that is dropped when it reaches the match (ip_tables'
+    /// `hotdrop`).
+    const NEEDS: Needs = Needs::Nothing;
 
     /// Decode from the attributes of `MATCH_OPTS`.
     ///
@@ -280,6 +308,14 @@ macro_rules! registry {
                 match self {
                     Match::Unused => Ok(()),
                     $(Match::$variant(m) => m.encode(w),)*
+                }
+            }
+
+            /// What it reads of the transport header ([`MatchOps::NEEDS`]).
+            pub fn needs(&self) -> Needs {
+                match self {
+                    Match::Unused => Needs::Nothing,
+                    $(Match::$variant(_) => <$ty as MatchOps>::NEEDS,)*
                 }
             }
 

@@ -6,7 +6,7 @@
 use super::nla::{Attrs, NlaError, Writer};
 use super::packet::{Transport, IPPROTO_TCP, IPPROTO_UDP};
 use super::proto;
-use super::{each, put_flag_if, CheckCtx, Context, MatchOps, PacketInfo, PortRange, Reason};
+use super::{each, put_flag_if, CheckCtx, Context, MatchOps, Needs, PacketInfo, PortRange, Reason};
 
 /// Most port slots (`XT_MULTI_PORTS`).
 pub const MAX_PORTS: usize = 15;
@@ -46,6 +46,7 @@ impl Multiport {
 impl MatchOps for Multiport {
     const KIND: u32 = proto::MT_MULTIPORT;
     const NAME: &'static str = "multiport";
+    const NEEDS: Needs = Needs::Ports;
 
     fn decode(opts: Attrs<'_>) -> Result<Self, Reason> {
         let mut m = Multiport::default();
@@ -99,6 +100,9 @@ impl MatchOps for Multiport {
         let (sport, dport) = match pkt.pkt.transport {
             Transport::Tcp(t) => (t.sport, t.dport),
             Transport::Udp(u) => (u.sport, u.dport),
+            // Cut short of its header but with the ports, as multiport
+            // reads only them.
+            Transport::Truncated { ports: Some(ports) } => ports,
             _ => return false,
         };
         let hit = match self.mode {

@@ -6,7 +6,7 @@
 use super::nla::{Attrs, NlaError, Writer};
 use super::packet::{Transport, IPPROTO_TCP};
 use super::proto;
-use super::{each, flags, CheckCtx, Context, MatchOps, PacketInfo, PortRange, Reason};
+use super::{each, flags, CheckCtx, Context, MatchOps, Needs, PacketInfo, PortRange, Reason};
 
 /// The tcp match.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -33,6 +33,7 @@ impl Tcp {
 impl MatchOps for Tcp {
     const KIND: u32 = proto::MT_TCP;
     const NAME: &'static str = "tcp";
+    const NEEDS: Needs = Needs::Header;
 
     fn decode(opts: Attrs<'_>) -> Result<Self, Reason> {
         let mut m = Tcp::default();

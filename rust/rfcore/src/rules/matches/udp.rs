@@ -5,7 +5,7 @@
 use super::nla::{Attrs, NlaError, Writer};
 use super::packet::{Transport, IPPROTO_UDP};
 use super::proto;
-use super::{each, flags, CheckCtx, Context, MatchOps, PacketInfo, PortRange, Reason};
+use super::{each, flags, CheckCtx, Context, MatchOps, Needs, PacketInfo, PortRange, Reason};
 
 /// The udp match.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -21,6 +21,7 @@ pub struct Udp {
 impl MatchOps for Udp {
     const KIND: u32 = proto::MT_UDP;
     const NAME: &'static str = "udp";
+    const NEEDS: Needs = Needs::Header;
 
     fn decode(opts: Attrs<'_>) -> Result<Self, Reason> {
         let mut m = Udp::default();
