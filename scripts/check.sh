@@ -6,7 +6,8 @@
 #   host  cargo tests of the pure core, of rfctl, of nlfuzz, of rfpkt and of
 #         rfserve, and each cargo-fuzz target of the core for CHECK_FUZZ_SECONDS
 #         (10; 0 skips them), one test each
-#   all   those, then the QEMU selftests (scripts/vm.sh check)
+#   all   those, then the QEMU selftests (scripts/vm.sh check) and the
+#         benchmark's smoke round (scripts/bench.sh --smoke, one test)
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,6 +72,17 @@ if [ "$mode" = all ]; then
 	failed=$((failed + f))
 	if [ "$vm_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "check: the VM run failed without a failing test (crash, timeout or no plan)" >&2
+		failed=$((failed + 1))
+	fi
+
+	# One short round of `make bench` on the test kernel: one test, passed
+	# when every configuration produced a number ("bench smoke: ok").
+	echo "== bench smoke (scripts/bench.sh --smoke)"
+	scripts/bench.sh --smoke 2>&1 | tee "$log"
+	if [ "${PIPESTATUS[0]}" -eq 0 ] && grep -q "^bench smoke: ok" "$log"; then
+		passed=$((passed + 1))
+	else
+		echo "check: the bench smoke round failed (console: build/bench/vm-smoke/console.log)" >&2
 		failed=$((failed + 1))
 	fi
 fi

@@ -8,7 +8,7 @@ BINDGEN_VERSION=0.73.2
 PKGS=(clang lld llvm libclang-dev flex bison bc libelf-dev libssl-dev cpio
       xz-utils qemu-system-x86 linux-source-6.12 busybox-static iproute2
       iptables nftables kmod make python3 gcc libc6-dev pkg-config
-      libmnl-dev libnetfilter-queue-dev)
+      libmnl-dev libnetfilter-queue-dev gnuplot-nox)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -6,6 +6,7 @@
 #   rfvm.mode=check [rfvm.tests=a.sh,b.sh]  run the selftests, print KTAP
 #   rfvm.mode=run [rfvm.interactive=1]      the demo, then a shell
 #   rfvm.mode=shell                         just a shell
+#   rfvm.mode=bench                         /bench/bench-guest.sh (make bench)
 # and rfvm.env=NAME=VALUE[,NAME=VALUE...] exports variables to the tests
 # (e.g. VM_APPEND=rfvm.env=QUEUE_IMPL=upstream scripts/vm.sh check ...);
 # it always powers off at the end ("rfvm: done" tells the host we got there).
@@ -249,6 +250,13 @@ run_demo() {
 case "$mode" in
 check)
 	run_check
+	;;
+bench)
+	if [ -x /bench/bench-guest.sh ]; then
+		/bin/bash /bench/bench-guest.sh
+	else
+		echo "rfvm: no /bench/bench-guest.sh in the initramfs (run scripts/bench.sh)"
+	fi
 	;;
 run)
 	run_demo

@@ -15,7 +15,9 @@
 #        NFQCLIENT (default tools/nfqclient/target/release/nfqclient),
 #        QUEUE_CLIENTS (default build/queue-clients: nf_queue, nf-queue,
 #        nfq-oldapi from scripts/queue-clients.sh),
-#        EXTRA_BINS (more host binaries to copy with their libraries)
+#        EXTRA_BINS (more host binaries to copy with their libraries),
+#        BENCH_DIR (a directory copied to /bench: scripts/bench.sh's rulesets
+#        and guest script)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +37,7 @@ BUSYBOX=${BUSYBOX:-/bin/busybox}
 # Host binaries copied with the libraries ldd lists: destination=source.
 BINS=("/usr/bin/ip=$(command -v ip)" "/usr/bin/kmod=$(command -v kmod)"
       "/bin/bash=$(command -v bash)")
+BENCH_DIR=${BENCH_DIR:-}
 for b in ${EXTRA_BINS:-}; do
 	BINS+=("/usr/bin/${b##*/}=$(command -v "$b")")
 done
@@ -46,6 +49,14 @@ force=0
 [ "${1:-}" = "-f" ] && force=1
 
 mkdir -p "$VM"
+# What the environment adds, remembered so that a change repacks.
+extras=$VM/initramfs.extras
+printf 'EXTRA_BINS=%s\nBENCH_DIR=%s\n' "${EXTRA_BINS:-}" "$BENCH_DIR" > "$extras.new"
+if cmp -s "$extras.new" "$extras"; then
+	rm -f "$extras.new"
+else
+	mv "$extras.new" "$extras"
+fi
 file "$BUSYBOX" 2>/dev/null | grep -q "statically linked" ||
 	{ echo "mkinitramfs: $BUSYBOX is not busybox-static" >&2; exit 1; }
 
@@ -72,7 +83,8 @@ fi
 
 # Up to date?
 if [ $force -eq 0 ] && [ -f "$OUT" ]; then
-	inputs=("$0" "$REPO/scripts/guest-init.sh" "$REPO/selftests" "$BUSYBOX")
+	inputs=("$0" "$REPO/scripts/guest-init.sh" "$REPO/selftests" "$BUSYBOX" "$extras")
+	[ -n "$BENCH_DIR" ] && inputs+=("$BENCH_DIR")
 	[ -f "$stamp" ] && inputs+=("$stamp")
 	[ -f "$RFCTL" ] && inputs+=("$RFCTL")
 	[ -f "$NLFUZZ" ] && inputs+=("$NLFUZZ")
@@ -168,6 +180,10 @@ cp -a "$REPO/selftests/." "$ROOT/selftests/"
 make -s -C "$REPO/selftests" list > "$ROOT/selftests/kselftest-list.txt"
 
 install -m 755 "$REPO/scripts/guest-init.sh" "$ROOT/init"
+if [ -n "$BENCH_DIR" ]; then
+	mkdir -p "$ROOT/bench"
+	cp -a "$BENCH_DIR/." "$ROOT/bench/"
+fi
 
 cat > "$ROOT/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh

@@ -10,6 +10,8 @@
 #                                      pings, rfctl stats; then a shell when
 #                                      stdin is a terminal
 #   scripts/vm.sh shell                just a shell on the console
+#   scripts/vm.sh bench                /bench/bench-guest.sh (the initramfs
+#                                      needs BENCH_DIR; scripts/bench.sh does it)
 #
 # env: KERNEL (bzImage), VM_DIR (work directory, default build/vm; separate
 #      ones let runs go in parallel), VM_TIMEOUT (seconds for `check`, default 3600),
@@ -27,14 +29,14 @@ VM_TIMEOUT=${VM_TIMEOUT:-3600}
 VERBOSE=${VERBOSE:-0}
 
 usage() {
-	sed -n '3,18s/^# \{0,1\}//p' "$0" >&2
+	sed -n '3,20s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
 mode=${1:-}
 [ $# -gt 0 ] && shift
 case "$mode" in
-check|run|shell) ;;
+check|run|shell|bench) ;;
 *) usage ;;
 esac
 
@@ -56,12 +58,15 @@ if [ "$mode" = check ] && [ $# -gt 0 ]; then
 	append+=" rfvm.tests=$(IFS=,; echo "${*##*/}")"
 fi
 interactive=0
-[ "$mode" != check ] && [ -t 0 ] && interactive=1
+[ "$mode" != check ] && [ "$mode" != bench ] && [ -t 0 ] && interactive=1
 append+=" rfvm.interactive=$interactive ${VM_APPEND:-}"
 
 # The console without CRs and the firmware's terminal escapes.
+# bench: line by line (its progress is watched as it comes).
 clean_console() {
-	tr -d '\r' | sed -u 's/\x1bc//g; s/\x1b\[[0-9;?]*[A-Za-z]//g'
+	local tr=(tr)
+	[ "$mode" = bench ] && tr=(stdbuf -oL tr)
+	"${tr[@]}" -d '\r' | sed -u 's/\x1bc//g; s/\x1b\[[0-9;?]*[A-Za-z]//g'
 }
 
 # Never KVM: nested virtualisation hangs on these machines.
