@@ -10,6 +10,10 @@
 #   make run      build everything and boot the demo VM
 #   make check    host tests, a short fuzz round of every cargo-fuzz target and
 #                 the QEMU selftests; ends with "N passed, N failed"
+#   make bench    build the benchmark kernel (no debug options), boot it once and
+#                 measure rustfilter against no filtering, iptables-legacy and
+#                 nftables: build/bench/results.csv, report.txt, throughput.png
+#                 (scripts/bench.sh; BENCH_RUNS, BENCH_SECONDS, BENCH_RULES...)
 #   make fuzz     every cargo-fuzz target of the pure core for FUZZ_SECONDS
 #                 (default 60) each (installs nightly and cargo-fuzz if missing)
 #   make clean    remove build outputs (build/ and cargo targets)
@@ -20,7 +24,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 KO := build/obj/net/rustfilter/rust/rustfilter/rustfilter.ko
 RFCTL := tools/rfctl/target/release/rfctl
 
-.PHONY: all deps kernel module tools run check host-check vm-check fuzz clean
+.PHONY: all deps kernel module tools run check host-check vm-check bench fuzz clean
 
 all: kernel tools
 
@@ -53,6 +57,10 @@ vm-check: kernel tools
 
 check: kernel tools
 	@scripts/check.sh all
+
+# The benchmark builds its own kernel (build/bench/obj) with scripts/kernel.sh.
+bench: deps tools
+	@scripts/bench.sh
 
 FUZZ_SECONDS ?= 60
 
