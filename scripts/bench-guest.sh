@@ -40,7 +40,10 @@
 # ("0 10 100 1000 10000 100000"), BENCH_COMMIT_RULES ("10000 100000"),
 # BENCH_MIN_PPS (100: a point under it in the warm-up is skipped, and so are
 # the larger N of that configuration), BENCH_FLOWS (16), BENCH_CT_FLOWS
-# (5000), BENCH_DIR (/bench: the rulesets of scripts/bench-rules.py)
+# (5000), BENCH_TESTS ("filter nat queue"; filter includes commit and
+# mem_rule, nat mem_ct), BENCH_CONFIGS ("baseline rustfilter iptables-legacy
+# nft-linear nft-sets nfnetlink_queue"; iptables-legacy is also the NAT
+# reference), BENCH_DIR (/bench: the rulesets of scripts/bench-rules.py)
 set -u
 
 [ -f /bench/bench.env ] && . /bench/bench.env
@@ -52,10 +55,14 @@ MIN_PPS=${BENCH_MIN_PPS:-100}
 FLOWS=${BENCH_FLOWS:-16}
 CT_FLOWS=${BENCH_CT_FLOWS:-5000}
 DIR=${BENCH_DIR:-/bench}
+TESTS=${BENCH_TESTS:-filter nat queue}
+CONFIGS=${BENCH_CONFIGS:-baseline rustfilter iptables-legacy nft-linear nft-sets nfnetlink_queue}
 IP=/usr/bin/ip
 PKTGEN_PORT=1024
 
 info() { echo "BENCHINFO $*"; }
+# stage WHAT: a progress line with the guest's uptime.
+stage() { echo "bench: $(cut -d' ' -f1 /proc/uptime)s $*"; }
 note() { echo "bench: $*" >&2; }
 
 # Time since boot in microseconds (bash's EPOCHREALTIME is wall time, which
@@ -103,7 +110,8 @@ pg() {
 	}
 }
 
-# pktgen_config SRC_PORT_MIN SRC_PORT_MAX COUNT DELAY_NS: the flow(s) to send.
+# pktgen_config SRC_PORT_MIN SRC_PORT_END COUNT DELAY_NS: the flow(s) to send,
+# source ports MIN to END - 1 (pktgen wraps when it reaches udp_src_max).
 pktgen_config() {
 	pg kpktgend_0 rem_device_all || return 1
 	pg kpktgend_0 "add_device eth0" || return 1
@@ -228,6 +236,12 @@ flush() {
 	esac
 }
 
+# want TEST CONFIG: whether BENCH_TESTS and BENCH_CONFIGS ask for it ("*":
+# any test).
+want() {
+	{ [ "$1" = '*' ] || in_list "$1" $TESTS; } && in_list "$2" $CONFIGS
+}
+
 in_list() {
 	local x=$1; shift
 	case " $* " in *" $x "*) return 0 ;; esac
@@ -237,6 +251,7 @@ in_list() {
 # filter_config CONFIG: every N of RULES (and of COMMIT_RULES, timed only).
 filter_config() {
 	local config=$1 n skip= before after maxn=0 used=
+	stage "filter $config"
 	local all
 	all=$(printf '%s\n' $RULES $COMMIT_RULES | sort -n -u)
 	pktgen_config $PKTGEN_PORT $PKTGEN_PORT 0 0
@@ -289,6 +304,7 @@ ct_count() {
 # the memory of CT_FLOWS connections.
 nat_config() {
 	local config=$1 c0 c1 m0 m1 nat
+	stage "nat $config"
 	echo "BENCHPLAN nat $config $FLOWS"
 	echo "BENCHPLAN mem_ct $config $CT_FLOWS"
 	nat=/tmp/nat.rules
@@ -301,7 +317,7 @@ nat_config() {
 		echo "BENCHSKIP mem_ct $config $CT_FLOWS loading the nat table failed"
 		return 1
 	}
-	pktgen_config $PKTGEN_PORT $((PKTGEN_PORT + FLOWS - 1)) 0 0
+	pktgen_config $PKTGEN_PORT $((PKTGEN_PORT + FLOWS)) 0 0
 	measure nat "$config" "$FLOWS"
 	sleep 1
 	info "nat $config: $(ct_count "$config") connections after the runs"
@@ -309,7 +325,7 @@ nat_config() {
 	# Memory per connection: CT_FLOWS packets from as many source ports,
 	# paced to 10,000/s so that few are lost before conntrack sees them.
 	c0=$(ct_count "$config"); m0=$(kmem_kb)
-	pktgen_config 20000 $((20000 + CT_FLOWS - 1)) "$CT_FLOWS" 100000
+	pktgen_config 20000 $((20000 + CT_FLOWS)) "$CT_FLOWS" 100000
 	in_ns client sh -c 'echo start > /proc/net/pktgen/pgctrl'
 	sleep 0.5
 	c1=$(ct_count "$config"); m1=$(kmem_kb)
@@ -331,6 +347,7 @@ nat_config() {
 # queue_config CONFIG: FORWARD -j NFQUEUE --queue-num 0 and nf_queue.
 queue_config() {
 	local config=$1 q qpid
+	stage "queue $config"
 	echo "BENCHPLAN queue $config 0"
 	q=/tmp/queue.rules
 	printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -j NFQUEUE --queue-num 0\nCOMMIT\n' > $q
@@ -382,33 +399,39 @@ main() {
 		return 1
 	fi
 	pktgen_config $PKTGEN_PORT $PKTGEN_PORT 0 0 || { echo "BENCHDONE"; return 1; }
+	stage "start"
 
 	# Nothing loaded.
-	echo "BENCHPLAN filter baseline 0"
-	measure filter baseline 0
+	if want filter baseline; then
+		echo "BENCHPLAN filter baseline 0"
+		measure filter baseline 0
+	fi
 
 	# rustfilter: filter, nat, queue, then out.
-	if [ -n "$ko" ] && insmod "$ko"; then
-		filter_config rustfilter
-		nat_config rustfilter
-		queue_config rustfilter
-		rmmod rustfilter || note "rmmod rustfilter failed"
-	else
-		for n in $RULES; do
-			echo "BENCHPLAN filter rustfilter $n"
-			echo "BENCHSKIP filter rustfilter $n could not load rustfilter.ko"
-		done
+	if want '*' rustfilter; then
+		if [ -n "$ko" ] && insmod "$ko"; then
+			want filter rustfilter && filter_config rustfilter
+			want nat rustfilter && nat_config rustfilter
+			want queue rustfilter && queue_config rustfilter
+			rmmod rustfilter || note "rmmod rustfilter failed"
+		else
+			echo "BENCHPLAN filter rustfilter 0"
+			echo "BENCHSKIP filter rustfilter 0 could not load rustfilter.ko"
+		fi
 	fi
 
 	# Upstream.
-	filter_config iptables-legacy
-	rmmod iptable_filter 2>/dev/null
-	filter_config nft-linear
-	filter_config nft-sets
-	in_ns router nft flush ruleset
-	nat_config iptables-legacy
-	queue_config nfnetlink_queue
+	if want filter iptables-legacy; then
+		filter_config iptables-legacy
+		rmmod iptable_filter 2>/dev/null
+	fi
+	want filter nft-linear && filter_config nft-linear
+	want filter nft-sets && filter_config nft-sets
+	in_ns router nft flush ruleset 2>/dev/null
+	want nat iptables-legacy && nat_config iptables-legacy
+	want queue nfnetlink_queue && queue_config nfnetlink_queue
 
+	stage "end"
 	dmesg | grep -E 'BUG:|WARNING:|Oops|Call Trace' | head -n 5 | sed 's/^/BENCHINFO dmesg: /'
 	echo "BENCHDONE"
 }

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Turn the console of a `make bench` boot into results and a report.
 
-usage: scripts/bench-report.py --log CONSOLE --out DIR [--date D] [--kernel K] [--check]
+usage: scripts/bench-report.py --log CONSOLE [--log CONSOLE...] --out DIR
+                               [--date D] [--kernel K] [--check]
 
 Reads the BENCH* lines that scripts/bench-guest.sh printed:
 
@@ -16,6 +17,9 @@ and writes DIR/results.csv (every run, and every skipped point with its
 reason), DIR/report.txt (medians with their spread min-max, and the ratios
 of rustfilter to the others; also printed) and, when gnuplot is installed,
 DIR/throughput.png (filter throughput against the rule count).
+
+Several --log: the points of a later console are added when the earlier
+ones do not have them (a run of the large N after one of the small N).
 
 --check: exit 1 unless the guest finished and every planned point produced
 a number (the smoke round of `make check`).
@@ -248,17 +252,25 @@ def terminals(gp):
 
 def main():
     ap = argparse.ArgumentParser(description="make bench report")
-    ap.add_argument("--log", required=True)
+    ap.add_argument("--log", required=True, action="append")
     ap.add_argument("--out", required=True)
     ap.add_argument("--date", default="")
     ap.add_argument("--kernel", default="")
     ap.add_argument("--check", action="store_true")
     a = ap.parse_args()
 
-    if not os.path.exists(a.log):
-        print("bench-report: no console log %s" % a.log, file=sys.stderr)
-        return 1
-    plan, values, skips, info, done = parse(a.log)
+    plan, values, skips, info, done = [], {}, {}, [], True
+    for log in a.log:
+        if not os.path.exists(log):
+            print("bench-report: no console log %s" % log, file=sys.stderr)
+            return 1
+        p, v, s, i, d = parse(log)
+        have = set(values) | set(skips)
+        plan += [k for k in p if k not in plan and k not in have]
+        values.update({k: x for k, x in v.items() if k not in have})
+        skips.update({k: x for k, x in s.items() if k not in have})
+        info += i
+        done = done and d
     os.makedirs(a.out, exist_ok=True)
     write_csv(os.path.join(a.out, "results.csv"), plan, values, skips)
     text = report(plan, values, skips, info, done, a.date, a.kernel)

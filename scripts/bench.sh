@@ -20,7 +20,9 @@
 #      timed, BENCH_MIN_PPS (100) a point whose warm-up is slower is skipped
 #      (and the larger N of its configuration), BENCH_FLOWS (16) UDP flows
 #      of the NAT test, BENCH_CT_FLOWS (5000) connections of the memory test,
-#      BENCH_TIMEOUT (10800) seconds before QEMU is stopped
+#      BENCH_TESTS ("filter nat queue") and BENCH_CONFIGS ("baseline
+#      rustfilter iptables-legacy nft-linear nft-sets nfnetlink_queue") to
+#      run a part, BENCH_TIMEOUT (10800) seconds before QEMU is stopped
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +33,7 @@ smoke=0
 case "${1:-}" in
 "") ;;
 --smoke) smoke=1 ;;
-*) sed -n '3,24s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+*) sed -n '3,27s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac
 
 if [ $smoke -eq 1 ]; then
@@ -60,6 +62,8 @@ BENCH_MIN_PPS=${BENCH_MIN_PPS:-100}
 BENCH_FLOWS=${BENCH_FLOWS:-16}
 BENCH_CT_FLOWS=${BENCH_CT_FLOWS:-5000}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-10800}
+BENCH_TESTS=${BENCH_TESTS:-filter nat queue}
+BENCH_CONFIGS=${BENCH_CONFIGS:-baseline rustfilter iptables-legacy nft-linear nft-sets nfnetlink_queue}
 
 for v in BENCH_RUNS BENCH_SECONDS BENCH_MIN_PPS BENCH_FLOWS BENCH_CT_FLOWS BENCH_TIMEOUT; do
 	if ! [[ ${!v} =~ ^[0-9]+$ ]] || [ "${!v}" -eq 0 ]; then
@@ -105,6 +109,8 @@ BENCH_COMMIT_RULES="$BENCH_COMMIT_RULES"
 BENCH_MIN_PPS=$BENCH_MIN_PPS
 BENCH_FLOWS=$BENCH_FLOWS
 BENCH_CT_FLOWS=$BENCH_CT_FLOWS
+BENCH_TESTS="$BENCH_TESTS"
+BENCH_CONFIGS="$BENCH_CONFIGS"
 BENCH_DIR=/bench/rules
 EOF
 cmp -s "$BENCH_DIR/bench.env.new" "$BENCH_DIR/bench.env" &&
