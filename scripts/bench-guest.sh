@@ -381,7 +381,7 @@ queue_config() {
 main() {
 	local ko n
 	info "kernel $(uname -r), $(nproc) CPUs, $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) KiB"
-	info "runs $RUNS, seconds $SECS, rules '$RULES', commit '$COMMIT_RULES', min_pps $MIN_PPS, flows $FLOWS, ct_flows $CT_FLOWS"
+	info "ruleset ${BENCH_RULESET:-mixed}, runs $RUNS, seconds $SECS, rules '$RULES', commit '$COMMIT_RULES', min_pps $MIN_PPS, flows $FLOWS, ct_flows $CT_FLOWS"
 	if ! modprobe pktgen || [ ! -d /proc/net/pktgen ]; then
 		note "pktgen is missing (CONFIG_NET_PKTGEN=m): nothing to measure"
 		echo "BENCHINFO error: no pktgen"

@@ -59,6 +59,8 @@ def parse(path):
                 info.append(" ".join(w[1:]))
             elif w[0] == "BENCHDONE":
                 done = True
+    # A log without its plan lines (a copy of what bench.sh printed).
+    plan += [k for k in list(values) + list(skips) if k not in plan]
     return plan, values, skips, info, done
 
 

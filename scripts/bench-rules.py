@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Write the rulesets of `make bench` (scripts/bench.sh) into a directory.
 
-usage: scripts/bench-rules.py OUTDIR N [N...]
+usage: scripts/bench-rules.py [--ruleset mixed|dport] OUTDIR N [N...]
 
 For each N, three files describing the same filter: FORWARD policy DROP, N
 rules that the benchmark's traffic (UDP 10.0.1.2:1024 -> 10.0.2.2:9, in on
@@ -19,7 +19,9 @@ veth1, out on veth2) does not match, then one ACCEPT for that traffic:
 The N rules cycle through five kinds, so that no single field describes the
 chain: a source address (172.16.0.0/12), a destination address
 (198.18.0.0/15), a TCP destination port, a UDP destination port (never 9)
-and an ICMP type/code. Files are rewritten only when their content changes,
+and an ICMP type/code. With --ruleset dport they are all UDP destination
+ports instead (a chain one field describes, which rustfilter's classifier
+indexes; Documentation/classifier.rst). Files are rewritten only when their content changes,
 so that an unchanged ruleset does not force a new initramfs.
 """
 
@@ -28,7 +30,7 @@ import sys
 
 TRAFFIC_ACCEPT_IPT = "-A FORWARD -s 10.0.1.0/24 -d 10.0.2.2/32 -p udp -m udp --dport 9 -j ACCEPT"
 TRAFFIC_ACCEPT_NFT = "ip saddr 10.0.1.0/24 ip daddr 10.0.2.2 udp dport 9 accept"
-KINDS = 5
+MIXED = ["src", "dst", "tcp", "udp", "icmp"]
 
 
 def addr(base, i):
@@ -42,19 +44,17 @@ DST_BASE = (198 << 24) | (18 << 16) | 1   # 198.18.0.1, /15: 131,070 hosts
 PORT_BASE = 10000                         # never 9 (the traffic's port)
 
 
-def rules(n):
+def rules(n, kinds):
     """The n non-matching rules as (kind, value) pairs."""
     out = []
     for i in range(n):
-        kind, k = i % KINDS, i // KINDS
-        if kind == 0:
+        kind, k = kinds[i % len(kinds)], i // len(kinds)
+        if kind == "src":
             out.append(("src", addr(SRC_BASE, k)))
-        elif kind == 1:
+        elif kind == "dst":
             out.append(("dst", addr(DST_BASE, k)))
-        elif kind == 2:
-            out.append(("tcp", PORT_BASE + k % 55000))
-        elif kind == 3:
-            out.append(("udp", PORT_BASE + k % 55000))
+        elif kind in ("tcp", "udp"):
+            out.append((kind, PORT_BASE + k % 55000))
         else:
             # Types 0-18, codes 0-15: 304 combinations, repeated beyond.
             out.append(("icmp", (k % 19, (k // 19) % 16)))
@@ -138,13 +138,20 @@ def write(path, text):
 
 
 def main(argv):
+    kinds = MIXED
+    if len(argv) > 2 and argv[1] == "--ruleset":
+        if argv[2] not in ("mixed", "dport"):
+            sys.stderr.write("bench-rules: --ruleset is mixed or dport\n")
+            return 2
+        kinds = MIXED if argv[2] == "mixed" else ["udp"]
+        argv = argv[:1] + argv[3:]
     if len(argv) < 3 or not all(a.isdigit() for a in argv[2:]):
         sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
         return 2
     out = argv[1]
     os.makedirs(out, exist_ok=True)
     for n in sorted({int(a) for a in argv[2:]}):
-        rs = rules(n)
+        rs = rules(n, kinds)
         write(os.path.join(out, "filter-%d.rules" % n), iptables_text(rs))
         write(os.path.join(out, "nft-linear-%d.nft" % n), nft_linear_text(rs))
         write(os.path.join(out, "nft-sets-%d.nft" % n), nft_sets_text(rs))

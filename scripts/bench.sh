@@ -20,7 +20,8 @@
 #      timed, BENCH_MIN_PPS (100) a point whose warm-up is slower is skipped
 #      (and the larger N of its configuration), BENCH_FLOWS (16) UDP flows
 #      of the NAT test, BENCH_CT_FLOWS (5000) connections of the memory test,
-#      BENCH_TESTS ("filter nat queue") and BENCH_CONFIGS ("baseline
+#      BENCH_RULESET (mixed; dport: every rule a UDP port, the case the
+#      classifier indexes), BENCH_TESTS ("filter nat queue") and BENCH_CONFIGS ("baseline
 #      rustfilter iptables-legacy nft-linear nft-sets nfnetlink_queue") to
 #      run a part, BENCH_TIMEOUT (10800) seconds before QEMU is stopped
 set -uo pipefail
@@ -33,7 +34,7 @@ smoke=0
 case "${1:-}" in
 "") ;;
 --smoke) smoke=1 ;;
-*) sed -n '3,27s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+*) sed -n '3,29s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac
 
 if [ $smoke -eq 1 ]; then
@@ -63,6 +64,7 @@ BENCH_FLOWS=${BENCH_FLOWS:-16}
 BENCH_CT_FLOWS=${BENCH_CT_FLOWS:-5000}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-10800}
 BENCH_TESTS=${BENCH_TESTS:-filter nat queue}
+BENCH_RULESET=${BENCH_RULESET:-mixed}
 BENCH_CONFIGS=${BENCH_CONFIGS:-baseline rustfilter iptables-legacy nft-linear nft-sets nfnetlink_queue}
 
 for v in BENCH_RUNS BENCH_SECONDS BENCH_MIN_PPS BENCH_FLOWS BENCH_CT_FLOWS BENCH_TIMEOUT; do
@@ -97,7 +99,7 @@ done
 BENCH_DIR=$VM_DIR/bench
 mkdir -p "$BENCH_DIR" "$OUT"
 echo "bench: rulesets for N = $(printf '%s\n' $BENCH_RULES $BENCH_COMMIT_RULES | sort -n -u | xargs)"
-python3 scripts/bench-rules.py "$BENCH_DIR/rules" $BENCH_RULES $BENCH_COMMIT_RULES || exit 1
+python3 scripts/bench-rules.py --ruleset "$BENCH_RULESET" "$BENCH_DIR/rules" $BENCH_RULES $BENCH_COMMIT_RULES || exit 1
 install -m 755 scripts/bench-guest.sh "$BENCH_DIR/bench-guest.sh.new"
 cmp -s "$BENCH_DIR/bench-guest.sh.new" "$BENCH_DIR/bench-guest.sh" &&
 	rm "$BENCH_DIR/bench-guest.sh.new" || mv "$BENCH_DIR/bench-guest.sh.new" "$BENCH_DIR/bench-guest.sh"
@@ -110,6 +112,7 @@ BENCH_MIN_PPS=$BENCH_MIN_PPS
 BENCH_FLOWS=$BENCH_FLOWS
 BENCH_CT_FLOWS=$BENCH_CT_FLOWS
 BENCH_TESTS="$BENCH_TESTS"
+BENCH_RULESET=$BENCH_RULESET
 BENCH_CONFIGS="$BENCH_CONFIGS"
 BENCH_DIR=/bench/rules
 EOF
