@@ -223,11 +223,11 @@ def plot(out_dir, plan, values):
     png = os.path.join(out_dir, "throughput.png")
     plots = []
     for i, c in enumerate(series):
-        style = "lines dt 2 lw 2" if c == "baseline" else "linespoints lw 2 pt 7"
-        plots.append("'%s' index %d using 1:2 with %s title '%s'" % (dat, i, style, c))
-        if c != "baseline":
-            plots.append("'%s' index %d using 1:2:3:4 with yerrorbars lc %d pt 0 notitle"
-                         % (dat, i, i + 1))
+        if c == "baseline":
+            plots.append("'%s' index %d using 1:2 with lines dt 2 lw 2 title '%s'" % (dat, i, c))
+        else:
+            plots.append("'%s' index %d using 1:2:3:4 with yerrorlines lw 2 pt 7 title '%s'"
+                         % (dat, i, c))
     script = "\n".join([
         "set terminal pngcairo size 900,560 noenhanced" if "pngcairo" in terminals(gp)
         else "set terminal png size 900,560 noenhanced",
