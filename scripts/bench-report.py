@@ -223,11 +223,14 @@ def plot(out_dir, plan, values):
     png = os.path.join(out_dir, "throughput.png")
     plots = []
     for i, c in enumerate(series):
+        # One colour per configuration, whichever were measured.
+        lc = FILTER_CONFIGS.index(c) + 1
         if c == "baseline":
-            plots.append("'%s' index %d using 1:2 with lines dt 2 lw 2 title '%s'" % (dat, i, c))
+            plots.append("'%s' index %d using 1:2 with lines dt 2 lw 2 lc %d title '%s'"
+                         % (dat, i, lc, c))
         else:
-            plots.append("'%s' index %d using 1:2:3:4 with yerrorlines lw 2 pt 7 title '%s'"
-                         % (dat, i, c))
+            plots.append("'%s' index %d using 1:2:3:4 with yerrorlines lw 2 pt 7 lc %d title '%s'"
+                         % (dat, i, lc, c))
     script = "\n".join([
         "set terminal pngcairo size 900,560 noenhanced" if "pngcairo" in terminals(gp)
         else "set terminal png size 900,560 noenhanced",
