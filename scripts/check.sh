@@ -6,7 +6,8 @@
 #   host  cargo tests of the pure core, of rfctl, of nlfuzz, of rfpkt and of
 #         rfserve, and each cargo-fuzz target of the core for CHECK_FUZZ_SECONDS
 #         (10; 0 skips them), one test each
-#   all   those, then the QEMU selftests (scripts/vm.sh check) and the
+#   all   those, then the QEMU selftests (scripts/vm.sh check), the kmemleak
+#         test in a VM booted with kmemleak=on (one test) and the
 #         benchmark's smoke round (scripts/bench.sh --smoke, one test)
 set -uo pipefail
 
@@ -72,6 +73,19 @@ if [ "$mode" = all ]; then
 	failed=$((failed + f))
 	if [ "$vm_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "check: the VM run failed without a failing test (crash, timeout or no plan)" >&2
+		failed=$((failed + 1))
+	fi
+
+	# kmemleak is off in the suite (it made it twice as slow): a VM of its
+	# own, booted with kmemleak=on, runs rustfilter_kmemleak.sh (a workload
+	# with fuzz rounds, unload, scans). One test; a skip is a failure here.
+	echo "== kmemleak (rustfilter_kmemleak.sh in a VM booted with kmemleak=on)"
+	VM_DIR=$REPO/build/vm-kmemleak VM_APPEND="kmemleak=on ${VM_APPEND:-}" \
+		scripts/vm.sh check rustfilter_kmemleak.sh 2>&1 | tee "$log"
+	if grep -qE "^selftests: 1 passed, 0 failed, 0 skipped" "$log"; then
+		passed=$((passed + 1))
+	else
+		echo "check: rustfilter_kmemleak.sh did not pass with kmemleak=on (console: build/vm-kmemleak/console.log)" >&2
 		failed=$((failed + 1))
 	fi
 

@@ -2,14 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Memory leaks, found by kmemleak (CONFIG_DEBUG_KMEMLEAK, kernel/debug.config:
-# no periodic scan, scans happen here). Runs last, so that the scan covers
-# what the whole suite allocated.
+# off unless the kernel command line has kmemleak=on, no periodic scan,
+# scans happen here). It skips when kmemleak is off: `make check` runs it in
+# a VM of its own booted with kmemleak=on (scripts/check.sh); listed last,
+# so that `VM_APPEND=kmemleak=on scripts/vm.sh check` scans after the whole
+# suite.
 #
 # 1. A workload of its own, so that the test means something alone: a
 #    router with filter rules (a user chain, ACCEPT and REJECT), MASQUERADE,
 #    conntrack with an FTP helper entry, a queue with a listener and
-#    packets queued, a refused commit; the namespaces are then deleted with
-#    traffic and queued packets in flight.
+#    packets queued, a refused commit, KMEMLEAK_FUZZ (20,000) random
+#    messages to the rustfilter family with commits (`nlfuzz random
+#    --unsafe`) and as many to the queue subsystem with packets queued
+#    (`nlfuzz queue`), so that the error paths are covered; the namespaces
+#    are then deleted with traffic and queued packets in flight.
 # 2. The module is unloaded.
 # 3. After kmemleak's minimum age (5 s), two scans. A reported object is
 #    rustfilter's if a frame of its allocation backtrace names rustfilter
@@ -27,6 +33,10 @@ rf_require_tools
 rf_require_module
 KMEMLEAK=/sys/kernel/debug/kmemleak
 
+: "${NLFUZZ:=$(command -v nlfuzz)}"
+: "${KMEMLEAK_FUZZ:=20000}"
+: "${NLFUZZ_SEED:=1}"
+
 ret=0
 tmp=$(mktemp -d)
 trap 'cleanup_all_ns; rm -rf "$tmp"' EXIT
@@ -39,6 +49,12 @@ if [ ! -e "$KMEMLEAK" ]; then
 	# failure of the build, not a reason to skip.
 	echo "FAIL: no $KMEMLEAK: the kernel lacks CONFIG_DEBUG_KMEMLEAK"
 	exit $ksft_fail
+fi
+# Disabled (kmemleak=off, or the default off without kmemleak=on), it
+# refuses every command but "clear" and "off".
+if ! echo stack=on 2> /dev/null > "$KMEMLEAK"; then
+	echo "SKIP: kmemleak is off (boot with kmemleak=on; scripts/check.sh does)"
+	exit $ksft_skip
 fi
 if dmesg | grep -q "kmemleak: .*disabled"; then
 	echo "FAIL: kmemleak disabled itself:"
@@ -93,6 +109,28 @@ for port in 5001 5001 5001 9 21 7 8 10; do
 done
 if ! busywait 5000 grep -q 'verdict' "$tmp/q.out"; then
 	echo "INFO: the listener printed no verdict: $(head -c 300 "$tmp/q.out")"
+fi
+# Fuzzed netlink: the family's error paths and commits, and the queue
+# subsystem's with the listener's packets queued.
+if [ -x "$NLFUZZ" ]; then
+	for udp in 1 2 3; do
+		ip netns exec "$client" bash -c 'echo x > /dev/udp/10.0.2.2/5001'
+	done
+	if ! ip netns exec "$router" "$NLFUZZ" queue --count "$KMEMLEAK_FUZZ" \
+			--seed "$NLFUZZ_SEED" --queues 0:3 > "$tmp/nlq" 2>&1; then
+		echo "FAIL: nlfuzz queue --count $KMEMLEAK_FUZZ failed: $(tail -n 3 "$tmp/nlq")"
+		ret=1
+	fi
+	setup_ns fuzz
+	if ! ip netns exec "$fuzz" "$NLFUZZ" random --unsafe --count "$KMEMLEAK_FUZZ" \
+			--seed "$NLFUZZ_SEED" > "$tmp/nlr" 2>&1; then
+		echo "FAIL: nlfuzz random --unsafe --count $KMEMLEAK_FUZZ failed: $(tail -n 3 "$tmp/nlr")"
+		ret=1
+	fi
+	echo "INFO: $KMEMLEAK_FUZZ fuzzed messages each to the queue subsystem and the rustfilter family"
+else
+	echo "FAIL: no nlfuzz: the fuzz rounds cannot run"
+	ret=1
 fi
 entries=$(ip netns exec "$router" "$RFCTL" conntrack -C 2> /dev/null)
 echo "INFO: $entries connections tracked on the router"
