@@ -44,11 +44,19 @@ fi
 
 setup_ns client router server
 rf_setup_router || exit $ksft_fail
-# Resolve the neighbours once, so that no ARP is counted later.
 if ! ip netns exec "$client" ping -c 1 -W 2 10.0.2.2 > /dev/null; then
 	echo "FAIL: no route from the client to the server"
 	exit $ksft_fail
 fi
+# Permanent neighbour entries on both links, so that no ARP (a probe of a
+# stale entry) reaches the server's eth0 and is counted as a packet
+# forwarded. (Without them the first case once saw one packet too many.)
+mac() { ip -n "$1" link show dev "$2" | awk '$1 == "link/ether" { print $2 }'; }
+ip -n "$client" neigh replace 10.0.1.1 lladdr "$(mac "$router" veth1)" dev eth0 nud permanent &&
+	ip -n "$router" neigh replace 10.0.1.2 lladdr "$(mac "$client" eth0)" dev veth1 nud permanent &&
+	ip -n "$router" neigh replace 10.0.2.2 lladdr "$(mac "$server" eth0)" dev veth2 nud permanent &&
+	ip -n "$server" neigh replace 10.0.2.1 lladdr "$(mac "$router" veth2)" dev eth0 nud permanent ||
+	{ echo "FAIL: permanent neighbour entries"; exit $ksft_fail; }
 
 rx() { ip netns exec "$server" cat /sys/class/net/eth0/statistics/rx_packets; }
 
