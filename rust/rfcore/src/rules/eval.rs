@@ -331,11 +331,14 @@ enum RuleMatch {
 }
 
 /// Whether `rule` matches: its IP part, then its matches in order (a
-/// limit is only charged if everything before it matched).
+/// limit is only charged if everything before it matched). `truncated`:
+/// the packet's transport header is cut short (decided once per walk, so
+/// that whole packets pay nothing for the hot drop).
 fn rule_matches<C: Context>(
     table: &Table<'_>,
     rule: &Rule,
     p: &PacketInfo,
+    truncated: bool,
     ctx: &mut C,
 ) -> RuleMatch {
     if !rule.ip.matches(p) {
@@ -343,7 +346,7 @@ fn rule_matches<C: Context>(
     }
     let mut index = rule.match_start;
     for m in table.matches_of(rule) {
-        if m.needs().hot_drops(&p.pkt.transport) {
+        if truncated && m.needs().hot_drops(&p.pkt.transport) {
             return RuleMatch::HotDrop;
         }
         if !m.matches(p, ctx, index) {
@@ -403,7 +406,8 @@ pub(super) fn walk<C: Context>(
     // A packet whose transport header does not parse has no port key, yet
     // must reach the port matches in order (to be hot-dropped there): walk
     // it linearly. Such packets are rare.
-    let classify = classify && !matches!(p.pkt.transport, Transport::Truncated { .. });
+    let truncated = matches!(p.pkt.transport, Transport::Truncated { .. });
+    let classify = classify && !truncated;
     // The return points: where the walk goes on in the calling chain.
     let mut stack = [Cursor::default(); MAX_DEPTH];
     let mut sp = 0;
@@ -431,7 +435,7 @@ pub(super) fn walk<C: Context>(
             at.finish(end);
             continue;
         };
-        match rule_matches(table, rule, &p, ctx) {
+        match rule_matches(table, rule, &p, truncated, ctx) {
             RuleMatch::No => continue,
             RuleMatch::HotDrop => return Verdict::Drop,
             RuleMatch::Yes => {}
