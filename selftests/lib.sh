@@ -40,6 +40,19 @@ checktool()
 	fi
 }
 
+# rf_require_tool VAR NAME: skip unless the tool NAME (or the path already
+# in $VAR) is executable; sets VAR to its path.
+rf_require_tool()
+{
+	local path=${!1:-$(command -v "$2")}
+
+	if [ -z "$path" ] || [ ! -x "$path" ]; then
+		echo "SKIP: Could not run test without $2"
+		exit $ksft_skip
+	fi
+	printf -v "$1" '%s' "$path"
+}
+
 # rf_require_tools: skip unless ip, ping and rfctl are there.
 rf_require_tools()
 {

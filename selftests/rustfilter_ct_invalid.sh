@@ -35,11 +35,7 @@ source lib.sh
 
 rf_require_tools
 rf_require_module
-: "${RFPKT:=$(command -v rfpkt)}"
-if [ -z "$RFPKT" ] || [ ! -x "$RFPKT" ]; then
-	echo "SKIP: Could not run test without rfpkt"
-	exit $ksft_skip
-fi
+rf_require_tool RFPKT rfpkt
 if ! command -v nc > /dev/null 2>&1; then
 	echo "SKIP: Could not run test without nc"
 	exit $ksft_skip
