@@ -17,17 +17,14 @@
 #   client 10.0.1.2 --veth-- 10.0.1.1 router 10.0.2.1 --veth-- 10.0.2.2 server
 #
 # The packets are crafted by `rfpkt` on the client (raw socket, default
-# ports 12345 -> 9); "forwarded" means the server's eth0 received it.
+# ports 12345 -> 9); "forwarded" means the server's raw PREROUTING saw a
+# packet from the client.
 
 source lib.sh
 
 rf_require_tools
 rf_require_module
-: "${RFPKT:=$(command -v rfpkt)}"
-if [ -z "$RFPKT" ] || [ ! -x "$RFPKT" ]; then
-	echo "SKIP: Could not run test without rfpkt"
-	exit $ksft_skip
-fi
+rf_require_tool RFPKT rfpkt
 IPT=$(command -v iptables-legacy)
 if [ -z "$IPT" ]; then
 	echo "SKIP: Could not run test without iptables-legacy"
@@ -58,7 +55,16 @@ ip -n "$client" neigh replace 10.0.1.1 lladdr "$(mac "$router" veth1)" dev eth0 
 	ip -n "$server" neigh replace 10.0.2.1 lladdr "$(mac "$router" veth2)" dev eth0 nud permanent ||
 	{ echo "FAIL: permanent neighbour entries"; exit $ksft_fail; }
 
-rx() { ip netns exec "$server" cat /sys/class/net/eth0/statistics/rx_packets; }
+# What the server received from the client: a count-only rule in the
+# server's raw PREROUTING (ip_tables, before the server's own stack drops
+# the broken packets). eth0's rx_packets counted one packet too many twice
+# in the first case, with neighbour entries made permanent the second time.
+ip netns exec "$server" "$IPT" -t raw -A PREROUTING -s 10.0.1.2 -d 10.0.2.2 ||
+	{ echo "FAIL: the server's counting rule"; exit $ksft_fail; }
+rx() {
+	ip netns exec "$server" "$IPT" -t raw -L PREROUTING -v -x -n |
+		awk 'NR == 3 { print $1 }'
+}
 
 # load ENGINE RULE...: FORWARD policy DROP with RULEs ("-p tcp ... -j
 # ACCEPT") in ENGINE (rustfilter or legacy); the other engine's FORWARD is
