@@ -11,76 +11,86 @@
 //!
 //! # What is indexed
 //!
-//! Each chain is indexed by one *key*, one cheap condition of the IP
-//! header or the transport ports ([`Key`]): the protocol (`-p`), the
-//! first `L` bits of the source or destination address (`-s`, `-d`), the
-//! exact input or output interface (`-i`, `-o`), or the TCP/UDP source or
-//! destination port (`--sport`, `--dport`). A rule is *keyed* when the key
+//! Each chain is indexed by up to [`MAX_KEYS`] *keys*, each one cheap
+//! condition of the IP header or the transport header ([`Key`]): the
+//! protocol (`-p`), the first `L` bits of the source or destination
+//! address (`-s`, `-d`), the exact input or output interface (`-i`, `-o`),
+//! the TCP/UDP source or destination port (`--sport`, `--dport`), or the
+//! ICMP type (`--icmp-type`). A rule is *keyed* by a key when the key
 //! determines a value `k` such that the rule can match only packets whose
 //! key is `k`: `-p tcp` (not `! -p`), `-d 10.1.2.0/24` when `L` <= 24 (not
 //! `! -d`), `-i eth0` (not `eth+`, not `! -i`), `--dport 80` (not a range,
-//! not `!`). Every other rule is a *wildcard* rule of the chain: it may
-//! match any packet as far as the key can tell.
+//! not `!`), `--icmp-type 3/1` or `3` (not `any`, not `!`). A rule keyed
+//! by several of the chain's keys is filed under the first of them (the
+//! keys are ordered from the most to the least selective). A rule keyed by
+//! none is a *wildcard* rule of the chain: it may match any packet as far
+//! as the keys can tell.
 //!
-//! A port is only a key of a rule when its tcp or udp match comes before
-//! any match that asks the kernel something ([`is_pure`]): the IP part is
-//! tried before the matches (`rule_matches` in `eval.rs`), and the matches
-//! in order, so a keyed rule that does not match the packet's key fails,
-//! in the linear walk too, before anything with an effect (a `limit`
-//! charged, a conntrack or FIB lookup) has run. Skipping it changes
-//! nothing the walk does.
+//! A port or an ICMP type is only a key of a rule when its match comes
+//! before any match that asks the kernel something ([`is_pure`]): the IP
+//! part is tried before the matches (`rule_matches` in `eval.rs`), and the
+//! matches in order, so a keyed rule that does not match the packet's key
+//! fails, in the linear walk too, before anything with an effect (a
+//! `limit` charged, a conntrack or FIB lookup) has run. Skipping it
+//! changes nothing the walk does.
 //!
 //! # Layout
 //!
 //! Nothing is allocated: the index lives in fields of the decoded arrays,
 //! which the kernel allocates at commit as it always did. Per chain
-//! ([`Chain`]'s `index`): the key. Per rule ([`Rule`]'s `links`, 12
+//! ([`Chain`]'s `index`): the keys. Per rule ([`Rule`]'s `links`, 12
 //! bytes):
 //!
 //! - `head`: the chain's hash table has one slot per rule, slot `s` kept
-//!   in the chain's rule `s`: the first (lowest) keyed rule whose key
-//!   hashes to `s`;
+//!   in the chain's rule `s`: the first (lowest) keyed rule whose key and
+//!   value hash to `s` (the keys share the table: the hash mixes in which
+//!   key it is);
 //! - `next`: the next keyed rule in the same slot, ascending;
 //! - `wild`: the first wildcard rule at or after this one (a skip
 //!   pointer), or the chain's end.
 //!
-//! For a packet, the walker computes its key once per chain entered,
-//! hashes it to a slot, and merges two ascending lists, the slot's and
-//! the wildcard rules, trying the smaller head each time. A jump saves
-//! both cursors on the walker's stack, so a return resumes exactly after
-//! the jump.
+//! For a packet, the walker computes its value of each key once per chain
+//! entered, hashes each to a slot, and merges the ascending lists, one per
+//! key and the wildcard rules', trying the smallest head each time. A jump
+//! saves the cursors on the walker's stack, so a return resumes exactly
+//! after the jump.
 //!
 //! # Why this design
 //!
-//! A hash per chain over one key, rather than bit vectors intersected over
-//! every field (Lakshman-Stiliadis): bit vectors cost rules x intervals
-//! bits per field (25 MB per field at 10,000 rules), need a scratch vector
-//! per packet and a new allocation in the module; one key per chain fits
-//! in the arrays the module already allocates, costs O(1) per packet and
-//! chain, and covers the large rulesets met in practice, which vary one
-//! field over thousands of rules (a port, an address, an interface).
-//! Slots colliding in the hash only cost time: every candidate is tried
-//! in full.
+//! Hashes over a few keys, rather than bit vectors intersected over every
+//! field (Lakshman-Stiliadis): bit vectors cost rules x intervals bits per
+//! field (25 MB per field at 10,000 rules), need a scratch vector per
+//! packet and a new allocation in the module; a few keys per chain fit in
+//! the arrays the module already allocates, cost O(keys) per packet and
+//! chain, and cover the large rulesets met in practice, which vary one or
+//! a few fields over thousands of rules (ports, addresses, interfaces),
+//! each rule keyed by one of them. Slots colliding in the hash only cost
+//! time: every candidate is tried in full.
 //!
-//! # Choosing the key
+//! # Choosing the keys
 //!
 //! At commit, for each chain of at least [`MIN_RULES`] rules, every key
-//! that some rule has is built and measured (for `-s` and `-d`, the six
-//! prefix lengths most common among the chain's masks): its cost is the
-//! number of wildcard rules plus the longest slot, the most rules a
-//! packet can be made to try. The cheapest is kept if it at most halves
-//! the rules tried; otherwise the chain stays linear. Building is
-//! O(rules) per key tried, at most 17 keys.
+//! that some rule has is measured alone (for `-s` and `-d`, the six prefix
+//! lengths most common among the chain's masks): how many rules it keys,
+//! and its longest slot. Taking them from the most selective (shortest
+//! longest slot) on, a key joins the chain's keys when it keys rules the
+//! keys taken before do not, at least as many as its longest slot holds
+//! (it does not make the worst packet try more) and at least a 64th of
+//! the chain. The cost of the result is the number of wildcard rules plus,
+//! per key, its longest slot: the most rules a packet can be made to try.
+//! The keys are kept if that at most halves the rules tried; otherwise the
+//! chain stays linear. Building is O(rules) per key measured, at most 18,
+//! and three more passes.
 //!
 //! # Limits
 //!
-//! One key per chain: a chain whose rules vary different fields (half by
-//! port, half by address) gains at most what the best field gives. Port
-//! ranges, multiport, inverted conditions, interface prefixes (`eth+`),
-//! ICMP types and every match after one that asks the kernel are not
-//! indexed: such rules are wildcard rules, tried by every packet.
+//! At most [`MAX_KEYS`] keys per chain. Port ranges, multiport, inverted
+//! conditions, interface prefixes (`eth+`), `--icmp-type any` and every
+//! match after one that asks the kernel are not indexed: such rules are
+//! wildcard rules, tried by every packet.
 
 use super::eval::PacketInfo;
+use super::matches::icmp::Icmp;
 use super::matches::Match;
 use super::packet::Transport;
 use super::proto;
@@ -113,6 +123,54 @@ pub enum Key {
     SPort,
     /// A single `--dport` of the tcp or udp match.
     DPort,
+    /// The type of the icmp match (`--icmp-type T` or `T/C`).
+    IcmpType,
+}
+
+/// Most keys a chain is indexed by.
+pub const MAX_KEYS: usize = 4;
+
+/// The keys a chain is indexed by: the first `len` entries, the most
+/// selective first; a rule is filed under the first that keys it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Keys {
+    keys: [Key; MAX_KEYS],
+    len: u8,
+}
+
+impl Keys {
+    /// No key: the chain is walked linearly.
+    pub const LINEAR: Keys = Keys {
+        keys: [Key::Linear; MAX_KEYS],
+        len: 0,
+    };
+
+    /// The keys of `from`, without [`Key::Linear`], at most [`MAX_KEYS`].
+    pub fn new(from: &[Key]) -> Keys {
+        let mut k = Keys::LINEAR;
+        for &key in from.iter().filter(|&&key| key != Key::Linear) {
+            if let Some(slot) = k.keys.get_mut(usize::from(k.len)) {
+                *slot = key;
+                k.len += 1;
+            }
+        }
+        k
+    }
+
+    /// The keys, the most selective first.
+    pub fn as_slice(&self) -> &[Key] {
+        self.keys.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// Whether there is none.
+    pub fn is_linear(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The first key, or [`Key::Linear`].
+    pub fn first(&self) -> Key {
+        self.as_slice().first().copied().unwrap_or(Key::Linear)
+    }
 }
 
 /// A rule's place in its chain's index (see the module documentation).
@@ -137,20 +195,22 @@ impl Default for Links {
     }
 }
 
-/// How [`index_with`] picks each chain's key.
+/// How [`index_with`] picks each chain's keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Choice {
-    /// The cheapest key, for chains of at least `min_rules` rules where it
-    /// at most halves the rules a packet tries (what [`index`] does with
-    /// [`MIN_RULES`]).
+    /// The keys chosen as the module documentation says, for chains of at
+    /// least `min_rules` rules where they at most halve the rules a packet
+    /// tries (what [`index`] does with [`MIN_RULES`]).
     Auto {
         /// Shortest chain indexed.
         min_rules: u32,
     },
-    /// The cheapest key of every chain with rules, whatever it saves.
+    /// The keys chosen so for every chain with rules, whatever they save.
     Cheapest,
     /// This key for every chain with rules.
     Fixed(Key),
+    /// These keys, in this order, for every chain with rules.
+    FixedSet(Keys),
 }
 
 /// Whether match `m` reads only the packet: it asks the kernel nothing
@@ -199,6 +259,20 @@ fn port_value(tcp: bool, port: u16) -> u64 {
     u64::from(if tcp { 1u32 } else { 2 }) << 16 | u64::from(port)
 }
 
+/// The value `value` gives the first match of `ms` it knows, provided no
+/// match before it asks the kernel anything.
+fn first_pure(ms: &[Match], value: impl Fn(&Match) -> Option<u64>) -> Option<u64> {
+    for m in ms {
+        if let Some(k) = value(m) {
+            return Some(k);
+        }
+        if !is_pure(m) {
+            return None;
+        }
+    }
+    None
+}
+
 /// The key value of rule `rule`, whose matches are `ms`, if it is keyed
 /// by `key`.
 pub(super) fn rule_key(rule: &Rule, ms: &[Match], key: Key) -> Option<u64> {
@@ -227,20 +301,21 @@ pub(super) fn rule_key(rule: &Rule, ms: &[Match], key: Key) -> Option<u64> {
                 Key::DPort => (true, proto::TCP_INV_DPORTS),
                 _ => (false, proto::TCP_INV_SPORTS),
             };
-            for m in ms {
+            first_pure(ms, |m| {
                 let (tcp, sports, dports, invert) = match m {
                     Match::Tcp(t) => (true, t.sports, t.dports, t.invert),
                     Match::Udp(u) => (false, u.sports, u.dports, u.invert),
-                    m if is_pure(m) => continue,
                     _ => return None,
                 };
                 let r = if dest { dports } else { sports };
-                if u32::from(invert) & bit == 0 && r.first == r.last {
-                    return Some(port_value(tcp, r.first));
-                }
-            }
-            None
+                (u32::from(invert) & bit == 0 && r.first == r.last)
+                    .then(|| port_value(tcp, r.first))
+            })
         }
+        Key::IcmpType => first_pure(ms, |m| match m {
+            Match::Icmp(i) if !i.invert && i.icmp_type != Icmp::ANY => Some(u64::from(i.icmp_type)),
+            _ => None,
+        }),
     }
 }
 
@@ -265,7 +340,24 @@ pub(super) fn packet_key(p: &PacketInfo, key: Key) -> Option<u64> {
                 _ => None,
             }
         }
+        Key::IcmpType => match p.pkt.transport {
+            Transport::Icmp(i) => Some(u64::from(i.icmp_type)),
+            _ => None,
+        },
     }
+}
+
+/// The slot of value `k` of the chain's key number `pos` in a table of
+/// `n` slots (`n` > 0: below `n`).
+fn key_slot(pos: usize, k: u64, n: u32) -> u32 {
+    slot_of(k ^ (pos as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15), n)
+}
+
+/// The key number among `keys` rule `rule` is filed under, and its value.
+fn file_under(rule: &Rule, ms: &[Match], keys: &[Key]) -> Option<(usize, u64)> {
+    keys.iter()
+        .enumerate()
+        .find_map(|(pos, &key)| rule_key(rule, ms, key).map(|k| (pos, k)))
 }
 
 /// The matches of `rule` among the table's `matches`.
@@ -276,25 +368,45 @@ fn matches_of<'m>(matches: &'m [Match], rule: &Rule) -> &'m [Match] {
         .unwrap_or(&[])
 }
 
-/// What a chain's index costs a packet at worst: the wildcard rules plus
-/// the longest slot.
-fn build_chain(first: u32, run: &mut [Rule], matches: &[Match], key: Key) -> u32 {
+/// What an index costs a packet at worst.
+#[derive(Clone, Copy, Debug, Default)]
+struct Cost {
+    /// The wildcard rules.
+    wild: u32,
+    /// Per key, the most rules filed under it in one slot.
+    longest: [u32; MAX_KEYS],
+}
+
+impl Cost {
+    /// The most rules a packet can be made to try: the wildcard rules and
+    /// the longest slot of each key (rules of other keys that share a
+    /// slot by the hash are left out: that is chance, not the ruleset).
+    fn total(&self) -> u32 {
+        self.longest
+            .iter()
+            .fold(self.wild, |t, &l| t.saturating_add(l))
+    }
+}
+
+/// Index the chain whose rules are `run`, the first numbered `first`, by
+/// `keys` (at most [`MAX_KEYS`]); returns what it costs.
+fn build_chain(first: u32, run: &mut [Rule], matches: &[Match], keys: &[Key]) -> Cost {
     let n = run.len() as u32;
     let end = first.saturating_add(n);
     for r in run.iter_mut() {
         r.links = Links::default();
     }
+    let mut cost = Cost::default();
     let mut wild = end;
-    let mut wild_count = 0u32;
     // From the end, so that each slot's list comes out ascending.
     for i in (0..run.len()).rev() {
         let at = first.saturating_add(i as u32);
-        let k = run
+        let filed = run
             .get(i)
-            .and_then(|r| rule_key(r, matches_of(matches, r), key));
-        match k {
-            Some(k) => {
-                let s = slot_of(k, n) as usize;
+            .and_then(|r| file_under(r, matches_of(matches, r), keys));
+        match filed {
+            Some((pos, k)) => {
+                let s = key_slot(pos, k, n) as usize;
                 let head = run.get(s).map_or(NIL, |r| r.links.head);
                 if let Some(r) = run.get_mut(i) {
                     r.links.next = head;
@@ -305,45 +417,57 @@ fn build_chain(first: u32, run: &mut [Rule], matches: &[Match], key: Key) -> u32
             }
             None => {
                 wild = at;
-                wild_count += 1;
+                cost.wild += 1;
             }
         }
         if let Some(r) = run.get_mut(i) {
             r.links.wild = wild;
         }
     }
-    let mut longest = 0u32;
+    // The longest slot of each key: with one key, the lists' lengths.
     for s in 0..run.len() {
-        let mut len = 0u32;
+        let mut len = [0u32; MAX_KEYS];
         let mut at = run.get(s).map_or(NIL, |r| r.links.head);
         while let Some(r) = at.checked_sub(first).and_then(|i| run.get(i as usize)) {
-            len += 1;
+            let pos = match keys.len() {
+                1 => Some(0),
+                _ => file_under(r, matches_of(matches, r), keys).map(|(pos, _)| pos),
+            };
+            if let Some(l) = pos.and_then(|pos| len.get_mut(pos)) {
+                *l += 1;
+            }
             at = r.links.next;
         }
-        longest = longest.max(len);
+        for (longest, l) in cost.longest.iter_mut().zip(len) {
+            *longest = (*longest).max(l);
+        }
     }
-    wild_count.saturating_add(longest)
+    cost
 }
 
 /// Most prefix lengths tried per address: the most common ones.
 const MAX_LENGTHS: usize = 6;
 
-/// Most keys tried for a chain: five, and [`MAX_LENGTHS`] per address.
-const MAX_CANDIDATES: usize = 5 + 2 * MAX_LENGTHS;
+/// The keys other than addresses.
+const OTHERS: [Key; 6] = [
+    Key::DPort,
+    Key::SPort,
+    Key::IcmpType,
+    Key::InIface,
+    Key::OutIface,
+    Key::Proto,
+];
 
-/// The keys worth trying for a chain, those some rule of it has, and how
-/// many there are.
+/// Most keys measured for a chain: the others, and [`MAX_LENGTHS`] per
+/// address.
+const MAX_CANDIDATES: usize = OTHERS.len() + 2 * MAX_LENGTHS;
+
+/// The keys worth measuring for a chain, those some rule of it has, and
+/// how many there are.
 fn candidates(run: &[Rule], matches: &[Match]) -> ([Key; MAX_CANDIDATES], usize) {
     // Rules by the leading ones of their (not inverted) masks.
-    const OTHERS: [Key; 5] = [
-        Key::DPort,
-        Key::SPort,
-        Key::InIface,
-        Key::OutIface,
-        Key::Proto,
-    ];
     let (mut src_lens, mut dst_lens) = ([0u32; 33], [0u32; 33]);
-    let mut have = [false; 5];
+    let mut have = [false; OTHERS.len()];
     for r in run {
         let ms = matches_of(matches, r);
         let ip = &r.ip;
@@ -397,36 +521,137 @@ fn candidates(run: &[Rule], matches: &[Match]) -> ([Key; MAX_CANDIDATES], usize)
     (keys, n)
 }
 
+/// The keys for the chain whose rules are `run`, chosen as the module
+/// documentation says, and what they cost.
+fn choose_keys(first: u32, run: &mut [Rule], matches: &[Match]) -> (Keys, u32) {
+    let n = run.len() as u32;
+    let (keys, count) = candidates(run, matches);
+    let keys = keys.get(..count).unwrap_or(&[]);
+    // Each alone: its longest slot and its wildcard rules.
+    let mut measured = [(0u32, 0u32, 0usize); MAX_CANDIDATES];
+    for (j, &key) in keys.iter().enumerate() {
+        let cost = build_chain(first, run, matches, &[key]);
+        if let Some(m) = measured.get_mut(j) {
+            *m = (cost.longest[0], cost.wild, j);
+        }
+    }
+    let measured = measured.get_mut(..count).unwrap_or(&mut []);
+    // The most selective first; equals keep the candidates' order (ports
+    // first).
+    measured.sort_unstable();
+    // Which candidates key each rule, as a bit mask in its `wild` link
+    // (rebuilt after).
+    for r in run.iter_mut() {
+        let ms = matches_of(matches, r);
+        let mask = keys.iter().enumerate().fold(0u32, |mask, (j, &key)| {
+            mask | u32::from(rule_key(r, ms, key).is_some()) << j
+        });
+        r.links.wild = mask;
+    }
+    let unkeyed = |run: &[Rule], mask: u32| -> u32 {
+        run.iter().filter(|r| r.links.wild & mask == 0).count() as u32
+    };
+    // 1. From the most selective on, each key that files rules the keys
+    // before it do not: as many as its longest slot at least, and a 64th
+    // of the chain.
+    let mut by_selectivity = 0u32;
+    let mut taken = 0;
+    for &(longest, _, j) in measured.iter() {
+        if taken == MAX_KEYS {
+            break;
+        }
+        let bit = 1u32 << j;
+        let new = run
+            .iter()
+            .filter(|r| r.links.wild & bit != 0 && r.links.wild & by_selectivity == 0)
+            .count() as u32;
+        if new > 0 && new >= longest && new.saturating_mul(64) >= n {
+            by_selectivity |= bit;
+            taken += 1;
+        }
+    }
+    // 2. Greedily, the key that lowers most the wildcard rules plus the
+    // longest slots (each key's alone: a bound).
+    let mut by_bound = 0u32;
+    let mut bound = n;
+    for _ in 0..MAX_KEYS {
+        let slots: u32 = measured
+            .iter()
+            .filter(|m| by_bound & 1 << m.2 != 0)
+            .map(|m| m.0)
+            .sum();
+        let best = measured
+            .iter()
+            .filter(|m| by_bound & 1 << m.2 == 0)
+            .map(|m| {
+                let b = unkeyed(run, by_bound | 1 << m.2).saturating_add(slots + m.0);
+                (b, m.2)
+            })
+            .min();
+        match best {
+            Some((b, j)) if b < bound => {
+                bound = b;
+                by_bound |= 1 << j;
+            }
+            _ => break,
+        }
+    }
+    // 3. The best key alone.
+    let single = measured
+        .iter()
+        .min_by_key(|m| m.0.saturating_add(m.1))
+        .map_or(0, |m| 1u32 << m.2);
+    // Each set in the order of selectivity, built and measured: the
+    // cheapest wins, the fewest keys among equals.
+    let mut best = (n, 0usize, Keys::LINEAR);
+    for set in [single, by_selectivity, by_bound] {
+        let mut chosen = [Key::Linear; MAX_KEYS];
+        let mut taken = 0;
+        for &(_, _, j) in measured.iter().filter(|m| set & 1 << m.2 != 0) {
+            if let (Some(c), Some(&key)) = (chosen.get_mut(taken), keys.get(j)) {
+                *c = key;
+                taken += 1;
+            }
+        }
+        if taken == 0 {
+            continue;
+        }
+        let keys = Keys::new(&chosen);
+        let cost = build_chain(first, run, matches, keys.as_slice()).total();
+        if (cost, taken) < (best.0, best.1) || best.1 == 0 {
+            best = (cost, taken, keys);
+        }
+    }
+    (best.2, best.0)
+}
+
 /// Index chain `chain` whose rules are `run` (the table's rules from
 /// `chain.first_rule`) as `choice` says.
 fn index_chain(chain: &mut Chain, run: &mut [Rule], matches: &[Match], choice: Choice) {
-    chain.index = Key::Linear;
+    chain.index = Keys::LINEAR;
     let n = run.len() as u32;
     if n == 0 {
         return;
     }
     let first = chain.first_rule;
-    let key = match choice {
-        Choice::Fixed(key) => key,
-        Choice::Auto { min_rules } if n < min_rules => Key::Linear,
-        Choice::Auto { .. } | Choice::Cheapest => {
-            let mut best = (n, Key::Linear);
-            let (keys, count) = candidates(run, matches);
-            for &key in keys.get(..count).unwrap_or(&[]) {
-                let cost = build_chain(first, run, matches, key);
-                if cost < best.0 {
-                    best = (cost, key);
-                }
-            }
-            match choice {
-                Choice::Auto { .. } if best.0.saturating_mul(2) > n => Key::Linear,
-                _ => best.1,
+    let keys = match choice {
+        Choice::Fixed(key) => Keys::new(&[key]),
+        Choice::FixedSet(keys) => keys,
+        Choice::Auto { min_rules } if n < min_rules => Keys::LINEAR,
+        Choice::Auto { .. } | Choice::Cheapest => choose_keys(first, run, matches).0,
+    };
+    if keys.is_linear() {
+        return;
+    }
+    let cost = build_chain(first, run, matches, keys.as_slice());
+    match choice {
+        Choice::Auto { .. } if cost.total().saturating_mul(2) > n => {
+            // Not worth it: the links go, the walk is linear.
+            for r in run.iter_mut() {
+                r.links = Links::default();
             }
         }
-    };
-    if key != Key::Linear {
-        build_chain(first, run, matches, key);
-        chain.index = key;
+        _ => chain.index = keys,
     }
 }
 
@@ -438,7 +663,7 @@ pub fn index_with(chains: &mut [Chain], rules: &mut [Rule], matches: &[Match], c
         let r = c.rules();
         match rules.get_mut(r.start as usize..r.end as usize) {
             Some(run) => index_chain(c, run, matches, choice),
-            None => c.index = Key::Linear,
+            None => c.index = Keys::LINEAR,
         }
     }
 }
@@ -456,22 +681,24 @@ pub fn index(chains: &mut [Chain], rules: &mut [Rule], matches: &[Match]) {
     );
 }
 
-/// Where a walk is in a chain: the next candidate of the packet's slot and
-/// the next wildcard rule (every rule is one in a chain walked linearly).
-/// The walker keeps one for the chain it is in and one on its stack per
-/// jump.
+/// Where a walk is in a chain: the next candidate of the packet's slot of
+/// each key and the next wildcard rule (every rule is one in a chain
+/// walked linearly). The walker keeps one for the chain it is in and one
+/// on its stack per jump.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Cursor {
     /// The chain.
     pub(super) chain: u16,
-    indexed: bool,
-    slot: u32,
+    /// How many of `slots` are in use: the chain's keys; 0 in a linear
+    /// walk.
+    keys: u8,
+    slots: [u32; MAX_KEYS],
     wild: u32,
 }
 
 impl Cursor {
     /// The start of chain `index`, `chain`, for packet `p`; with
-    /// `classify` false, or a chain without a key, a linear walk.
+    /// `classify` false, or a chain without keys, a linear walk.
     pub(super) fn enter(
         index: u16,
         chain: &Chain,
@@ -481,41 +708,48 @@ impl Cursor {
     ) -> Cursor {
         let first = chain.first_rule;
         let n = chain.rule_count;
-        let linear = Cursor {
+        let mut cursor = Cursor {
             chain: index,
-            indexed: false,
-            slot: NIL,
+            keys: 0,
+            slots: [NIL; MAX_KEYS],
             wild: first,
         };
-        if !classify || chain.index == Key::Linear || n == 0 {
-            return linear;
+        if !classify || chain.index.is_linear() || n == 0 {
+            return cursor;
         }
         let end = chain.rules().end;
         let link = |i: u32| rules.get(i as usize).map(|r| r.links);
         // Whatever the arrays hold, the cursors only move forwards.
-        let wild = link(first).map_or(end, |l| l.wild).max(first);
-        let slot = match packet_key(p, chain.index) {
-            Some(k) => link(first.saturating_add(slot_of(k, n))).map_or(NIL, |l| l.head),
-            None => NIL,
-        };
-        Cursor {
-            chain: index,
-            indexed: true,
-            slot: if slot < first { NIL } else { slot },
-            wild,
+        cursor.wild = link(first).map_or(end, |l| l.wild).max(first);
+        let keys = chain.index.as_slice();
+        cursor.keys = keys.len() as u8;
+        for ((pos, &key), slot) in keys.iter().enumerate().zip(cursor.slots.iter_mut()) {
+            if let Some(k) = packet_key(p, key) {
+                let head = link(first.saturating_add(key_slot(pos, k, n))).map_or(NIL, |l| l.head);
+                *slot = if head < first { NIL } else { head };
+            }
         }
+        cursor
     }
 
     /// The next rule to try, before `end`, and the cursor past it; `None`
     /// at the end of the chain.
     pub(super) fn next(&mut self, rules: &[Rule], end: u32) -> Option<u32> {
-        let c = self.slot.min(self.wild);
-        if c >= end {
-            return None;
-        }
-        if !self.indexed {
+        if self.keys == 0 {
+            let c = self.wild;
+            if c >= end {
+                return None;
+            }
             self.wild = c + 1;
             return Some(c);
+        }
+        let slots = self
+            .slots
+            .get_mut(..usize::from(self.keys))
+            .unwrap_or(&mut []);
+        let c = slots.iter().fold(self.wild, |c, &s| c.min(s));
+        if c >= end {
+            return None;
         }
         let link = |i: u32| rules.get(i as usize).map(|r| r.links);
         if c == self.wild {
@@ -527,16 +761,25 @@ impl Cursor {
             };
             self.wild = if w > c { w } else { end };
         }
-        if c == self.slot {
-            let s = link(c).map_or(NIL, |l| l.next);
-            self.slot = if s > c { s } else { NIL };
+        // Two keys' values may share a slot: both cursors move on.
+        let mut next = None;
+        for slot in slots.iter_mut().filter(|slot| **slot == c) {
+            let s = *next.get_or_insert_with(|| {
+                let s = link(c).map_or(NIL, |l| l.next);
+                if s > c {
+                    s
+                } else {
+                    NIL
+                }
+            });
+            *slot = s;
         }
         Some(c)
     }
 
     /// Leave the chain (RETURN).
     pub(super) fn finish(&mut self, end: u32) {
-        self.slot = NIL;
+        self.slots = [NIL; MAX_KEYS];
         self.wild = end;
     }
 }

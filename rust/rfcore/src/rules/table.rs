@@ -16,7 +16,7 @@
 //! The chains and rules also hold the classifier's index
 //! ([`super::classify`]), built at decode: nothing else to allocate.
 
-use super::classify::{Key, Links};
+use super::classify::{Key, Keys, Links};
 use super::ip::IpMatch;
 use super::matches::Match;
 use super::name::ChainName;
@@ -185,7 +185,7 @@ pub struct Chain {
     pub(super) hooks: u8,
     pub(super) depth: u8,
     /// What the classifier indexes its rules by ([`super::classify`]).
-    pub(super) index: Key,
+    pub(super) index: Keys,
     // Scratch for decoding and validation.
     pub(super) fill: u32,
     pub(super) scan: u32,
@@ -257,10 +257,16 @@ impl Chain {
         self.depth
     }
 
-    /// The condition the classifier indexes its rules by;
-    /// [`Key::Linear`] if every rule is tried.
+    /// The first (most selective) condition the classifier indexes its
+    /// rules by; [`Key::Linear`] if every rule is tried.
     pub fn index_key(&self) -> Key {
-        self.index
+        self.index.first()
+    }
+
+    /// Every condition the classifier indexes its rules by, the most
+    /// selective first; none if every rule is tried.
+    pub fn index_keys(&self) -> &[Key] {
+        self.index.as_slice()
     }
 }
 

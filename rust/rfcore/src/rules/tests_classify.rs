@@ -7,7 +7,7 @@
 
 extern crate std;
 
-use super::classify::{self, Choice, Key};
+use super::classify::{self, Choice, Key, Keys};
 use super::eval::walk;
 use super::matches::limit::{Limit, LimitState};
 use super::packet::{
@@ -773,7 +773,8 @@ fn random_ct(r: &mut Rng) -> Option<CtView> {
 }
 
 fn random_key(r: &mut Rng) -> Key {
-    match r.below(8) {
+    match r.below(9) {
+        8 => Key::IcmpType,
         0 => Key::Proto,
         1 => Key::Src(1 + r.below(32) as u8),
         2 => Key::Dst(1 + r.below(32) as u8),
@@ -856,9 +857,13 @@ fn classified_walk_is_the_linear_walk() {
             .map(|_| (random_packet(&mut r), random_ct(&mut r)))
             .collect();
         let fixed = random_key(&mut r);
+        let set: Vec<_> = (0..1 + r.below(classify::MAX_KEYS as u64))
+            .map(|_| random_key(&mut r))
+            .collect();
         for choice in [
             Choice::Cheapest,
             Choice::Fixed(fixed),
+            Choice::FixedSet(Keys::new(&set)),
             Choice::Auto { min_rules: 1 },
             Choice::Fixed(Key::Linear),
         ] {
@@ -1052,6 +1057,113 @@ fn ten_thousand_rules_only_the_last_matches() {
     }
 }
 
+/// The mixed chain of `make bench` (scripts/bench-rules.py): 10,000 rules
+/// cycling through a source, a destination, a TCP port, a UDP port and an
+/// ICMP type/code, then the traffic's ACCEPT. Four keys index it, and the
+/// traffic tries a handful of rules.
+#[test]
+fn the_bench_mixed_chain_is_indexed_by_four_keys() {
+    let mut rules: Vec<_> = (0..BIG)
+        .map(|i| {
+            let k = i / 5;
+            let drop = tg(proto::TG_DROP, &[]);
+            match i % 5 {
+                0 => rule(&[
+                    attr(proto::RULE_SRC, &(0xac10_0001 + k).to_be_bytes()),
+                    attr(proto::RULE_SRC_MASK, &[255; 4]),
+                    drop,
+                ]),
+                1 => rule(&[
+                    attr(proto::RULE_DST, &(0xc612_0001 + k).to_be_bytes()),
+                    attr(proto::RULE_DST_MASK, &[255; 4]),
+                    drop,
+                ]),
+                2 | 3 => {
+                    let (p, m) = if i % 5 == 2 {
+                        (IPPROTO_TCP, proto::MT_TCP)
+                    } else {
+                        (IPPROTO_UDP, proto::MT_UDP)
+                    };
+                    let port = 10000 + k as u16;
+                    rule(&[
+                        proto_(p),
+                        mt(m, &[u32a(proto::TCP_DPORTS, ports(port, port))]),
+                        drop,
+                    ])
+                }
+                _ => rule(&[
+                    proto_(IPPROTO_ICMP),
+                    mt(
+                        proto::MT_ICMP,
+                        &[
+                            u8a(proto::ICMP_TYPE, (k % 19) as u8),
+                            u8a(proto::ICMP_CODE_MIN, (k / 19 % 16) as u8),
+                            u8a(proto::ICMP_CODE_MAX, (k / 19 % 16) as u8),
+                        ],
+                    ),
+                    drop,
+                ]),
+            }
+        })
+        .collect();
+    rules.push(rule(&[
+        attr(proto::RULE_SRC, &[10, 0, 1, 0]),
+        attr(proto::RULE_SRC_MASK, &[255, 255, 255, 0]),
+        attr(proto::RULE_DST, &[10, 0, 2, 2]),
+        attr(proto::RULE_DST_MASK, &[255; 4]),
+        proto_(IPPROTO_UDP),
+        mt(proto::MT_UDP, &[u32a(proto::TCP_DPORTS, ports(9, 9))]),
+        accept(),
+    ]));
+    let o = load(&forward_table(&rules)).unwrap();
+    let t = o.table();
+    let fwd = t.hook_chain(Hook::Forward).unwrap();
+    let chain = &t.chains()[usize::from(fwd)];
+    // In the order of their longest slots, which the hash decides.
+    let mut keys = chain.index_keys().to_vec();
+    keys.sort_by_key(|k| format!("{k:?}"));
+    assert_eq!(
+        keys,
+        [Key::DPort, Key::Dst(32), Key::IcmpType, Key::Src(32)]
+    );
+    let mut udp = tcp_to(9, [10, 0, 1, 2], "veth0");
+    udp.pkt.ip.protocol = IPPROTO_UDP;
+    udp.pkt.ip.daddr = [10, 0, 2, 2];
+    udp.pkt.transport = Transport::Udp(UdpHeader {
+        sport: 40000,
+        dport: 9,
+        len: 40,
+        checksum: 0,
+    });
+    let mut echo = udp;
+    echo.pkt.ip.protocol = IPPROTO_ICMP;
+    echo.pkt.transport = Transport::Icmp(IcmpHeader {
+        icmp_type: 8,
+        code: 0,
+        rest: [0; 4],
+    });
+    let mut to_dropped = udp;
+    to_dropped.pkt.ip.daddr = [198, 18, 1, 2];
+    for (what, p, verdict, most) in [
+        ("traffic", udp, Verdict::Accept, 4),
+        (
+            "echo request",
+            echo,
+            Verdict::Drop,
+            2 * BIG / 5 / 19 / 16 + 4,
+        ),
+        ("to a dropped destination", to_dropped, Verdict::Drop, 4),
+    ] {
+        let (mut lin, mut cls) = (Rec::default(), Rec::default());
+        let (mut a, mut b) = (0, 0);
+        let v1 = reference_walk(&t, Hook::Forward, &p, &mut lin, &mut a);
+        let v2 = walk(&t, Hook::Forward, &p, &mut cls, true, &mut b);
+        assert_eq!((v1, v2), (verdict, verdict), "{what}");
+        assert_eq!(cls.events, lin.events, "{what}");
+        assert!(b <= most, "{what}: {b} rules tried (linear: {a})");
+    }
+}
+
 /// A limit before the port match is charged by packets to other ports in
 /// the linear walk: such a rule is not in the port index.
 #[test]
@@ -1185,7 +1297,7 @@ fn what_the_automatic_choice_indexes() {
     let same: Vec<_> = (0..100).map(|_| dport_rule(0)).collect();
     let o = load(&forward_table(&same)).unwrap();
     assert!(o.chains.iter().all(|c| c.index_key() == Key::Linear));
-    // Half by port, half by address: nothing halves the work.
+    // Half by port, half by address: both keys.
     let mixed: Vec<_> = (0..100)
         .map(|i| {
             if i % 2 == 0 {
@@ -1196,7 +1308,22 @@ fn what_the_automatic_choice_indexes() {
         })
         .collect();
     let o = load(&forward_table(&mixed)).unwrap();
-    assert!(o.chains.iter().all(|c| c.index_key() == Key::Linear));
+    assert_eq!(o.chains[1].index_keys(), [Key::DPort, Key::Src(32)]);
+    // Every rule to the same port, from its own address: the address,
+    // the port (which keys every rule too) would not split them.
+    let same_port: Vec<_> = (0..100u32)
+        .map(|i| {
+            rule(&[
+                attr(proto::RULE_SRC, &(0x0a00_0000 | i).to_be_bytes()),
+                attr(proto::RULE_SRC_MASK, &[255; 4]),
+                proto_(IPPROTO_TCP),
+                mt(proto::MT_TCP, &[u32a(proto::TCP_DPORTS, ports(80, 80))]),
+                accept(),
+            ])
+        })
+        .collect();
+    let o = load(&forward_table(&same_port)).unwrap();
+    assert_eq!(o.chains[1].index_keys(), [Key::Src(32)]);
     // Prefixes: /24 networks, keyed by 24 bits.
     let nets: Vec<_> = (0..100u32)
         .map(|i| {
