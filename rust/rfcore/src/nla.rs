@@ -322,17 +322,17 @@ impl<'b> Writer<'b> {
 
     /// Write a header at `at` saying `len` bytes of type `kind`.
     fn header(&mut self, at: usize, len: usize, kind: u16) -> Result<(), NlaError> {
-        let len = u16::try_from(len).map_err(|_| NlaError::NoSpace)?;
+        let [l0, l1] = u16::try_from(len)
+            .map_err(|_| NlaError::NoSpace)?
+            .to_ne_bytes();
+        let [k0, k1] = kind.to_ne_bytes();
+        // A fixed-size array: no length to check (and no panic path).
         let dst = self
             .buf
-            .get_mut(at..at.saturating_add(NLA_HDRLEN))
+            .get_mut(at..)
+            .and_then(|b| b.first_chunk_mut::<NLA_HDRLEN>())
             .ok_or(NlaError::NoSpace)?;
-        dst.get_mut(..2)
-            .ok_or(NlaError::NoSpace)?
-            .copy_from_slice(&len.to_ne_bytes());
-        dst.get_mut(2..)
-            .ok_or(NlaError::NoSpace)?
-            .copy_from_slice(&kind.to_ne_bytes());
+        *dst = [l0, l1, k0, k1];
         Ok(())
     }
 
@@ -356,7 +356,7 @@ impl<'b> Writer<'b> {
         let mut at = start.saturating_add(NLA_HDRLEN);
         for p in parts {
             let end = at.saturating_add(p.len());
-            if let Some(dst) = self.buf.get_mut(at..end) {
+            if let Some(dst) = self.buf.get_mut(at..end).filter(|d| d.len() == p.len()) {
                 dst.copy_from_slice(p);
             }
             at = end;

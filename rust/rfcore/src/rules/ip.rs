@@ -57,9 +57,10 @@ impl IfaceMatch {
 
     /// The name as given, with the `+`, into `buf`.
     pub fn write_to<'b>(&self, buf: &'b mut [u8; 16]) -> &'b str {
-        let n = self.name.len();
+        let name = self.name.as_bytes();
+        let n = name.len();
         if let Some(dst) = buf.get_mut(..n) {
-            dst.copy_from_slice(self.name.as_bytes());
+            dst.copy_from_slice(name);
         }
         let mut len = n;
         if self.prefix {
