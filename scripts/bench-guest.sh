@@ -344,6 +344,13 @@ nat_config() {
 	esac
 }
 
+# queued: packets queue 0 of the router has handed out so far (id_sequence
+# in /proc/net/netfilter/nfnetlink_queue, which rustfilter writes too).
+queued() {
+	in_ns router awk '$1 == 0 { print $8; found = 1 } END { if (!found) print 0 }' \
+		/proc/net/netfilter/nfnetlink_queue
+}
+
 # queue_config CONFIG: FORWARD -j NFQUEUE --queue-num 0 and nf_queue.
 queue_config() {
 	local config=$1 q qpid
@@ -369,7 +376,16 @@ queue_config() {
 	if ! kill -0 $qpid 2>/dev/null; then
 		echo "BENCHSKIP queue $config 0 nf_queue did not start: $(head -c 200 /tmp/nf_queue.log)"
 	else
+		local q0 q1 r0 r1
+		q0=$(queued); r0=$(rx_packets)
 		measure queue "$config" 0
+		q1=$(queued); r1=$(rx_packets)
+		# Every packet the server got must have been queued and judged:
+		# a rate with packets that went around the queue is not its rate.
+		info "queue $config: $((q1 - q0)) packets queued, $((r1 - r0)) reached the server"
+		if [ $((q1 - q0)) -lt $(( (r1 - r0) * 9 / 10 )) ]; then
+			echo "BENCHSKIP queue $config 0 only $((q1 - q0)) of the $((r1 - r0)) packets forwarded were queued"
+		fi
 		kill $qpid 2>/dev/null
 		wait $qpid 2>/dev/null
 	fi
