@@ -186,8 +186,12 @@ impl IpMatch {
     /// invert bit.
     pub fn matches(&self, p: &PacketInfo) -> bool {
         let ip = &p.pkt.ip;
-        if (masked(ip.saddr, self.src_mask) != self.src) ^ self.inverted(proto::INV_SRC)
-            || (masked(ip.daddr, self.dst_mask) != self.dst) ^ self.inverted(proto::INV_DST)
+        // As u32s: one AND and one compare per address.
+        let differs = |a: [u8; 4], m: [u8; 4], want: [u8; 4]| {
+            u32::from_ne_bytes(a) & u32::from_ne_bytes(m) != u32::from_ne_bytes(want)
+        };
+        if differs(ip.saddr, self.src_mask, self.src) ^ self.inverted(proto::INV_SRC)
+            || differs(ip.daddr, self.dst_mask, self.dst) ^ self.inverted(proto::INV_DST)
         {
             return false;
         }

@@ -1057,12 +1057,8 @@ fn ten_thousand_rules_only_the_last_matches() {
     }
 }
 
-/// The mixed chain of `make bench` (scripts/bench-rules.py): 10,000 rules
-/// cycling through a source, a destination, a TCP port, a UDP port and an
-/// ICMP type/code, then the traffic's ACCEPT. Four keys index it, and the
-/// traffic tries a handful of rules.
-#[test]
-fn the_bench_mixed_chain_is_indexed_by_four_keys() {
+/// The 10,000 rules of the bench's mixed chain, then the traffic's ACCEPT.
+fn bench_mixed_rules() -> Vec<Vec<u8>> {
     let mut rules: Vec<_> = (0..BIG)
         .map(|i| {
             let k = i / 5;
@@ -1115,6 +1111,30 @@ fn the_bench_mixed_chain_is_indexed_by_four_keys() {
         mt(proto::MT_UDP, &[u32a(proto::TCP_DPORTS, ports(9, 9))]),
         accept(),
     ]));
+    rules
+}
+
+/// The bench's traffic: UDP from the client to the server's port 9.
+fn bench_traffic() -> PacketInfo {
+    let mut udp = tcp_to(9, [10, 0, 1, 2], "veth0");
+    udp.pkt.ip.protocol = IPPROTO_UDP;
+    udp.pkt.ip.daddr = [10, 0, 2, 2];
+    udp.pkt.transport = Transport::Udp(UdpHeader {
+        sport: 40000,
+        dport: 9,
+        len: 40,
+        checksum: 0,
+    });
+    udp
+}
+
+/// The mixed chain of `make bench` (scripts/bench-rules.py): 10,000 rules
+/// cycling through a source, a destination, a TCP port, a UDP port and an
+/// ICMP type/code, then the traffic's ACCEPT. Four keys index it, and the
+/// traffic tries a handful of rules.
+#[test]
+fn the_bench_mixed_chain_is_indexed_by_four_keys() {
+    let rules = bench_mixed_rules();
     let o = load(&forward_table(&rules)).unwrap();
     let t = o.table();
     let fwd = t.hook_chain(Hook::Forward).unwrap();
@@ -1126,15 +1146,7 @@ fn the_bench_mixed_chain_is_indexed_by_four_keys() {
         keys,
         [Key::DPort, Key::Dst(32), Key::IcmpType, Key::Src(32)]
     );
-    let mut udp = tcp_to(9, [10, 0, 1, 2], "veth0");
-    udp.pkt.ip.protocol = IPPROTO_UDP;
-    udp.pkt.ip.daddr = [10, 0, 2, 2];
-    udp.pkt.transport = Transport::Udp(UdpHeader {
-        sport: 40000,
-        dport: 9,
-        len: 40,
-        checksum: 0,
-    });
+    let udp = bench_traffic();
     let mut echo = udp;
     echo.pkt.ip.protocol = IPPROTO_ICMP;
     echo.pkt.transport = Transport::Icmp(IcmpHeader {
@@ -1394,6 +1406,31 @@ fn timing_ten_thousand_rules() {
          classified {cls:.0} ns ({:.0}x)",
         lin / cls
     );
+}
+
+/// The linear walk's cost per rule on the bench's mixed chain (no index).
+#[test]
+#[ignore = "a timing, printed: cargo test --release -- --ignored --nocapture timing"]
+fn timing_linear_walk_per_rule() {
+    use std::time::Instant;
+    let o = load(&forward_table(&bench_mixed_rules())).unwrap();
+    let t = o.table();
+    let p = bench_traffic();
+    let rounds = 500;
+    let mut ctx = Rec::default();
+    // The best of five: the host is shared.
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let start = Instant::now();
+        for _ in 0..rounds {
+            let v = evaluate_linear(&t, Hook::Forward, &p, &mut ctx);
+            assert_eq!(v, Verdict::Accept);
+            ctx.events.clear();
+        }
+        let ns = start.elapsed().as_nanos() as f64 / f64::from(rounds) / f64::from(BIG + 1);
+        best = best.min(ns);
+    }
+    std::println!("linear walk of the mixed chain: {best:.2} ns per rule");
 }
 
 /// The worst case of building: a 100,000-rule chain with every prefix
