@@ -21,6 +21,10 @@
 //!    [`Transport::Fragment`]; otherwise the transport header of TCP, UDP and
 //!    ICMP is parsed (see [`parse`]) and anything else is [`Transport::Other`].
 //!
+//! [`parse_ipv4_header`] makes checks 1 to 5 alone, reading only the fixed
+//! 20 bytes (the options need only be within the packet): a caller that
+//! only needs to know whether the IPv4 header is sound reads no more.
+//!
 //! [`parse_for_rules`] makes the same checks on the IPv4 header but reads
 //! the transport header as ip_tables' matches do: a TCP header with its 20
 //! bytes is read whatever its data offset says, and one cut shorter is
@@ -36,8 +40,9 @@ pub const IPPROTO_TCP: u8 = 6;
 /// Protocol number of UDP.
 pub const IPPROTO_UDP: u8 = 17;
 
-/// Length of the IPv4 header without options.
-const IPV4_MIN_HEADER: usize = 20;
+/// Length of the IPv4 header without options: all that
+/// [`parse_ipv4_header`] reads.
+pub const IPV4_MIN_HEADER: usize = 20;
 /// Length of the TCP header without options.
 const TCP_MIN_HEADER: usize = 20;
 /// Length of the UDP header.
@@ -363,6 +368,34 @@ fn transport_of(ip: &Ipv4Header, data: &[u8]) -> Result<Transport, ParseError> {
 
 /// The checks of [`parse`] up to the transport header: the IPv4 header.
 fn parse_ip(data: &[u8], packet_len: usize) -> Result<Ipv4Header, ParseError> {
+    ipv4_header(data, data.len(), packet_len)
+}
+
+/// The checks of [`parse`] on the IPv4 header alone (checks 1 to 5 of the
+/// module documentation), for a caller that reads only the fixed part:
+/// `head` holds the packet's first bytes, of which only the first 20 are
+/// read, and the options need only be within the packet (`packet_len`),
+/// not within `head`.
+///
+/// For `data` holding the first `min(packet_len, n)` bytes of a packet, with
+/// `n` at least 60 (the longest header), this gives what [`parse`] and
+/// [`parse_for_rules`] find about the IPv4 header: it fails exactly where
+/// [`parse_for_rules`] fails, and with the same error.
+///
+/// # Errors
+///
+/// [`ParseError::Truncated`] when `head` holds fewer than 20 bytes or the
+/// header with its options is longer than the packet;
+/// [`ParseError::NotIpv4`], [`ParseError::BadHeaderLength`] and
+/// [`ParseError::BadTotalLength`] as for [`parse`].
+pub fn parse_ipv4_header(head: &[u8], packet_len: usize) -> Result<Ipv4Header, ParseError> {
+    ipv4_header(head, packet_len, packet_len)
+}
+
+/// The IPv4 header at the start of `data`, whose options must lie within
+/// the first `present` bytes of the packet (those of `data`, or the whole
+/// packet); `packet_len` is the length of the packet.
+fn ipv4_header(data: &[u8], present: usize, packet_len: usize) -> Result<Ipv4Header, ParseError> {
     let h: [u8; IPV4_MIN_HEADER] = array(data, 0).ok_or(ParseError::Truncated)?;
     if h[0] >> 4 != 4 {
         return Err(ParseError::NotIpv4);
@@ -371,7 +404,7 @@ fn parse_ip(data: &[u8], packet_len: usize) -> Result<Ipv4Header, ParseError> {
     if header_len < IPV4_MIN_HEADER {
         return Err(ParseError::BadHeaderLength);
     }
-    if data.len() < header_len {
+    if present < header_len {
         return Err(ParseError::Truncated);
     }
     let total_len = u16::from_be_bytes([h[2], h[3]]);
@@ -1176,6 +1209,81 @@ mod tests {
         }
     }
 
+    /// [`parse_ipv4_header`] given the first 20 bytes of `data` agrees
+    /// with the IPv4 header [`parse_for_rules`] finds in `data` whenever
+    /// `data` holds at least the first `min(packet_len, 60)` bytes of the
+    /// packet (as the kernel module's 128-byte copy did), and otherwise
+    /// wherever `parse_for_rules` succeeds.
+    fn same_ipv4_header(data: &[u8], packet_len: usize) {
+        let alone = parse_ipv4_header(&data[..data.len().min(20)], packet_len);
+        let full = parse_for_rules(data, packet_len).map(|p| p.ip);
+        if (packet_len.min(60)..=packet_len).contains(&data.len()) || full.is_ok() {
+            assert_eq!(alone, full, "{data:02x?} of {packet_len}");
+        }
+        // Given more than 20 bytes, it still reads only 20.
+        assert_eq!(parse_ipv4_header(data, packet_len), alone);
+    }
+
+    #[test]
+    fn ipv4_header_alone() {
+        let good = ipv4(5, IPPROTO_UDP, 0, &udp(0));
+        let ip = parse(&good, 28).unwrap().ip;
+        assert_eq!(parse_ipv4_header(&good[..20], 28), Ok(ip));
+        // The transport header is not looked at: cut short, or absent.
+        for proto in [IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP] {
+            let p = ipv4(5, proto, 0, &[1, 2, 3]);
+            assert_eq!(parse(&p, p.len()), Err(ParseError::TruncatedTransport));
+            let h = parse_ipv4_header(&p[..20], p.len()).unwrap();
+            assert_eq!((h.protocol, usize::from(h.total_len)), (proto, 23));
+        }
+        let p = ipv4(5, IPPROTO_TCP, 0, &tcp(4, 0, 0));
+        assert_eq!(parse(&p, p.len()), Err(ParseError::BadTcpDataOffset));
+        assert!(parse_ipv4_header(&p, p.len()).is_ok());
+
+        assert_eq!(parse_ipv4_header(&[], 0), Err(ParseError::Truncated));
+        assert_eq!(
+            parse_ipv4_header(&good[..19], 28),
+            Err(ParseError::Truncated)
+        );
+        for v in [0u8, 6, 15] {
+            let mut p = good.clone();
+            p[0] = v << 4 | 5;
+            assert_eq!(parse_ipv4_header(&p, 28), Err(ParseError::NotIpv4));
+        }
+        for ihl in 0..5u8 {
+            let mut p = good.clone();
+            p[0] = 0x40 | ihl;
+            assert_eq!(parse_ipv4_header(&p, 28), Err(ParseError::BadHeaderLength));
+        }
+        // Options: within the packet, not necessarily within `head`.
+        let p = ipv4(15, 99, 0, &[]);
+        assert_eq!(parse_ipv4_header(&p[..20], 60).unwrap().header_len, 60);
+        assert_eq!(parse_ipv4_header(&p[..20], 59), Err(ParseError::Truncated));
+        assert_eq!(parse(&p[..59], 59), Err(ParseError::Truncated));
+        for total in [0u16, 19, 59] {
+            let mut p = p.clone();
+            p[2..4].copy_from_slice(&total.to_be_bytes());
+            assert_eq!(
+                parse_ipv4_header(&p[..20], 60),
+                Err(ParseError::BadTotalLength)
+            );
+        }
+        // Total length more than the packet; less is padding.
+        assert_eq!(
+            parse_ipv4_header(&good[..20], 27),
+            Err(ParseError::BadTotalLength)
+        );
+        assert!(parse_ipv4_header(&good[..20], 29).is_ok());
+        // Every prefix and every packet length of the samples.
+        for pkt in samples() {
+            for n in 0..=pkt.len() {
+                for len in [n, n + 1, pkt.len(), pkt.len() + 1] {
+                    same_ipv4_header(&pkt[..n], len);
+                }
+            }
+        }
+    }
+
     fn samples() -> Vec<Vec<u8>> {
         vec![
             PING.to_vec(),
@@ -1293,6 +1401,7 @@ mod tests {
                 }
                 _ => assert_eq!(lenient, r),
             }
+            same_ipv4_header(data, packet_len);
             match r {
                 Ok(p) => {
                     oks += 1;

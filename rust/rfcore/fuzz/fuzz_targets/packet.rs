@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Fuzz `rfcore::packet::parse` and `parse_for_rules`: they must not panic,
-//! whatever they accept must satisfy the invariants the kernel module relies
-//! on, and they differ only where the transport header does not parse.
+//! Fuzz `rfcore::packet::parse`, `parse_for_rules` and `parse_ipv4_header`:
+//! they must not panic, whatever they accept must satisfy the invariants the
+//! kernel module relies on, the first two differ only where the transport
+//! header does not parse, and the third agrees with them on the IPv4 header.
 //!
 //! Run with `cargo +nightly fuzz run packet` in `rust/rfcore`.
 
@@ -31,6 +32,13 @@ fuzz_target!(|input: &[u8]| {
     let _ = packet::header_checksum_ok(data, usize::from(b));
     let strict = packet::parse(data, packet_len);
     let lenient = packet::parse_for_rules(data, packet_len);
+    // The IPv4 header alone, from its first 20 bytes, is what the others
+    // find in a copy of at least min(packet_len, 60) bytes, and wherever
+    // they succeed.
+    let alone = packet::parse_ipv4_header(&data[..data.len().min(20)], packet_len);
+    if (packet_len.min(60)..=packet_len).contains(&data.len()) || lenient.is_ok() {
+        assert_eq!(alone, lenient.map(|p| p.ip));
+    }
     match strict {
         Ok(_) => assert_eq!(lenient, strict),
         Err(packet::ParseError::TruncatedTransport | packet::ParseError::BadTcpDataOffset) => {
