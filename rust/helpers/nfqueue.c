@@ -96,6 +96,18 @@ void rust_helper_nfq_okfn(struct nf_queue_entry *entry)
 	local_bh_enable();
 }
 
+/*
+ * Drops the queued packets of `net` through the queue handler, as the core
+ * does when it unregisters a hook. nf_queue_nf_hook_drop is exported but
+ * declared only in net/netfilter/nf_internals.h.
+ */
+void nf_queue_nf_hook_drop(struct net *net);
+
+void rust_helper_nfq_hook_drop(struct net *net)
+{
+	nf_queue_nf_hook_drop(net);
+}
+
 bool rust_helper_nfq_maybe_get_net(struct net *net)
 {
 	return maybe_get_net(net) != NULL;

@@ -3,16 +3,26 @@
 //! Per-namespace state and the hook functions run at the IPv4 hooks.
 //!
 //! Every namespace gets, at each of the five hooks, a counting hook at
-//! `NF_IP_PRI_FIRST`, and at netfilter's priorities:
+//! `NF_IP_PRI_FIRST`, registered with the namespace's state. The others
+//! are registered in groups, on demand, as upstream registers a table's
+//! hooks when the table is instantiated and conntrack's when a user needs
+//! it, and stay until the namespace goes:
 //!
-//! - the hooks of the raw (-300), mangle (-150) and filter (0) tables;
+//! - the hooks of the raw (-300), mangle (-150) and filter (0) tables, when
+//!   the table's first ruleset is committed;
 //! - connection tracking at PREROUTING and OUTPUT (-200), and its
 //!   confirmation at INPUT and POSTROUTING (`NF_IP_PRI_CONNTRACK_CONFIRM`,
-//!   last);
-//! - the nat hooks (`NetState::nat`): destination NAT at PREROUTING and
-//!   OUTPUT (-100), source NAT at INPUT and POSTROUTING (100). They walk
-//!   the nat table only for the first packet of a connection and
-//!   translate every packet of a bound connection.
+//!   last), when a committed table needs tracking
+//!   (`Compiled::needs_conntrack`, always so for nat);
+//! - the nat hooks (`NetState::nat`), when the nat table's first ruleset
+//!   is committed: destination NAT at PREROUTING and OUTPUT (-100), source
+//!   NAT at INPUT and POSTROUTING (100). They walk the nat table only for
+//!   the first packet of a connection and translate every packet of a
+//!   bound connection.
+//!
+//! `netlink::commit` registers them ([`NetState::enable_hooks`]) before it
+//! publishes the table. A namespace without a ruleset so runs only the
+//! counting hooks, each of which reads the 20 bytes of the IPv4 header.
 
 use crate::conntrack::{CtNet, Tracker};
 use crate::counters::Counters;
@@ -24,7 +34,7 @@ use crate::rules::TableKind;
 use crate::tables::{self, Slot};
 use kernel::net::conntrack::{self, ctinfo};
 use kernel::net::genetlink::Multicaster;
-use kernel::net::namespace::{DeviceEvent, Net, PernetId, PernetState};
+use kernel::net::namespace::{DeviceEvent, Net, PernetId, PernetState, Registration};
 use kernel::net::netfilter::{priority, HookSpec, HookState, InetHook, Verdict};
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
@@ -37,10 +47,6 @@ const BYTES: usize = 1;
 const MALFORMED: usize = 2;
 const PER_HOOK: usize = 3;
 const COUNTERS: usize = Hook::COUNT * PER_HOOK;
-
-/// How many bytes of a packet the counting hook looks at: the largest IPv4
-/// header plus a transport header.
-const PEEK: usize = 128;
 
 /// The counters of one hook, summed over all CPUs.
 #[derive(Clone, Copy, Default)]
@@ -144,22 +150,52 @@ pub(crate) struct Shared {
 static NET_ID: PernetId = PernetId::new();
 
 const fn spec(hook: InetHook, priority: i32) -> HookSpec {
-    HookSpec { hook, priority }
+    HookSpec::new(hook, priority)
 }
+
+/// The groups of `NF_HOOKS` (`HookSpec::group`): the counting hooks are
+/// always registered; the hooks of the table with index `t` in
+/// `tables::KINDS` form group `TABLE_GROUP + t`; tracking's group
+/// `CT_GROUP`.
+const TABLE_GROUP: u8 = 1;
+const CT_GROUP: u8 = TABLE_GROUP + tables::KINDS.len() as u8;
+
+/// A hook of the table with index `t` in `tables::KINDS`.
+const fn table_spec(t: usize, hook: InetHook, priority: i32) -> HookSpec {
+    spec(hook, priority).in_group(TABLE_GROUP + t as u8)
+}
+
+/// A hook of connection tracking.
+const fn ct_spec(hook: InetHook, priority: i32) -> HookSpec {
+    spec(hook, priority).in_group(CT_GROUP)
+}
+
+// The table indices written in `NF_HOOKS` and `TABLE_HOOKS` are those of
+// `tables::KINDS`.
+const _: () = assert!(
+    matches!(tables::KINDS[FILTER], TableKind::Filter)
+        && matches!(tables::KINDS[MANGLE], TableKind::Mangle)
+        && matches!(tables::KINDS[RAW], TableKind::Raw)
+        && matches!(tables::KINDS[NAT], TableKind::Nat)
+);
+const FILTER: usize = 0;
+const MANGLE: usize = 1;
+const RAW: usize = 2;
+const NAT: usize = 3;
 
 /// The counting hooks are entries 0..5 of `NF_HOOKS`; after them, one entry
 /// per (table, hook) of `TABLE_HOOKS`.
 const TABLE_HOOKS: [(usize, Hook); 10] = [
-    (2, Hook::PreRouting),
-    (2, Hook::LocalOut),
-    (1, Hook::PreRouting),
-    (1, Hook::LocalIn),
-    (1, Hook::Forward),
-    (1, Hook::LocalOut),
-    (1, Hook::PostRouting),
-    (0, Hook::LocalIn),
-    (0, Hook::Forward),
-    (0, Hook::LocalOut),
+    (RAW, Hook::PreRouting),
+    (RAW, Hook::LocalOut),
+    (MANGLE, Hook::PreRouting),
+    (MANGLE, Hook::LocalIn),
+    (MANGLE, Hook::Forward),
+    (MANGLE, Hook::LocalOut),
+    (MANGLE, Hook::PostRouting),
+    (FILTER, Hook::LocalIn),
+    (FILTER, Hook::Forward),
+    (FILTER, Hook::LocalOut),
 ];
 
 /// After the table hooks: connection tracking at PREROUTING and OUTPUT,
@@ -182,34 +218,35 @@ impl PernetState for NetState {
     }
 
     const NF_HOOKS: &'static [HookSpec] = &[
+        // counting, always registered
         spec(InetHook::PreRouting, priority::FIRST),
         spec(InetHook::LocalIn, priority::FIRST),
         spec(InetHook::Forward, priority::FIRST),
         spec(InetHook::LocalOut, priority::FIRST),
         spec(InetHook::PostRouting, priority::FIRST),
         // raw
-        spec(InetHook::PreRouting, priority::RAW),
-        spec(InetHook::LocalOut, priority::RAW),
+        table_spec(RAW, InetHook::PreRouting, priority::RAW),
+        table_spec(RAW, InetHook::LocalOut, priority::RAW),
         // mangle
-        spec(InetHook::PreRouting, priority::MANGLE),
-        spec(InetHook::LocalIn, priority::MANGLE),
-        spec(InetHook::Forward, priority::MANGLE),
-        spec(InetHook::LocalOut, priority::MANGLE),
-        spec(InetHook::PostRouting, priority::MANGLE),
+        table_spec(MANGLE, InetHook::PreRouting, priority::MANGLE),
+        table_spec(MANGLE, InetHook::LocalIn, priority::MANGLE),
+        table_spec(MANGLE, InetHook::Forward, priority::MANGLE),
+        table_spec(MANGLE, InetHook::LocalOut, priority::MANGLE),
+        table_spec(MANGLE, InetHook::PostRouting, priority::MANGLE),
         // filter
-        spec(InetHook::LocalIn, priority::FILTER),
-        spec(InetHook::Forward, priority::FILTER),
-        spec(InetHook::LocalOut, priority::FILTER),
+        table_spec(FILTER, InetHook::LocalIn, priority::FILTER),
+        table_spec(FILTER, InetHook::Forward, priority::FILTER),
+        table_spec(FILTER, InetHook::LocalOut, priority::FILTER),
         // conntrack (CT_TRACK, CT_CONFIRM)
-        spec(InetHook::PreRouting, priority::CONNTRACK),
-        spec(InetHook::LocalOut, priority::CONNTRACK),
-        spec(InetHook::LocalIn, priority::CONNTRACK_CONFIRM),
-        spec(InetHook::PostRouting, priority::CONNTRACK_CONFIRM),
+        ct_spec(InetHook::PreRouting, priority::CONNTRACK),
+        ct_spec(InetHook::LocalOut, priority::CONNTRACK),
+        ct_spec(InetHook::LocalIn, priority::CONNTRACK_CONFIRM),
+        ct_spec(InetHook::PostRouting, priority::CONNTRACK_CONFIRM),
         // nat (NAT_HOOKS)
-        spec(InetHook::PreRouting, priority::NAT_DST),
-        spec(InetHook::LocalOut, priority::NAT_DST),
-        spec(InetHook::LocalIn, priority::NAT_SRC),
-        spec(InetHook::PostRouting, priority::NAT_SRC),
+        table_spec(NAT, InetHook::PreRouting, priority::NAT_DST),
+        table_spec(NAT, InetHook::LocalOut, priority::NAT_DST),
+        table_spec(NAT, InetHook::LocalIn, priority::NAT_SRC),
+        table_spec(NAT, InetHook::PostRouting, priority::NAT_SRC),
     ];
 
     type Shared = Shared;
@@ -282,22 +319,40 @@ impl PernetState for NetState {
 }
 
 impl NetState {
+    /// Registers, in namespace `net`, the hooks a committed table of
+    /// `kind` needs: the table's, and tracking's with `conntrack`. Each
+    /// group is registered once and stays until the namespace goes.
+    /// Serialised per namespace; sleeps.
+    pub(crate) fn enable_hooks(
+        reg: &Registration<NetState>,
+        net: &Net,
+        kind: TableKind,
+        conntrack: bool,
+    ) -> Result {
+        if conntrack {
+            reg.enable_hooks(net, CT_GROUP)?;
+        }
+        let t = tables::index_of(kind).ok_or(EINVAL)?;
+        reg.enable_hooks(net, TABLE_GROUP + t as u8)
+    }
+
+    /// The counting hook: the packet and its bytes, and whether its IPv4
+    /// header is malformed, read from its first 20 bytes.
     fn count(&self, skb: &SkBuff, state: &HookState<'_>) -> Verdict {
         let Some(hook) = state.hook() else {
             return Verdict::Accept;
         };
         let base = hook.number() as usize * PER_HOOK;
         let len = skb.len() as usize;
-        let mut buf = [0u8; PEEK];
-        let peek = len.min(PEEK);
-        let parsed = skb
-            .header(0, &mut buf[..peek])
-            .map(|bytes| packet::parse(bytes, len));
+        let mut buf = [0u8; packet::IPV4_MIN_HEADER];
+        let sound = skb
+            .header(0, &mut buf[..len.min(packet::IPV4_MIN_HEADER)])
+            .is_some_and(|head| packet::parse_ipv4_header(head, len).is_ok());
         let guard = rcu::read_lock();
         let counters = self.counters.live(&guard);
         counters.add(base + PACKETS, 1);
         counters.add(base + BYTES, len as u64);
-        if !matches!(parsed, Some(Ok(_))) {
+        if !sound {
             counters.add(base + MALFORMED, 1);
         }
         Verdict::Accept

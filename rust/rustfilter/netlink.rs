@@ -141,7 +141,7 @@ impl Family for Control {
             proto::CMD_ZERO_STATS => state.stats(true).map(|_| ()),
             proto::CMD_TABLE_BEGIN => begin(state, info),
             proto::CMD_TABLE_CHUNK => chunk(state, info),
-            proto::CMD_TABLE_COMMIT => commit(state, info),
+            proto::CMD_TABLE_COMMIT => commit(&self.pernet.0, state, info),
             proto::CMD_TABLE_ABORT => {
                 drop(state.txns.lock().take(info.portid()));
                 Ok(())
@@ -252,7 +252,7 @@ fn chunk(state: &NetState, info: &Info<'_>) -> Result {
     Ok(())
 }
 
-fn commit(state: &NetState, info: &Info<'_>) -> Result {
+fn commit(reg: &namespace::Registration<NetState>, state: &NetState, info: &Info<'_>) -> Result {
     // The transaction ends here whatever happens.
     let Some(txn) = state.txns.lock().take(info.portid()) else {
         info.set_err_msg(c_str!(
@@ -310,8 +310,6 @@ fn commit(state: &NetState, info: &Info<'_>) -> Result {
         (true, Some(o)) => Some(tables::carry_scratch(o)?),
         _ => None,
     };
-    // Tracking runs while a committed table needs it: count the new table
-    // in before it is published, the old one out after.
     let new = KBox::new(
         Slot {
             generation: next,
@@ -319,6 +317,17 @@ fn commit(state: &NetState, info: &Info<'_>) -> Result {
         },
         GFP_KERNEL,
     )?;
+    // The table's hooks, and tracking's if it needs them, before it is
+    // published (registered once, they stay until the namespace goes).
+    if let Err(e) = NetState::enable_hooks(reg, info.net(), txn.kind, compiled.needs_conntrack) {
+        info.set_err_msg_fmt(format_args!(
+            "rustfilter: could not register the hooks of table {}",
+            txn.kind.name()
+        ));
+        return Err(e);
+    }
+    // Tracking runs while a committed table needs it: count the new table
+    // in before it is published, the old one out after.
     if compiled.needs_conntrack {
         state.ct.users.fetch_add(1, Ordering::AcqRel);
     }

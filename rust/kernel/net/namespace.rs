@@ -12,6 +12,7 @@ use crate::{
     init::PinInit,
     net::netfilter,
     prelude::*,
+    sync::Mutex,
     types::Opaque,
 };
 use core::{
@@ -83,16 +84,25 @@ impl Net {
 /// appears (or when the [`Registration`] is made, for namespaces that
 /// already exist) and dropped when it goes away.
 ///
-/// It may also ask for IPv4 netfilter hooks in every namespace: they are
-/// registered right after the state is created and unregistered before it
-/// is dropped, so a hook always sees live state and never outlives its
-/// namespace.
+/// It may also ask for IPv4 netfilter hooks in every namespace, in groups:
+/// group [`HookSpec::ALWAYS`] is registered right after the state is
+/// created, another group when [`Registration::enable_hooks`] asks for it
+/// in a namespace; all are unregistered before the state is dropped, so a
+/// hook always sees live state and never outlives its namespace.
+///
+/// [`HookSpec::ALWAYS`]: netfilter::HookSpec::ALWAYS
 pub trait PernetState: Send + Sync + Sized + 'static {
     /// Where the kernel keeps this state's slot number; declare one
     /// `static ID: PernetId = PernetId::new();` per state type and return it.
     fn id() -> &'static PernetId;
 
-    /// The IPv4 netfilter hooks to register in every namespace.
+    /// The IPv4 netfilter hooks to register in every namespace: those of
+    /// group [`HookSpec::ALWAYS`] with the state, the others by group on
+    /// demand ([`Registration::enable_hooks`]). Groups are below
+    /// [`HookSpec::GROUPS`] (checked at build time).
+    ///
+    /// [`HookSpec::ALWAYS`]: netfilter::HookSpec::ALWAYS
+    /// [`HookSpec::GROUPS`]: netfilter::HookSpec::GROUPS
     const NF_HOOKS: &'static [netfilter::HookSpec] = &[];
 
     /// What the states of all namespaces share, given to
@@ -131,7 +141,8 @@ pub trait PernetState: Send + Sync + Sized + 'static {
     fn proc_show(&self, _net: &Net, _out: &mut SeqFile<'_>) {}
 
     /// The hook function for every hook in [`PernetState::NF_HOOKS`];
-    /// `index` is the position of the hook in that list.
+    /// `index` is the position of the hook in that list (whatever its
+    /// group).
     fn hook(
         &self,
         _index: usize,
@@ -258,9 +269,12 @@ unsafe fn data_of<T: PernetState>(net: *mut bindings::net) -> *mut NetData<T> {
 struct NetData<T: PernetState> {
     work: Opaque<bindings::delayed_work>,
     net: *mut bindings::net,
-    /// Registered while the namespace exists; dropped (unregistered) in
-    /// `pre_exit`, before `state`.
-    hooks: Option<netfilter::NetHooks>,
+    /// The hooks registered (group [`HookSpec::ALWAYS`] in `init`, others
+    /// by [`Registration::enable_hooks`]); taken out and unregistered in
+    /// `pre_exit`, before `state` goes. The mutex serialises registrations.
+    ///
+    /// [`HookSpec::ALWAYS`]: netfilter::HookSpec::ALWAYS
+    hooks: Pin<KBox<Mutex<netfilter::NetHooks>>>,
     state: Pin<KBox<T>>,
 }
 
@@ -295,11 +309,25 @@ unsafe impl<T: PernetState> Send for Registration<T> {}
 unsafe impl<T: PernetState> Sync for Registration<T> {}
 
 impl<T: PernetState> Registration<T> {
+    /// Every group of `T::NF_HOOKS` can be registered.
+    const HOOK_GROUPS_OK: () = {
+        let mut i = 0;
+        while i < T::NF_HOOKS.len() {
+            assert!(
+                T::NF_HOOKS[i].group < netfilter::HookSpec::GROUPS,
+                "a hook group of NF_HOOKS is not below HookSpec::GROUPS"
+            );
+            i += 1;
+        }
+    };
+
     /// Registers `T` for every network namespace, existing and future,
     /// each state created with `shared`.
     ///
     /// Fails with `EBUSY` if `T` is registered already.
     pub fn new(shared: T::Shared) -> Result<Pin<KBox<Self>>> {
+        // Evaluated at build time, once per `T`.
+        let () = Self::HOOK_GROUPS_OK;
         if T::id().in_use.swap(true, Ordering::AcqRel) {
             return Err(EBUSY);
         }
@@ -451,6 +479,40 @@ impl<T: PernetState> Registration<T> {
         (!data.is_null()).then(|| unsafe { &*(*data).state })
     }
 
+    /// Registers the hooks of group `group` of [`PernetState::NF_HOOKS`] in
+    /// namespace `net`, unless they are registered there already; they stay
+    /// until the namespace goes (or the registration is dropped). Calls for
+    /// one namespace are serialised. Process context: sleeps.
+    ///
+    /// Registering drops the packets of the namespace waiting in the
+    /// netfilter queue, as unregistering a hook does: the positions of the
+    /// hook functions they would resume at may have moved.
+    ///
+    /// Fails with `ENOENT` while `net` has no state (see
+    /// [`Registration::try_get`]), `ENODEV` once its `pre_exit` began,
+    /// `EINVAL` for a group not below [`HookSpec::GROUPS`], or with the
+    /// error of the registration, which then leaves none of the group's
+    /// hooks registered.
+    ///
+    /// [`HookSpec::GROUPS`]: netfilter::HookSpec::GROUPS
+    pub fn enable_hooks(&self, net: &Net, group: u8) -> Result {
+        // SAFETY: the registration is registered and `net` alive; `data_of`
+        // gives null or a `NetData<T>` that lives until the namespace's
+        // `exit`, which cannot run while `net` is borrowed.
+        let data = unsafe { data_of::<T>(net.as_ptr()) };
+        if data.is_null() {
+            return Err(ENOENT);
+        }
+        // SAFETY: as above.
+        let data = unsafe { &*data };
+        let state: *const T = &*data.state;
+        // SAFETY: the state is pinned and outlives the hooks: `pre_exit_cb`
+        // takes them out (closing `hooks` to further registrations) and
+        // unregisters them, waiting for running hook functions, before
+        // `exit_cb` drops the state.
+        unsafe { data.hooks.lock().enable::<T>(group, state) }
+    }
+
     unsafe extern "C" fn init_cb(net: *mut bindings::net) -> core::ffi::c_int {
         from_result(|| {
             // SAFETY: the kernel calls `init` with a namespace that stays
@@ -460,11 +522,15 @@ impl<T: PernetState> Registration<T> {
             // which owns it, outlives every callback.
             let shared = unsafe { &*T::id().shared.load(Ordering::Acquire).cast::<T::Shared>() };
             let state = KBox::pin_init(T::init(net_ref, shared), GFP_KERNEL)?;
-            let mut data = KBox::new(
+            // SAFETY: the hooks are dropped in `pre_exit_cb` (or with
+            // `data`, on a failure below), before the namespace is
+            // dismantled.
+            let hooks = unsafe { netfilter::NetHooks::new(net_ref) };
+            let data = KBox::new(
                 NetData {
                     work: Opaque::uninit(),
                     net,
-                    hooks: None,
+                    hooks: KBox::pin_init(crate::new_mutex!(hooks), GFP_KERNEL)?,
                     state,
                 },
                 GFP_KERNEL,
@@ -473,13 +539,16 @@ impl<T: PernetState> Registration<T> {
             // move until `exit_cb` frees it, after `pre_exit_cb` cancelled
             // the work.
             unsafe { bindings::init_delayed_work(data.work.get(), Some(Self::periodic_cb)) };
-            if !T::NF_HOOKS.is_empty() {
-                let ptr: *const T = &*data.state;
-                // SAFETY: `ptr` is pinned state that outlives the hooks: they
-                // are unregistered in `pre_exit_cb` before `exit_cb` drops it.
-                data.hooks =
-                    Some(unsafe { netfilter::NetHooks::register(net_ref, T::NF_HOOKS, ptr)? });
-            }
+            let ptr: *const T = &*data.state;
+            // SAFETY: `ptr` is pinned state that outlives the hooks: they
+            // are unregistered in `pre_exit_cb` before `exit_cb` drops it
+            // (nothing below fails; `hooks` drops before `state` anyway:
+            // field order).
+            unsafe {
+                data.hooks
+                    .lock()
+                    .enable::<T>(netfilter::HookSpec::ALWAYS, ptr)?
+            };
             let data = KBox::into_raw(data);
             // SAFETY: the net-generic slot of this registration was allocated
             // with room for one pointer before `init` is called.
@@ -514,11 +583,13 @@ impl<T: PernetState> Registration<T> {
         // `NetData<T>`; callbacks of one namespace do not run concurrently.
         // Stops the periodic work (waiting for a run in progress; a run
         // that re-arms itself is cancelled too), then unregisters the hooks
-        // (waiting for running hook functions).
+        // of every group (waiting for running hook functions) and closes
+        // the set to `enable_hooks`.
         unsafe {
-            let data = *slot::<T>(net);
-            bindings::cancel_delayed_work_sync((*data).work.get());
-            (*data).hooks = None;
+            let data = &**slot::<T>(net);
+            bindings::cancel_delayed_work_sync(data.work.get());
+            let hooks = data.hooks.lock().take();
+            drop(hooks);
         }
     }
 

@@ -3,9 +3,13 @@
 //! Netfilter hooks for IPv4.
 //!
 //! Hooks are registered per network namespace through
-//! [`PernetState::NF_HOOKS`](super::namespace::PernetState::NF_HOOKS): the
-//! namespace abstraction registers them when a namespace's state exists and
-//! unregisters them before that state goes away.
+//! [`PernetState::NF_HOOKS`](super::namespace::PernetState::NF_HOOKS), in
+//! groups ([`HookSpec::group`]): the namespace abstraction registers group
+//! [`HookSpec::ALWAYS`] when a namespace's state exists, any other group
+//! when [`Registration::enable_hooks`] asks for it in that namespace, and
+//! unregisters them all before the state goes away.
+//!
+//! [`Registration::enable_hooks`]: super::namespace::Registration::enable_hooks
 //!
 //! C header: [`include/linux/netfilter.h`](srctree/include/linux/netfilter.h)
 
@@ -16,7 +20,7 @@ use super::{
 use crate::{
     alloc::{flags::GFP_KERNEL, KVec},
     bindings,
-    error::{to_result, Result},
+    error::{code::*, to_result, Result},
 };
 
 /// The five IPv4 hook points (`enum nf_inet_hooks`).
@@ -79,13 +83,43 @@ pub mod priority {
     pub const LAST: i32 = bindings::nf_ip_hook_priorities_NF_IP_PRI_LAST;
 }
 
-/// One hook to register: where, and in which order among the others.
+/// One hook to register: where, in which order among the others, and
+/// with which group of hooks.
 #[derive(Clone, Copy, Debug)]
 pub struct HookSpec {
     /// The hook point.
     pub hook: InetHook,
     /// Lower runs first; see [`priority`].
     pub priority: i32,
+    /// The group the hook is registered with: [`HookSpec::ALWAYS`] in
+    /// every namespace as soon as its state exists, any other (below
+    /// [`HookSpec::GROUPS`]) in a namespace once
+    /// [`Registration::enable_hooks`] asked for it there. A group stays
+    /// registered until the namespace goes.
+    ///
+    /// [`Registration::enable_hooks`]: super::namespace::Registration::enable_hooks
+    pub group: u8,
+}
+
+impl HookSpec {
+    /// The group registered in every namespace.
+    pub const ALWAYS: u8 = 0;
+    /// The number of groups: groups are `0..GROUPS`.
+    pub const GROUPS: u8 = 32;
+
+    /// A hook of group [`HookSpec::ALWAYS`].
+    pub const fn new(hook: InetHook, priority: i32) -> Self {
+        Self {
+            hook,
+            priority,
+            group: Self::ALWAYS,
+        }
+    }
+
+    /// The same hook in group `group`.
+    pub const fn in_group(self, group: u8) -> Self {
+        Self { group, ..self }
+    }
 }
 
 /// What a hook function decides for a packet.
@@ -390,16 +424,33 @@ fn set_ops_type(ops: &mut bindings::nf_hook_ops, ty: bindings::nf_hook_ops_type)
     ops.set_hook_ops_type(ty);
 }
 
-/// Netfilter hooks registered in one namespace for the state `T`;
-/// unregistered on drop.
+/// The hooks registered in one namespace for the state `T`, by group;
+/// all unregistered on drop.
+///
+/// Registering hook functions shifts the positions of those after them at
+/// the same hook point, and a queued packet resumes at the position it
+/// left (`nf_queue_entry.hook_index`): as `nf_unregister_net_hook` does
+/// when it removes one, registering a group drops the packets of the
+/// namespace waiting in the queue (`nf_queue_nf_hook_drop`), so that none
+/// resumes at the wrong hook function.
 ///
 /// # Invariants
 ///
-/// `ops` (a heap array that never moves nor grows) is registered in `net`,
-/// which is alive while this object exists; each entry's `priv` is a valid
-/// `*const T` for that whole time.
+/// `net` is alive while this object exists. Every `Some` entry of `groups`
+/// is registered in `net`, each of its hooks' `priv` a valid `*const T`
+/// while it is; `enabled` has the bit of each group whose entry is `Some`
+/// or which has no hook. While `closed`, every entry is `None` and stays
+/// so.
 pub(super) struct NetHooks {
     net: *mut bindings::net,
+    enabled: u32,
+    closed: bool,
+    groups: [Option<GroupHooks>; HookSpec::GROUPS as usize],
+}
+
+/// The hooks of one group, as registered.
+struct GroupHooks {
+    /// What the kernel registered; a heap array that never moves nor grows.
     ops: KVec<bindings::nf_hook_ops>,
     /// What each hook's `priv` points to; a heap array that never moves.
     _privs: KVec<HookPriv>,
@@ -409,29 +460,64 @@ pub(super) struct NetHooks {
 /// hooks this is.
 struct HookPriv {
     data: *const core::ffi::c_void,
+    /// The position of the hook in `T::NF_HOOKS`.
     index: usize,
 }
 
-// SAFETY: the object only holds what the kernel needs to unregister the
-// hooks, which can be done from any thread.
+// SAFETY: the object only holds what the kernel needs to register and
+// unregister the hooks, which can be done from any thread.
 unsafe impl Send for NetHooks {}
-// SAFETY: no shared-reference methods.
+// SAFETY: no shared-reference method touches the kernel's structures.
 unsafe impl Sync for NetHooks {}
 
 impl NetHooks {
-    /// Registers `specs` in `net`, each calling `T::hook(&*data, ...)`.
+    /// No hook registered yet in `net`.
     ///
     /// # Safety
     ///
-    /// `data` must stay valid until the returned object is dropped, and the
-    /// object must be dropped before `net` is dismantled.
-    pub(super) unsafe fn register<T: PernetState>(
-        net: &Net,
-        specs: &[HookSpec],
-        data: *const T,
-    ) -> Result<Self> {
-        let mut privs = KVec::with_capacity(specs.len(), GFP_KERNEL)?;
-        for index in 0..specs.len() {
+    /// The object must be dropped before `net` is dismantled.
+    pub(super) unsafe fn new(net: &Net) -> Self {
+        // INVARIANT: nothing registered; the caller keeps `net` alive.
+        Self {
+            net: net.as_ptr(),
+            enabled: 0,
+            closed: false,
+            groups: [const { None }; HookSpec::GROUPS as usize],
+        }
+    }
+
+    /// Registers the hooks of `T::NF_HOOKS` in `group`, each calling
+    /// `T::hook(&*data, index, ...)` with its position in `T::NF_HOOKS`,
+    /// unless the group is registered already. Sleeps.
+    ///
+    /// Fails with `EINVAL` for a group not below [`HookSpec::GROUPS`],
+    /// `ENODEV` once [`NetHooks::take`] closed the object, or the error of
+    /// the registration (then no hook of the group is registered).
+    ///
+    /// # Safety
+    ///
+    /// `data` must stay valid until the object (or the one
+    /// [`NetHooks::take`] returns) is dropped.
+    pub(super) unsafe fn enable<T: PernetState>(&mut self, group: u8, data: *const T) -> Result {
+        let Some(slot) = self.groups.get_mut(usize::from(group)) else {
+            return Err(EINVAL);
+        };
+        if self.closed {
+            return Err(ENODEV);
+        }
+        let bit = 1u32 << group;
+        if self.enabled & bit != 0 {
+            return Ok(());
+        }
+        let in_group = |s: &&HookSpec| s.group == group;
+        let count = T::NF_HOOKS.iter().filter(in_group).count();
+        if count == 0 {
+            // INVARIANT: a group without hooks.
+            self.enabled |= bit;
+            return Ok(());
+        }
+        let mut privs = KVec::with_capacity(count, GFP_KERNEL)?;
+        for (index, _) in T::NF_HOOKS.iter().enumerate().filter(|(_, s)| in_group(s)) {
             privs.push(
                 HookPriv {
                     data: data.cast(),
@@ -440,8 +526,8 @@ impl NetHooks {
                 GFP_KERNEL,
             )?;
         }
-        let mut ops = KVec::with_capacity(specs.len(), GFP_KERNEL)?;
-        for (spec, p) in specs.iter().zip(privs.iter()) {
+        let mut ops = KVec::with_capacity(count, GFP_KERNEL)?;
+        for (spec, p) in T::NF_HOOKS.iter().filter(in_group).zip(privs.iter()) {
             // SAFETY: all-zero is a valid `nf_hook_ops` (no callback, no device).
             let mut op: bindings::nf_hook_ops = unsafe { core::mem::zeroed() };
             op.hook = Some(hook_callback::<T>);
@@ -453,33 +539,63 @@ impl NetHooks {
             ops.push(op, GFP_KERNEL)?;
         }
         // SAFETY: `ops` is a stable heap array of fully initialised
-        // operations (capacity reserved above, never pushed to again); the
-        // caller keeps `data` valid and `net` alive until drop.
+        // operations (capacity reserved above, never pushed to again) and
+        // `privs` one that never moves; both are kept in `groups` below
+        // until unregistered. `net` is alive (type invariant) and the
+        // caller keeps `data` valid. On failure the kernel has unregistered
+        // what it had registered of them.
         to_result(unsafe {
-            bindings::nf_register_net_hooks(net.as_ptr(), ops.as_ptr(), ops.len() as u32)
+            bindings::nf_register_net_hooks(self.net, ops.as_ptr(), ops.len() as u32)
         })?;
-        // INVARIANT: registered above.
-        Ok(Self {
-            net: net.as_ptr(),
-            ops,
-            _privs: privs,
-        })
+        // INVARIANT: registered; kept until `drop` unregisters them.
+        *slot = Some(GroupHooks { ops, _privs: privs });
+        self.enabled |= bit;
+        // SAFETY: `net` is alive; the queue handler's callback may run in
+        // any context. See the type's comment for why.
+        unsafe { bindings::nfq_hook_drop(self.net) };
+        Ok(())
+    }
+
+    /// Takes the registered hooks out, to be dropped (unregistered), and
+    /// closes this object: no group is registered through it any more.
+    pub(super) fn take(&mut self) -> Self {
+        // INVARIANT: `self` keeps no entry and is closed; the entries move
+        // with their registration to the object returned.
+        self.closed = true;
+        Self {
+            net: self.net,
+            enabled: core::mem::replace(&mut self.enabled, 0),
+            closed: false,
+            groups: core::mem::replace(
+                &mut self.groups,
+                [const { None }; HookSpec::GROUPS as usize],
+            ),
+        }
     }
 }
 
 impl Drop for NetHooks {
     fn drop(&mut self) {
-        // SAFETY: registered in the live `net` (type invariant). Unregistering
-        // does not wait: the old hook array, which points at `ops` and holds
-        // our `priv`, is freed after a grace period, and readers may still
-        // walk it until then.
-        unsafe {
-            bindings::nf_unregister_net_hooks(self.net, self.ops.as_ptr(), self.ops.len() as u32)
-        };
-        // Wait for them before `ops` is freed (and, in the namespace
-        // abstraction, before the state `priv` points to).
-        // SAFETY: called in process context (namespace `pre_exit`).
-        unsafe { bindings::synchronize_rcu() };
+        let mut any = false;
+        for g in self.groups.iter().flatten() {
+            // SAFETY: registered in the live `net` (type invariant), and
+            // dropped (never unregistered again) right after. Unregistering
+            // does not wait: the kernel's old hook arrays, which point at
+            // `ops` and hold our `priv`, are freed after a grace period,
+            // and readers may still walk them until then.
+            unsafe {
+                bindings::nf_unregister_net_hooks(self.net, g.ops.as_ptr(), g.ops.len() as u32)
+            };
+            any = true;
+        }
+        if any {
+            // One grace period for all groups: after it no hook function
+            // runs or will run with our `priv`, so `ops` and `privs` can go
+            // (and, in the namespace abstraction, the state `priv` points
+            // to).
+            // SAFETY: called in process context (namespace `pre_exit`).
+            unsafe { bindings::synchronize_rcu() };
+        }
     }
 }
 
@@ -488,9 +604,9 @@ unsafe extern "C" fn hook_callback<T: PernetState>(
     skb: *mut bindings::sk_buff,
     state: *const bindings::nf_hook_state,
 ) -> core::ffi::c_uint {
-    // SAFETY: `priv_` points to a `HookPriv` of a registered `NetHooks`
-    // whose `data` is the `*const T` given to `NetHooks::register`, valid
-    // while the hook is registered; `skb` and `state` are valid for the call
+    // SAFETY: `priv_` points to a `HookPriv` of a group registered by
+    // `NetHooks::enable`, whose `data` is the `*const T` given to it, valid
+    // while the hook is registered (and until a grace period after); `skb` and `state` are valid for the call
     // and the skb is exclusively ours until we return a verdict.
     let (p, skb, state) = unsafe {
         let p = &*priv_.cast::<HookPriv>();
