@@ -358,6 +358,40 @@ rf_expect_hooks()
 	return $lret
 }
 
+# rf_require_nft_hooks: skip unless `nft list hooks` can list a
+# namespace's hook functions (nft, and nfnetlink_hook loaded or loadable).
+rf_require_nft_hooks()
+{
+	rf_require_tool NFT nft
+	modprobe -q nfnetlink_hook 2> /dev/null
+	if ! "$NFT" list hooks ip > /dev/null 2>&1; then
+		echo "SKIP: Could not list hooks with nft list hooks (CONFIG_NETFILTER_NETLINK_HOOK)"
+		exit $ksft_skip
+	fi
+}
+
+# rf_hooks NS: rustfilter's IPv4 hook functions in namespace NS, as `nft
+# list hooks ip` lists them, one "HOOK:PRIORITY" per line in its order
+# (prerouting:-2147483648, input:0, postrouting:2147483647...). Fails when
+# nft does.
+rf_hooks()
+{
+	local out
+
+	out=$(in_ns "$1" "${NFT:-nft}" list hooks ip 2>&1) || { echo "$out" 1>&2; return 1; }
+	# "-0000000300 _RINv...hook_callback...NetState... [rustfilter]"
+	echo "$out" | awk '
+		$1 == "hook" && $3 == "{" { hook = $2; next }
+		$NF == "[rustfilter]" && $2 ~ /hook_callback/ {
+			p = $1; sign = ""
+			if (p ~ /^[-+]/) { sign = substr(p, 1, 1); p = substr(p, 2) }
+			sub(/^0+/, "", p)
+			if (p == "") p = "0"
+			else if (sign == "-") p = "-" p
+			print hook ":" p
+		}'
+}
+
 # rf_check NAME RESULT: print PASS or FAIL for a group of assertions whose
 # combined status is RESULT (0: all held), and set ret=1 on failure.
 rf_check()

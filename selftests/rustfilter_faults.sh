@@ -29,6 +29,11 @@
 #     nat table alone, the COMMIT of a single-rule edit (-A, counters
 #     carried over), the CHUNK of the filter table, and conntrack
 #     --set-max/--set-timeout (CT_SET: on failure, neither changes).
+#     And the first ruleset of a fresh namespace, whose COMMIT registers
+#     its table's hooks (a nat table: conntrack's and nat's) before it
+#     publishes it: on failure no rule and no nat hook (conntrack's,
+#     registered first, may stay), on success both (with nft and
+#     nfnetlink_hook to list the hooks).
 # (b) Allocation failures on the packet path: failslab with probability
 #     20 for every allocation that cannot sleep (GFP_ATOMIC, GFP_NOWAIT),
 #     in any context, softirq included, for 5 s while ping, UDP (udp-many)
@@ -44,8 +49,8 @@
 # Every check can be made to fail on purpose: RF_FAULTS_BREAK=NAME[,NAME]
 # (in the VM: VM_APPEND="RF_FAULTS_BREAK=all", the kernel hands unknown
 # parameters to init as environment) turns that check's expectation
-# around; NAME is restore, nat, edit, chunk, ct, traffic, packet, splat or
-# all. See `broken` below and where it is used.
+# around; NAME is restore, nat, edit, chunk, ct, first, traffic, packet,
+# splat or all. See `broken` below and where it is used.
 #
 # env: MAX_N (500: bound of each N loop), COMMITS ("1 4": which commits
 #      of the restore of B are swept; "1 2 3 4" for all), FAULT_SECS (5:
@@ -482,8 +487,8 @@ function short(sym,   out, i, j, n, id, skip) {
 { print short($1) }
 '
 
-# faulty N AT ARGS: rfctl ARGS in the router with the N-th fault-injection
-# point of request AT failing. Sets rc, injected (1 if the fault was
+# faulty N AT ARGS: rfctl ARGS in the router (or in $faulty_ns) with the
+# N-th fault-injection point of request AT failing. Sets rc, injected (1 if the fault was
 # injected), points (how many points the request passed, when not) and
 # msg (what else rfctl said on stderr, on one line).
 faulty() {
@@ -491,7 +496,7 @@ faulty() {
 	shift 2
 	[ "$FAULT_DIAG" = 1 ] && dmesg -c > /dev/null
 	err=$(RFCTL_FAIL_NTH=$n RFCTL_FAIL_NTH_AT=$at RFCTL_FAIL_NTH_REPORT=1 \
-		nsenter --net="/run/netns/$router" timeout 60 "$RFCTL" "$@" 2>&1 > /dev/null)
+		nsenter --net="/run/netns/${faulty_ns:-$router}" timeout 60 "$RFCTL" "$@" 2>&1 > /dev/null)
 	rc=$?
 	injected=0
 	points=
@@ -749,6 +754,64 @@ echo "# conntrack --set-max 7000 --set-timeout icmp=3000:"
 rfr conntrack --set-max 65536 --set-timeout icmp=600 || l=1
 rfr conntrack -F > /dev/null 2>&1
 rf_check "conntrack --set-max/--set-timeout, faults in CT_SET: a failed request changes nothing" $l
+
+# The first ruleset of a fresh namespace: its COMMIT registers conntrack's
+# and nat's hooks before it publishes the nat table. Each N in a new
+# namespace (hooks, once registered, stay).
+FIRST="-t nat -A POSTROUTING -o eth0 -j MASQUERADE"
+if ! command -v nft > /dev/null 2>&1 || ! { modprobe -q nfnetlink_hook 2> /dev/null; nft list hooks ip > /dev/null 2>&1; }; then
+	echo "# first ruleset of a namespace: skipped (no nft list hooks)"
+else
+	l=0
+	n=0
+	hit=0
+	rm -f "$tmp/outcomes.first"
+	# nat_hooks: how many of rustfilter's nat hooks $fresh has.
+	nat_hooks() {
+		rf_hooks "$fresh" | grep -cE '^(prerouting|output):-100$|^(input|postrouting):100$'
+	}
+	while [ $n -lt "$MAX_N" ]; do
+		n=$((n + 1))
+		setup_ns fresh || { l=1; break; }
+		faulty_ns=$fresh
+		# shellcheck disable=SC2086 # the rule's words
+		faulty $n commit $FIRST
+		faulty_ns=
+		rules=$(nsenter --net="/run/netns/$fresh" "$RFCTL" -t nat -S 2>&1 | grep -c '^-A')
+		hooks=$(nat_hooks)
+		if [ $injected -eq 0 ]; then
+			if [ $rc -ne 0 ] || [ "$rules" != 1 ] || [ "$hooks" != 4 ]; then
+				echo "FAIL: first ruleset, N=$n: no fault injected, yet rfctl exit $rc, $rules rules, $hooks nat hooks: $msg"
+				l=1
+			fi
+			echo "#   N=$n: no fault injected: the request passes $points injection points"
+			break
+		fi
+		hit=$((hit + 1))
+		if [ $rc -ne 0 ]; then
+			want="0 0"
+			broken first && want="1 4"
+			if [ "$rules $hooks" = "$want" ]; then
+				record first $n "failed, no rule, no nat hook: ${msg:-no message}"
+			else
+				record first $n "FAILED, YET $rules RULES AND $hooks NAT HOOKS: ${msg:-no message}"
+				echo "first N=$n (RFCTL_FAIL_NTH=$n RFCTL_FAIL_NTH_AT=commit rfctl $FIRST): ${msg:-no message}; then $rules rules, $hooks nat hooks" >> "$tmp/bugs"
+				l=1
+			fi
+		elif [ "$rules" = 1 ] && [ "$hooks" = 4 ]; then
+			record first $n "succeeded, rule and hooks in place (the failed allocation has a fallback)"
+		else
+			record first $n "SUCCEEDED, YET $rules RULES AND $hooks NAT HOOKS"
+			echo "first N=$n (RFCTL_FAIL_NTH=$n RFCTL_FAIL_NTH_AT=commit rfctl $FIRST): succeeded; then $rules rules, $hooks nat hooks" >> "$tmp/bugs"
+			l=1
+		fi
+	done
+	[ $hit -gt 0 ] || { echo "FAIL: first ruleset: no fault was ever injected"; l=1; }
+	cleanup_ns "$fresh"
+	echo "# the first ruleset of a namespace (rfctl $FIRST):"
+	[ -s "$tmp/outcomes.first" ] && summary first
+	rf_check "first ruleset of a namespace, faults in its commit (hook registration): failed means no rule and no nat hook" $l
+fi
 
 l=0
 set_a || { echo "FAIL: ruleset A is not in place after the sweeps"; l=1; }

@@ -18,8 +18,9 @@
 # (the line, byte for byte as upstream prints it, per namespace), a
 # namespace deleted after its listeners were killed with packets held,
 # devices deleted with packets held (the deletion does not wait, the late
-# verdicts get ENOENT), rmmod with packets queued, and that rustfilter and
-# nfnetlink_queue exclude each other.
+# verdicts get ENOENT), packets held while a rustfilter table's first
+# commit registers its hooks (dropped), rmmod with packets queued, and that
+# rustfilter and nfnetlink_queue exclude each other.
 #
 # QUEUE_IMPL=rustfilter (default) loads rustfilter.ko, the queue handler
 # under test; QUEUE_IMPL=upstream uses the kernel's nfnetlink_queue.ko
@@ -111,9 +112,9 @@ trap cleanup EXIT
 CASES=(handler accept drop nft repeat stop requeue requeue_bypass mark
 	rewrite_fixed rewrite_unfixed batch copy_range maxlen maxlen_fail_open
 	bypass balance listener_killed gso uid_gid conntrack proc netns_exit
-	device_down unload exclusive_modprobe exclusive_insmod)
+	device_down hooks_registered unload exclusive_modprobe exclusive_insmod)
 # Cases that test what only rustfilter does.
-RUSTFILTER_ONLY=" unload exclusive_modprobe exclusive_insmod "
+RUSTFILTER_ONLY=" hooks_registered unload exclusive_modprobe exclusive_insmod "
 
 diag() { echo "# $*"; }
 fail() { echo "# FAIL: $*"; }
@@ -1142,6 +1143,43 @@ case_device_down() {
 	flow ddback 1
 	q_end dd_back || l=1
 	expect_got ddback 1 || l=1
+	return $l
+}
+
+# The first ruleset of a rustfilter table in the router registers the
+# table's hook functions, which moves those after them, where queued
+# packets would resume: the packets waiting in the router's queues are
+# dropped, as when a hook function is unregistered. Committing again
+# registers nothing and leaves them waiting.
+case_hooks_registered() {
+	local l=0 mark pid
+	mark=$(dmesg_mark)
+	queue_forward --queue-num 0 || return 1
+	q_start hr "$router" --num 0 --hold || return 1
+	pid=${qpid[hr]}
+	flow hreg 3
+	busywait 5000 q_has hr 3 > /dev/null
+	expect_proc "$router" 0 "$pid" 3 2 65531 0 0 3 || l=1
+	# The raw table: no other case commits it.
+	if ! ip netns exec "$router" "$RFCTL" -t raw -A PREROUTING -p tcp --dport 1 -j ACCEPT \
+		2> "$tmp/rf.err"; then
+		fail "rfctl -t raw -A PREROUTING: $(cat "$tmp/rf.err")"
+		l=1
+	fi
+	expect_proc "$router" 0 "$pid" 0 2 65531 0 0 3 || l=1
+	q_stop hr || l=1
+	expect_got hreg 0 || l=1
+	# Registered once: the next commit leaves queued packets alone
+	# (accepted when the fail-open listener goes).
+	q_start hr2 "$router" --num 0 --hold --fail-open || return 1
+	pid=${qpid[hr2]}
+	flow hreg2 3
+	busywait 5000 q_has hr2 3 > /dev/null
+	ip netns exec "$router" "$RFCTL" -t raw -F || l=1
+	expect_proc "$router" 0 "$pid" 3 2 65531 0 0 3 || l=1
+	q_stop hr2 || l=1
+	expect_got hreg2 3 || l=1
+	no_splat "$mark" || l=1
 	return $l
 }
 
