@@ -1074,7 +1074,10 @@ impl CtNet {
     /// Evicts a connection that is not assured (or is closing) from the
     /// chains after `hash`'s, to make room. Whether one went.
     fn early_drop(&self, net: &Net, hash: u32, now: u64) -> bool {
-        let buckets = self.table.buckets();
+        // A non-zero divisor: no division-by-zero panic path.
+        let Some(buckets) = core::num::NonZeroUsize::new(self.table.buckets()) else {
+            return false;
+        };
         for i in 0..EARLY_DROP_BUCKETS {
             let b = (hash as usize).wrapping_add(i as usize) % buckets;
             let mut victim = None;

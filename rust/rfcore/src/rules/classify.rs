@@ -537,8 +537,15 @@ fn choose_keys(first: u32, run: &mut [Rule], matches: &[Match]) -> (Keys, u32) {
     }
     let measured = measured.get_mut(..count).unwrap_or(&mut []);
     // The most selective first; equals keep the candidates' order (ports
-    // first).
-    measured.sort_unstable();
+    // first). An insertion sort of at most 18: `sort_unstable` brings a
+    // panic path objtool does not know.
+    for i in 1..measured.len() {
+        let mut j = i;
+        while j > 0 && measured.get(j - 1) > measured.get(j) {
+            measured.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     // Which candidates key each rule, as a bit mask in its `wild` link
     // (rebuilt after).
     for r in run.iter_mut() {
