@@ -522,8 +522,9 @@ fn candidates(run: &[Rule], matches: &[Match]) -> ([Key; MAX_CANDIDATES], usize)
 }
 
 /// The keys for the chain whose rules are `run`, chosen as the module
-/// documentation says, and what they cost.
-fn choose_keys(first: u32, run: &mut [Rule], matches: &[Match]) -> (Keys, u32) {
+/// documentation says, and what they cost; the rules' links are those of
+/// the keys returned (scratch if there are none).
+fn choose_keys(first: u32, run: &mut [Rule], matches: &[Match]) -> (Keys, Cost) {
     let n = run.len() as u32;
     let (keys, count) = candidates(run, matches);
     let keys = keys.get(..count).unwrap_or(&[]);
@@ -608,28 +609,37 @@ fn choose_keys(first: u32, run: &mut [Rule], matches: &[Match]) -> (Keys, u32) {
         .iter()
         .min_by_key(|m| m.0.saturating_add(m.1))
         .map_or(0, |m| 1u32 << m.2);
-    // Each set in the order of selectivity, built and measured: the
+    // Each set once, in the order of selectivity, built and measured: the
     // cheapest wins, the fewest keys among equals.
-    let mut best = (n, 0usize, Keys::LINEAR);
-    for set in [single, by_selectivity, by_bound] {
+    let in_order = |set: u32| {
         let mut chosen = [Key::Linear; MAX_KEYS];
-        let mut taken = 0;
-        for &(_, _, j) in measured.iter().filter(|m| set & 1 << m.2 != 0) {
-            if let (Some(c), Some(&key)) = (chosen.get_mut(taken), keys.get(j)) {
-                *c = key;
-                taken += 1;
-            }
+        for (c, &(_, _, j)) in chosen
+            .iter_mut()
+            .zip(measured.iter().filter(|m| set & 1 << m.2 != 0))
+        {
+            *c = keys.get(j).copied().unwrap_or(Key::Linear);
         }
-        if taken == 0 {
+        Keys::new(&chosen)
+    };
+    let mut best: Option<(u32, u32, u32, Cost)> = None;
+    let mut built = 0u32;
+    for set in [single, by_selectivity, by_bound] {
+        if set == 0 || set == built || best.is_some_and(|b| b.2 == set) {
             continue;
         }
-        let keys = Keys::new(&chosen);
-        let cost = build_chain(first, run, matches, keys.as_slice()).total();
-        if (cost, taken) < (best.0, best.1) || best.1 == 0 {
-            best = (cost, taken, keys);
+        let cost = build_chain(first, run, matches, in_order(set).as_slice());
+        built = set;
+        let rank = (cost.total(), set.count_ones());
+        if best.is_none_or(|b| rank < (b.0, b.1)) {
+            best = Some((rank.0, rank.1, set, cost));
         }
     }
-    (best.2, best.0)
+    let (set, cost) = best.map_or((0, Cost::default()), |b| (b.2, b.3));
+    // The links must be the winner's.
+    if set != built && set != 0 {
+        build_chain(first, run, matches, in_order(set).as_slice());
+    }
+    (in_order(set), cost)
 }
 
 /// Index chain `chain` whose rules are `run` (the table's rules from
@@ -641,24 +651,23 @@ fn index_chain(chain: &mut Chain, run: &mut [Rule], matches: &[Match], choice: C
         return;
     }
     let first = chain.first_rule;
-    let keys = match choice {
-        Choice::Fixed(key) => Keys::new(&[key]),
-        Choice::FixedSet(keys) => keys,
-        Choice::Auto { min_rules } if n < min_rules => Keys::LINEAR,
-        Choice::Auto { .. } | Choice::Cheapest => choose_keys(first, run, matches).0,
-    };
-    if keys.is_linear() {
-        return;
-    }
-    let cost = build_chain(first, run, matches, keys.as_slice());
-    match choice {
-        Choice::Auto { .. } if cost.total().saturating_mul(2) > n => {
-            // Not worth it: the links go, the walk is linear.
-            for r in run.iter_mut() {
-                r.links = Links::default();
-            }
+    let (keys, cost) = match choice {
+        Choice::Fixed(key) => {
+            let keys = Keys::new(&[key]);
+            (keys, build_chain(first, run, matches, keys.as_slice()))
         }
-        _ => chain.index = keys,
+        Choice::FixedSet(keys) => (keys, build_chain(first, run, matches, keys.as_slice())),
+        Choice::Auto { min_rules } if n < min_rules => return,
+        Choice::Auto { .. } | Choice::Cheapest => choose_keys(first, run, matches),
+    };
+    let too_dear = matches!(choice, Choice::Auto { .. }) && cost.total().saturating_mul(2) > n;
+    if keys.is_linear() || too_dear {
+        // No key, or not worth it: the links go, the walk is linear.
+        for r in run.iter_mut() {
+            r.links = Links::default();
+        }
+    } else {
+        chain.index = keys;
     }
 }
 
