@@ -209,8 +209,9 @@ run_check() {
 run_demo() {
 	ip=/usr/bin/ip
 	ko=$(modinfo -n rustfilter 2>/dev/null)
-	echo "rfvm: insmod ${ko:-rustfilter.ko}"
-	if [ -n "$ko" ] && insmod "$ko"; then
+	# hook_stats=1: the per-hook counters `rfctl stats` shows below.
+	echo "rfvm: insmod ${ko:-rustfilter.ko} hook_stats=1"
+	if [ -n "$ko" ] && insmod "$ko" hook_stats=1; then
 		$ip netns add client
 		$ip netns add router
 		$ip netns add server

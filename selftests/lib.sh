@@ -255,11 +255,22 @@ rf_require_module()
 }
 
 # rf_load [PARAM=VALUE...]: insmod rustfilter (with module parameters)
-# unless it is loaded already.
+# unless it is loaded already. The tests read `rfctl stats`: unless told
+# otherwise, the module counts at each hook (hook_stats=1; off by default),
+# and one loaded without it is loaded again.
 rf_load()
 {
 	local ko
 
+	case " $* " in
+	*" hook_stats="*) ;;
+	*)
+		set -- hook_stats=1 "$@"
+		if rf_loaded && [ "$(cat /sys/module/rustfilter/parameters/hook_stats 2> /dev/null)" = 0 ]; then
+			rf_unload || return 1
+		fi
+		;;
+	esac
 	rf_loaded && return 0
 	ko=$(rf_ko)
 	if [ -z "$ko" ]; then

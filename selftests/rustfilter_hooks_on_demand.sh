@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Check that rustfilter registers hook functions only where a ruleset needs
-# them (`nft list hooks ip` lists a namespace's hook functions): a fresh
-# namespace has only the five counting hooks (NF_IP_PRI_FIRST); a table's
+# them (`nft list hooks ip` lists a namespace's hook functions): loaded
+# with hook_stats=1 (as rf_load does), a fresh namespace has only the five
+# counting hooks (NF_IP_PRI_FIRST), and without it none at all; a table's
 # first committed ruleset adds that table's hooks; a table that needs
 # connection tracking (-m conntrack, and any nat table) adds conntrack's;
 # a refused or --test commit adds none; hooks stay once registered, and
@@ -239,5 +240,44 @@ else
 	[ $l -eq 0 ] || rf_stats "$router" | sed 's/^/    /'
 	rf_check "counting hook: a bad IPv4 header is malformed, a truncated TCP header is not" $l
 fi
+
+# hook_stats=0, the default: no counting hook in any namespace, and `rfctl
+# stats` says the counters are off instead of printing zeros; the tables'
+# hooks come as before. A hook_stats other than 0 or 1 is refused.
+l=0
+rf_unload || { echo "FAIL: rmmod rustfilter"; l=1; }
+if insmod "$(rf_ko)" hook_stats=2 2> "$tmpdir/err"; then
+	echo "FAIL: insmod hook_stats=2 succeeded"
+	rf_unload
+	l=1
+fi
+if ! insmod "$(rf_ko)"; then
+	echo "FAIL: insmod without parameters failed"
+	l=1
+else
+	for ns in "$client" "$router" "$server" "$other"; do
+		expect_hooks "$ns" "hook_stats=0" || l=1
+	done
+	forwarded "hook_stats=0, no ruleset" yes || l=1
+	for cmd in stats "stats --zero"; do
+		# shellcheck disable=SC2086 # the command's words
+		if rfr $cmd > "$tmpdir/out" 2> "$tmpdir/err"; then
+			echo "FAIL: hook_stats=0: rfctl $cmd succeeded: $(cat "$tmpdir/out")"
+			l=1
+		elif ! grep -q "statistics are off (load the module with hook_stats=1)" "$tmpdir/err"; then
+			echo "FAIL: hook_stats=0: rfctl $cmd does not say the statistics are off:"
+			sed 's/^/    /' "$tmpdir/err"
+			l=1
+		fi
+	done
+	echo "INFO: rfctl stats: $(head -n 1 "$tmpdir/err")"
+	rfr -A FORWARD -p icmp -j ACCEPT || l=1
+	expect_hooks "$router" "hook_stats=0, filter ruleset" FILTER || l=1
+	rfr -I FORWARD -p icmp -j DROP || l=1
+	forwarded "hook_stats=0, filter ruleset dropping pings" no || l=1
+	expect_hooks "$client" "hook_stats=0, the router's ruleset" || l=1
+fi
+rf_unload
+rf_check "hook_stats=0 (the default): no counting hook, rfctl stats refused with a reason; hook_stats=2 refused" $l
 
 exit $ret

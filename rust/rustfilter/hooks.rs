@@ -2,12 +2,15 @@
 
 //! Per-namespace state and the hook functions run at the IPv4 hooks.
 //!
-//! Every namespace gets, at each of the five hooks, a counting hook at
-//! `NF_IP_PRI_FIRST`, registered with the namespace's state. The others
-//! are registered in groups, on demand, as upstream registers a table's
-//! hooks when the table is instantiated and conntrack's when a user needs
-//! it, and stay until the namespace goes:
+//! Hooks are registered in groups, on demand, as upstream registers a
+//! table's hooks when the table is instantiated and conntrack's when a user
+//! needs it, and stay until the namespace goes:
 //!
+//! - with the module loaded `hook_stats=1`, a counting hook at each of the
+//!   five hooks (`NF_IP_PRI_FIRST`), in every namespace from its start: the
+//!   packets, bytes and malformed IPv4 headers `rfctl stats` reports. Off
+//!   by default, as upstream's per-connection accounting
+//!   (`nf_conntrack_acct`) is: every packet would pay for them;
 //! - the hooks of the raw (-300), mangle (-150) and filter (0) tables, when
 //!   the table's first ruleset is committed;
 //! - connection tracking at PREROUTING and OUTPUT (-200), and its
@@ -21,8 +24,9 @@
 //!   bound connection.
 //!
 //! `netlink::commit` registers them ([`NetState::enable_hooks`]) before it
-//! publishes the table. A namespace without a ruleset so runs only the
-//! counting hooks, each of which reads the 20 bytes of the IPv4 header.
+//! publishes the table. A namespace without a ruleset so runs no hook of
+//! rustfilter's, or only the counting hooks, each of which reads the 20
+//! bytes of the IPv4 header.
 
 use crate::conntrack::{CtNet, Tracker};
 use crate::counters::Counters;
@@ -135,6 +139,8 @@ pub(crate) struct NetState {
     /// Connection tracking.
     pub(crate) ct: Arc<CtNet>,
     pub(crate) tracker: Arc<Tracker>,
+    /// Whether the counting hooks are registered (`hook_stats`).
+    stats: bool,
 }
 
 /// What the states of all namespaces share.
@@ -145,6 +151,9 @@ pub(crate) struct Shared {
     pub(crate) events: Arc<Multicaster>,
     /// The maximum of connections a new namespace starts with.
     pub(crate) ct_max: usize,
+    /// Whether every namespace counts packets at each hook (the module's
+    /// `hook_stats`).
+    pub(crate) hook_stats: bool,
 }
 
 static NET_ID: PernetId = PernetId::new();
@@ -153,12 +162,12 @@ const fn spec(hook: InetHook, priority: i32) -> HookSpec {
     HookSpec::new(hook, priority)
 }
 
-/// The groups of `NF_HOOKS` (`HookSpec::group`): the counting hooks are
-/// always registered; the hooks of the table with index `t` in
-/// `tables::KINDS` form group `TABLE_GROUP + t`; tracking's group
-/// `CT_GROUP`.
+/// The groups of `NF_HOOKS` (`HookSpec::group`): the hooks of the table
+/// with index `t` in `tables::KINDS` form group `TABLE_GROUP + t`;
+/// tracking's group `CT_GROUP`; the counting hooks `STATS_GROUP`.
 const TABLE_GROUP: u8 = 1;
 const CT_GROUP: u8 = TABLE_GROUP + tables::KINDS.len() as u8;
+const STATS_GROUP: u8 = CT_GROUP + 1;
 
 /// A hook of the table with index `t` in `tables::KINDS`.
 const fn table_spec(t: usize, hook: InetHook, priority: i32) -> HookSpec {
@@ -168,6 +177,11 @@ const fn table_spec(t: usize, hook: InetHook, priority: i32) -> HookSpec {
 /// A hook of connection tracking.
 const fn ct_spec(hook: InetHook, priority: i32) -> HookSpec {
     spec(hook, priority).in_group(CT_GROUP)
+}
+
+/// A counting hook.
+const fn stats_spec(hook: InetHook) -> HookSpec {
+    spec(hook, priority::FIRST).in_group(STATS_GROUP)
 }
 
 // The table indices written in `NF_HOOKS` and `TABLE_HOOKS` are those of
@@ -218,12 +232,12 @@ impl PernetState for NetState {
     }
 
     const NF_HOOKS: &'static [HookSpec] = &[
-        // counting, always registered
-        spec(InetHook::PreRouting, priority::FIRST),
-        spec(InetHook::LocalIn, priority::FIRST),
-        spec(InetHook::Forward, priority::FIRST),
-        spec(InetHook::LocalOut, priority::FIRST),
-        spec(InetHook::PostRouting, priority::FIRST),
+        // counting, with hook_stats
+        stats_spec(InetHook::PreRouting),
+        stats_spec(InetHook::LocalIn),
+        stats_spec(InetHook::Forward),
+        stats_spec(InetHook::LocalOut),
+        stats_spec(InetHook::PostRouting),
         // raw
         table_spec(RAW, InetHook::PreRouting, priority::RAW),
         table_spec(RAW, InetHook::LocalOut, priority::RAW),
@@ -273,7 +287,16 @@ impl PernetState for NetState {
             txns <- kernel::new_mutex!(Txns::new()),
             ct: ct?,
             tracker: shared.tracker.clone(),
+            stats: shared.hook_stats,
         }? Error)
+    }
+
+    fn initial_groups(&self) -> u32 {
+        if self.stats {
+            1 << STATS_GROUP
+        } else {
+            0
+        }
     }
 
     const DEVICE_EVENTS: bool = true;
@@ -477,9 +500,15 @@ impl NetState {
         napt::translate(skb, &self.tracker, info, manip)
     }
 
+    /// Whether this namespace counts packets at each hook (`hook_stats`).
+    pub(crate) fn counting(&self) -> bool {
+        self.stats
+    }
+
     /// The counters of every hook, in hook order, as one snapshot; with
     /// `zero`, they restart from zero at the same instant (no packet is
-    /// lost or counted twice). Sleeps.
+    /// lost or counted twice). Sleeps. All zero when the namespace does
+    /// not count ([`NetState::counting`]).
     pub(crate) fn stats(&self, zero: bool) -> Result<[HookStats; Hook::COUNT]> {
         let sums = self.counters.snapshot(zero)?;
         let mut out = [HookStats::default(); Hook::COUNT];

@@ -14,7 +14,7 @@ use crate::rules::TableKind;
 use crate::tables::{self, CommitError, Slot};
 use core::sync::atomic::Ordering;
 use kernel::c_str;
-use kernel::net::genetlink::{AttrPolicy, Command, Family, Info, Reply};
+use kernel::net::genetlink::{self, AttrPolicy, Command, Family, Info, Reply};
 use kernel::net::namespace;
 use kernel::net::netlink::Released;
 use kernel::prelude::*;
@@ -137,8 +137,10 @@ impl Family for Control {
     fn doit(&self, cmd: u8, info: &Info<'_>) -> Result {
         let state = self.pernet.0.get(info.net());
         match cmd {
-            proto::CMD_GET_STATS => send_stats(state, info),
-            proto::CMD_ZERO_STATS => state.stats(true).map(|_| ()),
+            proto::CMD_GET_STATS => counting(state, info).and_then(|()| send_stats(state, info)),
+            proto::CMD_ZERO_STATS => {
+                counting(state, info).and_then(|()| state.stats(true).map(|_| ()))
+            }
             proto::CMD_TABLE_BEGIN => begin(state, info),
             proto::CMD_TABLE_CHUNK => chunk(state, info),
             proto::CMD_TABLE_COMMIT => commit(&self.pernet.0, state, info),
@@ -159,6 +161,18 @@ impl Family for Control {
             }
         }
     }
+}
+
+/// Fails unless the namespace counts packets at each hook: a reader is
+/// told the counters are off, not shown zeros.
+fn counting(state: &NetState, info: &Info<'_>) -> Result {
+    if state.counting() {
+        return Ok(());
+    }
+    info.set_err_msg(c_str!(
+        "rustfilter: per-hook statistics are off (load the module with hook_stats=1)"
+    ));
+    Err(genetlink::eopnotsupp())
 }
 
 fn send_stats(state: &NetState, info: &Info<'_>) -> Result {

@@ -22,12 +22,12 @@ mod ct;
 #[allow(dead_code, unreachable_pub, unused_imports)]
 #[path = "../rfcore/src/nat/mod.rs"]
 mod nat;
-#[allow(dead_code, unreachable_pub)]
-#[path = "../rfcore/src/nla.rs"]
-mod nla;
 #[allow(dead_code, unreachable_pub, unused_imports)]
 #[path = "../rfcore/src/nfqueue/mod.rs"]
 mod nfqueue;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../rfcore/src/nla.rs"]
+mod nla;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../rfcore/src/packet.rs"]
 mod packet;
@@ -62,6 +62,13 @@ kernel::module_param_uint!(
     "most connections per network namespace (default 65536; 0: the default)"
 );
 
+kernel::module_param_uint!(
+    HOOK_STATS,
+    "hook_stats",
+    0,
+    "count packets, bytes and malformed IPv4 headers at each hook for rfctl stats (0: off, the default; 1: on)"
+);
+
 struct RustFilter {
     /// The queue handler: gone first, its queued packets dropped, while
     /// the hooks and connections they refer to still exist.
@@ -79,6 +86,14 @@ struct RustFilter {
 
 impl kernel::Module for RustFilter {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let hook_stats = match HOOK_STATS.get() {
+            0 => false,
+            1 => true,
+            n => {
+                pr_err!("hook_stats={} is neither 0 nor 1\n", n);
+                return Err(EINVAL);
+            }
+        };
         let tracker = conntrack::Tracker::register()?;
         let events = genetlink::Multicaster::new()?;
         let ct_max = match CT_MAX.get() {
@@ -89,6 +104,7 @@ impl kernel::Module for RustFilter {
             tracker: tracker.clone(),
             events: events.clone(),
             ct_max,
+            hook_stats,
         };
         let pernet = Arc::new(
             netlink::Pernet(namespace::Registration::<hooks::NetState>::new(shared)?),
@@ -103,7 +119,10 @@ impl kernel::Module for RustFilter {
         let control =
             genetlink::Registration::new(netlink::Control { pernet }, module, Some(events))?;
         let queue = queue::Queue::register(module, tracker.clone())?;
-        pr_info!("loaded: hooks at PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING; queue handler\n");
+        pr_info!(
+            "loaded: hooks at PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING as tables need them; per-hook statistics {}; queue handler\n",
+            if hook_stats { "on" } else { "off" }
+        );
         Ok(Self {
             _queue: queue,
             _txn_watch: txn_watch,

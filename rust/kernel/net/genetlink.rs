@@ -28,6 +28,12 @@ fn emsgsize() -> Error {
     Error::from_errno(-(bindings::EMSGSIZE as i32))
 }
 
+/// `EOPNOTSUPP`: a command the family has but cannot carry out as it is
+/// set up (6.12's `kernel::error::code` has no such constant).
+pub fn eopnotsupp() -> Error {
+    Error::from_errno(-(bindings::EOPNOTSUPP as i32))
+}
+
 /// Validation policy of one attribute type (`struct nla_policy`).
 #[derive(Clone, Copy, Debug)]
 pub enum AttrPolicy {

@@ -85,9 +85,9 @@ impl Net {
 /// already exist) and dropped when it goes away.
 ///
 /// It may also ask for IPv4 netfilter hooks in every namespace, in groups:
-/// group [`HookSpec::ALWAYS`] is registered right after the state is
-/// created, another group when [`Registration::enable_hooks`] asks for it
-/// in a namespace; all are unregistered before the state is dropped, so a
+/// group [`HookSpec::ALWAYS`] (and any other [`PernetState::initial_groups`]
+/// names) is registered right after the state is created, another group
+/// when [`Registration::enable_hooks`] asks for it in a namespace; all are unregistered before the state is dropped, so a
 /// hook always sees live state and never outlives its namespace.
 ///
 /// [`HookSpec::ALWAYS`]: netfilter::HookSpec::ALWAYS
@@ -111,6 +111,16 @@ pub trait PernetState: Send + Sync + Sized + 'static {
 
     /// Creates the state of namespace `net`.
     fn init(net: &Net, shared: &Self::Shared) -> impl PinInit<Self, Error>;
+
+    /// The groups of [`PernetState::NF_HOOKS`] to register right after the
+    /// state is created, as a bit mask (bit `g`: group `g`): by default
+    /// group [`HookSpec::ALWAYS`] only. A state can add groups that a
+    /// setting of the module turns on everywhere.
+    ///
+    /// [`HookSpec::ALWAYS`]: netfilter::HookSpec::ALWAYS
+    fn initial_groups(&self) -> u32 {
+        1 << netfilter::HookSpec::ALWAYS
+    }
 
     /// When [`PernetState::periodic`] first runs for a new namespace, in
     /// milliseconds; `None`: never.
@@ -269,11 +279,9 @@ unsafe fn data_of<T: PernetState>(net: *mut bindings::net) -> *mut NetData<T> {
 struct NetData<T: PernetState> {
     work: Opaque<bindings::delayed_work>,
     net: *mut bindings::net,
-    /// The hooks registered (group [`HookSpec::ALWAYS`] in `init`, others
-    /// by [`Registration::enable_hooks`]); taken out and unregistered in
+    /// The hooks registered (those of [`PernetState::initial_groups`] in
+    /// `init`, others by [`Registration::enable_hooks`]); taken out and unregistered in
     /// `pre_exit`, before `state` goes. The mutex serialises registrations.
-    ///
-    /// [`HookSpec::ALWAYS`]: netfilter::HookSpec::ALWAYS
     hooks: Pin<KBox<Mutex<netfilter::NetHooks>>>,
     state: Pin<KBox<T>>,
 }
@@ -540,15 +548,14 @@ impl<T: PernetState> Registration<T> {
             // the work.
             unsafe { bindings::init_delayed_work(data.work.get(), Some(Self::periodic_cb)) };
             let ptr: *const T = &*data.state;
-            // SAFETY: `ptr` is pinned state that outlives the hooks: they
-            // are unregistered in `pre_exit_cb` before `exit_cb` drops it
-            // (nothing below fails; `hooks` drops before `state` anyway:
-            // field order).
-            unsafe {
-                data.hooks
-                    .lock()
-                    .enable::<T>(netfilter::HookSpec::ALWAYS, ptr)?
-            };
+            let groups = data.state.initial_groups();
+            for group in (0..netfilter::HookSpec::GROUPS).filter(|g| groups & (1 << g) != 0) {
+                // SAFETY: `ptr` is pinned state that outlives the hooks:
+                // they are unregistered in `pre_exit_cb` before `exit_cb`
+                // drops it, or, when a group fails here, with `data`, whose
+                // `hooks` drops before its `state` (field order).
+                unsafe { data.hooks.lock().enable::<T>(group, ptr)? };
+            }
             let data = KBox::into_raw(data);
             // SAFETY: the net-generic slot of this registration was allocated
             // with room for one pointer before `init` is called.

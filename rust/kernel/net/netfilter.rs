@@ -5,8 +5,10 @@
 //! Hooks are registered per network namespace through
 //! [`PernetState::NF_HOOKS`](super::namespace::PernetState::NF_HOOKS), in
 //! groups ([`HookSpec::group`]): the namespace abstraction registers group
-//! [`HookSpec::ALWAYS`] when a namespace's state exists, any other group
-//! when [`Registration::enable_hooks`] asks for it in that namespace, and
+//! [`HookSpec::ALWAYS`] (and those of
+//! [`PernetState::initial_groups`](super::namespace::PernetState::initial_groups))
+//! when a namespace's state exists, any other group when
+//! [`Registration::enable_hooks`] asks for it in that namespace, and
 //! unregisters them all before the state goes away.
 //!
 //! [`Registration::enable_hooks`]: super::namespace::Registration::enable_hooks
@@ -92,7 +94,8 @@ pub struct HookSpec {
     /// Lower runs first; see [`priority`].
     pub priority: i32,
     /// The group the hook is registered with: [`HookSpec::ALWAYS`] in
-    /// every namespace as soon as its state exists, any other (below
+    /// every namespace as soon as its state exists (so are the groups of
+    /// [`PernetState::initial_groups`]), any other (below
     /// [`HookSpec::GROUPS`]) in a namespace once
     /// [`Registration::enable_hooks`] asked for it there. A group stays
     /// registered until the namespace goes.

@@ -15,7 +15,9 @@ Usage: rfctl stats [-Z|--zero]
 
 Show the counters of each IPv4 hook in the caller's network namespace:
 packets and bytes (IP header and payload) seen, and packets whose IPv4
-header did not parse.
+header did not parse. The module counts only when loaded with
+hook_stats=1 (every packet pays for the counting); otherwise this fails
+and says so.
 
 Options:
   -Z, --zero   zero the counters instead of showing them
