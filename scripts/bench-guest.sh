@@ -31,6 +31,14 @@
 #             [rustfilter iptables-legacy]
 #   queue     FORWARD -j NFQUEUE --queue-num 0, the kernel selftests' nf_queue
 #             accepting everything [rustfilter nfnetlink_queue]
+#   fixed     the cost of a hook path with no rule to walk, to the 2 % the
+#             N=0 aim asks for: FIXED_ROUNDS rounds, each one window of
+#             every configuration in turn (the order rotating), so that a
+#             drift of the host moves all alike and each round gives a
+#             ratio to the baseline of the same round [baseline rf-loaded
+#             (the module, no ruleset) rustfilter rf-stats (rustfilter with
+#             hook_stats=1) iptables-legacy nft-linear, all with the N=0
+#             ruleset]
 #
 # rustfilter's conntrack and queue refuse to run next to nf_conntrack and
 # nfnetlink_queue, so every rustfilter configuration runs first and the
@@ -40,7 +48,7 @@
 # ("0 10 100 1000 10000 100000"), BENCH_COMMIT_RULES ("10000 100000"),
 # BENCH_MIN_PPS (100: a point under it in the warm-up is skipped, and so are
 # the larger N of that configuration), BENCH_FLOWS (16), BENCH_CT_FLOWS
-# (5000), BENCH_TESTS ("filter nat queue"; filter includes commit and
+# (5000), BENCH_FIXED_ROUNDS (8), BENCH_TESTS ("filter nat queue fixed"; filter includes commit and
 # mem_rule, nat mem_ct), BENCH_CONFIGS ("baseline rustfilter iptables-legacy
 # nft-linear nft-sets nfnetlink_queue"; iptables-legacy is also the NAT
 # reference), BENCH_DIR (/bench: the rulesets of scripts/bench-rules.py)
@@ -55,7 +63,8 @@ MIN_PPS=${BENCH_MIN_PPS:-100}
 FLOWS=${BENCH_FLOWS:-16}
 CT_FLOWS=${BENCH_CT_FLOWS:-5000}
 DIR=${BENCH_DIR:-/bench}
-TESTS=${BENCH_TESTS:-filter nat queue}
+FIXED_ROUNDS=${BENCH_FIXED_ROUNDS:-8}
+TESTS=${BENCH_TESTS:-filter nat queue fixed}
 CONFIGS=${BENCH_CONFIGS:-baseline rustfilter iptables-legacy nft-linear nft-sets nfnetlink_queue}
 IP=/usr/bin/ip
 PKTGEN_PORT=1024
@@ -392,12 +401,73 @@ queue_config() {
 	flush "$config"
 }
 
+# fixed_on CONFIG / fixed_off CONFIG: the router with and without CONFIG at
+# N=0, hooks included (modules removed, tables deleted).
+fixed_on() {
+	case "$1" in
+	baseline) ;;
+	rf-loaded) insmod "$RF_KO" ;;
+	rustfilter) insmod "$RF_KO" && in_ns router rfctl restore "$DIR/filter-0.rules" ;;
+	rf-stats) insmod "$RF_KO" hook_stats=1 && in_ns router rfctl restore "$DIR/filter-0.rules" ;;
+	iptables-legacy) in_ns router iptables-legacy-restore "$DIR/filter-0.rules" ;;
+	nft-linear) in_ns router nft -f "$DIR/nft-linear-0.nft" ;;
+	esac
+}
+
+fixed_off() {
+	case "$1" in
+	rf-loaded|rustfilter|rf-stats) rmmod rustfilter ;;
+	iptables-legacy) flush iptables-legacy; rmmod iptable_filter ;;
+	nft-linear) in_ns router nft flush ruleset ;;
+	esac
+}
+
+# fixed_test: FIXED_ROUNDS rounds of one SECS window per configuration,
+# after half a second of traffic; round r starts at the r-th configuration.
+fixed_test() {
+	local all=(baseline rf-loaded rustfilter rf-stats iptables-legacy nft-linear)
+	local configs=() c r i k v
+	for c in "${all[@]}"; do
+		case "$c" in
+		rf-*) in_list rustfilter $CONFIGS && [ -n "$RF_KO" ] || continue ;;
+		*) in_list "$c" $CONFIGS || continue ;;
+		esac
+		configs+=("$c")
+		echo "BENCHPLAN fixed $c 0"
+	done
+	[ ${#configs[@]} -gt 0 ] || return 0
+	stage "fixed ${configs[*]}"
+	pktgen_config $PKTGEN_PORT $PKTGEN_PORT 0 0
+	k=${#configs[@]}
+	for r in $(seq 1 "$FIXED_ROUNDS"); do
+		for i in $(seq 0 $((k - 1))); do
+			c=${configs[$(( (r - 1 + i) % k ))]}
+			if ! fixed_on "$c"; then
+				echo "BENCHSKIP fixed $c 0 setting it up failed in round $r"
+				fixed_off "$c" 2>/dev/null
+				continue
+			fi
+			pktgen_start
+			sleep 0.5
+			v=$(rate_window "$SECS")
+			pktgen_stop
+			echo "BENCH fixed $c 0 $r $v pps"
+			fixed_off "$c"
+		done
+	done
+}
+
 ##############################################################################
 
 main() {
 	local ko n
 	info "kernel $(uname -r), $(nproc) CPUs, $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) KiB"
-	info "ruleset ${BENCH_RULESET:-mixed}, runs $RUNS, seconds $SECS, rules '$RULES', commit '$COMMIT_RULES', min_pps $MIN_PPS, flows $FLOWS, ct_flows $CT_FLOWS"
+	if [ "${BENCH_ICOUNT:-0}" = 1 ]; then
+		info "time: QEMU -icount shift=0, one guest nanosecond per instruction (rates are instruction budgets, repeatable)"
+	else
+		info "time: the host's (rates move 10-25 % from window to window)"
+	fi
+	info "ruleset ${BENCH_RULESET:-mixed}, runs $RUNS, seconds $SECS, rules '$RULES', commit '$COMMIT_RULES', min_pps $MIN_PPS, flows $FLOWS, ct_flows $CT_FLOWS, fixed_rounds $FIXED_ROUNDS"
 	if ! modprobe pktgen || [ ! -d /proc/net/pktgen ]; then
 		note "pktgen is missing (CONFIG_NET_PKTGEN=m): nothing to measure"
 		echo "BENCHINFO error: no pktgen"
@@ -405,6 +475,7 @@ main() {
 		return 1
 	fi
 	ko=$(rf_ko)
+	RF_KO=$ko
 	if [ -z "$ko" ]; then
 		note "no rustfilter.ko"
 	fi
@@ -416,6 +487,9 @@ main() {
 	fi
 	pktgen_config $PKTGEN_PORT $PKTGEN_PORT 0 0 || { echo "BENCHDONE"; return 1; }
 	stage "start"
+
+	# Before the others: it leaves no module loaded, and needs none.
+	in_list fixed $TESTS && fixed_test
 
 	# Nothing loaded.
 	if want filter baseline; then

@@ -34,6 +34,7 @@ import subprocess
 import sys
 
 FILTER_CONFIGS = ["baseline", "rustfilter", "iptables-legacy", "nft-linear", "nft-sets"]
+FIXED_CONFIGS = ["rf-loaded", "rustfilter", "rf-stats", "iptables-legacy", "nft-linear"]
 
 
 def parse(path):
@@ -159,6 +160,8 @@ def report(plan, values, skips, info, done, date, kernel):
             out.append("ratio rustfilter / %s: %s" % (
                 [k[1] for k in keys if k[1] != "rustfilter"][0], ratio(rf[0], other[0])))
 
+    out += fixed_report(values, skips)
+
     keys = [k for k in plan if k[0] == "commit"]
     if keys:
         out += ["", "Commit: wall time of loading N rules (s)"]
@@ -179,6 +182,33 @@ def report(plan, values, skips, info, done, date, kernel):
         out += ["", "Skipped points:"]
         out += ["  %s %s %s: %s" % (k + (r,)) for k, r in skipped]
     return "\n".join(out) + "\n"
+
+
+def paired_ratios(values, config):
+    """The ratios of CONFIG's window to the baseline's, round by round, in
+    the fixed test (rounds where either is missing left out)."""
+    base = {run: v for run, v, _ in values.get(("fixed", "baseline", "0"), [])}
+    return [v / base[run] for run, v, _ in values.get(("fixed", config, "0"), [])
+            if base.get(run)]
+
+
+def fixed_report(values, skips):
+    keys = [("fixed", c, "0") for c in ["baseline"] + FIXED_CONFIGS]
+    keys = [k for k in keys if k in values or k in skips]
+    if not keys:
+        return []
+    out = ["", "N=0, measured in turn: forwarded packets/s, and the ratio to the baseline"
+           " of the same round (median [min-max] over the rounds)"]
+    rows = []
+    for k in keys:
+        c = k[1]
+        r = paired_ratios(values, c) if c != "baseline" else []
+        rcell = "-"
+        if r:
+            rcell = "%.3f [%.3f-%.3f]" % (statistics.median(r), min(r), max(r))
+        rows.append([c, cell(values, skips, k), rcell, str(len(values.get(k, [])))])
+    out += table(["config", "pps", "/baseline (paired)", "rounds"], rows)
+    return out
 
 
 def write_csv(path, plan, values, skips):

@@ -21,9 +21,13 @@
 #      (and the larger N of its configuration), BENCH_FLOWS (16) UDP flows
 #      of the NAT test, BENCH_CT_FLOWS (5000) connections of the memory test,
 #      BENCH_RULESET (mixed; dport: every rule a UDP port, the case the
-#      classifier indexes), BENCH_TESTS ("filter nat queue") and BENCH_CONFIGS ("baseline
+#      classifier indexes), BENCH_FIXED_ROUNDS (8) rounds of the N=0 test
+#      measured in turn, BENCH_TESTS ("filter nat queue fixed") and BENCH_CONFIGS ("baseline
 #      rustfilter iptables-legacy nft-linear nft-sets nfnetlink_queue") to
-#      run a part, BENCH_TIMEOUT (10800) seconds before QEMU is stopped
+#      run a part, BENCH_TIMEOUT (10800) seconds before QEMU is stopped,
+#      BENCH_ICOUNT (1: QEMU runs with -icount shift=0, guest time is
+#      instructions, one nanosecond each, and the results are repeatable;
+#      0: guest time is the host's, and every window differs by 10-25 %)
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +38,7 @@ smoke=0
 case "${1:-}" in
 "") ;;
 --smoke) smoke=1 ;;
-*) sed -n '3,29s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+*) sed -n '3,/^set -uo/{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2 ;;
 esac
 
 if [ $smoke -eq 1 ]; then
@@ -46,6 +50,7 @@ if [ $smoke -eq 1 ]; then
 	BENCH_RULES="0 100"
 	BENCH_COMMIT_RULES="1000"
 	BENCH_CT_FLOWS=500
+	BENCH_FIXED_ROUNDS=1
 	# The debug kernel (KASAN) is slow: anything that moves is a number.
 	BENCH_MIN_PPS=1
 	BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}
@@ -63,11 +68,18 @@ BENCH_MIN_PPS=${BENCH_MIN_PPS:-100}
 BENCH_FLOWS=${BENCH_FLOWS:-16}
 BENCH_CT_FLOWS=${BENCH_CT_FLOWS:-5000}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-10800}
-BENCH_TESTS=${BENCH_TESTS:-filter nat queue}
+BENCH_FIXED_ROUNDS=${BENCH_FIXED_ROUNDS:-8}
+BENCH_TESTS=${BENCH_TESTS:-filter nat queue fixed}
 BENCH_RULESET=${BENCH_RULESET:-mixed}
 BENCH_CONFIGS=${BENCH_CONFIGS:-baseline rustfilter iptables-legacy nft-linear nft-sets nfnetlink_queue}
+BENCH_ICOUNT=${BENCH_ICOUNT:-1}
 
-for v in BENCH_RUNS BENCH_SECONDS BENCH_MIN_PPS BENCH_FLOWS BENCH_CT_FLOWS BENCH_TIMEOUT; do
+case "$BENCH_ICOUNT" in
+0) ;;
+1) VM_QEMU_ARGS="-icount shift=0 ${VM_QEMU_ARGS:-}" ;;
+*) echo "bench: BENCH_ICOUNT must be 0 or 1 (is '$BENCH_ICOUNT')" >&2; exit 2 ;;
+esac
+for v in BENCH_RUNS BENCH_SECONDS BENCH_MIN_PPS BENCH_FLOWS BENCH_CT_FLOWS BENCH_FIXED_ROUNDS BENCH_TIMEOUT; do
 	if ! [[ ${!v} =~ ^[0-9]+$ ]] || [ "${!v}" -eq 0 ]; then
 		echo "bench: $v must be a positive integer (is '${!v}')" >&2
 		exit 2
@@ -99,7 +111,8 @@ done
 BENCH_DIR=$VM_DIR/bench
 mkdir -p "$BENCH_DIR" "$OUT"
 echo "bench: rulesets for N = $(printf '%s\n' $BENCH_RULES $BENCH_COMMIT_RULES | sort -n -u | xargs)"
-python3 scripts/bench-rules.py --ruleset "$BENCH_RULESET" "$BENCH_DIR/rules" $BENCH_RULES $BENCH_COMMIT_RULES || exit 1
+# N=0 always: the fixed test's ruleset.
+python3 scripts/bench-rules.py --ruleset "$BENCH_RULESET" "$BENCH_DIR/rules" 0 $BENCH_RULES $BENCH_COMMIT_RULES || exit 1
 install -m 755 scripts/bench-guest.sh "$BENCH_DIR/bench-guest.sh.new"
 cmp -s "$BENCH_DIR/bench-guest.sh.new" "$BENCH_DIR/bench-guest.sh" &&
 	rm "$BENCH_DIR/bench-guest.sh.new" || mv "$BENCH_DIR/bench-guest.sh.new" "$BENCH_DIR/bench-guest.sh"
@@ -111,6 +124,8 @@ BENCH_COMMIT_RULES="$BENCH_COMMIT_RULES"
 BENCH_MIN_PPS=$BENCH_MIN_PPS
 BENCH_FLOWS=$BENCH_FLOWS
 BENCH_CT_FLOWS=$BENCH_CT_FLOWS
+BENCH_FIXED_ROUNDS=$BENCH_FIXED_ROUNDS
+BENCH_ICOUNT=$BENCH_ICOUNT
 BENCH_TESTS="$BENCH_TESTS"
 BENCH_RULESET=$BENCH_RULESET
 BENCH_CONFIGS="$BENCH_CONFIGS"
@@ -119,7 +134,7 @@ EOF
 cmp -s "$BENCH_DIR/bench.env.new" "$BENCH_DIR/bench.env" &&
 	rm "$BENCH_DIR/bench.env.new" || mv "$BENCH_DIR/bench.env.new" "$BENCH_DIR/bench.env"
 
-export OBJ VM_DIR KERNEL BENCH_DIR
+export OBJ VM_DIR KERNEL BENCH_DIR VM_QEMU_ARGS
 export EXTRA_BINS="iptables-legacy-restore ${EXTRA_BINS:-}"
 echo "bench: booting ${KERNEL#$REPO/} (console: ${VM_DIR#$REPO/}/console.log)"
 start=$(date +%s)

@@ -15,8 +15,9 @@
 #
 # env: KERNEL (bzImage), VM_DIR (work directory, default build/vm; separate
 #      ones let runs go in parallel), VM_TIMEOUT (seconds for `check`, default 3600),
-#      VM_APPEND (more kernel command line, e.g. loglevel=7), VERBOSE=1
-#      (print the whole console, not only KTAP lines)
+#      VM_APPEND (more kernel command line, e.g. loglevel=7), VM_QEMU_ARGS
+#      (more QEMU options, split at spaces, e.g. "-icount shift=0"),
+#      VERBOSE=1 (print the whole console, not only KTAP lines)
 # The console goes to build/vm/console.log.
 set -uo pipefail
 
@@ -72,6 +73,8 @@ clean_console() {
 # Never KVM: nested virtualisation hangs on these machines.
 qemu=(qemu-system-x86_64 -accel tcg -smp 2 -m 2G -nographic -no-reboot
       -kernel "$KERNEL" -initrd "$INITRD" -append "$append")
+# shellcheck disable=SC2206 # split at spaces, as documented
+qemu+=(${VM_QEMU_ARGS:-})
 
 if [ $interactive -eq 1 ]; then
 	echo "vm: booting (Ctrl-A X quits QEMU)"

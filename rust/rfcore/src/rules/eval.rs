@@ -408,8 +408,9 @@ pub(super) fn walk<C: Context>(
     // it linearly. Such packets are rare.
     let truncated = matches!(p.pkt.transport, Transport::Truncated { .. });
     let classify = classify && !truncated;
-    // The return points: where the walk goes on in the calling chain.
-    let mut stack = [Cursor::default(); MAX_DEPTH];
+    // The return points: where the walk goes on in the calling chain; made
+    // at the first jump (zeroing 64 cursors would cost every packet).
+    let mut stack: Option<[Cursor; MAX_DEPTH]> = None;
     let mut sp = 0;
     let mut at = Cursor::enter(base, base_chain, rules, &p, classify);
     let mut rank = base_chain.rank;
@@ -421,7 +422,7 @@ pub(super) fn walk<C: Context>(
                 break;
             }
             sp -= 1;
-            let Some(&back) = stack.get(sp) else {
+            let Some(&back) = stack.as_ref().and_then(|s| s.get(sp)) else {
                 break;
             };
             let Some(ch) = chains.get(usize::from(back.chain)) else {
@@ -459,6 +460,7 @@ pub(super) fn walk<C: Context>(
                     return Verdict::Drop;
                 };
                 if matches!(rule.target, Target::Jump(_)) {
+                    let stack = stack.get_or_insert_with(|| [Cursor::default(); MAX_DEPTH]);
                     let Some(slot) = stack.get_mut(sp) else {
                         return Verdict::Drop;
                     };

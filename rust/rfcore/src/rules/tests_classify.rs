@@ -1469,3 +1469,33 @@ fn timing_index_build_worst_case() {
         start.elapsed()
     );
 }
+
+/// What one packet costs with nothing to walk but the bench's ACCEPT (its
+/// N=0): parsing the headers, the packet view with both device names, and
+/// the walk. Run under `valgrind --tool=callgrind` for instructions.
+#[test]
+#[ignore = "a timing, printed: cargo test --release -- --ignored --nocapture timing"]
+fn timing_fixed_cost() {
+    use std::time::Instant;
+    let accept = bench_mixed_rules().pop().unwrap();
+    let o = load(&forward_table(&[accept])).unwrap();
+    let t = o.table();
+    // pktgen's frame: 46 bytes of IPv4 (20), UDP (8) and payload.
+    let mut bytes = [0u8; 46];
+    bytes[..20].copy_from_slice(&[
+        0x45, 0, 0, 46, 0, 0, 0, 0, 32, IPPROTO_UDP, 0, 0, 10, 0, 1, 2, 10, 0, 2, 2,
+    ]);
+    bytes[20..28].copy_from_slice(&[0x04, 0x00, 0, 9, 0, 26, 0, 0]);
+    let rounds = 1_000_000u32;
+    let mut ctx = Rec::default();
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let pkt = super::packet::parse_for_rules(core::hint::black_box(&bytes), 46).unwrap();
+        let info = PacketInfo::new(&pkt, b"veth1", b"veth2", 0, 46, Some([2, 0, 0, 0, 0, 1]));
+        let v = evaluate(&t, Hook::Forward, &info, &mut ctx);
+        assert_eq!(v, Verdict::Accept);
+        ctx.events.clear();
+    }
+    let ns = start.elapsed().as_nanos() as f64 / f64::from(rounds);
+    std::println!("fixed cost (parse, packet view, walk of one rule): {ns:.1} ns per packet");
+}
