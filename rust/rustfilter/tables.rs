@@ -20,12 +20,12 @@ use crate::packet;
 use crate::proto::{self, Hook};
 use crate::rules::targets::nat::NatKind;
 use crate::rules::{
-    self, matches::limit::LimitState, targets::log::LogPacket, AddrTypeDev, Chain, Context, Match,
-    PacketInfo, Rule, RuleError, Table, TableInfo, TableKind,
+    self, matches::limit::LimitState, targets::log::LogPacket, AddrTypeDev, Chain, Context,
+    DevName, Match, PacketInfo, Rule, RuleError, Table, TableInfo, TableKind,
 };
 use kernel::c_str;
 use kernel::net::conntrack::ctinfo;
-use kernel::net::netfilter::{self, HookState, Verdict};
+use kernel::net::netfilter::{self, HookState, Verdict, IFNAMSIZ};
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
 use kernel::sync::{bh, rcu, Arc, SpinLock};
@@ -74,6 +74,9 @@ pub(crate) struct Compiled {
     /// connmark match; a CT or CONNMARK target): tracking runs in the
     /// namespace while such a table is committed.
     pub(crate) needs_conntrack: bool,
+    /// Whether a rule has a `-m mac` match: only then is the Ethernet
+    /// source copied for every packet.
+    needs_mac: bool,
     /// The seed of NFQUEUE's `--queue-balance` hash ([`queue_seed`]).
     queue_seed: u32,
 }
@@ -181,6 +184,7 @@ pub(crate) fn compile(
                 rules::Target::Ct(_) | rules::Target::ConnMark(_)
             )
         });
+    let needs_mac = matches.iter().any(|m| m.kind() == proto::MT_MAC);
     let now = now_ns();
     let mut buckets = KVVec::from_elem(LimitState::default(), matches.len(), GFP_KERNEL)?;
     for (b, m) in buckets.iter_mut().zip(matches.iter()) {
@@ -199,6 +203,7 @@ pub(crate) fn compile(
             counters <- Counters::with_base(base),
             limits <- kernel::new_spinlock!(buckets),
             needs_conntrack,
+            needs_mac,
             queue_seed: seed,
         }? Error),
         GFP_KERNEL,
@@ -592,14 +597,20 @@ pub(crate) fn run(
     let Some(Ok(pkt)) = parsed else {
         return Verdict::Drop;
     };
+    // The names whole, as ip_tables compares them: no scan for the NUL
+    // unless a rule looks at an interface.
+    let dev =
+        |raw: Option<&[u8; IFNAMSIZ]>| raw.map_or(DevName::default(), |r| DevName::from_raw(*r));
     let info = PacketInfo::new(
         &pkt,
-        state.in_name().unwrap_or(&[]),
-        state.out_name().unwrap_or(&[]),
+        dev(state.in_name_raw()),
+        dev(state.out_name_raw()),
         skb.mark(),
         skb.len(),
         match hook {
-            Hook::PreRouting | Hook::LocalIn | Hook::Forward => skb.eth_source(),
+            Hook::PreRouting | Hook::LocalIn | Hook::Forward if compiled.needs_mac => {
+                skb.eth_source()
+            }
             _ => None,
         },
     );

@@ -125,6 +125,9 @@ impl HookSpec {
     }
 }
 
+/// The bytes of a device name, its NUL included (`IFNAMSIZ`).
+pub const IFNAMSIZ: usize = bindings::IFNAMSIZ as usize;
+
 /// What a hook function decides for a packet.
 ///
 /// Only these: in 6.12 `nf_hook_slow` handles ACCEPT, DROP, QUEUE and
@@ -218,6 +221,23 @@ impl<'a> HookState<'a> {
     pub fn out_name(&self) -> Option<&'a [u8]> {
         // SAFETY: a non-null `out` device is valid while the hook runs.
         (!self.ptr.out.is_null()).then(|| unsafe { dev_name(self.ptr.out) })
+    }
+
+    /// Name of the input device as the kernel stores it: [`IFNAMSIZ`]
+    /// bytes, the name and then a NUL unless it fills them all (what
+    /// follows the NUL is unspecified). No scan for the NUL.
+    pub fn in_name_raw(&self) -> Option<&'a [u8; IFNAMSIZ]> {
+        // SAFETY: a non-null `in` device is valid while the hook runs;
+        // `name` is an array of the kernel's `c_char`, which is `u8`.
+        (!self.ptr.in_.is_null()).then(|| unsafe { &(*self.ptr.in_).name })
+    }
+
+    /// Name of the output device as the kernel stores it (see
+    /// [`HookState::in_name_raw`]).
+    pub fn out_name_raw(&self) -> Option<&'a [u8; IFNAMSIZ]> {
+        // SAFETY: a non-null `out` device is valid while the hook runs;
+        // `name` is an array of the kernel's `c_char`, which is `u8`.
+        (!self.ptr.out.is_null()).then(|| unsafe { &(*self.ptr.out).name })
     }
 
     /// The route type (`RTN_*`) of IPv4 address `addr` in this namespace:

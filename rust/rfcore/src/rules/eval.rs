@@ -24,7 +24,7 @@
 
 use super::classify::Cursor;
 use super::matches::limit::Limit;
-use super::name::IfName;
+use super::name::DevName;
 use super::nat::NatRange;
 use super::packet::{Packet, Transport};
 use super::proto;
@@ -73,32 +73,33 @@ pub struct PacketInfo {
     /// The parsed headers.
     pub pkt: Packet,
     /// Input device name; empty if none.
-    pub in_dev: IfName,
+    pub in_dev: DevName,
     /// Output device name; empty if none.
-    pub out_dev: IfName,
+    pub out_dev: DevName,
     /// The packet's mark.
     pub mark: u32,
     /// Its length (`skb->len`), for the byte counters.
     pub len: u32,
-    /// The Ethernet source address, if it came in over Ethernet.
+    /// The Ethernet source address, if it came in over Ethernet (the
+    /// kernel fills it only for a table with a `-m mac` rule).
     pub mac_src: Option<[u8; 6]>,
 }
 
 impl PacketInfo {
-    /// The packet `pkt` with its device names (NUL-terminated or not; none
-    /// is empty), mark, length and Ethernet source address.
+    /// The packet `pkt` with its device names (none: empty), mark, length
+    /// and Ethernet source address.
     pub fn new(
         pkt: &Packet,
-        in_dev: &[u8],
-        out_dev: &[u8],
+        in_dev: DevName,
+        out_dev: DevName,
         mark: u32,
         len: u32,
         mac_src: Option<[u8; 6]>,
     ) -> Self {
         PacketInfo {
             pkt: *pkt,
-            in_dev: IfName::from_c_bytes(in_dev),
-            out_dev: IfName::from_c_bytes(out_dev),
+            in_dev,
+            out_dev,
             mark,
             len,
             mac_src,

@@ -5,7 +5,7 @@
 
 use super::error::Reason;
 use super::eval::PacketInfo;
-use super::name::FixedStr;
+use super::name::{DevName, FixedStr};
 use super::nla::{Attr, NlaError, Writer};
 use super::proto;
 use super::MAX_IFNAME;
@@ -44,14 +44,15 @@ impl IfaceMatch {
         self.prefix || !self.name.is_empty()
     }
 
-    /// Whether device `dev` (empty: none) matches. Not set matches all.
-    pub fn matches(&self, dev: &[u8]) -> bool {
+    /// Whether device `dev` (empty: none) matches. Not set matches all,
+    /// without reading the name.
+    pub fn matches(&self, dev: &DevName) -> bool {
         if !self.is_set() {
             true
         } else if self.prefix {
-            dev.starts_with(self.name.as_bytes())
+            dev.as_bytes().starts_with(self.name.as_bytes())
         } else {
-            dev == self.name.as_bytes()
+            dev.as_bytes() == self.name.as_bytes()
         }
     }
 
@@ -195,10 +196,10 @@ impl IpMatch {
         {
             return false;
         }
-        if !self.in_iface.matches(p.in_dev.as_bytes()) ^ self.inverted(proto::INV_IN_IFACE) {
+        if !self.in_iface.matches(&p.in_dev) ^ self.inverted(proto::INV_IN_IFACE) {
             return false;
         }
-        if !self.out_iface.matches(p.out_dev.as_bytes()) ^ self.inverted(proto::INV_OUT_IFACE) {
+        if !self.out_iface.matches(&p.out_dev) ^ self.inverted(proto::INV_OUT_IFACE) {
             return false;
         }
         if self.proto != 0 && (ip.protocol != self.proto) ^ self.inverted(proto::INV_PROTO) {

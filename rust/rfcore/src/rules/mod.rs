@@ -52,7 +52,7 @@ pub use eval::{
 };
 pub use ip::{IfaceMatch, IpMatch};
 pub use matches::{CheckCtx, Match, MatchOps};
-pub use name::{ChainName, FixedStr, IfName};
+pub use name::{ChainName, DevName, FixedStr, IFNAMSIZ};
 pub use table::{Chain, Counters, Policy, Rule, Table, TableInfo, TableKind};
 pub use targets::{Target, TargetOps};
 

@@ -105,8 +105,54 @@ impl<const N: usize> fmt::Display for FixedStr<N> {
 /// A chain name (1 to 28 bytes) or table name.
 pub type ChainName = FixedStr<{ super::MAX_CHAIN_NAME }>;
 
-/// A network device name as the kernel stores it (up to `IFNAMSIZ`).
-pub type IfName = FixedStr<16>;
+/// `IFNAMSIZ`: the bytes of a kernel device name, with its NUL.
+pub const IFNAMSIZ: usize = 16;
+
+/// A network device name as the kernel stores it (`dev->name`): the name,
+/// ended by the first NUL when shorter than [`IFNAMSIZ`]; what follows the
+/// NUL does not count. The packet view takes the kernel's bytes whole (two
+/// words, no scan), and only the rules that look at interfaces read them.
+#[derive(Clone, Copy, Default)]
+pub struct DevName([u8; IFNAMSIZ]);
+
+impl DevName {
+    /// The kernel's bytes.
+    pub const fn from_raw(raw: [u8; IFNAMSIZ]) -> Self {
+        DevName(raw)
+    }
+
+    /// `name` (up to its first NUL, at most [`IFNAMSIZ`] bytes).
+    pub fn new(name: &[u8]) -> Self {
+        let mut raw = [0u8; IFNAMSIZ];
+        for (d, s) in raw.iter_mut().zip(name) {
+            *d = *s;
+        }
+        DevName(raw)
+    }
+
+    /// The name, without the NUL; empty for no device.
+    pub fn as_bytes(&self) -> &[u8] {
+        let end = self.0.iter().position(|&b| b == 0).unwrap_or(IFNAMSIZ);
+        self.0.get(..end).unwrap_or(&[])
+    }
+}
+
+impl PartialEq for DevName {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for DevName {}
+
+impl fmt::Debug for DevName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match core::str::from_utf8(self.as_bytes()) {
+            Ok(s) => fmt::Debug::fmt(s, f),
+            Err(_) => fmt::Debug::fmt(self.as_bytes(), f),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -125,10 +171,25 @@ mod tests {
         assert!(ChainName::new("Z") < ChainName::new("a"));
         assert_eq!(ChainName::truncated(&"é".repeat(20)).len(), 28);
         assert_eq!(ChainName::truncated("x").as_str(), "x");
-        assert_eq!(IfName::from_c_bytes(b"eth0\0\0\0").as_str(), "eth0");
-        assert_eq!(IfName::from_c_bytes(&[b'a'; 20]).len(), 16);
-        assert_eq!(IfName::from_bytes(&[0xff]).unwrap().as_str(), "");
+        assert_eq!(FixedStr::<16>::from_c_bytes(b"eth0\0\0\0").as_str(), "eth0");
+        assert_eq!(FixedStr::<16>::from_c_bytes(&[b'a'; 20]).len(), 16);
+        assert_eq!(FixedStr::<16>::from_bytes(&[0xff]).unwrap().as_str(), "");
         extern crate std;
         assert_eq!(std::format!("{a}/{a:?}"), "INPUT/\"INPUT\"");
+    }
+
+    #[test]
+    fn dev_name() {
+        let mut raw = *b"eth0\0garbage...!";
+        assert_eq!(DevName::from_raw(raw).as_bytes(), b"eth0");
+        assert_eq!(DevName::from_raw(raw), DevName::new(b"eth0"));
+        raw[4] = b'1';
+        // No NUL: all 16 bytes (the kernel never has it; still bounded).
+        assert_eq!(DevName::from_raw(raw).as_bytes().len(), 16);
+        assert_eq!(DevName::new(b"veth1\0x").as_bytes(), b"veth1");
+        assert_eq!(DevName::new(&[b'a'; 20]).as_bytes(), &[b'a'; 16]);
+        assert!(DevName::default().as_bytes().is_empty());
+        extern crate std;
+        assert_eq!(std::format!("{:?}", DevName::new(b"lo")), "\"lo\"");
     }
 }

@@ -279,8 +279,8 @@ fn ipv4(protocol: u8, s: [u8; 4], d: [u8; 4], total_len: u16) -> Ipv4Header {
 fn info(pkt: Packet) -> PacketInfo {
     PacketInfo::new(
         &pkt,
-        b"eth0\0",
-        b"",
+        DevName::new(b"eth0\0"),
+        DevName::default(),
         0,
         u32::from(pkt.ip.total_len),
         Some([2, 0, 0, 0, 0, 1]),
@@ -1968,7 +1968,7 @@ fn ip_part() {
         ],
     ));
     let mut q = p;
-    q.out_dev = IfName::new("eth1").unwrap();
+    q.out_dev = DevName::new(b"eth1");
     assert_eq!(run(&o, Hook::Forward, &q).0, Verdict::Accept);
     assert_eq!(run(&o, Hook::Forward, &p).0, Verdict::Drop);
 }

@@ -748,8 +748,8 @@ fn random_packet(r: &mut Rng) -> PacketInfo {
     let (i, o) = (iface(r), iface(r));
     PacketInfo::new(
         &Packet { ip, transport },
-        i.as_bytes(),
-        o.as_bytes(),
+        DevName::new(i.as_bytes()),
+        DevName::new(o.as_bytes()),
         r.below(4) as u32,
         u32::from(total_len),
         Some([2, 0, 0, 0, 0, 1 + r.below(2) as u8]),
@@ -961,8 +961,8 @@ fn tcp_to(dport: u16, saddr: [u8; 4], in_dev: &str) -> PacketInfo {
                 window: 512,
             }),
         },
-        in_dev.as_bytes(),
-        b"eth9",
+        DevName::new(in_dev.as_bytes()),
+        DevName::new(b"eth9"),
         0,
         60,
         None,
@@ -1041,7 +1041,7 @@ fn ten_thousand_rules_only_the_last_matches() {
         // A packet that matches nothing falls to the DROP policy, having
         // tried a handful.
         let mut miss = hit;
-        miss.in_dev = IfName::from_c_bytes(b"none");
+        miss.in_dev = DevName::new(b"none");
         miss.pkt.ip.saddr = [9, 9, 9, 9];
         miss.pkt.transport = Transport::Tcp(TcpHeader {
             dport: 9,
@@ -1480,10 +1480,11 @@ fn timing_fixed_cost() {
     let accept = bench_mixed_rules().pop().unwrap();
     let o = load(&forward_table(&[accept])).unwrap();
     let t = o.table();
-    // pktgen's frame: 46 bytes of IPv4 (20), UDP (8) and payload.
+    // pktgen's frame: 46 bytes of IPv4 (20; protocol 17, UDP), UDP (8)
+    // and payload.
     let mut bytes = [0u8; 46];
     bytes[..20].copy_from_slice(&[
-        0x45, 0, 0, 46, 0, 0, 0, 0, 32, IPPROTO_UDP, 0, 0, 10, 0, 1, 2, 10, 0, 2, 2,
+        0x45, 0, 0, 46, 0, 0, 0, 0, 32, 17, 0, 0, 10, 0, 1, 2, 10, 0, 2, 2,
     ]);
     bytes[20..28].copy_from_slice(&[0x04, 0x00, 0, 9, 0, 26, 0, 0]);
     let rounds = 1_000_000u32;
@@ -1491,7 +1492,14 @@ fn timing_fixed_cost() {
     let start = Instant::now();
     for _ in 0..rounds {
         let pkt = super::packet::parse_for_rules(core::hint::black_box(&bytes), 46).unwrap();
-        let info = PacketInfo::new(&pkt, b"veth1", b"veth2", 0, 46, Some([2, 0, 0, 0, 0, 1]));
+        let info = PacketInfo::new(
+            &pkt,
+            DevName::from_raw(*b"veth1\0\0\0\0\0\0\0\0\0\0\0"),
+            DevName::from_raw(*b"veth2\0\0\0\0\0\0\0\0\0\0\0"),
+            0,
+            46,
+            None,
+        );
         let v = evaluate(&t, Hook::Forward, &info, &mut ctx);
         assert_eq!(v, Verdict::Accept);
         ctx.events.clear();

@@ -234,7 +234,14 @@ fn packet(mark: u32) -> PacketInfo {
             checksum: 0,
         }),
     };
-    PacketInfo::new(&pkt, b"eth0", b"", mark, 40, None)
+    PacketInfo::new(
+        &pkt,
+        DevName::new(b"eth0"),
+        DevName::default(),
+        mark,
+        40,
+        None,
+    )
 }
 
 /// Run `o` at `hook` with the packet's conntrack answer `ct`.
