@@ -164,6 +164,14 @@ rate_window() {
 	echo $(( (p1 - p0) * 1000000 / (t1 - t0) ))
 }
 
+# ksyms: with BENCH_KSYMS=1 (a profile, BENCH_PROFILE=1 in bench.sh), the
+# text symbols of the loaded modules as "KSYM <address> <name> <module>",
+# for scripts/insn-profile.py to name the addresses the profile counted.
+ksyms() {
+	[ "${BENCH_KSYMS:-0}" = 1 ] || return 0
+	awk '$2 ~ /^[tT]$/ && $4 ~ /^\[/ { print "KSYM", $1, $3, $4 }' /proc/kallsyms
+}
+
 # measure TEST CONFIG PARAM: the flood runs, one warm-up second, then RUNS
 # windows of SECS seconds, each printed as a BENCH line. Returns 1 (and
 # prints BENCHSKIP) when the warm-up is under MIN_PPS.
@@ -182,6 +190,7 @@ measure() {
 		done
 	fi
 	pktgen_stop
+	ksyms
 	return $rc
 }
 

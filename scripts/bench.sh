@@ -27,7 +27,11 @@
 #      run a part, BENCH_TIMEOUT (10800) seconds before QEMU is stopped,
 #      BENCH_ICOUNT (1: QEMU runs with -icount shift=0, guest time is
 #      instructions, one nanosecond each, and the results are repeatable;
-#      0: guest time is the host's, and every window differs by 10-25 %)
+#      0: guest time is the host's, and every window differs by 10-25 %),
+#      BENCH_PROFILE (0; 1: also count the instructions executed at every
+#      guest address with tools/insn-profile, and print the functions that
+#      took the most, kernel and modules, into build/bench/profile.txt: run
+#      one test and one configuration at a time to read it)
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -75,11 +79,24 @@ BENCH_TESTS=${BENCH_TESTS:-filter nat queue fixed}
 BENCH_RULESET=${BENCH_RULESET:-mixed}
 BENCH_CONFIGS=${BENCH_CONFIGS:-baseline rustfilter iptables-legacy nft-linear nft-sets nfnetlink_queue}
 BENCH_ICOUNT=${BENCH_ICOUNT:-1}
+BENCH_PROFILE=${BENCH_PROFILE:-0}
 
 case "$BENCH_ICOUNT" in
 0) ;;
 1) VM_QEMU_ARGS="-icount shift=0 ${VM_QEMU_ARGS:-}" ;;
 *) echo "bench: BENCH_ICOUNT must be 0 or 1 (is '$BENCH_ICOUNT')" >&2; exit 2 ;;
+esac
+case "$BENCH_PROFILE" in
+0) ;;
+1)
+	mkdir -p build/insn-profile
+	gcc -O2 -Wall -shared -fPIC -o build/insn-profile/insn_profile.so \
+		tools/insn-profile/insn_profile.c ||
+		{ echo "bench: building the profiling plugin failed" >&2; exit 1; }
+	rm -f "$OUT/profile.raw"
+	VM_QEMU_ARGS="${VM_QEMU_ARGS:-} -plugin $REPO/build/insn-profile/insn_profile.so,out=$OUT/profile.raw"
+	;;
+*) echo "bench: BENCH_PROFILE must be 0 or 1 (is '$BENCH_PROFILE')" >&2; exit 2 ;;
 esac
 for v in BENCH_RUNS BENCH_SECONDS BENCH_MIN_PPS BENCH_FLOWS BENCH_CT_FLOWS BENCH_FIXED_ROUNDS BENCH_TIMEOUT; do
 	if ! [[ ${!v} =~ ^[0-9]+$ ]] || [ "${!v}" -eq 0 ]; then
@@ -128,6 +145,7 @@ BENCH_FLOWS=$BENCH_FLOWS
 BENCH_CT_FLOWS=$BENCH_CT_FLOWS
 BENCH_FIXED_ROUNDS=$BENCH_FIXED_ROUNDS
 BENCH_ICOUNT=$BENCH_ICOUNT
+BENCH_KSYMS=$BENCH_PROFILE
 BENCH_TESTS="$BENCH_TESTS"
 BENCH_RULESET=$BENCH_RULESET
 BENCH_CONFIGS="$BENCH_CONFIGS"
@@ -153,3 +171,10 @@ args=(--log "$LOG" --out "$OUT" --date "$(date -u '+%Y-%m-%d %H:%M UTC')"
       --kernel "${KERNEL#$REPO/}")
 [ $smoke -eq 1 ] && args+=(--check)
 python3 scripts/bench-report.py "${args[@]}"
+rc=$?
+if [ "$BENCH_PROFILE" = 1 ]; then
+	python3 scripts/insn-profile.py --profile "$OUT/profile.raw" \
+		--system-map "$OBJ/System.map" --console "$LOG" > "$OUT/profile.txt" &&
+		head -n 45 "$OUT/profile.txt"
+fi
+exit $rc
