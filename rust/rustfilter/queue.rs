@@ -716,7 +716,7 @@ impl QueueSubsys {
     /// may set it up.
     fn settle_unconfirmed(&self, entry: &Entry, verdict: u32) -> u32 {
         if verdict != NF_DROP
-            && entry.facts().ct_unconfirmed
+            && entry.ct_unconfirmed()
             && conn_unconfirmed(&self.queues.tracker, entry)
         {
             NF_DROP

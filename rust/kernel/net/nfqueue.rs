@@ -347,6 +347,14 @@ impl Entry {
         self.raw().id
     }
 
+    /// Whether the entry is one of several segments queued while their
+    /// shared connection was not confirmed (`nf_ct_is_unconfirmed`, set by
+    /// [`Entry::mark_ct_unconfirmed`]); read without the whole of
+    /// [`Entry::facts`].
+    pub fn ct_unconfirmed(&self) -> bool {
+        self.raw().nf_ct_is_unconfirmed
+    }
+
     /// Gives the entry an id.
     pub fn set_id(&mut self, id: u32) {
         // SAFETY: ours, exclusively.
