@@ -623,7 +623,7 @@ pub(crate) fn run(
         tracker: ct.1,
         reject: None,
     };
-    let verdict = rules::evaluate(&table, hook, &info, &mut walk);
+    let verdict = rules::evaluate_owned(&table, hook, info, &mut walk);
     if let Some(with) = walk.reject {
         match with.icmp_code() {
             Some(code) => state.send_unreach(walk.skb, code),

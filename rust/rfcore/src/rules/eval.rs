@@ -371,6 +371,17 @@ pub fn evaluate<C: Context>(
     pkt: &PacketInfo,
     ctx: &mut C,
 ) -> Verdict {
+    walk(table, hook, *pkt, ctx, true, &mut 0)
+}
+
+/// [`evaluate`] with the packet view given away: the walk changes it in
+/// place (mark, TOS) instead of copying it first.
+pub fn evaluate_owned<C: Context>(
+    table: &Table<'_>,
+    hook: Hook,
+    pkt: PacketInfo,
+    ctx: &mut C,
+) -> Verdict {
     walk(table, hook, pkt, ctx, true, &mut 0)
 }
 
@@ -382,7 +393,7 @@ pub fn evaluate_linear<C: Context>(
     pkt: &PacketInfo,
     ctx: &mut C,
 ) -> Verdict {
-    walk(table, hook, pkt, ctx, false, &mut 0)
+    walk(table, hook, *pkt, ctx, false, &mut 0)
 }
 
 /// The walk, through the chains' indexes if `classify`; adds the number
@@ -390,7 +401,7 @@ pub fn evaluate_linear<C: Context>(
 pub(super) fn walk<C: Context>(
     table: &Table<'_>,
     hook: Hook,
-    pkt: &PacketInfo,
+    mut p: PacketInfo,
     ctx: &mut C,
     classify: bool,
     tried: &mut u32,
@@ -403,7 +414,6 @@ pub(super) fn walk<C: Context>(
     let Some(base_chain) = chains.get(usize::from(base)) else {
         return Verdict::Accept;
     };
-    let mut p = *pkt;
     // A packet whose transport header does not parse has no port key, yet
     // must reach the port matches in order (to be hot-dropped there): walk
     // it linearly. Such packets are rare.

@@ -46,10 +46,13 @@ impl IfaceMatch {
 
     /// Whether device `dev` (empty: none) matches. Not set matches all,
     /// without reading the name.
+    #[inline]
     pub fn matches(&self, dev: &DevName) -> bool {
-        if !self.is_set() {
-            true
-        } else if self.prefix {
+        !self.is_set() || self.name_matches(dev)
+    }
+
+    fn name_matches(&self, dev: &DevName) -> bool {
+        if self.prefix {
             dev.as_bytes().starts_with(self.name.as_bytes())
         } else {
             dev.as_bytes() == self.name.as_bytes()

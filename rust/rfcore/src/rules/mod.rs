@@ -47,8 +47,8 @@ pub use decode::{decode, measure, Sizes, Storage};
 pub use encode::{encode_chain_start, encode_rule, encode_table, RuleRef};
 pub use error::{Reason, RuleError};
 pub use eval::{
-    ct_state_bit, evaluate, evaluate_linear, AddrTypeDev, Context, CtDir, CtTuple, CtView,
-    PacketInfo, Route, RouteQuery, Verdict,
+    ct_state_bit, evaluate, evaluate_linear, evaluate_owned, AddrTypeDev, Context, CtDir, CtTuple,
+    CtView, PacketInfo, Route, RouteQuery, Verdict,
 };
 pub use ip::{IfaceMatch, IpMatch};
 pub use matches::{CheckCtx, Match, MatchOps};

@@ -817,9 +817,9 @@ fn compare(
             limits: lin.limits.clone(),
             ..Rec::default()
         };
-        let v0 = walk(&t, hook, p, &mut unindexed, false, &mut 0);
+        let v0 = walk(&t, hook, *p, &mut unindexed, false, &mut 0);
         let v1 = reference_walk(&t, hook, p, &mut lin, &mut a);
-        let v2 = walk(&t, hook, p, &mut cls, true, &mut b);
+        let v2 = walk(&t, hook, *p, &mut cls, true, &mut b);
         assert_eq!(
             (v0, &unindexed.events),
             (v1, &lin.events),
@@ -1032,7 +1032,7 @@ fn ten_thousand_rules_only_the_last_matches() {
         let (mut lin, mut cls) = (Rec::default(), Rec::default());
         let (mut a, mut b) = (0, 0);
         let v1 = reference_walk(&t, Hook::Forward, &hit, &mut lin, &mut a);
-        let v2 = walk(&t, Hook::Forward, &hit, &mut cls, true, &mut b);
+        let v2 = walk(&t, Hook::Forward, hit, &mut cls, true, &mut b);
         assert_eq!((v1, v2), (Verdict::Accept, Verdict::Accept), "{what}");
         assert_eq!(lin.events, [Ev::Count(first + last, 60)], "{what}");
         assert_eq!(cls.events, lin.events, "{what}");
@@ -1051,7 +1051,7 @@ fn ten_thousand_rules_only_the_last_matches() {
             }
         });
         let mut b = 0;
-        let v = walk(&t, Hook::Forward, &miss, &mut Rec::default(), true, &mut b);
+        let v = walk(&t, Hook::Forward, miss, &mut Rec::default(), true, &mut b);
         assert_eq!(v, Verdict::Drop, "{what}");
         assert!(b <= 4, "{what}: {b} rules tried by a miss");
     }
@@ -1169,7 +1169,7 @@ fn the_bench_mixed_chain_is_indexed_by_four_keys() {
         let (mut lin, mut cls) = (Rec::default(), Rec::default());
         let (mut a, mut b) = (0, 0);
         let v1 = reference_walk(&t, Hook::Forward, &p, &mut lin, &mut a);
-        let v2 = walk(&t, Hook::Forward, &p, &mut cls, true, &mut b);
+        let v2 = walk(&t, Hook::Forward, p, &mut cls, true, &mut b);
         assert_eq!((v1, v2), (verdict, verdict), "{what}");
         assert_eq!(cls.events, lin.events, "{what}");
         assert!(b <= most, "{what}: {b} rules tried (linear: {a})");
@@ -1289,7 +1289,7 @@ fn garbage_links_end_the_walk() {
             walk(
                 &o.table(),
                 Hook::Forward,
-                &tcp_to(d, [1, 1, 1, 1], "eth0"),
+                tcp_to(d, [1, 1, 1, 1], "eth0"),
                 &mut Rec::default(),
                 true,
                 &mut n,
@@ -1500,7 +1500,7 @@ fn timing_fixed_cost() {
             46,
             None,
         );
-        let v = evaluate(&t, Hook::Forward, &info, &mut ctx);
+        let v = evaluate_owned(&t, Hook::Forward, info, &mut ctx);
         assert_eq!(v, Verdict::Accept);
         ctx.events.clear();
     }
