@@ -87,8 +87,9 @@ impl Net {
 /// It may also ask for IPv4 netfilter hooks in every namespace, in groups:
 /// group [`HookSpec::ALWAYS`] (and any other [`PernetState::initial_groups`]
 /// names) is registered right after the state is created, another group
-/// when [`Registration::enable_hooks`] asks for it in a namespace; all are unregistered before the state is dropped, so a
-/// hook always sees live state and never outlives its namespace.
+/// when [`Registration::enable_hooks`] asks for it in a namespace; all are
+/// unregistered before the state is dropped, so a hook always sees live
+/// state and never outlives its namespace.
 ///
 /// [`HookSpec::ALWAYS`]: netfilter::HookSpec::ALWAYS
 pub trait PernetState: Send + Sync + Sized + 'static {
@@ -280,8 +281,9 @@ struct NetData<T: PernetState> {
     work: Opaque<bindings::delayed_work>,
     net: *mut bindings::net,
     /// The hooks registered (those of [`PernetState::initial_groups`] in
-    /// `init`, others by [`Registration::enable_hooks`]); taken out and unregistered in
-    /// `pre_exit`, before `state` goes. The mutex serialises registrations.
+    /// `init`, others by [`Registration::enable_hooks`]); taken out and
+    /// unregistered in `pre_exit`, before `state` goes. The mutex
+    /// serialises registrations.
     hooks: Pin<KBox<Mutex<netfilter::NetHooks>>>,
     state: Pin<KBox<T>>,
 }
