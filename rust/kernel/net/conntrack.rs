@@ -467,6 +467,7 @@ impl<'a, T: Send + Sync + 'static> Attached<'a, T> {
 }
 
 impl SkBuff {
+    #[inline]
     fn nfct_raw(&self) -> usize {
         // SAFETY: the skb is valid; `_nfct` is a plain word.
         unsafe { (*self.as_ptr())._nfct as usize }
@@ -514,6 +515,7 @@ impl SkBuff {
         self.replace_nfct(0);
     }
 
+    #[inline]
     fn replace_nfct(&mut self, new: usize) {
         let old = self.nfct_raw();
         // SAFETY: the skb is ours (`&mut`); the reference held through

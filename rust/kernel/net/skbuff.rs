@@ -58,12 +58,14 @@ impl SkBuff {
     }
 
     /// The packet mark (`skb->mark`).
+    #[inline]
     pub fn mark(&self) -> u32 {
         // SAFETY: the skb is valid by the type invariant.
         unsafe { bindings::skb_mark(self.0.get()) }
     }
 
     /// Whether the packet was looped back to this host (`PACKET_LOOPBACK`).
+    #[inline]
     pub fn is_looped_back(&self) -> bool {
         // SAFETY: the skb is valid by the type invariant.
         let t = unsafe { bindings::skb_pkt_type(self.0.get()) };
@@ -82,6 +84,7 @@ impl SkBuff {
     }
 
     /// Sets the packet mark.
+    #[inline]
     pub fn set_mark(&mut self, mark: u32) {
         // SAFETY: the skb is valid and exclusively ours (`&mut`).
         unsafe { bindings::skb_set_mark(self.0.get(), mark) }
@@ -89,6 +92,7 @@ impl SkBuff {
 
     /// The Ethernet source address of a received packet, when the packet
     /// came from an Ethernet device and its MAC header is intact.
+    #[inline]
     pub fn eth_source(&self) -> Option<[u8; 6]> {
         let mut mac = [0u8; 6];
         // SAFETY: the skb is valid; `mac` has room for ETH_ALEN bytes.
@@ -124,6 +128,7 @@ impl SkBuff {
     /// slice borrows the packet, so no slice from [`SkBuff::header`]
     /// survives it; checksums are the caller's business (see
     /// [`SkBuff::checksum`]).
+    #[inline]
     pub fn writable_header(&mut self, len: usize) -> Option<&mut [u8]> {
         let n = u32::try_from(len).ok()?;
         // SAFETY: the skb is valid and exclusively ours (`&mut`); the
@@ -185,6 +190,7 @@ impl SkBuff {
     }
 
     /// How the packet's checksums stand (`skb->ip_summed`).
+    #[inline]
     pub fn checksum(&self) -> Checksum {
         // SAFETY: the skb is valid by the type invariant.
         match u32::from(unsafe { bindings::skb_ip_summed(self.0.get()) }) {
@@ -198,6 +204,7 @@ impl SkBuff {
     /// Drops a `CHECKSUM_COMPLETE` sum after the packet was rewritten: the
     /// stack then verifies the transport checksum in software, which the
     /// rewrite kept correct.
+    #[inline]
     pub fn forget_complete_checksum(&mut self) {
         if self.checksum() == Checksum::Complete {
             // SAFETY: the skb is valid and exclusively ours (`&mut`).
@@ -228,6 +235,7 @@ impl SkBuff {
     /// the network header, as `skb_header_pointer()` does: a slice straight
     /// into the packet when those bytes are linear, or a copy in `buf`
     /// otherwise. `None` when the packet is shorter than `offset + buf.len()`.
+    #[inline]
     pub fn header<'b>(&'b self, offset: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
         // SAFETY: the skb is valid by the type invariant.
         let nh = unsafe { bindings::skb_network_offset(self.0.get()) };

@@ -1059,7 +1059,12 @@ fn ten_thousand_rules_only_the_last_matches() {
 
 /// The 10,000 rules of the bench's mixed chain, then the traffic's ACCEPT.
 fn bench_mixed_rules() -> Vec<Vec<u8>> {
-    let mut rules: Vec<_> = (0..BIG)
+    bench_mixed_rules_n(BIG)
+}
+
+/// The bench's mixed chain of `n` rules and the ACCEPT.
+fn bench_mixed_rules_n(n: u32) -> Vec<Vec<u8>> {
+    let mut rules: Vec<_> = (0..n)
         .map(|i| {
             let k = i / 5;
             let drop = tg(proto::TG_DROP, &[]);
@@ -1506,4 +1511,30 @@ fn timing_fixed_cost() {
     }
     let ns = start.elapsed().as_nanos() as f64 / f64::from(rounds);
     std::println!("fixed cost (parse, packet view, walk of one rule): {ns:.1} ns per packet");
+}
+
+/// The bench's traffic through its mixed chain at every size: linear at
+/// 10 rules (an index would not halve the walk), at most 8 rules tried
+/// from 50 on (the index has as many slots as the chain has rules, so
+/// some keys share one), the same verdict as the reference walk.
+#[test]
+fn bench_chain_sizes_try_few_rules() {
+    for n in [10u32, 50, 100, 200, 500, 1000] {
+        let o = load(&forward_table(&bench_mixed_rules_n(n))).unwrap();
+        let t = o.table();
+        let fwd = t.hook_chain(Hook::Forward).unwrap();
+        let chain = &t.chains()[usize::from(fwd)];
+        let (mut a, mut b) = (0, 0);
+        let p = bench_traffic();
+        let v1 = reference_walk(&t, Hook::Forward, &p, &mut Rec::default(), &mut a);
+        let v2 = walk(&t, Hook::Forward, p, &mut Rec::default(), true, &mut b);
+        assert_eq!((v1, v2), (Verdict::Accept, Verdict::Accept), "n={n}");
+        if n == 10 {
+            assert!(chain.index_keys().is_empty(), "n={n}");
+            assert_eq!(b, n + 1);
+        } else {
+            assert_eq!(chain.index_keys().len(), 4, "n={n}");
+            assert!(b <= 8, "n={n}: {b} rules tried");
+        }
+    }
 }
