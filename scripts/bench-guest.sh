@@ -44,14 +44,17 @@
 # nfnetlink_queue, so every rustfilter configuration runs first and the
 # module is removed before the upstream ones.
 #
-# env (from /bench/bench.env, written by scripts/bench.sh): BENCH_RUNS (5), BENCH_SECONDS (3), BENCH_RULES
-# ("0 10 100 1000 10000 100000"), BENCH_COMMIT_RULES ("10000 100000"),
-# BENCH_MIN_PPS (100: a point under it in the warm-up is skipped, and so are
-# the larger N of that configuration), BENCH_FLOWS (16), BENCH_CT_FLOWS
-# (5000), BENCH_FIXED_ROUNDS (8), BENCH_TESTS ("filter nat queue fixed"; filter includes commit and
-# mem_rule, nat mem_ct), BENCH_CONFIGS ("baseline rustfilter iptables-legacy
-# nft-linear nft-sets nfnetlink_queue"; iptables-legacy is also the NAT
-# reference), BENCH_DIR (/bench: the rulesets of scripts/bench-rules.py)
+# env (from /bench/bench.env, written by scripts/bench.sh): BENCH_RUNS (5),
+# BENCH_SECONDS (3), BENCH_RULES ("0 10 100 1000 10000 100000"),
+# BENCH_COMMIT_RULES ("10000 100000"), BENCH_MIN_PPS (100: a point under it
+# in the warm-up is skipped, and so are the larger N of that configuration),
+# BENCH_FLOWS (16), BENCH_CT_FLOWS (5000), BENCH_FIXED_ROUNDS (8),
+# BENCH_TESTS ("filter nat queue fixed"; filter includes commit and
+# mem_rule, nat mem_ct), BENCH_CONFIGS ("baseline rustfilter
+# iptables-legacy nft-linear nft-sets nfnetlink_queue"; iptables-legacy is
+# also the NAT reference), BENCH_ICOUNT (what the report says of time),
+# BENCH_KSYMS (1: print module symbols for a profile), BENCH_DIR (/bench:
+# the rulesets of scripts/bench-rules.py)
 set -u
 
 [ -f /bench/bench.env ] && . /bench/bench.env
