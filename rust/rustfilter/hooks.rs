@@ -507,8 +507,9 @@ impl NetState {
 
     /// The counters of every hook, in hook order, as one snapshot; with
     /// `zero`, they restart from zero at the same instant (no packet is
-    /// lost or counted twice). Sleeps. All zero when the namespace does
-    /// not count ([`NetState::counting`]).
+    /// lost or counted twice). Sleeps. Only meaningful when the namespace
+    /// counts ([`NetState::counting`]); netlink refuses to read them
+    /// otherwise.
     pub(crate) fn stats(&self, zero: bool) -> Result<[HookStats; Hook::COUNT]> {
         let sums = self.counters.snapshot(zero)?;
         let mut out = [HookStats::default(); Hook::COUNT];

@@ -621,22 +621,29 @@ fn choose_keys(first: u32, run: &mut [Rule], matches: &[Match]) -> (Keys, Cost) 
         }
         Keys::new(&chosen)
     };
-    let mut best: Option<(u32, u32, u32, Cost)> = None;
-    let mut built = 0u32;
-    for set in [single, by_selectivity, by_bound] {
-        if set == 0 || set == built || best.is_some_and(|b| b.2 == set) {
+    let rank = |set: u32, cost: &Cost| (cost.total(), set.count_ones());
+    let mut best: Option<(u32, Cost)> = None;
+    let mut built = [0u32; 3];
+    for (i, set) in [single, by_selectivity, by_bound].into_iter().enumerate() {
+        if set == 0 || built.contains(&set) {
             continue;
         }
         let cost = build_chain(first, run, matches, in_order(set).as_slice());
-        built = set;
-        let rank = (cost.total(), set.count_ones());
-        if best.is_none_or(|b| rank < (b.0, b.1)) {
-            best = Some((rank.0, rank.1, set, cost));
+        if let Some(b) = built.get_mut(i) {
+            *b = set;
+        }
+        if best
+            .as_ref()
+            .is_none_or(|(s, c)| rank(set, &cost) < rank(*s, c))
+        {
+            best = Some((set, cost));
         }
     }
-    let (set, cost) = best.map_or((0, Cost::default()), |b| (b.2, b.3));
-    // The links must be the winner's.
-    if set != built && set != 0 {
+    let Some((set, cost)) = best else {
+        return (Keys::LINEAR, Cost::default());
+    };
+    // The links must be the winner's: build it again unless it was last.
+    if built.iter().rev().find(|&&b| b != 0) != Some(&set) {
         build_chain(first, run, matches, in_order(set).as_slice());
     }
     (in_order(set), cost)

@@ -48,14 +48,6 @@ impl<const N: usize> FixedStr<N> {
         Self::from_bytes(s.as_bytes().get(..end).unwrap_or(&[])).unwrap_or_default()
     }
 
-    /// The bytes up to the first NUL of `bytes` (as a kernel device name),
-    /// cut to `N`.
-    pub fn from_c_bytes(bytes: &[u8]) -> Self {
-        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-        let end = end.min(N).min(255);
-        Self::from_bytes(bytes.get(..end).unwrap_or(&[])).unwrap_or_default()
-    }
-
     /// The bytes.
     pub fn as_bytes(&self) -> &[u8] {
         self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
@@ -171,8 +163,6 @@ mod tests {
         assert!(ChainName::new("Z") < ChainName::new("a"));
         assert_eq!(ChainName::truncated(&"é".repeat(20)).len(), 28);
         assert_eq!(ChainName::truncated("x").as_str(), "x");
-        assert_eq!(FixedStr::<16>::from_c_bytes(b"eth0\0\0\0").as_str(), "eth0");
-        assert_eq!(FixedStr::<16>::from_c_bytes(&[b'a'; 20]).len(), 16);
         assert_eq!(FixedStr::<16>::from_bytes(&[0xff]).unwrap().as_str(), "");
         extern crate std;
         assert_eq!(std::format!("{a}/{a:?}"), "INPUT/\"INPUT\"");

@@ -332,7 +332,7 @@ macro_rules! registry {
             }
 
             /// Whether the packet matches: the port and ICMP matches in
-            /// line, the others through [`Match::matches_other`].
+            /// line, the others out of line (`matches_other`).
             #[inline]
             pub fn matches<C: Context>(&self, pkt: &PacketInfo, ctx: &mut C, index: u32) -> bool {
                 match self {
@@ -349,7 +349,7 @@ macro_rules! registry {
             /// order, the DSCP, the MAC...) before each rule's first match,
             /// some 70 instructions per rule whatever its matches.
             #[inline(never)]
-            pub fn matches_other<C: Context>(&self, pkt: &PacketInfo, ctx: &mut C, index: u32) -> bool {
+            fn matches_other<C: Context>(&self, pkt: &PacketInfo, ctx: &mut C, index: u32) -> bool {
                 match self {
                     Match::Unused => false,
                     $(Match::$variant(m) => m.matches(pkt, ctx, index),)*
