@@ -71,11 +71,17 @@ def annotate(a):
     if not base:
         print("insn-profile: %s is not in %s" % (name, a.object))
         return 1
-    dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn",
+    # With the relocations (-r): a call's target is one in a module.
+    dis = subprocess.run(["objdump", "-d", "-r", "--no-show-raw-insn",
                           "--disassemble=" + name, a.object],
                          capture_output=True, text=True).stdout
     insns = []
     for line in dis.splitlines():
+        r = re.match(r"\s+[0-9a-f]+:\s+R_\S+\s+(\S+)", line)
+        if r and insns:
+            addr, text = insns[-1]
+            insns[-1] = (addr, "%s  [%s]" % (text, r.group(1)))
+            continue
         m = re.match(r"\s+([0-9a-f]+):\s+(.*)", line)
         if m:
             insns.append((int(m.group(1), 16), m.group(2)))

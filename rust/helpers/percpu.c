@@ -19,6 +19,13 @@ void rust_helper_this_cpu_add_u64(u64 __percpu *ptr, u64 val)
 	this_cpu_add(*ptr, val);
 }
 
+/* A packet and its bytes: two adjacent counters, in one call. */
+void rust_helper_this_cpu_add_pair_u64(u64 __percpu *ptr, u64 a, u64 b)
+{
+	this_cpu_add(ptr[0], a);
+	this_cpu_add(ptr[1], b);
+}
+
 /* The possible CPU after @cpu (-1 to start), or -1 after the last one. */
 int rust_helper_cpumask_next_possible(int cpu)
 {

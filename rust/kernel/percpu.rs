@@ -88,6 +88,24 @@ impl PerCpuCounters {
         Some(unsafe { block.as_ptr().add(idx % BLOCK) })
     }
 
+    /// Adds `a` to counter `idx` and `b` to counter `idx + 1` of the
+    /// current CPU (a packet and its bytes) in one call. `idx` must be
+    /// even, so that the pair lies in one block; an odd `idx`, or a pair
+    /// out of range, is ignored.
+    #[inline]
+    pub fn add_pair(&self, idx: usize, a: u64, b: u64) {
+        if idx % 2 != 0 || idx.checked_add(1).map_or(true, |last| last >= self.len) {
+            return;
+        }
+        if let Some(p) = self.elem(idx) {
+            // SAFETY: `p` is a valid per-CPU pointer to a `u64` (see
+            // `elem`), and so is `p + 1`: `idx` is even and `BLOCK` too, so
+            // `idx + 1` (below `len`) is in the same block. No Rust
+            // reference to the per-CPU memory exists.
+            unsafe { bindings::this_cpu_add_pair_u64(p, a, b) }
+        }
+    }
+
     /// Adds `val` to counter `idx` of the current CPU. Out-of-range indices
     /// are ignored.
     #[inline]

@@ -47,6 +47,7 @@ use crate::nat::{
 use crate::nla::Writer;
 use crate::packet;
 use crate::proto;
+use core::mem::MaybeUninit;
 use core::sync::atomic::{
     AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
 };
@@ -475,8 +476,8 @@ impl CtNet {
             return Verdict::Accept;
         }
         let len = skb.len() as usize;
-        let mut hdr = [0u8; tuple::MAX_TUPLE_BYTES];
-        let Some(data) = skb.header(0, &mut hdr[..len.min(tuple::MAX_TUPLE_BYTES)]) else {
+        let mut hdr = [MaybeUninit::<u8>::uninit(); tuple::MAX_TUPLE_BYTES];
+        let Some(data) = skb.header_uninit(0, &mut hdr[..len.min(tuple::MAX_TUPLE_BYTES)]) else {
             return Verdict::Accept;
         };
         let Ok(pkt) = packet::parse(data, len) else {
@@ -846,9 +847,10 @@ impl CtNet {
     /// What to do with a packet not attached yet.
     fn classify(&self, net: &Net, skb: &SkBuff, wanted: Option<Helper>) -> Decision {
         let len = skb.len() as usize;
-        let mut buf = [0u8; tuple::MAX_TUPLE_BYTES];
+        // Written only when the headers are not linear.
+        let mut buf = [MaybeUninit::<u8>::uninit(); tuple::MAX_TUPLE_BYTES];
         let peek = len.min(buf.len());
-        let Some(data) = skb.header(0, &mut buf[..peek]) else {
+        let Some(data) = skb.header_uninit(0, &mut buf[..peek]) else {
             self.bump(Stat::Invalid);
             return Decision::Pass;
         };

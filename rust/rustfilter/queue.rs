@@ -549,9 +549,11 @@ fn build_message(
         cap_len: copy.cap_len,
         skb_info: packet::skb_info(f.csum_partial, csum_verify, f.gso),
     };
-    let mut ct_buf = [0u8; CT_GLUE_MAX];
+    // Made (and zeroed) only for a packet whose connection is sent.
+    let mut ct_buf;
     if cfg.has_flag(NFQA_CFG_F_CONNTRACK) {
         if let Some((attached, info)) = entry.skb().ct(tracker) {
+            ct_buf = [0u8; CT_GLUE_MAX];
             let n = ctglue::encode_ct(&mut ct_buf, &ct_glue(attached.get())).map_err(|_| ENOMEM)?;
             meta.ct = Some(PacketCt {
                 attrs: ct_buf.get(..n).unwrap_or(&[]),
@@ -740,7 +742,9 @@ impl QueueSubsys {
 
     /// `NFQNL_MSG_VERDICT` (`nfqnl_recv_verdict`).
     fn verdict(&self, req: &Request<'_>) -> Result<(), Errno> {
-        let tb = Table::from_fn(&VERDICT_POLICY, |t| req.attr(t))?;
+        // nfnetlink checked every attribute against the policy; only those
+        // the decoder reads are looked up.
+        let tb = Table::from_fn_of(&VERDICT_POLICY, &qverdict::VERDICT_READS, |t| req.attr(t))?;
         let guard = rcu::read_lock();
         let inst = self.listener(req, &guard)?;
         let v = qverdict::decode_verdict(&tb)?;
@@ -776,7 +780,7 @@ impl QueueSubsys {
     /// `NFQNL_MSG_VERDICT_BATCH` (`nfqnl_recv_verdict_batch`): every
     /// packet from the head of the queue up to the given id.
     fn batch(&self, req: &Request<'_>) -> Result<(), Errno> {
-        let tb = Table::from_fn(&BATCH_POLICY, |t| req.attr(t))?;
+        let tb = Table::from_fn_of(&BATCH_POLICY, &qverdict::BATCH_READS, |t| req.attr(t))?;
         let guard = rcu::read_lock();
         let inst = self.listener(req, &guard)?;
         let b = qverdict::decode_batch(&tb)?;

@@ -31,6 +31,7 @@ use kernel::prelude::*;
 use kernel::sync::{bh, rcu, Arc, SpinLock};
 use kernel::time::Ktime;
 
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 /// The tables this module registers, in the order of `NetState::tables`.
@@ -366,9 +367,8 @@ struct Walk<'a> {
 
 impl Context for Walk<'_> {
     fn count(&mut self, counter: u32, bytes: u32) {
-        let i = 2 * counter as usize;
-        self.counters.add(i, 1);
-        self.counters.add(i + 1, bytes.into());
+        self.counters
+            .add_pair(2 * counter as usize, 1, bytes.into());
     }
 
     fn addr_type(&mut self, addr: [u8; 4], dev: AddrTypeDev) -> u8 {
@@ -585,12 +585,20 @@ pub(crate) fn run(
     let Some(table) = compiled.table() else {
         return Verdict::Accept;
     };
-    let len = skb.len() as usize;
-    let mut buf = [0u8; PEEK];
-    let peek = len.min(PEEK);
+    // What the packet view needs from the kernel, asked first: the calls
+    // done, the parsed fields go straight into the view.
+    let mark = skb.mark();
+    let mac_src = match hook {
+        Hook::PreRouting | Hook::LocalIn | Hook::Forward if compiled.needs_mac => skb.eth_source(),
+        _ => None,
+    };
+    let len = skb.len();
+    // Written only when the headers are not linear.
+    let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
+    let peek = (len as usize).min(PEEK);
     let parsed = skb
-        .header(0, &mut buf[..peek])
-        .map(|bytes| packet::parse_for_rules(bytes, len));
+        .header_uninit(0, &mut buf[..peek])
+        .map(|bytes| packet::parse_headers(bytes, len as usize));
     // A packet whose IPv4 header does not parse cannot be matched: drop it.
     // One whose transport header does not parse is walked, and dropped at
     // the first match that reads that header (ip_tables' hotdrop).
@@ -601,18 +609,13 @@ pub(crate) fn run(
     // unless a rule looks at an interface.
     let dev =
         |raw: Option<&[u8; IFNAMSIZ]>| raw.map_or(DevName::default(), |r| DevName::from_raw(*r));
-    let info = PacketInfo::new(
-        &pkt,
+    let info = PacketInfo::with_headers(
+        pkt,
         dev(state.in_name_raw()),
         dev(state.out_name_raw()),
-        skb.mark(),
-        skb.len(),
-        match hook {
-            Hook::PreRouting | Hook::LocalIn | Hook::Forward if compiled.needs_mac => {
-                skb.eth_source()
-            }
-            _ => None,
-        },
+        mark,
+        len,
+        mac_src,
     );
     let mut walk = Walk {
         compiled,

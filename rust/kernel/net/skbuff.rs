@@ -5,6 +5,7 @@
 //! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
 use crate::{bindings, error::Result, types::Opaque};
+use core::mem::MaybeUninit;
 
 /// The state of a packet's checksums (`skb->ip_summed`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -237,24 +238,58 @@ impl SkBuff {
     /// otherwise. `None` when the packet is shorter than `offset + buf.len()`.
     #[inline]
     pub fn header<'b>(&'b self, offset: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+        // SAFETY: `buf` is `buf.len()` writable bytes borrowed for `'b`.
+        unsafe { self.header_pointer(offset, buf.as_mut_ptr(), buf.len()) }
+    }
+
+    /// [`SkBuff::header`] into a buffer that need not be initialised
+    /// first: the packet path's copy, which is only written when the bytes
+    /// are not linear (rarely), so zeroing it would be wasted work.
+    #[inline]
+    pub fn header_uninit<'b>(
+        &'b self,
+        offset: usize,
+        buf: &'b mut [MaybeUninit<u8>],
+    ) -> Option<&'b [u8]> {
+        // SAFETY: `buf` is `buf.len()` writable bytes borrowed for `'b`;
+        // what is read back of it was written by `skb_header_pointer`.
+        unsafe { self.header_pointer(offset, buf.as_mut_ptr().cast(), buf.len()) }
+    }
+
+    /// `skb_header_pointer` of `len` bytes from `offset` after the network
+    /// header, with `buf` as the copy. The slice returned is either in the
+    /// skb's linear data or the first `len` bytes of `buf`, which C has
+    /// then written.
+    ///
+    /// # Safety
+    ///
+    /// `buf` is valid for writes of `len` bytes for `'b`.
+    #[inline]
+    unsafe fn header_pointer<'b>(
+        &'b self,
+        offset: usize,
+        buf: *mut u8,
+        len: usize,
+    ) -> Option<&'b [u8]> {
         // SAFETY: the skb is valid by the type invariant.
         let nh = unsafe { bindings::skb_network_offset(self.0.get()) };
         let start = i32::try_from(offset).ok()?.checked_add(nh)?;
-        let len = i32::try_from(buf.len()).ok()?;
+        let n = i32::try_from(len).ok()?;
         // Reject before calling C: `skb_header_pointer` takes ints.
-        if start < 0 || start.checked_add(len)? as u32 > self.len() {
+        if start < 0 || start.checked_add(n)? as u32 > self.len() {
             return None;
         }
-        // SAFETY: the skb is valid; `buf` has room for `len` bytes and
-        // `skb_header_pointer` copies at most that many into it. The result
-        // is either `buf` or a pointer into the skb's linear data with at
+        // SAFETY: the skb is valid; `buf` has room for `len` bytes (the
+        // caller's promise) and `skb_header_pointer` copies at most that
+        // many into it. The result is either `buf`, whose first `len` bytes
+        // it then wrote, or a pointer into the skb's linear data with at
         // least `len` readable bytes, both living at least as long as `'b`.
         unsafe {
-            let p = bindings::skb_header_pointer(self.0.get(), start, len, buf.as_mut_ptr().cast());
+            let p = bindings::skb_header_pointer(self.0.get(), start, n, buf.cast());
             if p.is_null() {
                 return None;
             }
-            Some(core::slice::from_raw_parts(p.cast::<u8>(), buf.len()))
+            Some(core::slice::from_raw_parts(p.cast::<u8>(), len))
         }
     }
 }

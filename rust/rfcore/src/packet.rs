@@ -29,6 +29,8 @@
 //! the transport header as ip_tables' matches do: a TCP header with its 20
 //! bytes is read whatever its data offset says, and one cut shorter is
 //! [`Transport::Truncated`], dropped only by the matches that need it.
+//! [`parse_headers`] gives the same as [`Headers`], the few fields the
+//! rules read: the parse of every packet that meets a table.
 //!
 //! Checksums are not verified by [`parse`]; [`header_checksum_ok`] checks
 //! the IPv4 header's one.
@@ -468,6 +470,178 @@ pub fn parse_for_rules(data: &[u8], packet_len: usize) -> Result<Packet, ParseEr
         }
     };
     Ok(Packet { ip, transport })
+}
+
+/// What the rules read of a packet's headers: [`parse_for_rules`]'s
+/// [`Packet`] without the fields no match reads (identification, TTL,
+/// checksums, TCP sequence numbers and window), so that the walk's view of
+/// a packet is a few words, filled by [`parse_headers`] straight from the
+/// bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Headers {
+    /// Source address, in network order.
+    pub saddr: [u8; 4],
+    /// Destination address, in network order.
+    pub daddr: [u8; 4],
+    /// Protocol of the payload (`IPPROTO_*`).
+    pub protocol: u8,
+    /// Type of service (DSCP and ECN).
+    pub tos: u8,
+    /// Total length of the packet in bytes, header included.
+    pub total_len: u16,
+    /// Fragment offset in 8-byte units: not 0 for a later fragment.
+    pub fragment_offset: u16,
+    /// What the rules read of the transport header.
+    pub l4: L4,
+}
+
+/// What the rules read of a transport header: [`Transport`]'s cases with
+/// the ports, the TCP flags and the ICMP type and code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum L4 {
+    /// A TCP header with its fixed 20 bytes.
+    Tcp {
+        /// Source port.
+        sport: u16,
+        /// Destination port.
+        dport: u16,
+        /// The flags byte ([`TcpHeader::FIN`] ..).
+        flags: u8,
+    },
+    /// A UDP header.
+    Udp {
+        /// Source port.
+        sport: u16,
+        /// Destination port.
+        dport: u16,
+    },
+    /// An ICMP header.
+    Icmp {
+        /// Type.
+        icmp_type: u8,
+        /// Code.
+        code: u8,
+    },
+    /// A protocol without a parser here.
+    Other,
+    /// A fragment with non-zero offset: no transport header.
+    Fragment,
+    /// A TCP, UDP or ICMP header cut short of its fixed part, with its
+    /// ports if their four bytes are there (see [`Transport::Truncated`]).
+    Truncated {
+        /// Source and destination port.
+        ports: Option<(u16, u16)>,
+    },
+}
+
+impl From<&Packet> for Headers {
+    fn from(p: &Packet) -> Headers {
+        let l4 = match p.transport {
+            Transport::Tcp(t) => L4::Tcp {
+                sport: t.sport,
+                dport: t.dport,
+                flags: t.flags,
+            },
+            Transport::Udp(u) => L4::Udp {
+                sport: u.sport,
+                dport: u.dport,
+            },
+            Transport::Icmp(i) => L4::Icmp {
+                icmp_type: i.icmp_type,
+                code: i.code,
+            },
+            Transport::Other => L4::Other,
+            Transport::Fragment => L4::Fragment,
+            Transport::Truncated { ports } => L4::Truncated { ports },
+        };
+        Headers {
+            saddr: p.ip.saddr,
+            daddr: p.ip.daddr,
+            protocol: p.ip.protocol,
+            tos: p.ip.tos,
+            total_len: p.ip.total_len,
+            fragment_offset: p.ip.fragment_offset,
+            l4,
+        }
+    }
+}
+
+/// [`parse_for_rules`] reading only what the rules read: equal to
+/// `parse_for_rules(data, packet_len).map(|p| Headers::from(&p))`, with
+/// the same errors, but without filling the fields no rule reads. This is
+/// the parse of every packet that meets a table, so it reads the fixed
+/// IPv4 header once and the transport header's first bytes once.
+///
+/// # Errors
+///
+/// The [`ParseError`]s of [`parse`] about the IPv4 header.
+#[inline]
+pub fn parse_headers(data: &[u8], packet_len: usize) -> Result<Headers, ParseError> {
+    let Some(h) = data.first_chunk::<IPV4_MIN_HEADER>() else {
+        return Err(ParseError::Truncated);
+    };
+    if h[0] >> 4 != 4 {
+        return Err(ParseError::NotIpv4);
+    }
+    let header_len = usize::from(h[0] & 0x0f) * 4;
+    if header_len < IPV4_MIN_HEADER {
+        return Err(ParseError::BadHeaderLength);
+    }
+    if data.len() < header_len {
+        return Err(ParseError::Truncated);
+    }
+    let total_len = u16::from_be_bytes([h[2], h[3]]);
+    let total = usize::from(total_len);
+    if total < header_len || total > packet_len {
+        return Err(ParseError::BadTotalLength);
+    }
+    let fragment_offset = u16::from_be_bytes([h[6], h[7]]) & 0x1fff;
+    let protocol = h[9];
+    let l4 = if fragment_offset != 0 {
+        L4::Fragment
+    } else {
+        // The transport bytes there are, within the total length.
+        let l4 = data.get(header_len..total.min(data.len())).unwrap_or(&[]);
+        let be16 = |hi: u8, lo: u8| u16::from_be_bytes([hi, lo]);
+        let ports = |l4: &[u8]| {
+            l4.first_chunk::<4>()
+                .map(|p| (be16(p[0], p[1]), be16(p[2], p[3])))
+        };
+        match protocol {
+            IPPROTO_TCP => match l4.first_chunk::<TCP_MIN_HEADER>() {
+                Some(t) => L4::Tcp {
+                    sport: be16(t[0], t[1]),
+                    dport: be16(t[2], t[3]),
+                    flags: t[13],
+                },
+                None => L4::Truncated { ports: ports(l4) },
+            },
+            IPPROTO_UDP => match l4.first_chunk::<UDP_HEADER>() {
+                Some(u) => L4::Udp {
+                    sport: be16(u[0], u[1]),
+                    dport: be16(u[2], u[3]),
+                },
+                None => L4::Truncated { ports: ports(l4) },
+            },
+            IPPROTO_ICMP => match l4.first_chunk::<ICMP_HEADER>() {
+                Some(i) => L4::Icmp {
+                    icmp_type: i[0],
+                    code: i[1],
+                },
+                None => L4::Truncated { ports: None },
+            },
+            _ => L4::Other,
+        }
+    };
+    Ok(Headers {
+        saddr: [h[12], h[13], h[14], h[15]],
+        daddr: [h[16], h[17], h[18], h[19]],
+        protocol,
+        tos: h[1],
+        total_len,
+        fragment_offset,
+        l4,
+    })
 }
 
 /// The TCP header whose fixed 20 bytes are `t`, with the header length its
@@ -1048,6 +1222,10 @@ mod tests {
         ] {
             let r = parse_for_rules(&p, p.len()).unwrap();
             assert_eq!(r.transport, Transport::Truncated { ports });
+            assert_eq!(
+                parse_headers(&p, p.len()).unwrap().l4,
+                L4::Truncated { ports }
+            );
             assert_eq!(usize::from(r.ip.total_len), p.len());
             assert_eq!(r.ip.protocol, p[9]);
         }
@@ -1390,6 +1568,12 @@ mod tests {
             // failed, and keeps the IPv4 header parse found.
             let lenient = parse_for_rules(data, packet_len);
             check(data, packet_len, lenient, true);
+            // The rules' parse reads the same, of fewer fields.
+            assert_eq!(
+                parse_headers(data, packet_len),
+                lenient.map(|p| Headers::from(&p)),
+                "{data:02x?} of {packet_len}"
+            );
             match r {
                 Err(ParseError::TruncatedTransport | ParseError::BadTcpDataOffset) => {
                     let p = lenient.unwrap();

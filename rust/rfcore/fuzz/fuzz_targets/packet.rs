@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Fuzz `rfcore::packet::parse`, `parse_for_rules` and `parse_ipv4_header`:
-//! they must not panic, whatever they accept must satisfy the invariants the
-//! kernel module relies on, the first two differ only where the transport
-//! header does not parse, and the third agrees with them on the IPv4 header.
+//! Fuzz `rfcore::packet::parse`, `parse_for_rules`, `parse_headers` and
+//! `parse_ipv4_header`: they must not panic, whatever they accept must
+//! satisfy the invariants the kernel module relies on, the first two differ
+//! only where the transport header does not parse, the third reads what the
+//! second does (of fewer fields), and the fourth agrees with them on the
+//! IPv4 header.
 //!
 //! Run with `cargo +nightly fuzz run packet` in `rust/rfcore`.
 
@@ -32,6 +34,11 @@ fuzz_target!(|input: &[u8]| {
     let _ = packet::header_checksum_ok(data, usize::from(b));
     let strict = packet::parse(data, packet_len);
     let lenient = packet::parse_for_rules(data, packet_len);
+    // The rules' parse reads the same, of fewer fields.
+    assert_eq!(
+        packet::parse_headers(data, packet_len),
+        lenient.map(|p| packet::Headers::from(&p))
+    );
     // The IPv4 header alone, from its first 20 bytes, is what the others
     // find in a copy of at least min(packet_len, 60) bytes, and wherever
     // they succeed.

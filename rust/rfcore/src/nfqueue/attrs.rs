@@ -188,6 +188,28 @@ impl<'a, const N: usize> Table<'a, N> {
         Ok(table)
     }
 
+    /// [`Table::from_fn`] of the attributes of `kinds` only: for a decoder
+    /// that reads no others ([`super::verdict::VERDICT_READS`]), of
+    /// attributes the kernel already checked against `policy` (the others
+    /// are then never looked up, as upstream never reads them).
+    ///
+    /// # Errors
+    ///
+    /// [`Errno::Range`] if a payload fails `policy`.
+    pub fn from_fn_of(
+        policy: &[Policy; N],
+        kinds: &[u16],
+        mut lookup: impl FnMut(u16) -> Option<&'a [u8]>,
+    ) -> Result<Self, Errno> {
+        let mut table = Self::empty();
+        for &kind in kinds {
+            if let Some(payload) = lookup(kind) {
+                table.set(kind, payload, policy)?;
+            }
+        }
+        Ok(table)
+    }
+
     /// Put `payload` in slot `kind` after checking it against `policy`;
     /// ignore type 0 and types beyond the table.
     fn set(&mut self, kind: u16, payload: &'a [u8], policy: &[Policy; N]) -> Result<(), Errno> {

@@ -152,7 +152,7 @@ pub struct CtView {
     pub tcp_state: Option<u8>,
 }
 
-fn first<'a>(nest: &'a [u8], kind: u16) -> Option<&'a [u8]> {
+fn first(nest: &[u8], kind: u16) -> Option<&[u8]> {
     Attrs::new(nest)
         .filter_map(Result::ok)
         .find(|a| a.kind() == kind)

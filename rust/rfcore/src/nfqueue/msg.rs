@@ -209,14 +209,14 @@ impl<'b> Builder<'b> {
             version: NFNETLINK_V0,
             res_id,
         };
-        let mut bytes = [0u8; NFNL_ATTRS_OFFSET];
-        for (dst, src) in bytes
-            .iter_mut()
-            .zip(header.to_bytes().into_iter().chain(nfgen.to_bytes()))
-        {
-            *dst = src;
+        // Two array stores: a byte loop over a chained iterator cost some
+        // 300 instructions per queued packet.
+        if let Some((h, g)) = head.split_first_chunk_mut::<NLMSG_HDRLEN>() {
+            *h = header.to_bytes();
+            if let Some(g) = g.first_chunk_mut() {
+                *g = nfgen.to_bytes();
+            }
         }
-        *head = bytes;
         Ok(Builder {
             head,
             attrs: Writer::new(rest),

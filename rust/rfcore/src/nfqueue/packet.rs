@@ -105,13 +105,11 @@ impl Timestamp {
     /// The 16 bytes on the wire.
     pub fn to_bytes(&self) -> [u8; TIMESTAMP_LEN] {
         let mut b = [0u8; TIMESTAMP_LEN];
-        for (dst, src) in b.iter_mut().zip(
-            self.sec
-                .to_be_bytes()
-                .into_iter()
-                .chain(self.usec.to_be_bytes()),
-        ) {
-            *dst = src;
+        if let Some((sec, usec)) = b.split_first_chunk_mut::<8>() {
+            *sec = self.sec.to_be_bytes();
+            if let Some(usec) = usec.first_chunk_mut() {
+                *usec = self.usec.to_be_bytes();
+            }
         }
         b
     }

@@ -143,6 +143,19 @@ fn verdict_hdr<const N: usize>(tb: &Table<'_, N>) -> Result<(u32, u32), Errno> {
     Ok((verdict, id))
 }
 
+/// The attributes [`decode_verdict`] reads: a table of these alone
+/// ([`Table::from_fn_of`]) decodes the same.
+pub const VERDICT_READS: [u16; 5] = [
+    NFQA_VERDICT_HDR,
+    NFQA_MARK,
+    NFQA_PRIORITY,
+    NFQA_PAYLOAD,
+    NFQA_CT,
+];
+
+/// The attributes [`decode_batch`] reads.
+pub const BATCH_READS: [u16; 3] = [NFQA_VERDICT_HDR, NFQA_MARK, NFQA_PRIORITY];
+
 /// The verdict request in `tb` (parsed with [`VERDICT_POLICY`]). Call it
 /// after [`check_listener`], which comes first in the kernel's order.
 ///

@@ -92,7 +92,7 @@
 use super::eval::PacketInfo;
 use super::matches::icmp::Icmp;
 use super::matches::Match;
-use super::packet::Transport;
+use super::packet::L4;
 use super::proto;
 use super::table::{Chain, Rule};
 
@@ -322,7 +322,7 @@ pub(super) fn rule_key(rule: &Rule, ms: &[Match], key: Key) -> Option<u64> {
 /// The packet's key value, if it has one: a keyed rule can only match a
 /// packet whose key value is its own.
 pub(super) fn packet_key(p: &PacketInfo, key: Key) -> Option<u64> {
-    let ip = &p.pkt.ip;
+    let ip = &p.pkt;
     let addr = |a: [u8; 4], l: u8| Some(u64::from(u32::from_be_bytes(a) & prefix_mask(l)));
     match key {
         Key::Linear => None,
@@ -333,15 +333,19 @@ pub(super) fn packet_key(p: &PacketInfo, key: Key) -> Option<u64> {
         Key::OutIface => Some(name_hash(p.out_dev.as_bytes())),
         Key::SPort | Key::DPort => {
             let dest = key == Key::DPort;
-            match p.pkt.transport {
-                Transport::Tcp(t) => Some(port_value(true, if dest { t.dport } else { t.sport })),
-                Transport::Udp(u) => Some(port_value(false, if dest { u.dport } else { u.sport })),
+            match p.pkt.l4 {
+                L4::Tcp { sport, dport, .. } => {
+                    Some(port_value(true, if dest { dport } else { sport }))
+                }
+                L4::Udp { sport, dport } => {
+                    Some(port_value(false, if dest { dport } else { sport }))
+                }
                 // The tcp and udp matches need their header.
                 _ => None,
             }
         }
-        Key::IcmpType => match p.pkt.transport {
-            Transport::Icmp(i) => Some(u64::from(i.icmp_type)),
+        Key::IcmpType => match p.pkt.l4 {
+            L4::Icmp { icmp_type, .. } => Some(u64::from(icmp_type)),
             _ => None,
         },
     }
@@ -722,6 +726,7 @@ pub(super) struct Cursor {
 impl Cursor {
     /// The start of chain `index`, `chain`, for packet `p`; with
     /// `classify` false, or a chain without keys, a linear walk.
+    #[inline]
     pub(super) fn enter(
         index: u16,
         chain: &Chain,
@@ -729,17 +734,25 @@ impl Cursor {
         p: &PacketInfo,
         classify: bool,
     ) -> Cursor {
-        let first = chain.first_rule;
-        let n = chain.rule_count;
-        let mut cursor = Cursor {
+        let cursor = Cursor {
             chain: index,
             keys: 0,
             slots: [NIL; MAX_KEYS],
-            wild: first,
+            wild: chain.first_rule,
         };
-        if !classify || chain.index.is_linear() || n == 0 {
+        // A short chain is linear: no call to find its rules.
+        if !classify || chain.index.is_linear() || chain.rule_count == 0 {
             return cursor;
         }
+        Self::enter_indexed(cursor, chain, rules, p)
+    }
+
+    /// [`Cursor::enter`] of an indexed chain: `cursor` at its first rule,
+    /// the slots of the packet's keys filled in.
+    #[inline(never)]
+    fn enter_indexed(mut cursor: Cursor, chain: &Chain, rules: &[Rule], p: &PacketInfo) -> Cursor {
+        let first = chain.first_rule;
+        let n = chain.rule_count;
         let end = chain.rules().end;
         let link = |i: u32| rules.get(i as usize).map(|r| r.links);
         // Whatever the arrays hold, the cursors only move forwards.

@@ -26,7 +26,7 @@ use super::classify::Cursor;
 use super::matches::limit::Limit;
 use super::name::DevName;
 use super::nat::NatRange;
-use super::packet::{Packet, Transport};
+use super::packet::{Headers, Packet, L4};
 use super::proto;
 use super::proto::Hook;
 use super::table::{Policy, Rule, Table};
@@ -70,8 +70,8 @@ pub enum AddrTypeDev {
 /// What the rules look at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PacketInfo {
-    /// The parsed headers.
-    pub pkt: Packet,
+    /// What the rules read of its headers.
+    pub pkt: Headers,
     /// Input device name; empty if none.
     pub in_dev: DevName,
     /// Output device name; empty if none.
@@ -96,8 +96,22 @@ impl PacketInfo {
         len: u32,
         mac_src: Option<[u8; 6]>,
     ) -> Self {
+        Self::with_headers(Headers::from(pkt), in_dev, out_dev, mark, len, mac_src)
+    }
+
+    /// [`PacketInfo::new`] for the headers [`super::packet::parse_headers`]
+    /// read.
+    #[inline]
+    pub fn with_headers(
+        pkt: Headers,
+        in_dev: DevName,
+        out_dev: DevName,
+        mark: u32,
+        len: u32,
+        mac_src: Option<[u8; 6]>,
+    ) -> Self {
         PacketInfo {
-            pkt: *pkt,
+            pkt,
             in_dev,
             out_dev,
             mark,
@@ -347,7 +361,7 @@ fn rule_matches<C: Context>(
     }
     let mut index = rule.match_start;
     for m in table.matches_of(rule) {
-        if truncated && m.needs().hot_drops(&p.pkt.transport) {
+        if truncated && m.needs().hot_drops(&p.pkt.l4) {
             return RuleMatch::HotDrop;
         }
         if !m.matches(p, ctx, index) {
@@ -417,7 +431,7 @@ pub(super) fn walk<C: Context>(
     // A packet whose transport header does not parse has no port key, yet
     // must reach the port matches in order (to be hot-dropped there): walk
     // it linearly. Such packets are rare.
-    let truncated = matches!(p.pkt.transport, Transport::Truncated { .. });
+    let truncated = matches!(p.pkt.l4, L4::Truncated { .. });
     let classify = classify && !truncated;
     // The return points: where the walk goes on in the calling chain; made
     // at the first jump (zeroing 64 cursors would cost every packet).

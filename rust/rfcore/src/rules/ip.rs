@@ -189,7 +189,7 @@ impl IpMatch {
     /// Whether the packet matches, as `ip_packet_match`: each test XOR its
     /// invert bit.
     pub fn matches(&self, p: &PacketInfo) -> bool {
-        let ip = &p.pkt.ip;
+        let ip = &p.pkt;
         // As u32s: one AND and one compare per address.
         let differs = |a: [u8; 4], m: [u8; 4], want: [u8; 4]| {
             u32::from_ne_bytes(a) & u32::from_ne_bytes(m) != u32::from_ne_bytes(want)

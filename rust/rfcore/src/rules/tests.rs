@@ -8,7 +8,7 @@ use super::matches::limit::{Limit, LimitState};
 use super::nla::{NlaError, Writer, NLA_F_NESTED};
 use super::packet::{
     IcmpHeader, Ipv4Header, Packet, TcpHeader, Transport, UdpHeader, IPPROTO_ICMP, IPPROTO_TCP,
-    IPPROTO_UDP,
+    IPPROTO_UDP, L4,
 };
 use super::proto::{self, Hook};
 use super::targets::log::{log_line, Log, LogPacket};
@@ -2207,7 +2207,7 @@ fn truncated_transport_hot_drop() {
     // With its first four bytes, multiport reads the ports (it needs no
     // more); the tcp match still drops.
     let mut cut = truncated(IPPROTO_TCP);
-    cut.pkt.transport = Transport::Truncated {
+    cut.pkt.l4 = L4::Truncated {
         ports: Some((40000, 80)),
     };
     let mp = |port: u16| {
@@ -2269,7 +2269,7 @@ fn mac_mark_tos_dscp_length() {
     assert!(hit(&mark(0, None, true), &q));
 
     let mut q = p;
-    q.pkt.ip.tos = 0xb8; // DSCP 46, EF
+    q.pkt.tos = 0xb8; // DSCP 46, EF
     let tos = |v: u8, m: u8, invert: bool| {
         let mut o = vec![u8a(proto::TOS_VALUE, v), u8a(proto::TOS_MASK, m)];
         if invert {
@@ -2430,7 +2430,7 @@ fn iprange_addrtype_rpfilter() {
         let o = ok(&raw(flags));
         let mut q = p;
         q.mark = 0x42;
-        q.pkt.ip.tos = 0xbb;
+        q.pkt.tos = 0xbb;
         let mut ctx = Ctx {
             route,
             ..Ctx::default()
@@ -2480,8 +2480,8 @@ fn iprange_addrtype_rpfilter() {
         ([239, 1, 1, 1], true),
     ] {
         let mut q = p;
-        q.pkt.ip.saddr = [0, 0, 0, 0];
-        q.pkt.ip.daddr = daddr;
+        q.pkt.saddr = [0, 0, 0, 0];
+        q.pkt.daddr = daddr;
         let mut ctx = Ctx::default();
         let v = evaluate(&o.table(), Hook::PreRouting, &q, &mut ctx);
         assert_eq!(v == Verdict::Drop, !looked_up, "{daddr:?}");
@@ -2782,7 +2782,7 @@ fn random_packet(rng: &mut XorShift) -> PacketInfo {
         _ => fragment(rng.next() as u8),
     };
     p.mark = rng.next() as u32;
-    p.pkt.ip.tos = rng.next() as u8;
+    p.pkt.tos = rng.next() as u8;
     p
 }
 

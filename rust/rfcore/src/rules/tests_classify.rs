@@ -12,7 +12,7 @@ use super::eval::walk;
 use super::matches::limit::{Limit, LimitState};
 use super::packet::{
     IcmpHeader, Ipv4Header, Packet, TcpHeader, Transport, UdpHeader, IPPROTO_ICMP, IPPROTO_TCP,
-    IPPROTO_UDP,
+    IPPROTO_UDP, L4,
 };
 use super::proto::{self, Hook};
 use super::table::{Policy, Rule, Table};
@@ -193,7 +193,7 @@ fn rule_matches<C: Context>(
     }
     let mut index = rule.match_start;
     for m in table.matches_of(rule) {
-        if m.needs().hot_drops(&p.pkt.transport) {
+        if m.needs().hot_drops(&p.pkt.l4) {
             return None;
         }
         if !m.matches(p, ctx, index) {
@@ -1042,14 +1042,15 @@ fn ten_thousand_rules_only_the_last_matches() {
         // tried a handful.
         let mut miss = hit;
         miss.in_dev = DevName::new(b"none");
-        miss.pkt.ip.saddr = [9, 9, 9, 9];
-        miss.pkt.transport = Transport::Tcp(TcpHeader {
+        miss.pkt.saddr = [9, 9, 9, 9];
+        let L4::Tcp { sport, flags, .. } = hit.pkt.l4 else {
+            unreachable!()
+        };
+        miss.pkt.l4 = L4::Tcp {
+            sport,
             dport: 9,
-            ..match hit.pkt.transport {
-                Transport::Tcp(h) => h,
-                _ => unreachable!(),
-            }
-        });
+            flags,
+        };
         let mut b = 0;
         let v = walk(&t, Hook::Forward, miss, &mut Rec::default(), true, &mut b);
         assert_eq!(v, Verdict::Drop, "{what}");
@@ -1122,14 +1123,12 @@ fn bench_mixed_rules_n(n: u32) -> Vec<Vec<u8>> {
 /// The bench's traffic: UDP from the client to the server's port 9.
 fn bench_traffic() -> PacketInfo {
     let mut udp = tcp_to(9, [10, 0, 1, 2], "veth0");
-    udp.pkt.ip.protocol = IPPROTO_UDP;
-    udp.pkt.ip.daddr = [10, 0, 2, 2];
-    udp.pkt.transport = Transport::Udp(UdpHeader {
+    udp.pkt.protocol = IPPROTO_UDP;
+    udp.pkt.daddr = [10, 0, 2, 2];
+    udp.pkt.l4 = L4::Udp {
         sport: 40000,
         dport: 9,
-        len: 40,
-        checksum: 0,
-    });
+    };
     udp
 }
 
@@ -1153,14 +1152,13 @@ fn the_bench_mixed_chain_is_indexed_by_four_keys() {
     );
     let udp = bench_traffic();
     let mut echo = udp;
-    echo.pkt.ip.protocol = IPPROTO_ICMP;
-    echo.pkt.transport = Transport::Icmp(IcmpHeader {
+    echo.pkt.protocol = IPPROTO_ICMP;
+    echo.pkt.l4 = L4::Icmp {
         icmp_type: 8,
         code: 0,
-        rest: [0; 4],
-    });
+    };
     let mut to_dropped = udp;
-    to_dropped.pkt.ip.daddr = [198, 18, 1, 2];
+    to_dropped.pkt.daddr = [198, 18, 1, 2];
     for (what, p, verdict, most) in [
         ("traffic", udp, Verdict::Accept, 4),
         (
@@ -1496,9 +1494,9 @@ fn timing_fixed_cost() {
     let mut ctx = Rec::default();
     let start = Instant::now();
     for _ in 0..rounds {
-        let pkt = super::packet::parse_for_rules(core::hint::black_box(&bytes), 46).unwrap();
-        let info = PacketInfo::new(
-            &pkt,
+        let pkt = super::packet::parse_headers(core::hint::black_box(&bytes), 46).unwrap();
+        let info = PacketInfo::with_headers(
+            pkt,
             DevName::from_raw(*b"veth1\0\0\0\0\0\0\0\0\0\0\0"),
             DevName::from_raw(*b"veth2\0\0\0\0\0\0\0\0\0\0\0"),
             0,

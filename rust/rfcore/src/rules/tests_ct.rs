@@ -1110,7 +1110,7 @@ fn ct_target_acts_and_continues() {
         rule(&[tg(proto::TG_CT, &[])]),
     ]);
     let mut p = packet(0);
-    p.pkt.ip.protocol = IPPROTO_TCP;
+    p.pkt.protocol = IPPROTO_TCP;
     let mut ctx = CtCtx::default();
     assert_eq!(
         evaluate(&o.table(), Hook::PreRouting, &p, &mut ctx),

@@ -49,8 +49,8 @@ fn target_of(parts: &[Vec<u8>]) -> Target {
 /// A UDP packet from `s` to `d`.
 fn flow(s: [u8; 4], d: [u8; 4], sport: u16, dport: u16) -> PacketInfo {
     let mut p = udp(sport, dport);
-    p.pkt.ip.saddr = s;
-    p.pkt.ip.daddr = d;
+    p.pkt.saddr = s;
+    p.pkt.daddr = d;
     p
 }
 
@@ -308,9 +308,9 @@ fn balance_keeps_a_flow_on_one_queue_both_ways() {
             let b = [192, 168, 7, 200u8.wrapping_sub(host)];
             for (protocol, sport, dport) in [(IPPROTO_UDP, 1000, 53), (IPPROTO_TCP, 40000, 80)] {
                 let mut there = flow(a, b, sport, dport);
-                there.pkt.ip.protocol = protocol;
+                there.pkt.protocol = protocol;
                 let mut back = flow(b, a, dport, sport);
-                back.pkt.ip.protocol = protocol;
+                back.pkt.protocol = protocol;
                 let q = |p: &PacketInfo| {
                     let mut ctx = on(1, seed);
                     let v = walk(&o, p, &mut ctx);
@@ -328,7 +328,7 @@ fn balance_keeps_a_flow_on_one_queue_both_ways() {
                 // Ports do not count: another connection of the same
                 // hosts goes to the same queue.
                 let mut other = flow(a, b, sport + 1, dport);
-                other.pkt.ip.protocol = protocol;
+                other.pkt.protocol = protocol;
                 assert_eq!(q(&other), q1);
                 *used.entry(q1).or_insert(0u32) += 1;
             }

@@ -394,3 +394,53 @@ fn encode_batch_round_trips() {
     assert_eq!(r.nfgen.res_id, 65535);
     assert_eq!(parse_batch(r.attrs), Ok(req));
 }
+
+/// The kernel hands the decoders a table of the attributes they read
+/// (`Table::from_fn_of` with `VERDICT_READS`, `BATCH_READS`): they decode
+/// the same as from every attribute the message carries, whatever else
+/// it carries.
+#[test]
+fn the_decoders_read_only_their_listed_attributes() {
+    use super::super::attrs::{Table, BATCH_POLICY, NFQA_TABLE, VERDICT_POLICY};
+    use super::super::verdict::{decode_batch, decode_verdict, BATCH_READS, VERDICT_READS};
+    let everything = [
+        hdr(queue_verdict(3, true), 7),
+        be32(NFQA_MARK, 0xdead_beef),
+        be32(NFQA_PRIORITY, 6),
+        attr(NFQA_PAYLOAD, &[0x45u8, 0, 0, 20, 1, 2, 3]),
+        nest(NFQA_CT, &[be32(CTA_MARK, 42), be32(CTA_MARK_MASK, 0xff)]),
+    ]
+    .concat();
+    let mut others = 0;
+    for kind in 1..NFQA_TABLE as u16 {
+        // Every attribute the run does not carry yet, in turn, with a
+        // payload the policies accept (four bytes: a u32).
+        if VERDICT_READS.contains(&kind) {
+            continue;
+        }
+        let run = [everything.clone(), be32(kind, 0x0102_0304)].concat();
+        for decoded in [&everything, &run] {
+            let all = Table::parse(decoded, &VERDICT_POLICY).unwrap();
+            let read = Table::from_fn_of(&VERDICT_POLICY, &VERDICT_READS, |t| all.get(t)).unwrap();
+            assert_eq!(decode_verdict(&read), decode_verdict(&all), "{kind}");
+            assert_eq!(decode_verdict(&read).unwrap().mark, Some(0xdead_beef));
+            let all = Table::parse(decoded, &BATCH_POLICY).unwrap();
+            let read = Table::from_fn_of(&BATCH_POLICY, &BATCH_READS, |t| all.get(t)).unwrap();
+            assert_eq!(decode_batch(&read), decode_batch(&all), "{kind}");
+        }
+        others += 1;
+    }
+    assert_eq!(others, NFQA_TABLE - 1 - VERDICT_READS.len());
+    // A listed attribute that fails the policy is still refused.
+    let short_mark = [hdr(NF_ACCEPT, 1), attr(NFQA_MARK, &[1, 2])].concat();
+    let lookup = |t: u16| {
+        super::super::nla::Attrs::new(&short_mark)
+            .filter_map(Result::ok)
+            .find(|a| a.kind() == t)
+            .map(|a| a.payload())
+    };
+    assert_eq!(
+        Table::<NFQA_TABLE>::from_fn_of(&VERDICT_POLICY, &VERDICT_READS, lookup),
+        Err(Errno::Range)
+    );
+}

@@ -118,7 +118,7 @@ impl MatchOps for AddrType {
         } else {
             AddrTypeDev::Any
         };
-        let ip = &pkt.pkt.ip;
+        let ip = &pkt.pkt;
         if self.src != 0
             && !(Self::test(ctx, ip.saddr, dev, self.src) ^ self.has(proto::ADDRTYPE_F_INVERT_SRC))
         {

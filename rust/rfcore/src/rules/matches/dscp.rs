@@ -51,6 +51,6 @@ impl MatchOps for Dscp {
     }
 
     fn matches<C: Context>(&self, pkt: &PacketInfo, _ctx: &mut C, _index: u32) -> bool {
-        (pkt.pkt.ip.tos >> 2 == self.value) ^ self.invert
+        (pkt.pkt.tos >> 2 == self.value) ^ self.invert
     }
 }

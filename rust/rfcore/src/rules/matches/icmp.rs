@@ -3,7 +3,7 @@
 //! `-p icmp --icmp-type type[/code]` or `any`, with `!` (`xt_tcpudp.c`).
 
 use super::nla::{Attrs, NlaError, Writer};
-use super::packet::{Transport, IPPROTO_ICMP};
+use super::packet::{IPPROTO_ICMP, L4};
 use super::proto;
 use super::{each, put_flag_if, CheckCtx, Context, MatchOps, Needs, PacketInfo, Reason};
 
@@ -82,11 +82,11 @@ impl MatchOps for Icmp {
     }
 
     fn matches<C: Context>(&self, pkt: &PacketInfo, _ctx: &mut C, _index: u32) -> bool {
-        let Transport::Icmp(i) = pkt.pkt.transport else {
+        let L4::Icmp { icmp_type, code } = pkt.pkt.l4 else {
             return false;
         };
         let hit = self.icmp_type == Icmp::ANY
-            || (i.icmp_type == self.icmp_type && (self.code_min..=self.code_max).contains(&i.code));
+            || (icmp_type == self.icmp_type && (self.code_min..=self.code_max).contains(&code));
         hit ^ self.invert
     }
 }

@@ -102,7 +102,7 @@ impl MatchOps for IpRange {
 
     fn matches<C: Context>(&self, pkt: &PacketInfo, _ctx: &mut C, _index: u32) -> bool {
         let inv = |bit: u32| u32::from(self.invert) & bit != 0;
-        let ip = &pkt.pkt.ip;
+        let ip = &pkt.pkt;
         if let Some(r) = self.src {
             if !(r.contains(ip.saddr) ^ inv(proto::IPRANGE_INV_SRC)) {
                 return false;

@@ -12,7 +12,7 @@
 use super::error::Reason;
 use super::eval::{self, ct_entry, AddrTypeDev, Context, CtDir, CtView, PacketInfo, RouteQuery};
 use super::nla::{Attr, Attrs, NlaError, Writer};
-use super::packet::Transport;
+use super::packet::L4;
 use super::table::TableKind;
 use super::{nla, packet, proto};
 
@@ -117,10 +117,10 @@ pub enum Needs {
 impl Needs {
     /// Whether a packet with transport header `t` must be dropped at a
     /// match needing this: the bytes it reads are not there.
-    pub fn hot_drops(self, t: &Transport) -> bool {
+    pub fn hot_drops(self, t: &L4) -> bool {
         match (self, t) {
-            (Needs::Header, Transport::Truncated { .. }) => true,
-            (Needs::Ports, Transport::Truncated { ports }) => ports.is_none(),
+            (Needs::Header, L4::Truncated { .. }) => true,
+            (Needs::Ports, L4::Truncated { ports }) => ports.is_none(),
             _ => false,
         }
     }

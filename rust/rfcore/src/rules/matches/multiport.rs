@@ -4,7 +4,7 @@
 //! a range counts as two, with `!` (`xt_multiport.c`, revision 1).
 
 use super::nla::{Attrs, NlaError, Writer};
-use super::packet::{Transport, IPPROTO_TCP, IPPROTO_UDP};
+use super::packet::{IPPROTO_TCP, IPPROTO_UDP, L4};
 use super::proto;
 use super::{each, put_flag_if, CheckCtx, Context, MatchOps, Needs, PacketInfo, PortRange, Reason};
 
@@ -97,12 +97,11 @@ impl MatchOps for Multiport {
     }
 
     fn matches<C: Context>(&self, pkt: &PacketInfo, _ctx: &mut C, _index: u32) -> bool {
-        let (sport, dport) = match pkt.pkt.transport {
-            Transport::Tcp(t) => (t.sport, t.dport),
-            Transport::Udp(u) => (u.sport, u.dport),
+        let (sport, dport) = match pkt.pkt.l4 {
+            L4::Tcp { sport, dport, .. } | L4::Udp { sport, dport } => (sport, dport),
             // Cut short of its header but with the ports, as multiport
             // reads only them.
-            Transport::Truncated { ports: Some(ports) } => ports,
+            L4::Truncated { ports: Some(ports) } => ports,
             _ => return false,
         };
         let hit = match self.mode {

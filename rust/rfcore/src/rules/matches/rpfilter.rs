@@ -64,7 +64,7 @@ impl RpFilter {
     /// Whether the route back to the packet's source leaves through the
     /// device it came in on (or any device, with `--loose`).
     fn reverse_path_ok<C: Context>(&self, pkt: &PacketInfo, ctx: &mut C) -> bool {
-        let ip = &pkt.pkt.ip;
+        let ip = &pkt.pkt;
         if ctx.looped_back() {
             return true;
         }

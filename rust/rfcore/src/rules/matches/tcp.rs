@@ -4,7 +4,7 @@
 //! `--syn`, each with `!` (`xt_tcpudp.c`).
 
 use super::nla::{Attrs, NlaError, Writer};
-use super::packet::{Transport, IPPROTO_TCP};
+use super::packet::{IPPROTO_TCP, L4};
 use super::proto;
 use super::{each, flags, CheckCtx, Context, MatchOps, Needs, PacketInfo, PortRange, Reason};
 
@@ -78,12 +78,17 @@ impl MatchOps for Tcp {
 
     fn matches<C: Context>(&self, pkt: &PacketInfo, _ctx: &mut C, _index: u32) -> bool {
         // A later fragment has no header: no match (as with fragoff != 0).
-        let Transport::Tcp(t) = pkt.pkt.transport else {
+        let L4::Tcp {
+            sport,
+            dport,
+            flags,
+        } = pkt.pkt.l4
+        else {
             return false;
         };
         let inv = |bit: u32| u32::from(self.invert) & bit != 0;
-        self.sports.contains(t.sport) ^ inv(proto::TCP_INV_SPORTS)
-            && self.dports.contains(t.dport) ^ inv(proto::TCP_INV_DPORTS)
-            && (t.flags & self.flags_mask == self.flags_comp) ^ inv(proto::TCP_INV_FLAGS)
+        self.sports.contains(sport) ^ inv(proto::TCP_INV_SPORTS)
+            && self.dports.contains(dport) ^ inv(proto::TCP_INV_DPORTS)
+            && (flags & self.flags_mask == self.flags_comp) ^ inv(proto::TCP_INV_FLAGS)
     }
 }

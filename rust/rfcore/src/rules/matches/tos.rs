@@ -61,6 +61,6 @@ impl MatchOps for Tos {
     }
 
     fn matches<C: Context>(&self, pkt: &PacketInfo, _ctx: &mut C, _index: u32) -> bool {
-        (pkt.pkt.ip.tos & self.mask == self.value) ^ self.invert
+        (pkt.pkt.tos & self.mask == self.value) ^ self.invert
     }
 }

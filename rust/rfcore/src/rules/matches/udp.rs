@@ -3,7 +3,7 @@
 //! `-p udp`: `--sport`, `--dport` (ranges), each with `!` (`xt_tcpudp.c`).
 
 use super::nla::{Attrs, NlaError, Writer};
-use super::packet::{Transport, IPPROTO_UDP};
+use super::packet::{IPPROTO_UDP, L4};
 use super::proto;
 use super::{each, flags, CheckCtx, Context, MatchOps, Needs, PacketInfo, PortRange, Reason};
 
@@ -58,11 +58,11 @@ impl MatchOps for Udp {
     }
 
     fn matches<C: Context>(&self, pkt: &PacketInfo, _ctx: &mut C, _index: u32) -> bool {
-        let Transport::Udp(u) = pkt.pkt.transport else {
+        let L4::Udp { sport, dport } = pkt.pkt.l4 else {
             return false;
         };
         let inv = |bit: u32| u32::from(self.invert) & bit != 0;
-        self.sports.contains(u.sport) ^ inv(proto::TCP_INV_SPORTS)
-            && self.dports.contains(u.dport) ^ inv(proto::TCP_INV_DPORTS)
+        self.sports.contains(sport) ^ inv(proto::TCP_INV_SPORTS)
+            && self.dports.contains(dport) ^ inv(proto::TCP_INV_DPORTS)
     }
 }

@@ -50,9 +50,9 @@ impl TargetOps for SetDscp {
     }
 
     fn run<C: Context>(&self, pkt: &mut PacketInfo, ctx: &mut C) -> Option<Verdict> {
-        let tos = self.apply(pkt.pkt.ip.tos);
-        if tos != pkt.pkt.ip.tos {
-            pkt.pkt.ip.tos = tos;
+        let tos = self.apply(pkt.pkt.tos);
+        if tos != pkt.pkt.tos {
+            pkt.pkt.tos = tos;
             ctx.set_tos(tos);
         }
         None

@@ -104,7 +104,7 @@ impl TargetOps for NfQueue {
     }
 
     fn run<C: Context>(&self, pkt: &mut PacketInfo, ctx: &mut C) -> Option<Verdict> {
-        let ip = &pkt.pkt.ip;
+        let ip = &pkt.pkt;
         let num = if self.total <= 1 {
             self.num
         } else if self.has(proto::NFQUEUE_F_CPU_FANOUT) {
