@@ -6,7 +6,7 @@
 # with hook_stats=1 (as rf_load does), a fresh namespace has only the five
 # counting hooks (NF_IP_PRI_FIRST), and without it none at all; a table's
 # first committed ruleset adds that table's hooks; a table that needs
-# connection tracking (-m conntrack, and any nat table) adds conntrack's;
+# connection tracking (-m conntrack, a NAT target) adds conntrack's;
 # a refused or --test commit adds none; hooks stay once registered, and
 # other namespaces keep theirs. Traffic through the router behaves
 # throughout, and the counting hook counts as malformed exactly the
@@ -192,8 +192,8 @@ fi
 expect_hooks "$router" "conntrack ruleset flushed" COUNTING FILTER CONNTRACK || l=1
 rf_check "-m conntrack: conntrack's hooks (-200, $MAX) added, packets tracked while a table needs it" $l
 
-# A nat table: nat's hooks (-100, 100); it needs tracking (registered
-# already here, so check it in a namespace of its own too).
+# A nat table: nat's hooks (-100, 100); its MASQUERADE needs tracking
+# (registered already here, so check it in a namespace of its own too).
 l=0
 rfr -t nat -A POSTROUTING -o veth2 -j MASQUERADE || l=1
 expect_hooks "$router" "nat ruleset" COUNTING FILTER CONNTRACK NAT || l=1
@@ -206,7 +206,16 @@ fi
 ip netns exec "$other" "$RFCTL" -t nat -A POSTROUTING -o eth0 -j MASQUERADE || l=1
 expect_hooks "$other" "nat ruleset in a fresh namespace" COUNTING CONNTRACK NAT || l=1
 rfr -t nat -F || l=1
-rf_check "nat table: nat's hooks (-100, 100) and conntrack's added" $l
+# Flushed, the nat table needs no tracking (upstream's NAT targets hold
+# conntrack, not the table): the hooks stay, a new ping is not tracked.
+rfr conntrack -F > /dev/null 2>&1
+forwarded "nat ruleset flushed" yes || l=1
+if rfr conntrack -L 2> /dev/null | grep -q "10.0.1.2"; then
+	echo "FAIL: nat ruleset flushed: the forwarded ping is still tracked"
+	l=1
+fi
+expect_hooks "$router" "nat ruleset flushed" COUNTING FILTER CONNTRACK NAT || l=1
+rf_check "nat table: nat's hooks (-100, 100) and conntrack's added; no tracking once flushed" $l
 
 # raw and mangle: every hook of every group, each once.
 l=0

@@ -16,7 +16,8 @@
 //! - connection tracking at PREROUTING and OUTPUT (-200), and its
 //!   confirmation at INPUT and POSTROUTING (`NF_IP_PRI_CONNTRACK_CONFIRM`,
 //!   last), when a committed table needs tracking
-//!   (`Compiled::needs_conntrack`, always so for nat);
+//!   (`Compiled::needs_conntrack`: a NAT, CT or CONNMARK target, a
+//!   conntrack, state or connmark match);
 //! - the nat hooks (`NetState::nat`), when the nat table's first ruleset
 //!   is committed: destination NAT at PREROUTING and OUTPUT (-100), source
 //!   NAT at INPUT and POSTROUTING (100). They walk the nat table only for

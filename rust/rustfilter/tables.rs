@@ -171,20 +171,26 @@ pub(crate) fn compile(
             .fold(0u8, |m, h| m | rules::hook_bit(*h));
         (*table.info(), base, active)
     };
-    // NAT binds connections: the nat table always needs tracking.
-    let needs_conntrack = kind == TableKind::Nat
-        || matches.iter().any(|m| {
-            matches!(
-                m.kind(),
-                proto::MT_CONNTRACK | proto::MT_STATE | proto::MT_CONNMARK
-            )
-        })
-        || rule_store.iter().any(|r| {
-            matches!(
-                r.target(),
-                rules::Target::Ct(_) | rules::Target::ConnMark(_)
-            )
-        });
+    // Tracking runs while a rule needs connections: one that binds them
+    // (the NAT targets), marks them or reads them. As upstream, where
+    // these targets and matches hold `nf_ct_netns_get`: a nat table
+    // without such a rule (flushed, say) tracks nothing.
+    let needs_conntrack = matches.iter().any(|m| {
+        matches!(
+            m.kind(),
+            proto::MT_CONNTRACK | proto::MT_STATE | proto::MT_CONNMARK
+        )
+    }) || rule_store.iter().any(|r| {
+        matches!(
+            r.target(),
+            rules::Target::Ct(_)
+                | rules::Target::ConnMark(_)
+                | rules::Target::Snat(_)
+                | rules::Target::Dnat(_)
+                | rules::Target::Masquerade(_)
+                | rules::Target::Redirect(_)
+        )
+    });
     let needs_mac = matches.iter().any(|m| m.kind() == proto::MT_MAC);
     let now = now_ns();
     let mut buckets = KVVec::from_elem(LimitState::default(), matches.len(), GFP_KERNEL)?;
