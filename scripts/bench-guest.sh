@@ -361,7 +361,13 @@ nat_config() {
 		in_ns router rfctl -t nat -F
 		in_ns router rfctl conntrack -F > /dev/null 2>&1
 		;;
-	*) in_ns router iptables-legacy -t nat -F ;;
+	*)
+		# The table goes, its hooks and tracking's with it: the queue
+		# test after this one measures the queue alone (rustfilter is
+		# loaded afresh for it, below).
+		in_ns router iptables-legacy -t nat -F
+		rmmod iptable_nat 2>/dev/null || note "rmmod iptable_nat failed"
+		;;
 	esac
 }
 
@@ -475,7 +481,7 @@ main() {
 	local ko n
 	info "kernel $(uname -r), $(nproc) CPUs, $(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) KiB"
 	if [ "${BENCH_ICOUNT:-0}" = 1 ]; then
-		info "time: QEMU -icount shift=0, one guest nanosecond per instruction (rates are instruction budgets, repeatable)"
+		info "time: QEMU -icount shift=0,sleep=off, one guest nanosecond per instruction (rates are instruction budgets, repeatable)"
 	else
 		info "time: the host's (rates move 10-25 % from window to window)"
 	fi
@@ -514,7 +520,17 @@ main() {
 		if [ -n "$ko" ] && insmod "$ko"; then
 			want filter rustfilter && filter_config rustfilter
 			want nat rustfilter && nat_config rustfilter
-			want queue rustfilter && queue_config rustfilter
+			# Loaded afresh: the nat test's hooks stay registered
+			# (idle) until the namespace goes, as ip_tables' stay
+			# until its table's module goes (rmmod iptable_nat in
+			# nat_config); the queue test measures the queue alone.
+			if want queue rustfilter; then
+				if want nat rustfilter; then
+					rmmod rustfilter && insmod "$ko" ||
+						note "reloading rustfilter failed"
+				fi
+				queue_config rustfilter
+			fi
 			rmmod rustfilter || note "rmmod rustfilter failed"
 		else
 			echo "BENCHPLAN filter rustfilter 0"

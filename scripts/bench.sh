@@ -25,8 +25,9 @@
 #      measured in turn, BENCH_TESTS ("filter nat queue fixed") and BENCH_CONFIGS ("baseline
 #      rustfilter iptables-legacy nft-linear nft-sets nfnetlink_queue") to
 #      run a part, BENCH_TIMEOUT (10800) seconds before QEMU is stopped,
-#      BENCH_ICOUNT (1: QEMU runs with -icount shift=0, guest time is
-#      instructions, one nanosecond each, and the results are repeatable;
+#      BENCH_ICOUNT (1: QEMU runs with -icount shift=0,sleep=off, guest
+#      time is instructions, one nanosecond each, and an idle vCPU jumps to
+#      its next timer, so the results are repeatable whatever the host's load;
 #      0: guest time is the host's, and every window differs by 10-25 %),
 #      BENCH_PROFILE (0; 1: also count the instructions executed at every
 #      guest address with tools/insn-profile, and print the functions that
@@ -83,7 +84,7 @@ BENCH_PROFILE=${BENCH_PROFILE:-0}
 
 case "$BENCH_ICOUNT" in
 0) ;;
-1) VM_QEMU_ARGS="-icount shift=0 ${VM_QEMU_ARGS:-}" ;;
+1) VM_QEMU_ARGS="-icount shift=0,sleep=off ${VM_QEMU_ARGS:-}" ;;
 *) echo "bench: BENCH_ICOUNT must be 0 or 1 (is '$BENCH_ICOUNT')" >&2; exit 2 ;;
 esac
 case "$BENCH_PROFILE" in

@@ -866,7 +866,10 @@ impl CtNet {
             }
         };
         let now = now_ms();
-        let config = self.config();
+        // Read in place: the settings are 128 bytes, copied for every
+        // packet by `config()`.
+        let guard = rcu::read_lock();
+        let config = self.config.read(&guard);
         match lookup {
             Lookup::Related(t) => {
                 let Some((conn, d)) = self.find(&t, now) else {
@@ -886,9 +889,9 @@ impl CtNet {
                 // round once more to make a new one.
                 for _ in 0..2 {
                     let Some((conn, d)) = self.find(&t, now) else {
-                        return self.create(net, &pkt, data, t, now, &config, wanted);
+                        return self.create(net, &pkt, data, t, now, config, wanted);
                     };
-                    match self.update(net, &conn, d, &pkt, data, now, &config) {
+                    match self.update(net, &conn, d, &pkt, data, now, config) {
                         Some(Some(info)) => {
                             self.bump(Stat::Found);
                             return Decision::Attach(conn, info);

@@ -612,9 +612,10 @@ pub(crate) fn run(
         return Verdict::Drop;
     };
     // The names whole, as ip_tables compares them: no scan for the NUL
-    // unless a rule looks at an interface.
-    let dev =
-        |raw: Option<&[u8; IFNAMSIZ]>| raw.map_or(DevName::default(), |r| DevName::from_raw(*r));
+    // unless a rule looks at an interface. No device reads as the empty
+    // name (one copy from either place, not a choice between two values).
+    const NO_DEV: [u8; IFNAMSIZ] = [0; IFNAMSIZ];
+    let dev = |raw: Option<&[u8; IFNAMSIZ]>| DevName::from_raw(*raw.unwrap_or(&NO_DEV));
     let info = PacketInfo::with_headers(
         pkt,
         dev(state.in_name_raw()),

@@ -413,7 +413,16 @@ impl<'a> Table<'a> {
 
     /// The index of the built-in chain at `hook`.
     pub fn hook_chain(&self, hook: Hook) -> Option<u16> {
-        let c = *self.info.hook_chain.get(hook.number() as usize)?;
+        // Each field by name: an index computed at run time would keep
+        // the table's view in memory in the packet path.
+        let [pre, input, forward, output, post] = self.info.hook_chain;
+        let c = match hook {
+            Hook::PreRouting => pre,
+            Hook::LocalIn => input,
+            Hook::Forward => forward,
+            Hook::LocalOut => output,
+            Hook::PostRouting => post,
+        };
         (usize::from(c) < self.chains.len()).then_some(c)
     }
 
