@@ -410,6 +410,9 @@ queue_config() {
 		# Every packet the server got must have been queued and judged:
 		# a rate with packets that went around the queue is not its rate.
 		info "queue $config: $((q1 - q0)) packets queued, $((r1 - r0)) reached the server"
+		# queue, portid, waiting, copy mode, range, dropped (full),
+		# dropped (listener's buffer), last id, 1
+		info "queue $config: nfnetlink_queue: $(in_ns router cat /proc/net/netfilter/nfnetlink_queue | head -n 1)"
 		if [ $((q1 - q0)) -lt $(( (r1 - r0) * 9 / 10 )) ]; then
 			echo "BENCHSKIP queue $config 0 only $((q1 - q0)) of the $((r1 - r0)) packets forwarded were queued"
 		fi

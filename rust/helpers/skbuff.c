@@ -7,10 +7,20 @@
 #include <linux/skbuff.h>
 #include <net/sock.h>
 
-void *rust_helper_skb_header_pointer(const struct sk_buff *skb, int offset, int len,
-				     void *buffer)
+/*
+ * skb_header_pointer() of len bytes at offset from the network header, or
+ * NULL when the packet is shorter: the packet path's one call per header
+ * read (the network offset and the copy's fast path, inline here, would be
+ * two calls and a check from Rust).
+ */
+void *rust_helper_skb_network_header_pointer(const struct sk_buff *skb, u32 offset,
+					     u32 len, void *buffer)
 {
-	return skb_header_pointer(skb, offset, len, buffer);
+	s64 start = (s64)skb_network_offset(skb) + offset;
+
+	if (start < 0 || start + len > skb->len)
+		return NULL;
+	return skb_header_pointer(skb, start, len, buffer);
 }
 
 int rust_helper_skb_network_offset(const struct sk_buff *skb)

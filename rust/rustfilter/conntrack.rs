@@ -71,6 +71,8 @@ const BUCKETS: usize = 16384;
 pub(crate) const DEFAULT_MAX: usize = 65536;
 /// How often the worker looks for expired connections.
 pub(crate) const GC_INTERVAL_MS: u32 = 1000;
+/// Chains the worker walks in one RCU read section.
+const GC_BATCH: usize = 128;
 /// Chains looked at for a connection to evict when the table is full.
 const EARLY_DROP_BUCKETS: u32 = 8;
 /// Most expectations per namespace.
@@ -780,18 +782,27 @@ impl CtNet {
             ct.count.load(Ordering::Relaxed) > max - max / 20
         };
         let mut evict = self.early_drop_wanted.swap(false, Ordering::Relaxed) && high(self);
-        for b in 0..self.table.buckets() {
+        let buckets = self.table.buckets();
+        let mut b = 0;
+        while b < buckets {
             let mut victims: [Option<Ct<Conn>>; 8] = Default::default();
             let mut n = 0;
             {
+                // One read section for a run of chains, most of them
+                // empty; it ends early once a chain filled the victims.
                 let guard = rcu::read_lock();
-                self.table.for_each_in(b, &guard, |c, get| {
-                    let unassured = c.status() & IPS_ASSURED == 0 || c.proto().can_early_drop();
-                    if n < victims.len() && (c.expired(now) || (evict && unassured)) {
-                        victims[n] = get();
-                        n += 1;
-                    }
-                });
+                let end = b.saturating_add(GC_BATCH).min(buckets);
+                while b < end && n < victims.len() {
+                    self.table.for_each_in(b, &guard, |c, get| {
+                        let unassured =
+                            c.status() & IPS_ASSURED == 0 || c.proto().can_early_drop();
+                        if n < victims.len() && (c.expired(now) || (evict && unassured)) {
+                            victims[n] = get();
+                            n += 1;
+                        }
+                    });
+                    b += 1;
+                }
             }
             for v in victims.iter().flatten() {
                 if self.remove(net, v) && !v.expired(now) {

@@ -473,6 +473,10 @@ fn enqueue(
 /// `nf_queue: full at N entries, dropping packets(s)`, rate-limited, as
 /// upstream logs it.
 fn warn_full(total: u32) {
+    // Every packet dropped asks; few lines are written.
+    if !kernel::net::netfilter::net_ratelimit() {
+        return;
+    }
     /// A line being formatted into a fixed buffer (cut when full).
     struct Line {
         buf: [u8; 64],
@@ -497,7 +501,7 @@ fn warn_full(total: u32) {
         &mut line,
         format_args!("nf_queue: full at {total} entries, dropping packets(s)"),
     );
-    kernel::net::netfilter::log_ratelimited(4, line.buf.get(..line.len).unwrap_or(&[]));
+    kernel::net::netfilter::log(4, line.buf.get(..line.len).unwrap_or(&[]));
 }
 
 /// The PACKET message for `entry` (`nfqnl_build_packet_message`), with

@@ -424,6 +424,10 @@ impl Context for Walk<'_> {
     }
 
     fn log(&mut self, log: &rules::targets::log::Log, pkt: &PacketInfo) {
+        // Asked first: a line the limit would drop is not formatted.
+        if !netfilter::net_ratelimit() {
+            return;
+        }
         let len = self.skb.len() as usize;
         let mut data = [0u8; PEEK];
         let peek = len.min(PEEK);
@@ -449,7 +453,7 @@ impl Context for Walk<'_> {
         };
         let mut line = [0u8; 512];
         let n = rules::targets::log::log_line(&mut line, log, &lp);
-        netfilter::log_ratelimited(log.level, line.get(..n).unwrap_or(&[]));
+        netfilter::log(log.level, line.get(..n).unwrap_or(&[]));
     }
 
     fn reject(&mut self, with: rules::targets::reject::RejectWith, _pkt: &PacketInfo) {

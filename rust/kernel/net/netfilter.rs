@@ -422,10 +422,21 @@ unsafe fn dev_name<'a>(dev: *const bindings::net_device) -> &'a [u8] {
 /// Writes `line` to the kernel log at `level` (0-7), unless the network
 /// log rate limit (`net_ratelimit`) says too many were written lately.
 pub fn log_ratelimited(level: u8, line: &[u8]) {
-    // SAFETY: `net_ratelimit` may be called from any context.
-    if unsafe { bindings::net_ratelimit() } == 0 {
-        return;
+    if net_ratelimit() {
+        log(level, line);
     }
+}
+
+/// Whether a line may be logged now (`net_ratelimit`): asked before a
+/// line is formatted, so that a packet path logging every packet formats
+/// only the lines that are written.
+pub fn net_ratelimit() -> bool {
+    // SAFETY: `net_ratelimit` may be called from any context.
+    unsafe { bindings::net_ratelimit() != 0 }
+}
+
+/// Writes `line` to the kernel log at `level` (0-7).
+pub fn log(level: u8, line: &[u8]) {
     let level = [0x01u8, b'0' + level.min(7), 0];
     let len = core::ffi::c_int::try_from(line.len()).unwrap_or(0);
     // SAFETY: the format is a NUL-terminated string whose two arguments are

@@ -271,21 +271,18 @@ impl SkBuff {
         buf: *mut u8,
         len: usize,
     ) -> Option<&'b [u8]> {
-        // SAFETY: the skb is valid by the type invariant.
-        let nh = unsafe { bindings::skb_network_offset(self.0.get()) };
-        let start = i32::try_from(offset).ok()?.checked_add(nh)?;
-        let n = i32::try_from(len).ok()?;
-        // Reject before calling C: `skb_header_pointer` takes ints.
-        if start < 0 || start.checked_add(n)? as u32 > self.len() {
-            return None;
-        }
-        // SAFETY: the skb is valid; `buf` has room for `len` bytes (the
-        // caller's promise) and `skb_header_pointer` copies at most that
-        // many into it. The result is either `buf`, whose first `len` bytes
-        // it then wrote, or a pointer into the skb's linear data with at
-        // least `len` readable bytes, both living at least as long as `'b`.
+        // `skb_header_pointer` takes ints: a length beyond them is
+        // beyond any packet.
+        let off = u32::try_from(offset).ok()?;
+        let n = u32::try_from(len).ok()?;
+        // SAFETY: the skb is valid by the type invariant; `buf` has room
+        // for `len` bytes (the caller's promise) and the helper copies at
+        // most that many into it. The result is null (the packet is
+        // shorter), `buf`, whose first `len` bytes it then wrote, or a
+        // pointer into the skb's linear data with at least `len` readable
+        // bytes, both living at least as long as `'b`.
         unsafe {
-            let p = bindings::skb_header_pointer(self.0.get(), start, n, buf.cast());
+            let p = bindings::skb_network_header_pointer(self.0.get(), off, n, buf.cast());
             if p.is_null() {
                 return None;
             }
