@@ -794,8 +794,7 @@ impl CtNet {
                 let end = b.saturating_add(GC_BATCH).min(buckets);
                 while b < end && n < victims.len() {
                     self.table.for_each_in(b, &guard, |c, get| {
-                        let unassured =
-                            c.status() & IPS_ASSURED == 0 || c.proto().can_early_drop();
+                        let unassured = c.status() & IPS_ASSURED == 0 || c.proto().can_early_drop();
                         if n < victims.len() && (c.expired(now) || (evict && unassured)) {
                             victims[n] = get();
                             n += 1;
