@@ -271,8 +271,8 @@ impl SkBuff {
         buf: *mut u8,
         len: usize,
     ) -> Option<&'b [u8]> {
-        // `skb_header_pointer` takes ints: a length beyond them is
-        // beyond any packet.
+        // The helper takes u32s and checks the bounds: a length beyond
+        // them is beyond any packet.
         let off = u32::try_from(offset).ok()?;
         let n = u32::try_from(len).ok()?;
         // SAFETY: the skb is valid by the type invariant; `buf` has room
