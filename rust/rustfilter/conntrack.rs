@@ -54,7 +54,7 @@ use core::sync::atomic::{
 use kernel::net::conntrack::{ctinfo, Ct, CtHook, CtOps, InsertError, Table};
 use kernel::net::genetlink::Multicaster;
 use kernel::net::namespace::Net;
-use kernel::net::netfilter::{self, Verdict};
+use kernel::net::netfilter::{self, HookState, Verdict};
 use kernel::net::skbuff::{Checksum, SkBuff};
 use kernel::percpu::PerCpuCounters;
 use kernel::prelude::*;
@@ -1129,10 +1129,10 @@ impl CtNet {
     pub(crate) fn confirm(
         &self,
         tracker: &Tracker,
-        net: &Net,
+        state: &HookState<'_>,
         skb: &mut SkBuff,
-        looped_back: bool,
     ) -> Verdict {
+        let net = state.net();
         let (helped, info) = match skb.ct(tracker) {
             Some((a, info)) if !a.get().is_template() => {
                 let c = a.get();
@@ -1145,8 +1145,9 @@ impl CtNet {
             if self.help(skb, &conn, info) == Verdict::Drop {
                 return Verdict::Drop;
             }
+            // Asked only here: most packets need not know.
             if conn.status() & IPS_SEQ_ADJUST != 0
-                && !looped_back
+                && !(skb.is_looped_back() || state.in_is_loopback())
                 && self.seq_adjust(skb, &conn, u8::from(ctinfo::is_reply(info))) == Verdict::Drop
             {
                 self.bump(Stat::Drop);

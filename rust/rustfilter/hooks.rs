@@ -316,6 +316,9 @@ impl PernetState for NetState {
         Some(crate::conntrack::GC_INTERVAL_MS)
     }
 
+    // Inlined into each hook's own function, where `index` is a constant:
+    // the dispatch below costs nothing per packet.
+    #[inline(always)]
     fn hook(&self, index: usize, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
         if let Some(i) = index.checked_sub(NAT_HOOKS) {
             return match NAT_HOOK_POINTS.get(i) {
@@ -324,10 +327,7 @@ impl PernetState for NetState {
             };
         }
         if index >= CT_CONFIRM {
-            let looped_back = skb.is_looped_back() || state.in_is_loopback();
-            return self
-                .ct
-                .confirm(&self.tracker, state.net(), skb, looped_back);
+            return self.ct.confirm(&self.tracker, state, skb);
         }
         if index >= CT_TRACK {
             return self.ct.track(&self.tracker, state.net(), skb);
@@ -421,23 +421,14 @@ impl NetState {
             Some((c, info)) if !c.get().is_template() => (info, c.get().status()),
             _ => return Verdict::Accept,
         };
-        // What PREROUTING and INPUT compare after the translation.
-        let before = match hook {
-            Hook::PreRouting | Hook::LocalIn => napt::addresses(skb),
-            _ => None,
+        let Some(moved) = self.nat_translate(hook, manip, info, status, skb, state) else {
+            return Verdict::Drop;
         };
-        let verdict = self.nat_translate(hook, manip, info, status, skb, state);
-        if verdict != Verdict::Accept {
-            return verdict;
-        }
-        let after = before.and_then(|_| napt::addresses(skb));
         match hook {
-            Hook::PreRouting if before.map(|a| a.1) != after.map(|a| a.1) => skb.drop_dst(),
+            Hook::PreRouting if moved.dst => skb.drop_dst(),
             Hook::LocalIn => {
                 if let Some(dport) = skb.demux_socket_dport() {
-                    if before.map(|a| a.0) != after.map(|a| a.0)
-                        || napt::source_port_changed(skb, &self.tracker, dport)
-                    {
+                    if moved.src || napt::source_port_changed(skb, &self.tracker, dport) {
                         skb.orphan();
                     }
                 }
@@ -453,7 +444,8 @@ impl NetState {
         Verdict::Accept
     }
 
-    /// The translation part of [`NetState::nat`].
+    /// The translation part of [`NetState::nat`]: which addresses of the
+    /// packet it changed, or `None` to drop it.
     fn nat_translate(
         &self,
         hook: Hook,
@@ -462,9 +454,15 @@ impl NetState {
         status: u32,
         skb: &mut SkBuff,
         state: &HookState<'_>,
-    ) -> Verdict {
+    ) -> Option<napt::Moved> {
         if (info == ctinfo::RELATED || info == ctinfo::RELATED_REPLY) && napt::is_icmp_error(skb) {
-            return napt::translate_icmp_error(skb, state, &self.tracker, info, manip);
+            // Rare: the addresses are read around the translation.
+            let before = napt::addresses(skb);
+            if napt::translate_icmp_error(skb, state, &self.tracker, info, manip) != Verdict::Accept
+            {
+                return None;
+            }
+            return Some(napt::Moved::between(before, napt::addresses(skb)));
         }
         if (info == ctinfo::NEW || info == ctinfo::RELATED) && status & manip.done_bit() == 0 {
             if status & IPS_CONFIRMED != 0 {
@@ -487,12 +485,12 @@ impl NetState {
                         (&self.ct, &self.tracker),
                     );
                     if v == Verdict::Drop {
-                        return v;
+                        return None;
                     }
                     // No rule bound it: keep its addresses, unique.
                     if let Some((c, _)) = skb.ct(&self.tracker) {
                         if self.ct.nat_null_binding(state.net(), c.get(), manip) == Verdict::Drop {
-                            return Verdict::Drop;
+                            return None;
                         }
                     }
                 }

@@ -200,45 +200,78 @@ fn rewrite_len(skb: &SkBuff) -> Option<(usize, u8)> {
     Some(((ihl + l4).min(skb.len() as usize), protocol))
 }
 
+/// Which of a packet's addresses a translation changed, for what the
+/// nat hooks redo around it (`nf_nat_proto.c`'s per-hook wrappers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Moved {
+    /// The source address.
+    pub(crate) src: bool,
+    /// The destination address.
+    pub(crate) dst: bool,
+}
+
+impl Moved {
+    /// What changed from `before` to `after`, each the packet's (source,
+    /// destination) addresses or `None` where they could not be read.
+    pub(crate) fn between(
+        before: Option<([u8; 4], [u8; 4])>,
+        after: Option<([u8; 4], [u8; 4])>,
+    ) -> Self {
+        Moved {
+            src: before.map(|a| a.0) != after.map(|a| a.0),
+            dst: before.map(|a| a.1) != after.map(|a| a.1),
+        }
+    }
+}
+
 /// Rewrites `skb`, attached to its connection as `info`, for a hook of
-/// `manip` as the connection's bindings say (`nf_nat_packet`).
-pub(crate) fn translate(skb: &mut SkBuff, tracker: &Tracker, info: u8, manip: Manip) -> Verdict {
+/// `manip` as the connection's bindings say (`nf_nat_packet`), and says
+/// which addresses changed; `None`: drop the packet. The addresses are
+/// compared in the bytes being rewritten: a packet its connection leaves
+/// alone costs no read of its header.
+pub(crate) fn translate(
+    skb: &mut SkBuff,
+    tracker: &Tracker,
+    info: u8,
+    manip: Manip,
+) -> Option<Moved> {
     let d = u8::from(ctinfo::is_reply(info));
     let target = match skb.ct(tracker) {
         Some((attached, _)) => {
             let c = attached.get();
             if c.status() & status_bit(manip, d) == 0 {
-                return Verdict::Accept;
+                return Some(Moved::default());
             }
             // The tuple this direction should have: the inverse of the
             // other direction's.
             c.tuple(1 - d).invert()
         }
-        None => return Verdict::Accept,
+        None => return Some(Moved::default()),
     };
     let Some(target) = target else {
-        return Verdict::Accept;
+        return Some(Moved::default());
     };
-    let Some((len, _)) = rewrite_len(skb) else {
-        return Verdict::Drop;
-    };
+    let (len, _) = rewrite_len(skb)?;
     let partial = skb.checksum() == Checksum::Partial;
-    let Some(buf) = skb.writable_header(len) else {
-        return Verdict::Drop;
-    };
-    if mangle::manip_packet(buf, &target, manip, partial).is_err() {
-        return Verdict::Drop;
-    }
+    let buf = skb.writable_header(len)?;
+    let before = addresses_in(buf);
+    mangle::manip_packet(buf, &target, manip, partial).ok()?;
+    let moved = Moved::between(before, addresses_in(buf));
     skb.forget_complete_checksum();
-    Verdict::Accept
+    Some(moved)
+}
+
+/// The source and destination address of the IPv4 header at the start of
+/// `ip`.
+fn addresses_in(ip: &[u8]) -> Option<([u8; 4], [u8; 4])> {
+    let addr = |at: usize| ip.get(at..at + 4).and_then(|a| <[u8; 4]>::try_from(a).ok());
+    Some((addr(12)?, addr(16)?))
 }
 
 /// The packet's source and destination address.
 pub(crate) fn addresses(skb: &SkBuff) -> Option<([u8; 4], [u8; 4])> {
     let mut buf = [0u8; 20];
-    let ip = skb.header(0, &mut buf)?;
-    let addr = |at: usize| ip.get(at..at + 4).and_then(|a| <[u8; 4]>::try_from(a).ok());
-    Some((addr(12)?, addr(16)?))
+    addresses_in(skb.header(0, &mut buf)?)
 }
 
 /// Whether the packet's connection has, for the packet's direction, a

@@ -153,7 +153,9 @@ pub trait PernetState: Send + Sync + Sized + 'static {
 
     /// The hook function for every hook in [`PernetState::NF_HOOKS`];
     /// `index` is the position of the hook in that list (whatever its
-    /// group).
+    /// group). Each hook is entered through a function of its own with
+    /// `index` a constant: an implementation marked `#[inline(always)]`
+    /// has its dispatch on `index` done at build time.
     fn hook(
         &self,
         _index: usize,
@@ -321,6 +323,10 @@ unsafe impl<T: PernetState> Sync for Registration<T> {}
 impl<T: PernetState> Registration<T> {
     /// Every group of `T::NF_HOOKS` can be registered.
     const HOOK_GROUPS_OK: () = {
+        assert!(
+            T::NF_HOOKS.len() <= netfilter::MAX_HOOKS,
+            "NF_HOOKS lists more hooks than netfilter::MAX_HOOKS"
+        );
         let mut i = 0;
         while i < T::NF_HOOKS.len() {
             assert!(

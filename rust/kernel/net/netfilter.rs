@@ -486,16 +486,32 @@ pub(super) struct NetHooks {
 struct GroupHooks {
     /// What the kernel registered; a heap array that never moves nor grows.
     ops: KVec<bindings::nf_hook_ops>,
-    /// What each hook's `priv` points to; a heap array that never moves.
-    _privs: KVec<HookPriv>,
 }
 
-/// The private data of one registered hook: the state and which of its
-/// hooks this is.
-struct HookPriv {
-    data: *const core::ffi::c_void,
-    /// The position of the hook in `T::NF_HOOKS`.
-    index: usize,
+/// Most hooks a state can list in
+/// [`PernetState::NF_HOOKS`](super::namespace::PernetState::NF_HOOKS):
+/// each has a hook function of its own, [`hook_callback`] for its index,
+/// so that the state's `hook` is entered with a constant index and its
+/// dispatch is decided at build time, not on every packet.
+pub const MAX_HOOKS: usize = 32;
+
+/// A hook function as `nf_hook_ops` takes it.
+type HookFn = unsafe extern "C" fn(
+    *mut core::ffi::c_void,
+    *mut bindings::sk_buff,
+    *const bindings::nf_hook_state,
+) -> core::ffi::c_uint;
+
+/// The hook function of entry `index` of `T::NF_HOOKS`.
+fn hook_fn<T: PernetState>(index: usize) -> Option<HookFn> {
+    macro_rules! table {
+        ($($i:literal)*) => { [$(hook_callback::<T, $i> as HookFn),*] };
+    }
+    let fns: [HookFn; MAX_HOOKS] = table!(
+        0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15
+        16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
+    );
+    fns.get(index).copied()
 }
 
 // SAFETY: the object only holds what the kernel needs to register and
@@ -550,22 +566,12 @@ impl NetHooks {
             self.enabled |= bit;
             return Ok(());
         }
-        let mut privs = KVec::with_capacity(count, GFP_KERNEL)?;
-        for (index, _) in T::NF_HOOKS.iter().enumerate().filter(|(_, s)| in_group(s)) {
-            privs.push(
-                HookPriv {
-                    data: data.cast(),
-                    index,
-                },
-                GFP_KERNEL,
-            )?;
-        }
         let mut ops = KVec::with_capacity(count, GFP_KERNEL)?;
-        for (spec, p) in T::NF_HOOKS.iter().filter(in_group).zip(privs.iter()) {
+        for (index, spec) in T::NF_HOOKS.iter().enumerate().filter(|(_, s)| in_group(s)) {
             // SAFETY: all-zero is a valid `nf_hook_ops` (no callback, no device).
             let mut op: bindings::nf_hook_ops = unsafe { core::mem::zeroed() };
-            op.hook = Some(hook_callback::<T>);
-            op.priv_ = (p as *const HookPriv).cast_mut().cast();
+            op.hook = Some(hook_fn::<T>(index).ok_or(EINVAL)?);
+            op.priv_ = data.cast_mut().cast();
             op.pf = bindings::NFPROTO_IPV4 as u8;
             op.hooknum = spec.hook.number();
             op.priority = spec.priority;
@@ -573,16 +579,15 @@ impl NetHooks {
             ops.push(op, GFP_KERNEL)?;
         }
         // SAFETY: `ops` is a stable heap array of fully initialised
-        // operations (capacity reserved above, never pushed to again) and
-        // `privs` one that never moves; both are kept in `groups` below
-        // until unregistered. `net` is alive (type invariant) and the
+        // operations (capacity reserved above, never pushed to again), kept
+        // in `groups` below until unregistered. `net` is alive (type invariant) and the
         // caller keeps `data` valid. On failure the kernel has unregistered
         // what it had registered of them.
         to_result(unsafe {
             bindings::nf_register_net_hooks(self.net, ops.as_ptr(), ops.len() as u32)
         })?;
         // INVARIANT: registered; kept until `drop` unregisters them.
-        *slot = Some(GroupHooks { ops, _privs: privs });
+        *slot = Some(GroupHooks { ops });
         self.enabled |= bit;
         // SAFETY: `net` is alive; the queue handler's callback may run in
         // any context. See the type's comment for why.
@@ -624,7 +629,7 @@ impl Drop for NetHooks {
         }
         if any {
             // One grace period for all groups: after it no hook function
-            // runs or will run with our `priv`, so `ops` and `privs` can go
+            // runs or will run with our `priv`, so `ops` can go
             // (and, in the namespace abstraction, the state `priv` points
             // to).
             // SAFETY: called in process context (namespace `pre_exit`).
@@ -633,20 +638,22 @@ impl Drop for NetHooks {
     }
 }
 
-unsafe extern "C" fn hook_callback<T: PernetState>(
+/// The hook function of entry `I` of `T::NF_HOOKS`.
+unsafe extern "C" fn hook_callback<T: PernetState, const I: usize>(
     priv_: *mut core::ffi::c_void,
     skb: *mut bindings::sk_buff,
     state: *const bindings::nf_hook_state,
 ) -> core::ffi::c_uint {
-    // SAFETY: `priv_` points to a `HookPriv` of a group registered by
-    // `NetHooks::enable`, whose `data` is the `*const T` given to it, valid
-    // while the hook is registered (and until a grace period after); `skb` and `state` are valid for the call
-    // and the skb is exclusively ours until we return a verdict.
-    let (p, skb, state) = unsafe {
-        let p = &*priv_.cast::<HookPriv>();
-        (p, SkBuff::from_raw_mut(skb), HookState { ptr: &*state })
+    // SAFETY: `priv_` is the `*const T` given to `NetHooks::enable`, valid
+    // while the hook is registered (and until a grace period after); `skb`
+    // and `state` are valid for the call and the skb is exclusively ours
+    // until we return a verdict.
+    let (data, skb, state) = unsafe {
+        (
+            &*priv_.cast::<T>().cast_const(),
+            SkBuff::from_raw_mut(skb),
+            HookState { ptr: &*state },
+        )
     };
-    // SAFETY: see above.
-    let data = unsafe { &*p.data.cast::<T>() };
-    data.hook(p.index, skb, &state).to_raw()
+    data.hook(I, skb, &state).to_raw()
 }
