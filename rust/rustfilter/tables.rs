@@ -78,6 +78,10 @@ pub(crate) struct Compiled {
     /// Whether a rule has a `-m mac` match: only then is the Ethernet
     /// source copied for every packet.
     needs_mac: bool,
+    /// Whether a rule names an interface (`-i`, `-o`): only then are the
+    /// device names copied for every packet. Without such a rule no rule
+    /// and no classifier key reads them.
+    needs_iface: bool,
     /// The seed of NFQUEUE's `--queue-balance` hash ([`queue_seed`]).
     queue_seed: u32,
 }
@@ -192,6 +196,9 @@ pub(crate) fn compile(
         )
     });
     let needs_mac = matches.iter().any(|m| m.kind() == proto::MT_MAC);
+    let needs_iface = rule_store
+        .iter()
+        .any(|r| r.ip().in_iface.is_set() || r.ip().out_iface.is_set());
     let now = now_ns();
     let mut buckets = KVVec::from_elem(LimitState::default(), matches.len(), GFP_KERNEL)?;
     for (b, m) in buckets.iter_mut().zip(matches.iter()) {
@@ -211,6 +218,7 @@ pub(crate) fn compile(
             limits <- kernel::new_spinlock!(buckets),
             needs_conntrack,
             needs_mac,
+            needs_iface,
             queue_seed: seed,
         }? Error),
         GFP_KERNEL,
@@ -599,7 +607,8 @@ pub(crate) fn run(
     // done, the parsed fields go straight into the view.
     let mark = skb.mark();
     let mac_src = match hook {
-        Hook::PreRouting | Hook::LocalIn | Hook::Forward if compiled.needs_mac => skb.eth_source(),
+        _ if !compiled.needs_mac => None,
+        Hook::PreRouting | Hook::LocalIn | Hook::Forward => skb.eth_source(),
         _ => None,
     };
     let len = skb.len();
@@ -616,18 +625,16 @@ pub(crate) fn run(
         return Verdict::Drop;
     };
     // The names whole, as ip_tables compares them: no scan for the NUL
-    // unless a rule looks at an interface. No device reads as the empty
-    // name (one copy from either place, not a choice between two values).
+    // unless a rule looks at an interface, and no copy unless a rule names
+    // one. No device reads as the empty name (one copy from either place,
+    // not a choice between two values).
     const NO_DEV: [u8; IFNAMSIZ] = [0; IFNAMSIZ];
     let dev = |raw: Option<&[u8; IFNAMSIZ]>| DevName::from_raw(*raw.unwrap_or(&NO_DEV));
-    let info = PacketInfo::with_headers(
-        pkt,
-        dev(state.in_name_raw()),
-        dev(state.out_name_raw()),
-        mark,
-        len,
-        mac_src,
-    );
+    let (in_dev, out_dev) = match compiled.needs_iface {
+        true => (dev(state.in_name_raw()), dev(state.out_name_raw())),
+        false => (dev(None), dev(None)),
+    };
+    let info = PacketInfo::with_headers(pkt, in_dev, out_dev, mark, len, mac_src);
     let mut walk = Walk {
         compiled,
         counters: compiled.counters.live(guard),
