@@ -188,8 +188,10 @@ measure() {
 		rc=1
 	else
 		for r in $(seq 1 "$RUNS"); do
+			[ -n "${WINDOW_INFO:-}" ] && $WINDOW_INFO start
 			v=$(rate_window "$SECS")
 			echo "BENCH $test $config $param $r $v pps"
+			[ -n "${WINDOW_INFO:-}" ] && $WINDOW_INFO "$r"
 		done
 	fi
 	pktgen_stop
@@ -378,6 +380,34 @@ queued() {
 		/proc/net/netfilter/nfnetlink_queue
 }
 
+# queue_window start|RUN: after each window of the queue test, what the
+# CPUs did meanwhile: per CPU the NET_RX softirqs, the packets the backlog
+# dropped and the softirq rounds cut short (/proc/net/softnet_stat), the
+# idle clock ticks; and the user+system ticks of the threads that share
+# them (nf_queue, ksoftirqd, pktgen's). The rate has two values from
+# window to window; this is what tells them apart.
+queue_window() {
+	local now p comm
+	now="rx $(awk '/NET_RX/ { $1 = ""; print }' /proc/softirqs)"
+	now="$now drop/squeeze"
+	while read -r _ d q _; do
+		now="$now $((0x$d))/$((0x$q))"
+	done < /proc/net/softnet_stat
+	now="$now idle $(awk '/^cpu[0-9]/ { printf "%s ", $5 }' /proc/stat)"
+	for p in /proc/[0-9]*; do
+		read -r comm < "$p/comm" 2>/dev/null || continue
+		case "$comm" in
+		nf_queue|ksoftirqd/*|kpktgend_*)
+			now="$now $comm:$(awk '{ print $14 + $15 "@" $39 }' "$p/stat" 2>/dev/null)" ;;
+		esac
+	done
+	if [ "$1" = start ]; then
+		QSTART=$now
+		return
+	fi
+	info "queue $QCONFIG window $1: before [$QSTART] after [$now]"
+}
+
 # queue_config CONFIG: FORWARD -j NFQUEUE --queue-num 0 and nf_queue.
 queue_config() {
 	local config=$1 q qpid
@@ -397,7 +427,9 @@ queue_config() {
 		return 1
 	}
 	pktgen_config $PKTGEN_PORT $PKTGEN_PORT 0 0
-	in_ns router nf_queue -q 0 > /tmp/nf_queue.log 2>&1 &
+	# Not through in_ns (a function: $! would be its subshell, and the kill
+	# below would leave nf_queue running): ip netns exec execs nf_queue.
+	$IP netns exec router nf_queue -q 0 > /tmp/nf_queue.log 2>&1 &
 	qpid=$!
 	sleep 1
 	if ! kill -0 $qpid 2>/dev/null; then
@@ -405,7 +437,7 @@ queue_config() {
 	else
 		local q0 q1 r0 r1
 		q0=$(queued); r0=$(rx_packets)
-		measure queue "$config" 0
+		QCONFIG=$config WINDOW_INFO=queue_window measure queue "$config" 0
 		q1=$(queued); r1=$(rx_packets)
 		# Every packet the server got must have been queued and judged:
 		# a rate with packets that went around the queue is not its rate.

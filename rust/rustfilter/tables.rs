@@ -60,6 +60,9 @@ pub(crate) struct Compiled {
     /// other hooks packets pass without a walk (and are not counted by the
     /// ACCEPT policy).
     active: u8,
+    /// Bit `hook` is set where the table's chain is plain
+    /// ([`rules::plain`]): walked from the parsed headers alone.
+    plain: u8,
     chains: KVVec<Chain>,
     rules: KVVec<Rule>,
     matches: KVVec<Match>,
@@ -138,7 +141,7 @@ pub(crate) fn compile(
     let mut chains = KVVec::from_elem(Chain::default(), sizes.chains, GFP_KERNEL)?;
     let mut rule_store = KVVec::from_elem(Rule::default(), sizes.rules, GFP_KERNEL)?;
     let mut matches = KVVec::from_elem(Match::default(), sizes.matches, GFP_KERNEL)?;
-    let (info, base, active) = {
+    let (info, base, active, plain) = {
         let storage = rules::Storage {
             chains: &mut chains,
             rules: &mut rule_store,
@@ -173,7 +176,11 @@ pub(crate) fn compile(
             .iter()
             .filter(|h| table.active_at(**h))
             .fold(0u8, |m, h| m | rules::hook_bit(*h));
-        (*table.info(), base, active)
+        let plain = Hook::ALL
+            .iter()
+            .filter(|h| rules::plain::is_plain(&table, **h))
+            .fold(0u8, |m, h| m | rules::hook_bit(*h));
+        (*table.info(), base, active, plain)
     };
     // Tracking runs while a rule needs connections: one that binds them
     // (the NAT targets), marks them or reads them. As upstream, where
@@ -211,6 +218,7 @@ pub(crate) fn compile(
         try_pin_init!(Compiled {
             info,
             active,
+            plain,
             chains,
             rules: rule_store,
             matches,
@@ -597,8 +605,12 @@ pub(crate) fn run(
     state: &HookState<'_>,
     ct: (&CtNet, &Tracker),
 ) -> Verdict {
-    if compiled.active & rules::hook_bit(hook) == 0 {
+    let bit = rules::hook_bit(hook);
+    if compiled.active & bit == 0 {
         return Verdict::Accept;
+    }
+    if compiled.plain & bit != 0 {
+        return run_plain(compiled, guard, hook, skb);
     }
     let Some(table) = compiled.table() else {
         return Verdict::Accept;
@@ -653,6 +665,35 @@ pub(crate) fn run(
         return Verdict::Drop;
     }
     match verdict {
+        rules::Verdict::Accept => Verdict::Accept,
+        rules::Verdict::Drop => Verdict::Drop,
+        rules::Verdict::Queue { num, bypass } => Verdict::Queue { num, bypass },
+    }
+}
+
+/// [`run`] for a hook whose chain is plain ([`rules::plain`]): the
+/// headers are parsed and the rules read them; nothing else is asked of
+/// the kernel but the counters. Not inlined: it keeps its own small frame
+/// and registers, not those `run` sets up for the general walk.
+#[inline(never)]
+fn run_plain(compiled: &Compiled, guard: &rcu::Guard, hook: Hook, skb: &SkBuff) -> Verdict {
+    let Some(table) = compiled.table() else {
+        return Verdict::Accept;
+    };
+    let len = skb.len();
+    // Written only when the headers are not linear.
+    let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
+    let peek = (len as usize).min(PEEK);
+    // As in `run`: a packet whose IPv4 header does not parse is dropped.
+    let Some(Ok(h)) = skb
+        .header_uninit(0, &mut buf[..peek])
+        .map(|bytes| packet::parse_headers(bytes, len as usize))
+    else {
+        return Verdict::Drop;
+    };
+    let counters = compiled.counters.live(guard);
+    let count = |counter: u32, bytes: u32| counters.add_pair(2 * counter as usize, 1, bytes.into());
+    match rules::plain::walk(&table, hook, &h, len, count) {
         rules::Verdict::Accept => Verdict::Accept,
         rules::Verdict::Drop => Verdict::Drop,
         rules::Verdict::Queue { num, bypass } => Verdict::Queue { num, bypass },

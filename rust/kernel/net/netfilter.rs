@@ -580,9 +580,9 @@ impl NetHooks {
         }
         // SAFETY: `ops` is a stable heap array of fully initialised
         // operations (capacity reserved above, never pushed to again), kept
-        // in `groups` below until unregistered. `net` is alive (type invariant) and the
-        // caller keeps `data` valid. On failure the kernel has unregistered
-        // what it had registered of them.
+        // in `groups` below until unregistered. `net` is alive (type
+        // invariant) and the caller keeps `data` valid. On failure the
+        // kernel has unregistered what it had registered of them.
         to_result(unsafe {
             bindings::nf_register_net_hooks(self.net, ops.as_ptr(), ops.len() as u32)
         })?;

@@ -7,6 +7,7 @@ use super::error::Reason;
 use super::eval::PacketInfo;
 use super::name::{DevName, FixedStr};
 use super::nla::{Attr, NlaError, Writer};
+use super::packet::Headers;
 use super::proto;
 use super::MAX_IFNAME;
 
@@ -189,7 +190,30 @@ impl IpMatch {
     /// Whether the packet matches, as `ip_packet_match`: each test XOR its
     /// invert bit.
     pub fn matches(&self, p: &PacketInfo) -> bool {
-        let ip = &p.pkt;
+        if !self.in_iface.matches(&p.in_dev) ^ self.inverted(proto::INV_IN_IFACE) {
+            return false;
+        }
+        if !self.out_iface.matches(&p.out_dev) ^ self.inverted(proto::INV_OUT_IFACE) {
+            return false;
+        }
+        self.matches_headers(&p.pkt)
+    }
+
+    /// Whether the interface tests can fail: an interface is named, or a
+    /// test is inverted (`! -i` without a name matches nothing).
+    pub fn reads_ifaces(&self) -> bool {
+        self.in_iface.is_set()
+            || self.out_iface.is_set()
+            || self.inverted(proto::INV_IN_IFACE)
+            || self.inverted(proto::INV_OUT_IFACE)
+    }
+
+    /// Whether the packet with headers `ip` matches, interfaces aside:
+    /// the addresses, the protocol and the fragment test, each XOR its
+    /// invert bit. Where [`IpMatch::reads_ifaces`] is false, this is
+    /// [`IpMatch::matches`].
+    #[inline]
+    pub fn matches_headers(&self, ip: &Headers) -> bool {
         // As u32s: one AND and one compare per address.
         let differs = |a: [u8; 4], m: [u8; 4], want: [u8; 4]| {
             u32::from_ne_bytes(a) & u32::from_ne_bytes(m) != u32::from_ne_bytes(want)
@@ -197,12 +221,6 @@ impl IpMatch {
         if differs(ip.saddr, self.src_mask, self.src) ^ self.inverted(proto::INV_SRC)
             || differs(ip.daddr, self.dst_mask, self.dst) ^ self.inverted(proto::INV_DST)
         {
-            return false;
-        }
-        if !self.in_iface.matches(&p.in_dev) ^ self.inverted(proto::INV_IN_IFACE) {
-            return false;
-        }
-        if !self.out_iface.matches(&p.out_dev) ^ self.inverted(proto::INV_OUT_IFACE) {
             return false;
         }
         if self.proto != 0 && (ip.protocol != self.proto) ^ self.inverted(proto::INV_PROTO) {

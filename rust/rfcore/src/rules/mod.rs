@@ -39,6 +39,7 @@ pub mod eval;
 pub mod ip;
 pub mod matches;
 pub mod name;
+pub mod plain;
 pub mod table;
 pub mod targets;
 mod validate;

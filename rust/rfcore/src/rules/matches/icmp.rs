@@ -82,7 +82,16 @@ impl MatchOps for Icmp {
     }
 
     fn matches<C: Context>(&self, pkt: &PacketInfo, _ctx: &mut C, _index: u32) -> bool {
-        let L4::Icmp { icmp_type, code } = pkt.pkt.l4 else {
+        self.matches_l4(&pkt.pkt.l4)
+    }
+}
+
+impl Icmp {
+    /// Whether a packet with transport header `l4` matches (all the match
+    /// reads).
+    #[inline(always)]
+    pub fn matches_l4(&self, l4: &L4) -> bool {
+        let L4::Icmp { icmp_type, code } = *l4 else {
             return false;
         };
         let hit = self.icmp_type == Icmp::ANY

@@ -77,12 +77,21 @@ impl MatchOps for Tcp {
     }
 
     fn matches<C: Context>(&self, pkt: &PacketInfo, _ctx: &mut C, _index: u32) -> bool {
+        self.matches_l4(&pkt.pkt.l4)
+    }
+}
+
+impl Tcp {
+    /// Whether a packet with transport header `l4` matches (all the match
+    /// reads).
+    #[inline(always)]
+    pub fn matches_l4(&self, l4: &L4) -> bool {
         // A later fragment has no header: no match (as with fragoff != 0).
         let L4::Tcp {
             sport,
             dport,
             flags,
-        } = pkt.pkt.l4
+        } = *l4
         else {
             return false;
         };

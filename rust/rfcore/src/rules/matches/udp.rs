@@ -58,7 +58,16 @@ impl MatchOps for Udp {
     }
 
     fn matches<C: Context>(&self, pkt: &PacketInfo, _ctx: &mut C, _index: u32) -> bool {
-        let L4::Udp { sport, dport } = pkt.pkt.l4 else {
+        self.matches_l4(&pkt.pkt.l4)
+    }
+}
+
+impl Udp {
+    /// Whether a packet with transport header `l4` matches (all the match
+    /// reads).
+    #[inline(always)]
+    pub fn matches_l4(&self, l4: &L4) -> bool {
+        let L4::Udp { sport, dport } = *l4 else {
             return false;
         };
         let inv = |bit: u32| u32::from(self.invert) & bit != 0;

@@ -57,6 +57,15 @@ impl NfQueue {
     pub fn last(&self) -> u32 {
         u32::from(self.num) + u32::from(self.total).saturating_sub(1)
     }
+
+    /// The verdict of a target with one queue, the same for every packet;
+    /// `None` for a range, whose queue depends on the packet or the CPU.
+    pub fn fixed(&self) -> Option<Verdict> {
+        (self.total <= 1).then(|| Verdict::Queue {
+            num: self.num,
+            bypass: self.has(proto::NFQUEUE_F_BYPASS),
+        })
+    }
 }
 
 impl TargetOps for NfQueue {
@@ -104,10 +113,11 @@ impl TargetOps for NfQueue {
     }
 
     fn run<C: Context>(&self, pkt: &mut PacketInfo, ctx: &mut C) -> Option<Verdict> {
+        if let Some(v) = self.fixed() {
+            return Some(v);
+        }
         let ip = &pkt.pkt;
-        let num = if self.total <= 1 {
-            self.num
-        } else if self.has(proto::NFQUEUE_F_CPU_FANOUT) {
+        let num = if self.has(proto::NFQUEUE_F_CPU_FANOUT) {
             balance::fanout(ctx.cpu(), self.num, self.total)
         } else {
             balance::balance_v4(
