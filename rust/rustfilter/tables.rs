@@ -389,8 +389,7 @@ struct Walk<'a> {
 
 impl Context for Walk<'_> {
     fn count(&mut self, counter: u32, bytes: u32) {
-        self.counters
-            .add_pair(2 * counter as usize, 1, bytes.into());
+        count(self.counters, counter, bytes);
     }
 
     fn addr_type(&mut self, addr: [u8; 4], dev: AddrTypeDev) -> u8 {
@@ -624,16 +623,10 @@ pub(crate) fn run(
         _ => None,
     };
     let len = skb.len();
-    // Written only when the headers are not linear.
-    let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
-    let peek = (len as usize).min(PEEK);
-    let parsed = skb
-        .header_uninit(0, &mut buf[..peek])
-        .map(|bytes| packet::parse_headers(bytes, len as usize));
     // A packet whose IPv4 header does not parse cannot be matched: drop it.
     // One whose transport header does not parse is walked, and dropped at
     // the first match that reads that header (ip_tables' hotdrop).
-    let Some(Ok(pkt)) = parsed else {
+    let Some(pkt) = read_headers(skb, len) else {
         return Verdict::Drop;
     };
     // The names whole, as ip_tables compares them: no scan for the NUL
@@ -664,11 +657,7 @@ pub(crate) fn run(
         }
         return Verdict::Drop;
     }
-    match verdict {
-        rules::Verdict::Accept => Verdict::Accept,
-        rules::Verdict::Drop => Verdict::Drop,
-        rules::Verdict::Queue { num, bypass } => Verdict::Queue { num, bypass },
-    }
+    to_kernel(verdict)
 }
 
 /// [`run`] for a hook whose chain is plain ([`rules::plain`]): the
@@ -681,19 +670,38 @@ fn run_plain(compiled: &Compiled, guard: &rcu::Guard, hook: Hook, skb: &SkBuff) 
         return Verdict::Accept;
     };
     let len = skb.len();
-    // Written only when the headers are not linear.
-    let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
-    let peek = (len as usize).min(PEEK);
     // As in `run`: a packet whose IPv4 header does not parse is dropped.
-    let Some(Ok(h)) = skb
-        .header_uninit(0, &mut buf[..peek])
-        .map(|bytes| packet::parse_headers(bytes, len as usize))
-    else {
+    let Some(h) = read_headers(skb, len) else {
         return Verdict::Drop;
     };
     let counters = compiled.counters.live(guard);
-    let count = |counter: u32, bytes: u32| counters.add_pair(2 * counter as usize, 1, bytes.into());
-    match rules::plain::walk(&table, hook, &h, len, count) {
+    to_kernel(rules::plain::walk(&table, hook, &h, len, |c, b| {
+        count(counters, c, b)
+    }))
+}
+
+/// What the rules read of `skb`, whose length is `len`: its headers as
+/// [`packet::parse_headers`] finds them; `None` when the IPv4 header does
+/// not parse.
+#[inline(always)]
+fn read_headers(skb: &SkBuff, len: u32) -> Option<packet::Headers> {
+    // Written only when the headers are not linear.
+    let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
+    let peek = (len as usize).min(PEEK);
+    let bytes = skb.header_uninit(0, &mut buf[..peek])?;
+    packet::parse_headers(bytes, len as usize).ok()
+}
+
+/// Counts a packet of `bytes` bytes on counter `counter` (a rule, or a
+/// policy): [`Context::count`].
+#[inline(always)]
+fn count(counters: &kernel::percpu::PerCpuCounters, counter: u32, bytes: u32) {
+    counters.add_pair(2 * counter as usize, 1, bytes.into());
+}
+
+/// The hook verdict of a walk's.
+fn to_kernel(v: rules::Verdict) -> Verdict {
+    match v {
         rules::Verdict::Accept => Verdict::Accept,
         rules::Verdict::Drop => Verdict::Drop,
         rules::Verdict::Queue { num, bypass } => Verdict::Queue { num, bypass },

@@ -55,6 +55,14 @@ pub enum Verdict {
     },
 }
 
+impl Verdict {
+    /// QUEUE's verdict: netlink queue 0, no bypass (`NF_QUEUE`).
+    pub const QUEUE: Verdict = Verdict::Queue {
+        num: 0,
+        bypass: false,
+    };
+}
+
 /// Which device an address type is asked about (addrtype's
 /// `--limit-iface-in`/`--limit-iface-out`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -471,12 +479,7 @@ pub(super) fn walk<C: Context>(
             Target::None => {}
             Target::Accept => return Verdict::Accept,
             Target::Drop => return Verdict::Drop,
-            Target::Queue => {
-                return Verdict::Queue {
-                    num: 0,
-                    bypass: false,
-                }
-            }
+            Target::Queue => return Verdict::QUEUE,
             Target::Return => at.finish(end),
             Target::Jump(to) | Target::Goto(to) => {
                 // Validation made every jump lead to a lower rank; checking

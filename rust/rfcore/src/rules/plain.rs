@@ -43,6 +43,7 @@ fn plain_rule(table: &Table<'_>, rule: &Rule) -> bool {
         Target::NfQueue(q) => q.fixed().is_some(),
         _ => false,
     };
+    // `matches_l4` answers for exactly the matches a plain rule may have.
     target
         && !rule.ip.reads_ifaces()
         && table
@@ -105,12 +106,7 @@ pub fn walk(
             Target::None => {}
             Target::Accept => return Verdict::Accept,
             Target::Drop => return Verdict::Drop,
-            Target::Queue => {
-                return Verdict::Queue {
-                    num: 0,
-                    bypass: false,
-                }
-            }
+            Target::Queue => return Verdict::QUEUE,
             Target::NfQueue(q) => return q.fixed().unwrap_or(Verdict::Drop),
             _ => return Verdict::Drop,
         }
