@@ -18,6 +18,7 @@ use crate::napt;
 use crate::nat::NatRange;
 use crate::packet;
 use crate::proto::{self, Hook};
+use crate::rules::plain::{PlainChain, PlainRule};
 use crate::rules::targets::nat::NatKind;
 use crate::rules::{
     self, matches::limit::LimitState, targets::log::LogPacket, AddrTypeDev, Chain, Context,
@@ -60,9 +61,11 @@ pub(crate) struct Compiled {
     /// other hooks packets pass without a walk (and are not counted by the
     /// ACCEPT policy).
     active: u8,
-    /// Bit `hook` is set where the table's chain is plain
-    /// ([`rules::plain`]): walked from the parsed headers alone.
-    plain: u8,
+    /// By hook number, the table's chain there if it is plain and active
+    /// ([`rules::plain`]): walked from the parsed headers alone, its rules
+    /// in `plain_rules`.
+    plain: [Option<PlainChain>; Hook::COUNT],
+    plain_rules: KVVec<PlainRule>,
     chains: KVVec<Chain>,
     rules: KVVec<Rule>,
     matches: KVVec<Match>,
@@ -141,7 +144,7 @@ pub(crate) fn compile(
     let mut chains = KVVec::from_elem(Chain::default(), sizes.chains, GFP_KERNEL)?;
     let mut rule_store = KVVec::from_elem(Rule::default(), sizes.rules, GFP_KERNEL)?;
     let mut matches = KVVec::from_elem(Match::default(), sizes.matches, GFP_KERNEL)?;
-    let (info, base, active, plain) = {
+    let (info, base, active, plain, plain_rules) = {
         let storage = rules::Storage {
             chains: &mut chains,
             rules: &mut rule_store,
@@ -176,11 +179,23 @@ pub(crate) fn compile(
             .iter()
             .filter(|h| table.active_at(**h))
             .fold(0u8, |m, h| m | rules::hook_bit(*h));
-        let plain = Hook::ALL
-            .iter()
-            .filter(|h| rules::plain::is_plain(&table, **h))
-            .fold(0u8, |m, h| m | rules::hook_bit(*h));
-        (*table.info(), base, active, plain)
+        // Plain chains where the table is active (elsewhere packets pass
+        // uncounted), their rules one after the other.
+        let plain_len = |h: Hook| match table.active_at(h) {
+            true => rules::plain::plain_len(&table, h),
+            false => None,
+        };
+        let n = Hook::ALL.iter().filter_map(|h| plain_len(*h)).sum();
+        let mut plain_rules = KVVec::from_elem(PlainRule::default(), n, GFP_KERNEL)?;
+        let mut plain = [None; Hook::COUNT];
+        let mut at = 0;
+        for h in Hook::ALL {
+            if let Some(len) = plain_len(h) {
+                plain[h.number() as usize] = rules::plain::compile(&table, h, &mut plain_rules, at);
+                at += len;
+            }
+        }
+        (*table.info(), base, active, plain, plain_rules)
     };
     // Tracking runs while a rule needs connections: one that binds them
     // (the NAT targets), marks them or reads them. As upstream, where
@@ -219,6 +234,7 @@ pub(crate) fn compile(
             info,
             active,
             plain,
+            plain_rules,
             chains,
             rules: rule_store,
             matches,
@@ -595,7 +611,10 @@ impl Context for Walk<'_> {
     }
 }
 
-/// Runs the packet through `compiled` at `hook`.
+/// Runs the packet through `compiled` at `hook`. Inlined into the hook
+/// functions, where `hook` is a constant: a plain chain's walk is one
+/// test and one call away.
+#[inline(always)]
 pub(crate) fn run(
     compiled: &Compiled,
     guard: &rcu::Guard,
@@ -604,12 +623,24 @@ pub(crate) fn run(
     state: &HookState<'_>,
     ct: (&CtNet, &Tracker),
 ) -> Verdict {
-    let bit = rules::hook_bit(hook);
-    if compiled.active & bit == 0 {
-        return Verdict::Accept;
+    match compiled.plain.get(hook.number() as usize) {
+        Some(Some(chain)) => run_plain(compiled, chain, guard, skb),
+        _ => run_general(compiled, guard, hook, skb, state, ct),
     }
-    if compiled.plain & bit != 0 {
-        return run_plain(compiled, guard, hook, skb);
+}
+
+/// [`run`] for a chain that is not plain: the general walk.
+#[inline(never)]
+fn run_general(
+    compiled: &Compiled,
+    guard: &rcu::Guard,
+    hook: Hook,
+    skb: &mut SkBuff,
+    state: &HookState<'_>,
+    ct: (&CtNet, &Tracker),
+) -> Verdict {
+    if compiled.active & rules::hook_bit(hook) == 0 {
+        return Verdict::Accept;
     }
     let Some(table) = compiled.table() else {
         return Verdict::Accept;
@@ -661,23 +692,25 @@ pub(crate) fn run(
 }
 
 /// [`run`] for a hook whose chain is plain ([`rules::plain`]): the
-/// headers are parsed and the rules read them; nothing else is asked of
-/// the kernel but the counters. Not inlined: it keeps its own small frame
-/// and registers, not those `run` sets up for the general walk.
+/// headers are parsed and the chain's compiled rules read them; nothing
+/// else is asked of the kernel but the counters. Not inlined: it keeps its
+/// own small frame, and one copy serves every hook.
 #[inline(never)]
-fn run_plain(compiled: &Compiled, guard: &rcu::Guard, hook: Hook, skb: &SkBuff) -> Verdict {
-    let Some(table) = compiled.table() else {
-        return Verdict::Accept;
-    };
+fn run_plain(compiled: &Compiled, chain: &PlainChain, guard: &rcu::Guard, skb: &SkBuff) -> Verdict {
     let len = skb.len();
-    // As in `run`: a packet whose IPv4 header does not parse is dropped.
+    // As in the general walk: a packet whose IPv4 header does not parse
+    // is dropped.
     let Some(h) = read_headers(skb, len) else {
         return Verdict::Drop;
     };
     let counters = compiled.counters.live(guard);
-    to_kernel(rules::plain::walk(&table, hook, &h, len, |c, b| {
-        count(counters, c, b)
-    }))
+    to_kernel(rules::plain::walk(
+        chain,
+        &compiled.plain_rules,
+        &h,
+        len,
+        |c, b| count(counters, c, b),
+    ))
 }
 
 /// What the rules read of `skb`, whose length is `len`: its headers as

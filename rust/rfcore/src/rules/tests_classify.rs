@@ -1015,15 +1015,24 @@ fn plain_walk_is_the_general_walk() {
             Err(e) => panic!("table {t} refused: {e}"),
         };
         let table = o.table();
-        assert!(plain::is_plain(&table, Hook::Forward), "table {t}");
+        // Compiled after other chains' rules, as the module lays them out.
+        let at = r.below(4) as usize;
+        let n_rules = plain::plain_len(&table, Hook::Forward);
+        assert_eq!(n_rules, Some(rules.len()), "table {t}");
+        let mut flat = vec![plain::PlainRule::default(); at + rules.len()];
+        let chain = plain::compile(&table, Hook::Forward, &mut flat, at).unwrap();
+        if let Some(short) = (at + rules.len()).checked_sub(1) {
+            assert_eq!(
+                plain::compile(&table, Hook::Forward, &mut flat[..short], at),
+                None
+            );
+        }
         for n in 0..24 {
             let p = random_packet(&mut r);
             let mut general = Rec::default();
             let v = evaluate(&table, Hook::Forward, &p, &mut general);
             let mut counted = Vec::new();
-            let w = plain::walk(&table, Hook::Forward, &p.pkt, p.len, |c, b| {
-                counted.push((c, b))
-            });
+            let w = plain::walk(&chain, &flat, &p.pkt, p.len, |c, b| counted.push((c, b)));
             assert_eq!(
                 (w, counted),
                 (v, counts(&general.events)),
@@ -1075,8 +1084,14 @@ fn what_is_not_plain() {
         // An interface, or an inverted interface test.
         rule(&[stra(proto::RULE_IN_IFACE, "eth0"), accept()]),
         rule(&[u32a(proto::RULE_INVERT, proto::INV_OUT_IFACE), accept()]),
-        // Another match.
+        // Another match, or two transport matches.
         rule(&[mt(proto::MT_MARK, &[u32a(proto::MARK_VALUE, 1)]), accept()]),
+        rule(&[
+            proto_(IPPROTO_UDP),
+            port_match(&mut Rng(1), false),
+            port_match(&mut Rng(2), false),
+            accept(),
+        ]),
         // Another target.
         rule(&[tg(proto::TG_RETURN, &[])]),
         rule(&[tg(proto::TG_LOG, &[stra(proto::LOG_PREFIX, "x")])]),
@@ -1097,6 +1112,9 @@ fn what_is_not_plain() {
             assert!(!plain::is_plain(&o.table(), Hook::Forward), "rule {i}");
         }
     }
+    // Two transport matches are a rule the ruleset takes (and walks in
+    // general), not one of the cases above it refuses.
+    assert!(load(&forward(&[not_plain[3].clone()])).is_ok());
     // A long chain is indexed, and walked through its index instead.
     let long: Vec<_> = (0..2000).map(dport_rule).collect();
     let input = forward_table(&long);

@@ -379,20 +379,6 @@ registry! {
 }
 
 impl Match {
-    /// For the matches a plain chain may hold ([`super::plain`]): tcp,
-    /// udp and icmp, which read nothing but the transport header, whether
-    /// a packet with transport header `l4` matches (what
-    /// [`Match::matches`] says). `None` for every other match.
-    #[inline(always)]
-    pub fn matches_l4(&self, l4: &L4) -> Option<bool> {
-        match self {
-            Match::Tcp(m) => Some(m.matches_l4(l4)),
-            Match::Udp(m) => Some(m.matches_l4(l4)),
-            Match::Icmp(m) => Some(m.matches_l4(l4)),
-            _ => None,
-        }
-    }
-
     /// Decode the contents of a `RULE_MATCH` nest.
     ///
     /// # Errors
