@@ -41,6 +41,38 @@ unsafe impl Send for PerCpuCounters {}
 // SAFETY: see `Send`; shared access only performs the operations above.
 unsafe impl Sync for PerCpuCounters {}
 
+/// `this_cpu_add(p[0], a); this_cpu_add(p[1], b)`: on x86-64 SMP, as C
+/// has it, two `add`s to the `%gs`-relative per-CPU address, each one
+/// instruction and so safe against preemption and interrupts; elsewhere
+/// the C helper.
+///
+/// # Safety
+///
+/// `p` and `p + 1` are valid per-CPU pointers to `u64`s, with no Rust
+/// reference to that memory.
+#[inline(always)]
+unsafe fn this_cpu_add_pair(p: *mut u64, a: u64, b: u64) {
+    #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
+    // SAFETY: on x86-64 SMP a per-CPU pointer is an offset from this
+    // CPU's area, whose base is `%gs` (`this_cpu_add`); the caller
+    // guarantees both counters exist.
+    unsafe {
+        core::arch::asm!(
+            "add qword ptr gs:[{p}], {a}",
+            "add qword ptr gs:[{p} + 8], {b}",
+            p = in(reg) p,
+            a = in(reg) a,
+            b = in(reg) b,
+            options(nostack),
+        );
+    }
+    #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP)))]
+    // SAFETY: the caller's guarantee is the helper's requirement.
+    unsafe {
+        bindings::this_cpu_add_pair_u64(p, a, b)
+    }
+}
+
 impl PerCpuCounters {
     /// Allocates `len` zeroed counters (at least one) for every possible CPU.
     pub fn new(len: usize) -> Result<Self> {
@@ -102,7 +134,7 @@ impl PerCpuCounters {
             // `elem`), and so is `p + 1`: `idx` is even and `BLOCK` too, so
             // `idx + 1` (below `len`) is in the same block. No Rust
             // reference to the per-CPU memory exists.
-            unsafe { bindings::this_cpu_add_pair_u64(p, a, b) }
+            unsafe { this_cpu_add_pair(p, a, b) }
         }
     }
 

@@ -382,6 +382,9 @@ impl NetState {
         Verdict::Accept
     }
 
+    // Inlined into the hook functions, as `hook` is: the table and the
+    // hook are constants there.
+    #[inline(always)]
     fn run_table(&self, t: usize, hook: Hook, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
         let Some(table) = self.tables.get(t) else {
             return Verdict::Accept;

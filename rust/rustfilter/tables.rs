@@ -624,7 +624,11 @@ pub(crate) fn run(
     ct: (&CtNet, &Tracker),
 ) -> Verdict {
     match compiled.plain.get(hook.number() as usize) {
-        Some(Some(chain)) => run_plain(compiled, chain, guard, skb),
+        // One copy of the walk with the transport header, one without.
+        Some(Some(chain)) if chain.reads_transport() => {
+            run_plain::<true>(compiled, chain, guard, skb)
+        }
+        Some(Some(chain)) => run_plain::<false>(compiled, chain, guard, skb),
         _ => run_general(compiled, guard, hook, skb, state, ct),
     }
 }
@@ -657,7 +661,7 @@ fn run_general(
     // A packet whose IPv4 header does not parse cannot be matched: drop it.
     // One whose transport header does not parse is walked, and dropped at
     // the first match that reads that header (ip_tables' hotdrop).
-    let Some(pkt) = read_headers(skb, len) else {
+    let Some(pkt) = read_headers(skb, len, true) else {
         return Verdict::Drop;
     };
     // The names whole, as ip_tables compares them: no scan for the NUL
@@ -692,15 +696,21 @@ fn run_general(
 }
 
 /// [`run`] for a hook whose chain is plain ([`rules::plain`]): the
-/// headers are parsed and the chain's compiled rules read them; nothing
-/// else is asked of the kernel but the counters. Not inlined: it keeps its
-/// own small frame, and one copy serves every hook.
+/// headers are parsed (the transport header only if `TRANSPORT`, which is
+/// whether the chain reads it) and the chain's compiled rules read them;
+/// nothing else is asked of the kernel but the counters. Not inlined: it
+/// keeps its own small frame, and one copy serves every hook.
 #[inline(never)]
-fn run_plain(compiled: &Compiled, chain: &PlainChain, guard: &rcu::Guard, skb: &SkBuff) -> Verdict {
+fn run_plain<const TRANSPORT: bool>(
+    compiled: &Compiled,
+    chain: &PlainChain,
+    guard: &rcu::Guard,
+    skb: &SkBuff,
+) -> Verdict {
     let len = skb.len();
     // As in the general walk: a packet whose IPv4 header does not parse
     // is dropped.
-    let Some(h) = read_headers(skb, len) else {
+    let Some(h) = read_headers(skb, len, TRANSPORT) else {
         return Verdict::Drop;
     };
     let counters = compiled.counters.live(guard);
@@ -714,15 +724,19 @@ fn run_plain(compiled: &Compiled, chain: &PlainChain, guard: &rcu::Guard, skb: &
 }
 
 /// What the rules read of `skb`, whose length is `len`: its headers as
-/// [`packet::parse_headers`] finds them; `None` when the IPv4 header does
+/// [`packet::parse_headers`] finds them, or without `transport` as
+/// [`packet::parse_ip_headers`] does; `None` when the IPv4 header does
 /// not parse.
 #[inline(always)]
-fn read_headers(skb: &SkBuff, len: u32) -> Option<packet::Headers> {
+fn read_headers(skb: &SkBuff, len: u32, transport: bool) -> Option<packet::Headers> {
     // Written only when the headers are not linear.
     let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
     let peek = (len as usize).min(PEEK);
     let bytes = skb.header_uninit(0, &mut buf[..peek])?;
-    packet::parse_headers(bytes, len as usize).ok()
+    match transport {
+        true => packet::parse_headers(bytes, len as usize).ok(),
+        false => packet::parse_ip_headers(bytes, len as usize).ok(),
+    }
 }
 
 /// Counts a packet of `bytes` bytes on counter `counter` (a rule, or a

@@ -256,6 +256,45 @@ impl SkBuff {
         unsafe { self.header_pointer(offset, buf.as_mut_ptr().cast(), buf.len()) }
     }
 
+    /// The `len` bytes from `offset` after the network header where they
+    /// are all in the linear data (`skb_headlen`), read in place: the
+    /// common case of [`SkBuff::header_pointer`] without a call into C.
+    /// `None` when they are not, or the network header is before `data`;
+    /// the caller then asks `skb_header_pointer`.
+    #[inline(always)]
+    fn linear_network_bytes(&self, offset: usize, len: usize) -> Option<&[u8]> {
+        // `skb->network_header`, an offset from `head`, in the `headers`
+        // group of the skb.
+        const NETWORK_HEADER: usize = core::mem::offset_of!(bindings::sk_buff, __bindgen_anon_4)
+            + core::mem::offset_of!(
+                bindings::sk_buff__bindgen_ty_4__bindgen_ty_1,
+                network_header
+            );
+        let skb = self.0.get();
+        // SAFETY: the skb is valid by the type invariant; these are plain
+        // field reads, `network_header` a `u16` at its place in the struct.
+        let (head, data, headlen, network) = unsafe {
+            (
+                (*skb).head,
+                (*skb).data,
+                (*skb).len.wrapping_sub((*skb).data_len) as usize,
+                skb.cast::<u8>().add(NETWORK_HEADER).cast::<u16>().read(),
+            )
+        };
+        // Offsets from `head`: the linear data is `data_start..data_end`.
+        let data_start = (data as usize).wrapping_sub(head as usize);
+        let data_end = data_start.checked_add(headlen)?;
+        let start = usize::from(network).checked_add(offset)?;
+        let end = start.checked_add(len)?;
+        if start < data_start || end > data_end {
+            return None;
+        }
+        // SAFETY: `head + start .. head + end` lies in the skb's linear
+        // data (`data .. data + skb_headlen`), readable while the skb is
+        // borrowed: its data is not reallocated meanwhile (type invariant).
+        Some(unsafe { core::slice::from_raw_parts(head.add(start), len) })
+    }
+
     /// `skb_header_pointer` of `len` bytes from `offset` after the network
     /// header, with `buf` as the copy. The slice returned is either in the
     /// skb's linear data or the first `len` bytes of `buf`, which C has
@@ -271,6 +310,9 @@ impl SkBuff {
         buf: *mut u8,
         len: usize,
     ) -> Option<&'b [u8]> {
+        if let Some(bytes) = self.linear_network_bytes(offset, len) {
+            return Some(bytes);
+        }
         // The helper takes u32s and checks the bounds: a length beyond
         // them is beyond any packet.
         let off = u32::try_from(offset).ok()?;

@@ -577,6 +577,23 @@ impl From<&Packet> for Headers {
 /// The [`ParseError`]s of [`parse`] about the IPv4 header.
 #[inline]
 pub fn parse_headers(data: &[u8], packet_len: usize) -> Result<Headers, ParseError> {
+    headers(data, packet_len, true)
+}
+
+/// [`parse_headers`] without the transport header, for rules that read
+/// none: the same result with [`Headers::l4`] [`L4::Other`].
+///
+/// # Errors
+///
+/// Those of [`parse_headers`].
+#[inline]
+pub fn parse_ip_headers(data: &[u8], packet_len: usize) -> Result<Headers, ParseError> {
+    headers(data, packet_len, false)
+}
+
+/// [`parse_headers`], or [`parse_ip_headers`] without `transport`.
+#[inline(always)]
+fn headers(data: &[u8], packet_len: usize, transport: bool) -> Result<Headers, ParseError> {
     let Some(h) = data.first_chunk::<IPV4_MIN_HEADER>() else {
         return Err(ParseError::Truncated);
     };
@@ -597,7 +614,9 @@ pub fn parse_headers(data: &[u8], packet_len: usize) -> Result<Headers, ParseErr
     }
     let fragment_offset = u16::from_be_bytes([h[6], h[7]]) & 0x1fff;
     let protocol = h[9];
-    let l4 = if fragment_offset != 0 {
+    let l4 = if !transport {
+        L4::Other
+    } else if fragment_offset != 0 {
         L4::Fragment
     } else {
         // The transport bytes there are, within the total length.
@@ -1572,6 +1591,12 @@ mod tests {
             assert_eq!(
                 parse_headers(data, packet_len),
                 lenient.map(|p| Headers::from(&p)),
+                "{data:02x?} of {packet_len}"
+            );
+            // And without the transport header, the same but for it.
+            assert_eq!(
+                parse_ip_headers(data, packet_len),
+                parse_headers(data, packet_len).map(|h| Headers { l4: L4::Other, ..h }),
                 "{data:02x?} of {packet_len}"
             );
             match r {

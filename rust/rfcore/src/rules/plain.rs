@@ -108,6 +108,17 @@ pub struct PlainChain {
     policy: Verdict,
     /// The policy's counter ([`Table::policy_counter`]).
     policy_counter: u32,
+    /// Whether a rule has a transport match.
+    transport: bool,
+}
+
+impl PlainChain {
+    /// Whether a rule reads the transport header: if not, [`walk`] gives
+    /// the same for any [`Headers::l4`] (and the caller need not parse
+    /// it: [`super::packet::parse_ip_headers`]).
+    pub fn reads_transport(&self) -> bool {
+        self.transport
+    }
 }
 
 /// The flat form of `rule`, whose counter is `counter`, if it may be in a
@@ -178,8 +189,10 @@ pub fn compile(
     let end = at.checked_add(rules.len())?;
     let slots = out.get_mut(at..end)?;
     let first = chain.rules().start;
+    let mut transport = false;
     for (i, (slot, rule)) in slots.iter_mut().zip(rules).enumerate() {
         *slot = flatten(table, rule, first.wrapping_add(i as u32))?;
+        transport |= !matches!(slot.l4, L4Match::Any);
     }
     Some(PlainChain {
         start: u32::try_from(at).ok()?,
@@ -189,6 +202,7 @@ pub fn compile(
             Policy::Drop => Verdict::Drop,
         },
         policy_counter: table.policy_counter(base),
+        transport,
     })
 }
 

@@ -11,8 +11,8 @@ use super::classify::{self, Choice, Key, Keys};
 use super::eval::walk;
 use super::matches::limit::{Limit, LimitState};
 use super::packet::{
-    IcmpHeader, Ipv4Header, Packet, TcpHeader, Transport, UdpHeader, IPPROTO_ICMP, IPPROTO_TCP,
-    IPPROTO_UDP, L4,
+    Headers, IcmpHeader, Ipv4Header, Packet, TcpHeader, Transport, UdpHeader, IPPROTO_ICMP,
+    IPPROTO_TCP, IPPROTO_UDP, L4,
 };
 use super::proto::{self, Hook};
 use super::table::{Policy, Rule, Table};
@@ -996,7 +996,7 @@ fn counts(events: &[Ev]) -> Vec<(u32, u32)> {
 #[test]
 fn plain_walk_is_the_general_walk() {
     let mut r = Rng(0x5eed_0003);
-    let (mut walks, mut hot_drops, mut by_rule) = (0u64, 0u64, 0u64);
+    let (mut walks, mut hot_drops, mut by_rule, mut ip_only_walks) = (0u64, 0u64, 0u64, 0u64);
     for t in 0..3000 {
         let rules: Vec<_> = (0..r.below(15))
             .map(|_| random_plain_rule(&mut r))
@@ -1033,6 +1033,17 @@ fn plain_walk_is_the_general_walk() {
             let v = evaluate(&table, Hook::Forward, &p, &mut general);
             let mut counted = Vec::new();
             let w = plain::walk(&chain, &flat, &p.pkt, p.len, |c, b| counted.push((c, b)));
+            // Without a transport match, the transport header is not read.
+            if !chain.reads_transport() {
+                let ip_only = Headers {
+                    l4: L4::Other,
+                    ..p.pkt
+                };
+                let mut again = Vec::new();
+                let w2 = plain::walk(&chain, &flat, &ip_only, p.len, |c, b| again.push((c, b)));
+                assert_eq!((w2, &again), (w, &counted), "table {t} packet {n}");
+                ip_only_walks += 1;
+            }
             assert_eq!(
                 (w, counted),
                 (v, counts(&general.events)),
@@ -1050,9 +1061,10 @@ fn plain_walk_is_the_general_walk() {
         }
     }
     std::println!(
-        "{walks} plain walks compared, {by_rule} decided by a rule, {hot_drops} dropped uncounted"
+        "{walks} plain walks compared, {by_rule} decided by a rule, {hot_drops} dropped uncounted, \
+         {ip_only_walks} without the transport header"
     );
-    assert!(hot_drops > 0 && by_rule > walks / 4);
+    assert!(hot_drops > 0 && by_rule > walks / 4 && ip_only_walks > walks / 20);
 }
 
 #[test]
