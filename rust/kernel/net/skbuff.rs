@@ -76,7 +76,15 @@ impl SkBuff {
     /// The fsuid and fsgid, in the initial user namespace, of the process
     /// owning the packet's socket, when it has a full socket of `net` with
     /// a file (as LOG's `--log-uid` prints them).
+    #[inline]
     pub fn socket_owner(&self, net: &super::namespace::Net) -> Option<(u32, u32)> {
+        // Most packets a hook sees on their way through have no socket:
+        // answered here, without the call.
+        // SAFETY: the skb is valid by the type invariant; `sk` is a plain
+        // field read.
+        if unsafe { (*self.0.get()).sk }.is_null() {
+            return None;
+        }
         let (mut uid, mut gid) = (0u32, 0u32);
         // SAFETY: the skb and the namespace are valid; the helper checks the
         // socket and takes its callback lock before reading the file.
