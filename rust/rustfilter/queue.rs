@@ -35,7 +35,7 @@ use crate::nfqueue::{
     procfmt::ProcLine,
     verdict as qverdict, Errno,
 };
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::alloc::flags::{GFP_ATOMIC, GFP_KERNEL};
 use kernel::net::genetlink::AttrPolicy;
 use kernel::net::namespace::{self, DeviceEvent, Net, PernetId, PernetState};
@@ -152,13 +152,14 @@ impl PernetState for QueueNet {
         let guard = rcu::read_lock();
         for inst in self.instances.read(&guard).iter() {
             let line = {
+                let cfg = inst.cfg();
                 let l = inst.lock();
                 ProcLine {
                     queue: inst.num,
                     portid: inst.portid,
                     waiting: l.total,
-                    copy_mode: l.cfg.copy_mode as u8,
-                    copy_range: l.cfg.copy_range,
+                    copy_mode: cfg.copy_mode as u8,
+                    copy_range: cfg.copy_range,
                     dropped: l.dropped,
                     user_dropped: l.user_dropped,
                     id_sequence: l.id_seq,
@@ -237,6 +238,10 @@ struct Instance {
     num: u16,
     /// The listener's port.
     portid: u32,
+    /// The rest of the configuration ([`QueueConfig::pack`]): read by
+    /// the packet path without the lock, as upstream reads the queue's
+    /// settings; written by the one config message at a time.
+    settings: AtomicU64,
     /// The listener is gone but the instance could not be unpublished
     /// (out of memory): lookups skip it, the next change of the vector
     /// drops it.
@@ -245,9 +250,8 @@ struct Instance {
     inner: SpinLock<Inner>,
 }
 
-/// An instance's state: its configuration and its packets.
+/// An instance's state: its packets.
 struct Inner {
-    cfg: QueueConfig,
     /// The last packet id given.
     id_seq: u32,
     /// Packets on `list`.
@@ -286,9 +290,9 @@ impl Instance {
             pin_init!(Instance {
                 num,
                 portid: cfg.portid,
+                settings: AtomicU64::new(cfg.pack()),
                 dead: AtomicBool::new(false),
                 inner <- kernel::new_spinlock!(Inner {
-                    cfg,
                     id_seq: 0,
                     total: 0,
                     dropped: 0,
@@ -298,6 +302,16 @@ impl Instance {
             }),
             GFP_KERNEL,
         )
+    }
+
+    /// The configuration.
+    fn cfg(&self) -> QueueConfig {
+        QueueConfig::unpack(self.portid, self.settings.load(Ordering::Relaxed))
+    }
+
+    /// Replaces the configuration: packets queued from now on see it.
+    fn set_cfg(&self, cfg: &QueueConfig) {
+        self.settings.store(cfg.pack(), Ordering::Relaxed);
     }
 
     fn lock(&self) -> Locked<'_> {
@@ -327,7 +341,7 @@ impl Instance {
     /// Releases every queued packet of a queue nobody listens to any
     /// more: accepted if the queue fails open, else dropped.
     fn release_all(&self) {
-        let accept = self.lock().cfg.has_flag(NFQA_CFG_F_FAIL_OPEN);
+        let accept = self.cfg().has_flag(NFQA_CFG_F_FAIL_OPEN);
         while let Some(e) = self.take_first(|_| true) {
             if accept {
                 e.reinject(NF_ACCEPT);
@@ -352,7 +366,9 @@ impl Handler for QueueHandler {
         let Some(inst) = qnet.find(&guard, queue) else {
             return Err((ESRCH, entry));
         };
-        let cfg = inst.lock().cfg;
+        // Read without the lock: one lock round per packet, the one that
+        // queues it.
+        let cfg = inst.cfg();
         let facts = entry.facts();
         if !facts.gso || cfg.has_flag(NFQA_CFG_F_GSO) {
             return enqueue(
@@ -433,8 +449,8 @@ fn enqueue(
     };
     let (mut msg, id_offset) = msg;
     let mut l = inst.lock();
-    let fail_open = l.cfg.has_flag(NFQA_CFG_F_FAIL_OPEN);
-    if l.total >= l.cfg.maxlen {
+    let fail_open = cfg.has_flag(NFQA_CFG_F_FAIL_OPEN);
+    if l.total >= cfg.maxlen {
         if fail_open {
             drop(l);
             entry.reinject(NF_ACCEPT);
@@ -688,7 +704,7 @@ impl QueueSubsys {
             let guard = rcu::read_lock();
             qnet.find(&guard, num).cloned()
         };
-        let current = existing.as_ref().map(|i| i.lock().cfg);
+        let current = existing.as_ref().map(|i| i.cfg());
         let support = Support {
             conntrack: true,
             secctx: false,
@@ -702,7 +718,7 @@ impl QueueSubsys {
             }
             Action::Update(cfg) => {
                 if let Some(inst) = existing {
-                    inst.lock().cfg = cfg;
+                    inst.set_cfg(&cfg);
                 }
             }
             Action::Destroy => {

@@ -115,6 +115,34 @@ impl QueueConfig {
     pub const fn has_flag(&self, flag: u32) -> bool {
         self.flags & flag != 0
     }
+
+    /// The settings, all but the port id, in one word, for the packet
+    /// path to read without a lock: the copy mode (bits 0-7), the flags
+    /// (8-15), the copy range (16-31) and the queue length (32-63).
+    /// [`QueueConfig::unpack`] gives them back for every configuration
+    /// [`apply`] makes: its flags are below `NFQA_CFG_F_MAX` and its range
+    /// at most `NFQNL_MAX_COPY_RANGE` (larger values would lose bits).
+    pub const fn pack(&self) -> u64 {
+        (self.copy_mode as u64)
+            | ((self.flags as u64 & 0xff) << 8)
+            | ((self.copy_range as u64 & 0xffff) << 16)
+            | ((self.maxlen as u64) << 32)
+    }
+
+    /// The configuration of the queue bound by `portid` whose settings
+    /// [`QueueConfig::pack`] packed into `word`.
+    pub const fn unpack(portid: u32, word: u64) -> QueueConfig {
+        QueueConfig {
+            portid,
+            copy_mode: match CopyMode::from_u8(word as u8) {
+                Some(m) => m,
+                None => CopyMode::None,
+            },
+            flags: (word >> 8) as u32 & 0xff,
+            copy_range: (word >> 16) as u32 & 0xffff,
+            maxlen: (word >> 32) as u32,
+        }
+    }
 }
 
 /// `struct nfqnl_msg_config_cmd`.

@@ -474,3 +474,35 @@ fn encode_config_round_trips() {
     assert_eq!(got.cmd, req.cmd);
     assert_eq!(got.params, req.params);
 }
+
+/// Every configuration a config message makes survives `pack` and
+/// `unpack`: the packet path reads it from one word.
+#[test]
+fn packed_settings_are_the_configuration() {
+    let support = Support {
+        conntrack: true,
+        secctx: true,
+    };
+    let mut seen = 0;
+    for mode in [NFQNL_COPY_NONE, NFQNL_COPY_META, NFQNL_COPY_PACKET] {
+        for range in [0, 1, 64, 0xfffb, 0xfffc, 0xffff, u32::MAX] {
+            for flags in 0..NFQA_CFG_F_MAX {
+                for maxlen in [0, 1, 1024, 0x8000_0001, u32::MAX] {
+                    let parts = [
+                        params(mode, range),
+                        be32(NFQA_CFG_FLAGS, flags),
+                        be32(NFQA_CFG_MASK, !0),
+                        be32(NFQA_CFG_QUEUE_MAXLEN, maxlen),
+                    ];
+                    let existing = bound(ME);
+                    let Ok(Action::Update(c)) = run_with(Some(&existing), &parts, support) else {
+                        panic!("mode {mode} range {range} flags {flags:#x} maxlen {maxlen}");
+                    };
+                    assert_eq!(QueueConfig::unpack(ME, c.pack()), c, "{c:?}");
+                    seen += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(seen, 3 * 7 * NFQA_CFG_F_MAX * 5);
+}
