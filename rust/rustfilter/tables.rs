@@ -180,17 +180,18 @@ pub(crate) fn compile(
             .filter(|h| table.active_at(**h))
             .fold(0u8, |m, h| m | rules::hook_bit(*h));
         // Plain chains where the table is active (elsewhere packets pass
-        // uncounted), their rules one after the other.
-        let plain_len = |h: Hook| match table.active_at(h) {
+        // uncounted), their rules one after the other. Each chain is
+        // judged once, then compiled.
+        let lens = Hook::ALL.map(|h| match table.active_at(h) {
             true => rules::plain::plain_len(&table, h),
             false => None,
-        };
-        let n = Hook::ALL.iter().filter_map(|h| plain_len(*h)).sum();
+        });
+        let n = lens.iter().flatten().sum();
         let mut plain_rules = KVVec::from_elem(PlainRule::default(), n, GFP_KERNEL)?;
         let mut plain = [None; Hook::COUNT];
         let mut at = 0;
-        for h in Hook::ALL {
-            if let Some(len) = plain_len(h) {
+        for (h, len) in Hook::ALL.into_iter().zip(lens) {
+            if let Some(len) = len {
                 plain[h.number() as usize] = rules::plain::compile(&table, h, &mut plain_rules, at);
                 at += len;
             }
