@@ -471,19 +471,19 @@ impl CtNet {
     /// rewritten.
     fn help(&self, skb: &mut SkBuff, conn: &Conn, info: u8) -> Verdict {
         let Some(helper) = conn.helper() else {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         };
         if helper == Helper::Ftp && info != ctinfo::ESTABLISHED && info != ctinfo::ESTABLISHED_REPLY
         {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         }
         let len = skb.len() as usize;
         let mut hdr = [MaybeUninit::<u8>::uninit(); tuple::MAX_TUPLE_BYTES];
         let Some(data) = skb.header_uninit(0, &mut hdr[..len.min(tuple::MAX_TUPLE_BYTES)]) else {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         };
         let Ok(pkt) = packet::parse(data, len) else {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         };
         let (offset, payload_len, seq) = match pkt.transport {
             packet::Transport::Tcp(t) if helper.protocol() == packet::IPPROTO_TCP => (
@@ -496,10 +496,10 @@ impl CtNet {
                 pkt.ip.payload_len().saturating_sub(8),
                 None,
             ),
-            _ => return Verdict::Accept,
+            _ => return Verdict::ACCEPT,
         };
         if payload_len == 0 {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         }
         let d = usize::from(ctinfo::is_reply(info));
         let line_start = match (seq, conn.line_seq.get(d)) {
@@ -524,14 +524,14 @@ impl CtNet {
             }
         }
         if !line_start {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         }
         // A copy: a rewrite changes the packet.
         let mut payload = [0u8; HELPER_PEEK];
         let n = payload_len.min(HELPER_PEEK);
         match skb.header(offset, &mut [0u8; HELPER_PEEK][..n]) {
             Some(bytes) => payload.iter_mut().zip(bytes).for_each(|(d, s)| *d = *s),
-            None => return Verdict::Accept,
+            None => return Verdict::ACCEPT,
         }
         let payload = payload.get(..n).unwrap_or(&[]);
         let dir = if d == 0 {
@@ -545,7 +545,7 @@ impl CtNet {
         let expires = now_ms().saturating_add(helper.expect_timeout_ms());
         if helper == Helper::Ftp && translated {
             let Ok(Some(a)) = helper::inspect_ftp(payload, dir, &tuples) else {
-                return Verdict::Accept;
+                return Verdict::ACCEPT;
             };
             return self.ftp_nat(skb, conn, d, seq.unwrap_or(0), offset, payload, a, expires);
         }
@@ -559,7 +559,7 @@ impl CtNet {
                 follow,
             });
         }
-        Verdict::Accept
+        Verdict::ACCEPT
     }
 
     /// `nf_nat_ftp`: the FTP announcement `a`, in the payload (at `offset`
@@ -582,17 +582,17 @@ impl CtNet {
     ) -> Verdict {
         let addr = conn.tuple(1 - d).daddr;
         let Some(port) = self.free_expect_port(&a.expect, &conn.orig) else {
-            return Verdict::Drop;
+            return Verdict::DROP;
         };
         let mut text = [0u8; 32];
         let new = helper::ftp_text(a.kind, addr, port, &mut text);
         if payload.get(a.offset..a.offset + a.len) != Some(new) {
             let partial = skb.checksum() == Checksum::Partial;
             let Some(pkt) = skb.replace_bytes(offset + a.offset, a.len, new) else {
-                return Verdict::Drop;
+                return Verdict::DROP;
             };
             if seqadj::fix_after_resize(pkt, partial).is_err() {
-                return Verdict::Drop;
+                return Verdict::DROP;
             }
             skb.forget_complete_checksum();
             let delta = new.len() as i32 - a.len as i32;
@@ -615,7 +615,7 @@ impl CtNet {
             master: conn.orig,
             follow: Some(Follow::of(conn, d, a.port)),
         });
-        Verdict::Accept
+        Verdict::ACCEPT
     }
 
     /// The first port from `e.dport` up for which no other master's
@@ -643,18 +643,18 @@ impl CtNet {
     fn seq_adjust(&self, skb: &mut SkBuff, conn: &Conn, d: u8) -> Verdict {
         let mut hdr = [0u8; 60 + 13];
         let Some(h) = skb.header(0, &mut hdr[..20]) else {
-            return Verdict::Drop;
+            return Verdict::DROP;
         };
         let (Some(&vihl), Some(&protocol)) = (h.first(), h.get(9)) else {
-            return Verdict::Drop;
+            return Verdict::DROP;
         };
         if protocol != packet::IPPROTO_TCP {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         }
         let ihl = usize::from(vihl & 0x0f) * 4;
         let mut off = [0u8; 1];
         let Some(&doff) = skb.header(ihl + 12, &mut off).and_then(|b| b.first()) else {
-            return Verdict::Drop;
+            return Verdict::DROP;
         };
         let len = ihl + usize::from(doff >> 4) * 4;
         let adj = {
@@ -664,7 +664,7 @@ impl CtNet {
         };
         let partial = skb.checksum() == Checksum::Partial;
         let Some(buf) = skb.writable_header(len) else {
-            return Verdict::Drop;
+            return Verdict::DROP;
         };
         let (this, other) = if d == 0 {
             (&adj[0], &adj[1])
@@ -672,10 +672,10 @@ impl CtNet {
             (&adj[1], &adj[0])
         };
         if seqadj::adjust_tcp(buf, this, other, partial).is_err() {
-            return Verdict::Drop;
+            return Verdict::DROP;
         }
         skb.forget_complete_checksum();
-        Verdict::Accept
+        Verdict::ACCEPT
     }
 
     /// Records an expectation: one per master connection (a newer one
@@ -829,7 +829,7 @@ impl CtNet {
     /// PREROUTING and OUTPUT: attaches the packet to its connection.
     pub(crate) fn track(&self, tracker: &Tracker, net: &Net, skb: &mut SkBuff) -> Verdict {
         if !self.active() {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         }
         // Already decided (untracked by the raw table, an ICMP error this
         // host made about a tracked packet, a looped-back packet), unless
@@ -838,18 +838,18 @@ impl CtNet {
         if skb.ct_info().is_some() {
             match skb.ct(tracker) {
                 Some((t, _)) if t.get().is_template() => wanted = t.get().helper(),
-                _ => return Verdict::Accept,
+                _ => return Verdict::ACCEPT,
             }
         }
         match self.classify(net, skb, wanted) {
-            Decision::Pass => Verdict::Accept,
+            Decision::Pass => Verdict::ACCEPT,
             Decision::Drop => {
                 self.bump(Stat::Drop);
-                Verdict::Drop
+                Verdict::DROP
             }
             Decision::Attach(conn, info) => {
                 skb.set_ct(tracker, conn, info);
-                Verdict::Accept
+                Verdict::ACCEPT
             }
         }
     }
@@ -1066,8 +1066,8 @@ impl CtNet {
                         ..NatRange::addr(f.dst)
                     };
                     let src = NatRange::addr(f.src);
-                    if self.nat_setup(net, &conn, &src, Manip::Src) == Verdict::Drop
-                        || self.nat_setup(net, &conn, &dst, Manip::Dst) == Verdict::Drop
+                    if self.nat_setup(net, &conn, &src, Manip::Src) == Verdict::DROP
+                        || self.nat_setup(net, &conn, &dst, Manip::Dst) == Verdict::DROP
                     {
                         return Decision::Drop;
                     }
@@ -1139,27 +1139,27 @@ impl CtNet {
                 let work = c.helper().is_some() || c.status() & IPS_SEQ_ADJUST != 0;
                 (work.then(|| a.to_ct()), info)
             }
-            _ => return Verdict::Accept,
+            _ => return Verdict::ACCEPT,
         };
         if let Some(conn) = helped {
-            if self.help(skb, &conn, info) == Verdict::Drop {
-                return Verdict::Drop;
+            if self.help(skb, &conn, info) == Verdict::DROP {
+                return Verdict::DROP;
             }
             // Asked only here: most packets need not know.
             if conn.status() & IPS_SEQ_ADJUST != 0
                 && !(skb.is_looped_back() || state.in_is_loopback())
-                && self.seq_adjust(skb, &conn, u8::from(ctinfo::is_reply(info))) == Verdict::Drop
+                && self.seq_adjust(skb, &conn, u8::from(ctinfo::is_reply(info))) == Verdict::DROP
             {
                 self.bump(Stat::Drop);
-                return Verdict::Drop;
+                return Verdict::DROP;
             }
         }
         let Some((attached, info)) = skb.ct(tracker) else {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         };
         let c = attached.get();
         if ctinfo::is_reply(info) || c.status() & IPS_CONFIRMED != 0 {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         }
         let conn = attached.to_ct();
         let tuples = c.tuples();
@@ -1172,15 +1172,15 @@ impl CtNet {
             Ok(()) => {
                 c.status.fetch_or(IPS_CONFIRMED, Ordering::AcqRel);
                 self.event(net, proto::CT_EVENT_NEW, &conn);
-                Verdict::Accept
+                Verdict::ACCEPT
             }
             Err(InsertError::Linked) => {
                 c.status.fetch_or(IPS_CONFIRMED, Ordering::AcqRel);
-                Verdict::Accept
+                Verdict::ACCEPT
             }
             Err(InsertError::Clash) => {
                 self.bump(Stat::InsertFailed);
-                Verdict::Drop
+                Verdict::DROP
             }
         }
     }

@@ -43,7 +43,7 @@ use kernel::net::namespace::{DeviceEvent, Net, PernetId, PernetState, Registrati
 use kernel::net::netfilter::{priority, HookSpec, HookState, InetHook, Verdict};
 use kernel::net::skbuff::SkBuff;
 use kernel::prelude::*;
-use kernel::sync::rcu::{self, RcuBox};
+use kernel::sync::rcu::RcuBox;
 use kernel::sync::{Arc, Mutex};
 
 /// Counters kept per hook.
@@ -323,7 +323,7 @@ impl PernetState for NetState {
         if let Some(i) = index.checked_sub(NAT_HOOKS) {
             return match NAT_HOOK_POINTS.get(i) {
                 Some(&hook) => self.nat(hook, skb, state),
-                None => Verdict::Accept,
+                None => Verdict::ACCEPT,
             };
         }
         if index >= CT_CONFIRM {
@@ -336,7 +336,7 @@ impl PernetState for NetState {
             None => self.count(skb, state),
             Some(i) => match TABLE_HOOKS.get(i) {
                 Some(&(t, hook)) => self.run_table(t, hook, skb, state),
-                None => Verdict::Accept,
+                None => Verdict::ACCEPT,
             },
         }
     }
@@ -364,7 +364,7 @@ impl NetState {
     /// header is malformed, read from its first 20 bytes.
     fn count(&self, skb: &SkBuff, state: &HookState<'_>) -> Verdict {
         let Some(hook) = state.hook() else {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         };
         let base = hook.number() as usize * PER_HOOK;
         let len = skb.len() as usize;
@@ -372,14 +372,13 @@ impl NetState {
         let sound = skb
             .header(0, &mut buf[..len.min(packet::IPV4_MIN_HEADER)])
             .is_some_and(|head| packet::parse_ipv4_header(head, len).is_ok());
-        let guard = rcu::read_lock();
-        let counters = self.counters.live(&guard);
+        let counters = self.counters.live(state.rcu());
         counters.add(base + PACKETS, 1);
         counters.add(base + BYTES, len as u64);
         if !sound {
             counters.add(base + MALFORMED, 1);
         }
-        Verdict::Accept
+        Verdict::ACCEPT
     }
 
     // Inlined into the hook functions, as `hook` is: the table and the
@@ -387,19 +386,15 @@ impl NetState {
     #[inline(always)]
     fn run_table(&self, t: usize, hook: Hook, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
         let Some(table) = self.tables.get(t) else {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         };
-        let guard = rcu::read_lock();
-        match &table.read(&guard).compiled {
-            Some(compiled) => tables::run(
-                compiled,
-                &guard,
-                hook,
-                skb,
-                state,
-                (&self.ct, &self.tracker),
-            ),
-            None => Verdict::Accept,
+        // The hook function's own RCU read-side section: none entered here.
+        let guard = state.rcu();
+        match &table.read(guard).compiled {
+            Some(compiled) => {
+                tables::run(compiled, guard, hook, skb, state, (&self.ct, &self.tracker))
+            }
+            None => Verdict::ACCEPT,
         }
     }
 
@@ -417,15 +412,15 @@ impl NetState {
     ///   is routed again.
     fn nat(&self, hook: Hook, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
         if !self.ct.active() {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         }
         let manip = napt::manip_of(hook);
         let (info, status) = match skb.ct(&self.tracker) {
             Some((c, info)) if !c.get().is_template() => (info, c.get().status()),
-            _ => return Verdict::Accept,
+            _ => return Verdict::ACCEPT,
         };
         let Some(moved) = self.nat_translate(hook, manip, info, status, skb, state) else {
-            return Verdict::Drop;
+            return Verdict::DROP;
         };
         match hook {
             Hook::PreRouting if moved.dst => skb.drop_dst(),
@@ -440,11 +435,11 @@ impl NetState {
                 if napt::destination_translated(skb, &self.tracker)
                     && state.reroute(skb).is_err() =>
             {
-                return Verdict::Drop;
+                return Verdict::DROP;
             }
             _ => {}
         }
-        Verdict::Accept
+        Verdict::ACCEPT
     }
 
     /// The translation part of [`NetState::nat`]: which addresses of the
@@ -461,7 +456,7 @@ impl NetState {
         if (info == ctinfo::RELATED || info == ctinfo::RELATED_REPLY) && napt::is_icmp_error(skb) {
             // Rare: the addresses are read around the translation.
             let before = napt::addresses(skb);
-            if napt::translate_icmp_error(skb, state, &self.tracker, info, manip) != Verdict::Accept
+            if napt::translate_icmp_error(skb, state, &self.tracker, info, manip) != Verdict::ACCEPT
             {
                 return None;
             }
@@ -476,23 +471,17 @@ impl NetState {
                     c.get().set_status(manip.done_bit());
                 }
             } else {
-                let guard = rcu::read_lock();
+                let guard = state.rcu();
                 let nat = tables::index_of(TableKind::Nat).and_then(|t| self.tables.get(t));
-                if let Some(compiled) = nat.and_then(|t| t.read(&guard).compiled.as_ref()) {
-                    let v = tables::run(
-                        compiled,
-                        &guard,
-                        hook,
-                        skb,
-                        state,
-                        (&self.ct, &self.tracker),
-                    );
-                    if v == Verdict::Drop {
+                if let Some(compiled) = nat.and_then(|t| t.read(guard).compiled.as_ref()) {
+                    let v =
+                        tables::run(compiled, guard, hook, skb, state, (&self.ct, &self.tracker));
+                    if v == Verdict::DROP {
                         return None;
                     }
                     // No rule bound it: keep its addresses, unique.
                     if let Some((c, _)) = skb.ct(&self.tracker) {
-                        if self.ct.nat_null_binding(state.net(), c.get(), manip) == Verdict::Drop {
+                        if self.ct.nat_null_binding(state.net(), c.get(), manip) == Verdict::DROP {
                             return None;
                         }
                     }

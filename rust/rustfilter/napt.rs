@@ -80,18 +80,18 @@ impl CtNet {
     ) -> Verdict {
         let status = conn.status();
         if status & manip.done_bit() != 0 {
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         }
         // A confirmed connection's tuples are its table keys: it is left
         // as it is (`nf_nat_setup_info`).
         if status & IPS_CONFIRMED != 0 {
             conn.set_status(manip.done_bit());
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         }
         // The original tuple as the other manip (if done) left it.
         let Some(current) = conn.tuple(1).invert() else {
             conn.set_status(manip.done_bit());
-            return Verdict::Accept;
+            return Verdict::ACCEPT;
         };
         let now = now_ms();
         let own_reply = conn.tuple(1);
@@ -134,18 +134,18 @@ impl CtNet {
                 4,
                 b"rustfilter: NAT: no free tuple in the range, dropping packet",
             );
-            return Verdict::Drop;
+            return Verdict::DROP;
         };
         if new != current {
             match new.invert() {
                 Some(reply) if conn.set_reply(reply) => {
                     conn.set_status(manip.status_bit());
                 }
-                _ => return Verdict::Drop,
+                _ => return Verdict::DROP,
             }
         }
         conn.set_status(manip.done_bit());
-        Verdict::Accept
+        Verdict::ACCEPT
     }
 
     /// Removes the connections MASQUERADE bound to an address of device
@@ -349,22 +349,22 @@ pub(crate) fn translate_icmp_error(
             let c = attached.get();
             (c.tuple(1 - d), c.status())
         }
-        None => return Verdict::Accept,
+        None => return Verdict::ACCEPT,
     };
     // A connection NAT never looked at: nothing to undo.
     if status & (IPS_NAT_MASK | IPS_NAT_DONE_MASK) == 0 {
-        return Verdict::Accept;
+        return Verdict::ACCEPT;
     }
     let mut head = [0u8; 20];
     let Some(&vihl) = skb.header(0, &mut head).and_then(|ip| ip.first()) else {
-        return Verdict::Drop;
+        return Verdict::DROP;
     };
     let ihl = usize::from(vihl & 0x0f) * 4;
     // ICMP type, then (after the ICMP header) the quoted header's first
     // byte.
     let mut t = [0u8; 1];
     let Some(&icmp_type) = skb.header(ihl, &mut t).and_then(|b| b.first()) else {
-        return Verdict::Drop;
+        return Verdict::DROP;
     };
     let dir = if d == 0 {
         Direction::Original
@@ -372,30 +372,30 @@ pub(crate) fn translate_icmp_error(
         Direction::Reply
     };
     match mangle::icmp_error_action(status, dir, manip, icmp_type) {
-        IcmpErrorAction::Accept => return Verdict::Accept,
-        IcmpErrorAction::Drop => return Verdict::Drop,
+        IcmpErrorAction::Accept => return Verdict::ACCEPT,
+        IcmpErrorAction::Drop => return Verdict::DROP,
         IcmpErrorAction::Translate => {}
     }
     if !state.checksum_ok(skb, ihl as u32, packet::IPPROTO_ICMP) {
-        return Verdict::Drop;
+        return Verdict::DROP;
     }
     let mut inner = [0u8; 1];
     let Some(inner_ihl) = skb
         .header(ihl + 8, &mut inner)
         .and_then(|b| b.first().map(|v| usize::from(v & 0x0f) * 4))
     else {
-        return Verdict::Drop;
+        return Verdict::DROP;
     };
     // Outer header, ICMP header, quoted header, its transport header as
     // far as a TCP checksum.
     let len = (ihl + 8 + inner_ihl + 20).min(skb.len() as usize);
     let partial = skb.checksum() == Checksum::Partial;
     let Some(buf) = skb.writable_header(len) else {
-        return Verdict::Drop;
+        return Verdict::DROP;
     };
     if mangle::translate_icmp_error(buf, &other, manip, partial).is_err() {
-        return Verdict::Drop;
+        return Verdict::DROP;
     }
     skb.forget_complete_checksum();
-    Verdict::Accept
+    Verdict::ACCEPT
 }

@@ -63,9 +63,9 @@ pub(crate) struct Compiled {
     active: u8,
     /// By hook number, the table's chain there if it is plain and active
     /// ([`rules::plain`]): walked from the parsed headers alone, its rules
-    /// in `plain_rules`.
-    plain: [Option<PlainChain>; Hook::COUNT],
-    plain_rules: KVVec<PlainRule>,
+    /// in `plain_rules`, their verdicts as the hook function returns them.
+    plain: [Option<PlainChain<Verdict>>; Hook::COUNT],
+    plain_rules: KVVec<PlainRule<Verdict>>,
     chains: KVVec<Chain>,
     rules: KVVec<Rule>,
     matches: KVVec<Match>,
@@ -192,7 +192,8 @@ pub(crate) fn compile(
         let mut at = 0;
         for (h, len) in Hook::ALL.into_iter().zip(lens) {
             if let Some(len) = len {
-                plain[h.number() as usize] = rules::plain::compile(&table, h, &mut plain_rules, at);
+                plain[h.number() as usize] =
+                    rules::plain::compile(&table, h, &mut plain_rules, at, to_kernel);
                 at += len;
             }
         }
@@ -598,7 +599,7 @@ impl Context for Walk<'_> {
         };
         let range = addr.map_or(*range, |a| range.with_addr(a));
         match self.ct.nat_setup(self.state.net(), c, &range, manip) {
-            Verdict::Accept => rules::Verdict::Accept,
+            Verdict::ACCEPT => rules::Verdict::Accept,
             _ => rules::Verdict::Drop,
         }
     }
@@ -645,10 +646,10 @@ fn run_general(
     ct: (&CtNet, &Tracker),
 ) -> Verdict {
     if compiled.active & rules::hook_bit(hook) == 0 {
-        return Verdict::Accept;
+        return Verdict::ACCEPT;
     }
     let Some(table) = compiled.table() else {
-        return Verdict::Accept;
+        return Verdict::ACCEPT;
     };
     // What the packet view needs from the kernel, asked first: the calls
     // done, the parsed fields go straight into the view.
@@ -663,7 +664,7 @@ fn run_general(
     // One whose transport header does not parse is walked, and dropped at
     // the first match that reads that header (ip_tables' hotdrop).
     let Some(pkt) = read_headers(skb, len, true) else {
-        return Verdict::Drop;
+        return Verdict::DROP;
     };
     // The names whole, as ip_tables compares them: no scan for the NUL
     // unless a rule looks at an interface, and no copy unless a rule names
@@ -691,7 +692,7 @@ fn run_general(
             Some(code) => state.send_unreach(walk.skb, code),
             None => state.send_reset(walk.skb),
         }
-        return Verdict::Drop;
+        return Verdict::DROP;
     }
     to_kernel(verdict)
 }
@@ -704,7 +705,7 @@ fn run_general(
 #[inline(never)]
 fn run_plain<const TRANSPORT: bool>(
     compiled: &Compiled,
-    chain: &PlainChain,
+    chain: &PlainChain<Verdict>,
     guard: &rcu::Guard,
     skb: &SkBuff,
 ) -> Verdict {
@@ -712,16 +713,13 @@ fn run_plain<const TRANSPORT: bool>(
     // As in the general walk: a packet whose IPv4 header does not parse
     // is dropped.
     let Some(h) = read_headers(skb, len, TRANSPORT) else {
-        return Verdict::Drop;
+        return Verdict::DROP;
     };
     let counters = compiled.counters.live(guard);
-    to_kernel(rules::plain::walk(
-        chain,
-        &compiled.plain_rules,
-        &h,
-        len,
-        |c, b| count(counters, c, b),
-    ))
+    rules::plain::walk(chain, &compiled.plain_rules, &h, len, |c, b| {
+        count(counters, c, b)
+    })
+    .unwrap_or(Verdict::DROP)
 }
 
 /// What the rules read of `skb`, whose length is `len`: its headers as
@@ -750,9 +748,9 @@ fn count(counters: &kernel::percpu::PerCpuCounters, counter: u32, bytes: u32) {
 /// The hook verdict of a walk's.
 fn to_kernel(v: rules::Verdict) -> Verdict {
     match v {
-        rules::Verdict::Accept => Verdict::Accept,
-        rules::Verdict::Drop => Verdict::Drop,
-        rules::Verdict::Queue { num, bypass } => Verdict::Queue { num, bypass },
+        rules::Verdict::Accept => Verdict::ACCEPT,
+        rules::Verdict::Drop => Verdict::DROP,
+        rules::Verdict::Queue { num, bypass } => Verdict::queue(num, bypass),
     }
 }
 

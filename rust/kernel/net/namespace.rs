@@ -162,7 +162,7 @@ pub trait PernetState: Send + Sync + Sized + 'static {
         _skb: &mut super::skbuff::SkBuff,
         _state: &netfilter::HookState<'_>,
     ) -> netfilter::Verdict {
-        netfilter::Verdict::Accept
+        netfilter::Verdict::ACCEPT
     }
 }
 

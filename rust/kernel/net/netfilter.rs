@@ -128,44 +128,48 @@ impl HookSpec {
 /// The bytes of a device name, its NUL included (`IFNAMSIZ`).
 pub const IFNAMSIZ: usize = bindings::IFNAMSIZ as usize;
 
-/// What a hook function decides for a packet.
+/// What a hook function decides for a packet, in the kernel's encoding
+/// (`NF_ACCEPT`, `NF_DROP`, `NF_QUEUE_NR(num)` with its flag): returned
+/// as it is, so that a verdict chosen at commit time costs nothing to
+/// give.
 ///
 /// Only these: in 6.12 `nf_hook_slow` handles ACCEPT, DROP, QUEUE and
 /// STOLEN from a hook function, and anything else (`NF_REPEAT`,
 /// `NF_STOP`, which only mean something as verdicts of a queued packet)
-/// warns and leaks the packet.
+/// warns and leaks the packet. The constructors below make no other.
+///
+/// # Invariants
+///
+/// The value is `NF_ACCEPT`, `NF_DROP`, or `NF_QUEUE` with a queue number
+/// in the upper 16 bits and possibly `NF_VERDICT_FLAG_QUEUE_BYPASS`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+#[repr(transparent)]
+pub struct Verdict(core::ffi::c_uint);
+
+impl Verdict {
     /// Continue with the next hook function.
-    Accept,
+    pub const ACCEPT: Verdict = Verdict(bindings::NF_ACCEPT);
+
     /// Free the packet.
-    Drop,
+    pub const DROP: Verdict = Verdict(bindings::NF_DROP);
+
     /// Hand the packet to the queue handler for queue `num`
     /// (`NF_QUEUE_NR(num)`). With `bypass`, a queue nobody listens on lets
     /// the packet continue with the next hook function
     /// (`NF_VERDICT_FLAG_QUEUE_BYPASS`); without, it is dropped.
-    Queue {
-        /// The queue number.
-        num: u16,
-        /// Continue when no listener is bound to the queue.
-        bypass: bool,
-    },
-}
+    pub const fn queue(num: u16, bypass: bool) -> Verdict {
+        let flag = if bypass {
+            bindings::NF_VERDICT_FLAG_QUEUE_BYPASS
+        } else {
+            0
+        };
+        // INVARIANT: NF_QUEUE, a 16-bit queue number and the flag.
+        Verdict(((num as u32) << bindings::NF_VERDICT_QBITS) | flag | bindings::NF_QUEUE)
+    }
 
-impl Verdict {
+    #[inline(always)]
     fn to_raw(self) -> core::ffi::c_uint {
-        match self {
-            Verdict::Accept => bindings::NF_ACCEPT,
-            Verdict::Drop => bindings::NF_DROP,
-            Verdict::Queue { num, bypass } => {
-                let flag = if bypass {
-                    bindings::NF_VERDICT_FLAG_QUEUE_BYPASS
-                } else {
-                    0
-                };
-                (u32::from(num) << 16) | flag | bindings::NF_QUEUE
-            }
-        }
+        self.0
     }
 }
 
@@ -191,9 +195,19 @@ pub fn current_cpu() -> u32 {
 /// `ptr` is valid for `'a`.
 pub struct HookState<'a> {
     ptr: &'a bindings::nf_hook_state,
+    /// The RCU read-side critical section the hook function is called in
+    /// (`nf_hook_slow` and `nf_reinject` require one of their callers).
+    rcu: core::mem::ManuallyDrop<crate::sync::rcu::Guard>,
 }
 
 impl<'a> HookState<'a> {
+    /// The RCU read-side critical section the hook function runs in, for
+    /// reading what is published with RCU without entering another.
+    #[inline(always)]
+    pub fn rcu(&self) -> &crate::sync::rcu::Guard {
+        &self.rcu
+    }
+
     /// The hook point being traversed.
     pub fn hook(&self) -> Option<InetHook> {
         InetHook::from_number(self.ptr.hook.into())
@@ -647,12 +661,19 @@ unsafe extern "C" fn hook_callback<T: PernetState, const I: usize>(
     // SAFETY: `priv_` is the `*const T` given to `NetHooks::enable`, valid
     // while the hook is registered (and until a grace period after); `skb`
     // and `state` are valid for the call and the skb is exclusively ours
-    // until we return a verdict.
+    // until we return a verdict. Hook functions are called inside an RCU
+    // read-side critical section (`nf_hook`, `nf_hook_slow_list`,
+    // `br_nf_hook_thresh` and `nf_reinject`, ours included, hold one
+    // around `nf_hook_slow` or the call), which outlasts `state`; the
+    // guard is only lent out (`HookState::rcu`), never dropped.
     let (data, skb, state) = unsafe {
         (
             &*priv_.cast::<T>().cast_const(),
             SkBuff::from_raw_mut(skb),
-            HookState { ptr: &*state },
+            HookState {
+                ptr: &*state,
+                rcu: crate::sync::rcu::Guard::assume_held(),
+            },
         )
     };
     data.hook(I, skb, &state).to_raw()

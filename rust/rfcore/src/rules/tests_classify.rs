@@ -995,6 +995,14 @@ fn counts(events: &[Ev]) -> Vec<(u32, u32)> {
 
 #[test]
 fn plain_walk_is_the_general_walk() {
+    // `NF_ACCEPT`, `NF_DROP`, `NF_QUEUE_NR(num)` and the bypass flag.
+    fn nf_verdict(v: Verdict) -> u32 {
+        match v {
+            Verdict::Accept => 1,
+            Verdict::Drop => 0,
+            Verdict::Queue { num, bypass } => u32::from(num) << 16 | u32::from(bypass) << 15 | 3,
+        }
+    }
     let mut r = Rng(0x5eed_0003);
     let (mut walks, mut hot_drops, mut by_rule, mut ip_only_walks) = (0u64, 0u64, 0u64, 0u64);
     for t in 0..3000 {
@@ -1020,10 +1028,11 @@ fn plain_walk_is_the_general_walk() {
         let n_rules = plain::plain_len(&table, Hook::Forward);
         assert_eq!(n_rules, Some(rules.len()), "table {t}");
         let mut flat = vec![plain::PlainRule::default(); at + rules.len()];
-        let chain = plain::compile(&table, Hook::Forward, &mut flat, at).unwrap();
+        // Verdicts kept as the kernel keeps them, netfilter's encoding.
+        let chain = plain::compile(&table, Hook::Forward, &mut flat, at, nf_verdict).unwrap();
         if let Some(short) = (at + rules.len()).checked_sub(1) {
             assert_eq!(
-                plain::compile(&table, Hook::Forward, &mut flat[..short], at),
+                plain::compile(&table, Hook::Forward, &mut flat[..short], at, nf_verdict),
                 None
             );
         }
@@ -1032,7 +1041,8 @@ fn plain_walk_is_the_general_walk() {
             let mut general = Rec::default();
             let v = evaluate(&table, Hook::Forward, &p, &mut general);
             let mut counted = Vec::new();
-            let w = plain::walk(&chain, &flat, &p.pkt, p.len, |c, b| counted.push((c, b)));
+            let w = plain::walk(&chain, &flat, &p.pkt, p.len, |c, b| counted.push((c, b)))
+                .expect("a compiled chain is in its array");
             // Without a transport match, the transport header is not read.
             if !chain.reads_transport() {
                 let ip_only = Headers {
@@ -1040,13 +1050,14 @@ fn plain_walk_is_the_general_walk() {
                     ..p.pkt
                 };
                 let mut again = Vec::new();
-                let w2 = plain::walk(&chain, &flat, &ip_only, p.len, |c, b| again.push((c, b)));
+                let w2 = plain::walk(&chain, &flat, &ip_only, p.len, |c, b| again.push((c, b)))
+                    .expect("a compiled chain is in its array");
                 assert_eq!((w2, &again), (w, &counted), "table {t} packet {n}");
                 ip_only_walks += 1;
             }
             assert_eq!(
                 (w, counted),
-                (v, counts(&general.events)),
+                (nf_verdict(v), counts(&general.events)),
                 "table {t} packet {n} {p:?}"
             );
             hot_drops += u64::from(general.events.is_empty() && v == Verdict::Drop);
