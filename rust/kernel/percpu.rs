@@ -73,6 +73,32 @@ unsafe fn this_cpu_add_pair(p: *mut u64, a: u64, b: u64) {
     }
 }
 
+/// `this_cpu_add(*p, val)`: one `%gs`-relative `add` on x86-64 SMP, the
+/// C helper elsewhere ([`this_cpu_add_pair`]).
+///
+/// # Safety
+///
+/// `p` is a valid per-CPU pointer to a `u64`, with no Rust reference to
+/// that memory.
+#[inline(always)]
+unsafe fn this_cpu_add(p: *mut u64, val: u64) {
+    #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
+    // SAFETY: as in `this_cpu_add_pair`, for one counter.
+    unsafe {
+        core::arch::asm!(
+            "add qword ptr gs:[{p}], {val}",
+            p = in(reg) p,
+            val = in(reg) val,
+            options(nostack),
+        );
+    }
+    #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP)))]
+    // SAFETY: the caller's guarantee is the helper's requirement.
+    unsafe {
+        bindings::this_cpu_add_u64(p, val)
+    }
+}
+
 impl PerCpuCounters {
     /// Allocates `len` zeroed counters (at least one) for every possible CPU.
     pub fn new(len: usize) -> Result<Self> {
@@ -145,7 +171,7 @@ impl PerCpuCounters {
         if let Some(p) = self.elem(idx) {
             // SAFETY: `p` is a valid per-CPU pointer to a `u64` (see
             // `elem`); no Rust reference to the per-CPU memory exists.
-            unsafe { bindings::this_cpu_add_u64(p, val) }
+            unsafe { this_cpu_add(p, val) }
         }
     }
 

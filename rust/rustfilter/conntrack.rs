@@ -1094,7 +1094,7 @@ impl CtNet {
             return false;
         };
         for i in 0..EARLY_DROP_BUCKETS {
-            let b = (hash as usize).wrapping_add(i as usize) % buckets;
+            let b = self.table.bucket_of(hash).wrapping_add(i as usize) % buckets;
             let mut victim = None;
             {
                 let guard = rcu::read_lock();

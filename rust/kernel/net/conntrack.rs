@@ -584,9 +584,19 @@ impl<T: CtOps> Table<T> {
         self.buckets.len()
     }
 
-    /// The chain for `hash`, and its index.
+    /// The index of the chain for `hash`: the hash scaled to the number of
+    /// chains with a multiply and a shift (`reciprocal_scale`, as
+    /// `nf_conntrack` does), not a division.
+    pub fn bucket_of(&self, hash: u32) -> usize {
+        // Below the number of chains, which is below 2^32.
+        u64::from(hash)
+            .checked_mul(self.buckets.len() as u64)
+            .map_or(usize::MAX, |p| (p >> 32) as usize)
+    }
+
+    /// The chain for `hash`, and its index ([`Table::bucket_of`]).
     fn head(&self, hash: u32) -> Option<(usize, &AtomicPtr<Node>)> {
-        let b = (hash as usize).checked_rem(self.buckets.len())?;
+        let b = self.bucket_of(hash);
         Some((b, self.buckets.get(b)?))
     }
 
@@ -719,7 +729,9 @@ impl<T: CtOps> Table<T> {
             }
             for n in &inner.nodes {
                 let target = ptr::from_ref(n).cast_mut();
-                let Some((_, mut link)) = self.head(n.bucket.load(Ordering::Relaxed)) else {
+                // The node's chain by its index, as `insert` stored it.
+                let Some(mut link) = self.buckets.get(n.bucket.load(Ordering::Relaxed) as usize)
+                else {
                     continue;
                 };
                 loop {
