@@ -21,6 +21,7 @@ pub struct Guard {
 
 impl Guard {
     /// Disables softirqs.
+    #[inline]
     pub fn new() -> Self {
         // SAFETY: may be called from any context except hard interrupts
         // with interrupts disabled, where netfilter hooks never run.
@@ -38,6 +39,7 @@ impl Default for Guard {
 }
 
 impl Drop for Guard {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: paired with the `local_bh_disable` of `new` (invariant).
         unsafe { bindings::local_bh_enable() };

@@ -25,6 +25,7 @@ pub struct Guard {
 
 impl Guard {
     /// Enters an RCU read-side critical section.
+    #[inline]
     pub fn new() -> Self {
         // SAFETY: `rcu_read_lock` may be called from any context; it is
         // paired with the `rcu_read_unlock` in `Drop`.
@@ -67,6 +68,7 @@ impl Default for Guard {
 }
 
 impl Drop for Guard {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: by the type invariant the lock is held by this thread and
         // has not been released yet.
@@ -75,6 +77,7 @@ impl Drop for Guard {
 }
 
 /// Enters an RCU read-side critical section, returning its guard.
+#[inline]
 pub fn read_lock() -> Guard {
     Guard::new()
 }
