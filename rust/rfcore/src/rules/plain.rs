@@ -23,9 +23,10 @@
 //!   ([`NfQueue::fixed`]).
 //!
 //! [`walk`] of a plain chain gives what [`super::evaluate`] gives: the
-//! same verdict and the same counts in the same order, the hot drop of a
-//! truncated transport header included (the host tests compare the two on
-//! random plain chains and packets).
+//! same verdict (in the form [`compile`] was asked to keep it, the
+//! kernel's own for the module) and the same counts in the same order, the
+//! hot drop of a truncated transport header included (the host tests
+//! compare the two on random plain chains and packets).
 //!
 //! [`Context`]: super::Context
 //! [`IpMatch::reads_ifaces`]: super::IpMatch::reads_ifaces
