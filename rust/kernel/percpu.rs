@@ -41,40 +41,34 @@ unsafe impl Send for PerCpuCounters {}
 // SAFETY: see `Send`; shared access only performs the operations above.
 unsafe impl Sync for PerCpuCounters {}
 
-/// `this_cpu_add(p[0], a); this_cpu_add(p[1], b)`: on x86-64 SMP, as C
-/// has it, two `add`s to the `%gs`-relative per-CPU address, each one
-/// instruction and so safe against preemption and interrupts; elsewhere
-/// the C helper.
+/// `this_cpu_add(*(p + OFFSET bytes), val)` on x86-64 SMP, as C has it:
+/// one `add` to the `%gs`-relative per-CPU address, one instruction and so
+/// safe against preemption and interrupts. The offset is part of the
+/// instruction, so that a pair of counters costs two.
 ///
 /// # Safety
 ///
-/// `p` and `p + 1` are valid per-CPU pointers to `u64`s, with no Rust
+/// `p + OFFSET` bytes is a valid per-CPU pointer to a `u64`, with no Rust
 /// reference to that memory.
+#[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
 #[inline(always)]
-unsafe fn this_cpu_add_pair(p: *mut u64, a: u64, b: u64) {
-    #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
-    // SAFETY: on x86-64 SMP a per-CPU pointer is an offset from this
-    // CPU's area, whose base is `%gs` (`this_cpu_add`); the caller
-    // guarantees both counters exist.
+unsafe fn this_cpu_add_at<const OFFSET: usize>(p: *mut u64, val: u64) {
+    // SAFETY: on x86-64 SMP a per-CPU pointer is an offset from this CPU's
+    // area, whose base is `%gs` (`this_cpu_add`); the caller guarantees
+    // the counter exists.
     unsafe {
         core::arch::asm!(
-            "add qword ptr gs:[{p}], {a}",
-            "add qword ptr gs:[{p} + 8], {b}",
+            "add qword ptr gs:[{p} + {off}], {val}",
             p = in(reg) p,
-            a = in(reg) a,
-            b = in(reg) b,
+            off = const OFFSET,
+            val = in(reg) val,
             options(nostack),
         );
     }
-    #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP)))]
-    // SAFETY: the caller's guarantee is the helper's requirement.
-    unsafe {
-        bindings::this_cpu_add_pair_u64(p, a, b)
-    }
 }
 
-/// `this_cpu_add(*p, val)`: one `%gs`-relative `add` on x86-64 SMP, the
-/// C helper elsewhere ([`this_cpu_add_pair`]).
+/// `this_cpu_add(*p, val)`: [`this_cpu_add_at`] on x86-64 SMP, the C
+/// helper elsewhere.
 ///
 /// # Safety
 ///
@@ -83,19 +77,36 @@ unsafe fn this_cpu_add_pair(p: *mut u64, a: u64, b: u64) {
 #[inline(always)]
 unsafe fn this_cpu_add(p: *mut u64, val: u64) {
     #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
-    // SAFETY: as in `this_cpu_add_pair`, for one counter.
+    // SAFETY: the caller's guarantee, at offset 0.
     unsafe {
-        core::arch::asm!(
-            "add qword ptr gs:[{p}], {val}",
-            p = in(reg) p,
-            val = in(reg) val,
-            options(nostack),
-        );
+        this_cpu_add_at::<0>(p, val)
     }
     #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP)))]
     // SAFETY: the caller's guarantee is the helper's requirement.
     unsafe {
         bindings::this_cpu_add_u64(p, val)
+    }
+}
+
+/// `this_cpu_add(p[0], a); this_cpu_add(p[1], b)`: two adds on x86-64
+/// SMP, one call of the C helper elsewhere.
+///
+/// # Safety
+///
+/// `p` and `p + 1` are valid per-CPU pointers to `u64`s, with no Rust
+/// reference to that memory.
+#[inline(always)]
+unsafe fn this_cpu_add_pair(p: *mut u64, a: u64, b: u64) {
+    #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
+    // SAFETY: the caller guarantees both counters, 8 bytes apart.
+    unsafe {
+        this_cpu_add_at::<0>(p, a);
+        this_cpu_add_at::<8>(p, b);
+    }
+    #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP)))]
+    // SAFETY: the caller's guarantee is the helper's requirement.
+    unsafe {
+        bindings::this_cpu_add_pair_u64(p, a, b)
     }
 }
 

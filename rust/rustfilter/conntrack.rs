@@ -67,6 +67,8 @@ pub(crate) type Tracker = CtHook<Conn>;
 
 /// Hash chains per namespace.
 const BUCKETS: usize = 16384;
+// `tuple::bucket` scales a hash to a `u32` number of chains.
+const _: () = assert!(BUCKETS <= u32::MAX as usize);
 /// Default most connections per namespace.
 pub(crate) const DEFAULT_MAX: usize = 65536;
 /// How often the worker looks for expired connections.
@@ -814,14 +816,17 @@ impl CtNet {
         }
     }
 
-    fn hash(&self, t: &Tuple) -> u32 {
-        t.hash(self.seed)
+    /// The chain of `t` in the table: its hash scaled to the number of
+    /// chains with a multiply and a shift (`tuple::bucket`,
+    /// `reciprocal_scale` as `nf_conntrack` has it), not a division.
+    fn bucket(&self, t: &Tuple) -> usize {
+        tuple::bucket(t.hash(self.seed), BUCKETS as u32) as usize
     }
 
     /// The live connection with tuple `t`, and the direction `t` is.
     pub(crate) fn find(&self, t: &Tuple, now: u64) -> Option<(Ct<Conn>, u8)> {
         let guard = rcu::read_lock();
-        self.table.find(self.hash(t), &guard, |c, d| {
+        self.table.find(self.bucket(t), &guard, |c, d| {
             c.tuple(d) == *t && !c.expired(now)
         })
     }
@@ -1020,7 +1025,7 @@ impl CtNet {
             return Decision::Pass;
         };
         if self.count.load(Ordering::Relaxed) >= self.max.load(Ordering::Relaxed)
-            && !self.early_drop(net, self.hash(&t), now)
+            && !self.early_drop(net, self.bucket(&t), now)
         {
             // The worker makes room for a retransmission.
             self.early_drop_wanted.store(true, Ordering::Relaxed);
@@ -1086,15 +1091,15 @@ impl CtNet {
         }
     }
 
-    /// Evicts a connection that is not assured (or is closing) from the
-    /// chains after `hash`'s, to make room. Whether one went.
-    fn early_drop(&self, net: &Net, hash: u32, now: u64) -> bool {
+    /// Evicts a connection that is not assured (or is closing) from chain
+    /// `bucket` and those after it, to make room. Whether one went.
+    fn early_drop(&self, net: &Net, bucket: usize, now: u64) -> bool {
         // A non-zero divisor: no division-by-zero panic path.
         let Some(buckets) = core::num::NonZeroUsize::new(self.table.buckets()) else {
             return false;
         };
         for i in 0..EARLY_DROP_BUCKETS {
-            let b = self.table.bucket_of(hash).wrapping_add(i as usize) % buckets;
+            let b = bucket.wrapping_add(i as usize) % buckets;
             let mut victim = None;
             {
                 let guard = rcu::read_lock();
@@ -1163,12 +1168,12 @@ impl CtNet {
         }
         let conn = attached.to_ct();
         let tuples = c.tuples();
-        let hashes = [self.hash(&tuples[0]), self.hash(&tuples[1])];
+        let buckets = [self.bucket(&tuples[0]), self.bucket(&tuples[1])];
         let now = now_ms();
         let clash = |other: &Conn, odir: u8, ndir: u8| {
             tuples.get(usize::from(ndir)) == Some(&other.tuple(odir)) && !other.expired(now)
         };
-        match self.table.insert(&conn, hashes, clash) {
+        match self.table.insert(&conn, buckets, clash) {
             Ok(()) => {
                 c.status.fetch_or(IPS_CONFIRMED, Ordering::AcqRel);
                 self.event(net, proto::CT_EVENT_NEW, &conn);

@@ -584,33 +584,23 @@ impl<T: CtOps> Table<T> {
         self.buckets.len()
     }
 
-    /// The index of the chain for `hash`: the hash scaled to the number of
-    /// chains with a multiply and a shift (`reciprocal_scale`, as
-    /// `nf_conntrack` does), not a division.
-    pub fn bucket_of(&self, hash: u32) -> usize {
-        // Below the number of chains, which is below 2^32.
-        u64::from(hash)
-            .checked_mul(self.buckets.len() as u64)
-            .map_or(usize::MAX, |p| (p >> 32) as usize)
+    /// Chain `bucket` (below [`Table::buckets`]; the caller maps its
+    /// hashes to chains).
+    fn head(&self, bucket: usize) -> Option<&AtomicPtr<Node>> {
+        self.buckets.get(bucket)
     }
 
-    /// The chain for `hash`, and its index ([`Table::bucket_of`]).
-    fn head(&self, hash: u32) -> Option<(usize, &AtomicPtr<Node>)> {
-        let b = self.bucket_of(hash);
-        Some((b, self.buckets.get(b)?))
-    }
-
-    /// Walks chain `hash` under `guard`, calling `f` with each connection
+    /// Walks chain `bucket` under `guard`, calling `f` with each connection
     /// and the direction (0 original, 1 reply) of the tuple linked there,
     /// until `f` returns `true`; returns that connection (counted) and
     /// direction. Connections being freed are skipped.
     pub fn find(
         &self,
-        hash: u32,
+        bucket: usize,
         _guard: &rcu::Guard,
         mut f: impl FnMut(&T, u8) -> bool,
     ) -> Option<(Ct<T>, u8)> {
-        let mut node = self.head(hash)?.1.load(Ordering::Acquire);
+        let mut node = self.head(bucket)?.load(Ordering::Acquire);
         while !node.is_null() {
             // SAFETY: by the type invariant `node` belongs to a live object,
             // which cannot be freed before `_guard` ends.
@@ -662,14 +652,14 @@ impl<T: CtOps> Table<T> {
         }
     }
 
-    /// Links `ct` by its original tuple in chain `hashes[0]` and by its
-    /// reply tuple in chain `hashes[1]`, unless `clash` says a connection
+    /// Links `ct` by its original tuple in chain `buckets[0]` and by its
+    /// reply tuple in chain `buckets[1]`, unless `clash` says a connection
     /// already linked in either chain (with the direction it is linked in)
     /// has the same tuple. The table takes a reference.
     pub fn insert(
         &self,
         ct: &Ct<T>,
-        hashes: [u32; 2],
+        buckets: [usize; 2],
         mut clash: impl FnMut(&T, u8, u8) -> bool,
     ) -> Result<(), InsertError> {
         let _bh = bh::Guard::new();
@@ -678,8 +668,8 @@ impl<T: CtOps> Table<T> {
         if inner.linked.load(Ordering::Relaxed) {
             return Err(InsertError::Linked);
         }
-        for (d, h) in hashes.iter().enumerate() {
-            let Some((_, head)) = self.head(*h) else {
+        for (d, &b) in buckets.iter().enumerate() {
+            let Some(head) = self.head(b) else {
                 return Err(InsertError::Clash);
             };
             let mut node = head.load(Ordering::Acquire);
@@ -702,9 +692,9 @@ impl<T: CtOps> Table<T> {
         }
         // The table's reference.
         core::mem::forget(ct.clone());
-        for (n, h) in inner.nodes.iter().zip(hashes) {
+        for (n, bucket) in inner.nodes.iter().zip(buckets) {
             // Checked in the loop above.
-            let Some((bucket, head)) = self.head(h) else {
+            let Some(head) = self.head(bucket) else {
                 continue;
             };
             n.bucket.store(bucket as u32, Ordering::Relaxed);
@@ -729,9 +719,7 @@ impl<T: CtOps> Table<T> {
             }
             for n in &inner.nodes {
                 let target = ptr::from_ref(n).cast_mut();
-                // The node's chain by its index, as `insert` stored it.
-                let Some(mut link) = self.buckets.get(n.bucket.load(Ordering::Relaxed) as usize)
-                else {
+                let Some(mut link) = self.head(n.bucket.load(Ordering::Relaxed) as usize) else {
                     continue;
                 };
                 loop {

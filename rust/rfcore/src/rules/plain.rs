@@ -276,9 +276,14 @@ impl<V> PlainChain<V> {
 }
 
 /// The flat form of `rule`, whose counter is `counter`, if it may be in a
-/// plain chain.
-fn flatten(table: &Table<'_>, rule: &Rule, counter: u32) -> Option<PlainRule> {
-    let verdict = match rule.target {
+/// plain chain, its verdict made a `V` by `verdict`.
+fn flatten<V>(
+    table: &Table<'_>,
+    rule: &Rule,
+    counter: u32,
+    verdict: impl Fn(Verdict) -> V,
+) -> Option<PlainRule<V>> {
+    let target = match rule.target {
         Target::None => None,
         Target::Accept => Some(Verdict::Accept),
         Target::Drop => Some(Verdict::Drop),
@@ -298,7 +303,7 @@ fn flatten(table: &Table<'_>, rule: &Rule, counter: u32) -> Option<PlainRule> {
         ip: PlainIp::of(&rule.ip),
         l4,
         counter,
-        verdict,
+        verdict: target.map(verdict),
     })
 }
 
@@ -319,7 +324,7 @@ pub fn plain_len(table: &Table<'_>, hook: Hook) -> Option<usize> {
     rules
         .iter()
         .enumerate()
-        .all(|(i, r)| flatten(table, r, first.wrapping_add(i as u32)).is_some())
+        .all(|(i, r)| flatten(table, r, first.wrapping_add(i as u32), |v| v).is_some())
         .then_some(rules.len())
 }
 
@@ -347,14 +352,8 @@ pub fn compile<V: Copy>(
     let first = chain.rules().start;
     let mut transport = false;
     for (i, (slot, rule)) in slots.iter_mut().zip(rules).enumerate() {
-        let flat = flatten(table, rule, first.wrapping_add(i as u32))?;
-        transport |= !matches!(flat.l4, L4Match::Any);
-        *slot = PlainRule {
-            ip: flat.ip,
-            l4: flat.l4,
-            counter: flat.counter,
-            verdict: flat.verdict.map(&verdict),
-        };
+        *slot = flatten(table, rule, first.wrapping_add(i as u32), &verdict)?;
+        transport |= !matches!(slot.l4, L4Match::Any);
     }
     Some(PlainChain {
         start: u32::try_from(at).ok()?,
