@@ -14,6 +14,8 @@ use core::ptr::NonNull;
 /// Counters per block: one per-CPU allocation may not exceed 32 KiB
 /// (`PCPU_MIN_UNIT_SIZE`), so large arrays are split into blocks.
 const BLOCK: usize = 2048;
+// A counter pair (`add_pair`) never straddles two blocks.
+const _: () = assert!(BLOCK % 2 == 0);
 
 /// A run of 64-bit counters per possible CPU, sized at run time.
 ///
@@ -157,22 +159,23 @@ impl PerCpuCounters {
         Some(unsafe { block.as_ptr().add(idx % BLOCK) })
     }
 
-    /// Adds `a` to counter `idx` and `b` to counter `idx + 1` of the
-    /// current CPU (a packet and its bytes) in one call. `idx` must be
-    /// even, so that the pair lies in one block; an odd `idx`, or a pair
-    /// out of range, is ignored.
+    /// Adds `a` to counter `2 * pair` and `b` to counter `2 * pair + 1`
+    /// of the current CPU (a packet and its bytes) in one call. A pair
+    /// outside the allocated blocks is ignored. Blocks are whole, so a
+    /// pair past `len` inside the last block adds to counters that exist
+    /// but that no reader sums: the packet path checks only the block,
+    /// which keeps the pair's memory valid.
     #[inline]
-    pub fn add_pair(&self, idx: usize, a: u64, b: u64) {
-        if idx % 2 != 0 || idx.checked_add(1).map_or(true, |last| last >= self.len) {
+    pub fn add_pair(&self, pair: usize, a: u64, b: u64) {
+        const PAIRS: usize = BLOCK / 2;
+        let Some(block) = self.blocks.get(pair / PAIRS) else {
             return;
-        }
-        if let Some(p) = self.elem(idx) {
-            // SAFETY: `p` is a valid per-CPU pointer to a `u64` (see
-            // `elem`), and so is `p + 1`: `idx` is even and `BLOCK` too, so
-            // `idx + 1` (below `len`) is in the same block. No Rust
-            // reference to the per-CPU memory exists.
-            unsafe { this_cpu_add_pair(p, a, b) }
-        }
+        };
+        // SAFETY: the block holds `BLOCK` counters, and `2 * (pair %
+        // PAIRS) + 1 < BLOCK`: both counters of the pair are in it, valid
+        // per-CPU pointers to `u64`s. No Rust reference to the per-CPU
+        // memory exists.
+        unsafe { this_cpu_add_pair(block.as_ptr().add(2 * (pair % PAIRS)), a, b) }
     }
 
     /// Adds `val` to counter `idx` of the current CPU. Out-of-range indices

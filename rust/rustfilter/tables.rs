@@ -51,6 +51,8 @@ pub(crate) fn index_of(kind: TableKind) -> Option<usize> {
 /// How many bytes of a packet the rules look at (headers; an ICMP error's
 /// quoted header included).
 const PEEK: usize = 128;
+// A copy of `PEEK` bytes holds whatever the header parse reads.
+const _: () = assert!(PEEK >= packet::HEADERS_SPAN_MAX);
 
 /// A compiled table. Never modified after publication, except for the
 /// counters and the limit buckets, which have their own synchronisation.
@@ -701,7 +703,10 @@ fn run_general(
 /// headers are parsed (the transport header only if `TRANSPORT`, which is
 /// whether the chain reads it) and the chain's compiled rules read them;
 /// nothing else is asked of the kernel but the counters. Not inlined: it
-/// keeps its own small frame, and one copy serves every hook.
+/// keeps its own small frame, and one copy serves every hook. A packet
+/// whose first [`packet::HEADERS_SPAN_MAX`] bytes are linear (or all of
+/// it, if shorter) is walked in place at once; others by
+/// [`run_plain_short`].
 #[inline(never)]
 fn run_plain<const TRANSPORT: bool>(
     compiled: &Compiled,
@@ -710,9 +715,51 @@ fn run_plain<const TRANSPORT: bool>(
     skb: &SkBuff,
 ) -> Verdict {
     let len = skb.len();
+    let bytes = skb.linear_data();
+    if bytes.len() < (len as usize).min(packet::HEADERS_SPAN_MAX) {
+        return run_plain_short::<TRANSPORT>(compiled, chain, guard, skb);
+    }
+    walk_plain::<TRANSPORT>(compiled, chain, guard, bytes, len)
+}
+
+/// [`run_plain`] for a packet with less in its linear data: walked in
+/// place if its headers are there all the same ([`headers_in_place`]: a
+/// TCP segment whose payload is in pages), or else on a copy of them, out
+/// of line so that the common walk keeps no copy buffer in its frame and
+/// its parsed headers in registers.
+#[inline(never)]
+fn run_plain_short<const TRANSPORT: bool>(
+    compiled: &Compiled,
+    chain: &PlainChain<Verdict>,
+    guard: &rcu::Guard,
+    skb: &SkBuff,
+) -> Verdict {
+    let len = skb.len();
+    let bytes = skb.linear_data();
+    if headers_in_place(bytes, len) {
+        return walk_plain::<TRANSPORT>(compiled, chain, guard, bytes, len);
+    }
+    let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
+    let peek = (len as usize).min(PEEK);
+    let Some(bytes) = skb.header_uninit(0, &mut buf[..peek]) else {
+        return Verdict::DROP;
+    };
+    walk_plain::<TRANSPORT>(compiled, chain, guard, bytes, len)
+}
+
+/// The walk of [`run_plain`] over `bytes`, the first bytes of a packet of
+/// `len` bytes.
+#[inline(always)]
+fn walk_plain<const TRANSPORT: bool>(
+    compiled: &Compiled,
+    chain: &PlainChain<Verdict>,
+    guard: &rcu::Guard,
+    bytes: &[u8],
+    len: u32,
+) -> Verdict {
     // As in the general walk: a packet whose IPv4 header does not parse
     // is dropped.
-    let Some(h) = read_headers(skb, len, TRANSPORT) else {
+    let Some(h) = parse_headers(bytes, len, TRANSPORT) else {
         return Verdict::DROP;
     };
     let counters = compiled.counters.live(guard);
@@ -725,13 +772,45 @@ fn run_plain<const TRANSPORT: bool>(
 /// What the rules read of `skb`, whose length is `len`: its headers as
 /// [`packet::parse_headers`] finds them, or without `transport` as
 /// [`packet::parse_ip_headers`] does; `None` when the IPv4 header does
-/// not parse.
+/// not parse. The headers are read in place when they are linear
+/// ([`headers_in_place`]), and copied by [`read_headers_copied`]
+/// otherwise.
 #[inline(always)]
 fn read_headers(skb: &SkBuff, len: u32, transport: bool) -> Option<packet::Headers> {
-    // Written only when the headers are not linear.
+    let bytes = skb.linear_data();
+    if !headers_in_place(bytes, len) {
+        return read_headers_copied(skb, len, transport);
+    }
+    parse_headers(bytes, len, transport)
+}
+
+/// Whether `bytes`, the linear start of a packet of `len` bytes, hold all
+/// that the parse reads ([`packet::headers_span`]): the parse of them is
+/// then that of the whole packet. A TCP segment whose payload is in pages
+/// has its headers, and no more, in place.
+#[inline(always)]
+fn headers_in_place(bytes: &[u8], len: u32) -> bool {
+    bytes
+        .first()
+        .is_some_and(|&b| bytes.len() >= (len as usize).min(packet::headers_span(b)))
+}
+
+/// [`read_headers`] for a packet whose headers are not linear: out of
+/// line, so that the general walk keeps no copy buffer in its frame.
+/// `PEEK` bytes hold any [`packet::headers_span`].
+#[cold]
+#[inline(never)]
+fn read_headers_copied(skb: &SkBuff, len: u32, transport: bool) -> Option<packet::Headers> {
     let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
     let peek = (len as usize).min(PEEK);
     let bytes = skb.header_uninit(0, &mut buf[..peek])?;
+    parse_headers(bytes, len, transport)
+}
+
+/// [`packet::parse_headers`] of `bytes`, the first bytes of a packet of
+/// `len` bytes, or [`packet::parse_ip_headers`] without `transport`.
+#[inline(always)]
+fn parse_headers(bytes: &[u8], len: u32, transport: bool) -> Option<packet::Headers> {
     match transport {
         true => packet::parse_headers(bytes, len as usize).ok(),
         false => packet::parse_ip_headers(bytes, len as usize).ok(),
@@ -742,7 +821,7 @@ fn read_headers(skb: &SkBuff, len: u32, transport: bool) -> Option<packet::Heade
 /// policy): [`Context::count`].
 #[inline(always)]
 fn count(counters: &kernel::percpu::PerCpuCounters, counter: u32, bytes: u32) {
-    counters.add_pair(2 * counter as usize, 1, bytes.into());
+    counters.add_pair(counter as usize, 1, bytes.into());
 }
 
 /// The hook verdict of a walk's.

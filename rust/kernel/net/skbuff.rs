@@ -25,7 +25,8 @@ pub enum Checksum {
 /// callback: a netfilter hook or a netlink handler.
 ///
 /// Only bounded reads are offered: packet bytes are copied out or looked at
-/// through [`SkBuff::header`], which never reads past the end of the packet.
+/// through [`SkBuff::header`], which never reads past the end of the packet,
+/// or read in place within the linear data ([`SkBuff::linear_data`]).
 ///
 /// # Invariants
 ///
@@ -238,6 +239,24 @@ impl SkBuff {
     /// Whether the packet has no data.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The linear data from `skb->data` on (`skb_headlen` bytes), read in
+    /// place. At the IPv4 netfilter hooks `skb->data` is the network
+    /// header (as for [`SkBuff::len`]), so these are the packet's first
+    /// bytes, as far as they are linear: the packet path reads its
+    /// headers here and asks [`SkBuff::header`] only when they are not.
+    #[inline(always)]
+    pub fn linear_data(&self) -> &[u8] {
+        let skb = self.0.get();
+        // SAFETY: the skb is valid by the type invariant: `data` is not
+        // null, `len >= data_len`, and `data .. data + len - data_len` is
+        // its linear data, readable and not reallocated while the skb is
+        // borrowed.
+        unsafe {
+            let headlen = (*skb).len.wrapping_sub((*skb).data_len) as usize;
+            core::slice::from_raw_parts((*skb).data, headlen)
+        }
     }
 
     /// Returns `buf.len()` bytes of the packet starting `offset` bytes after

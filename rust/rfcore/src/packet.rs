@@ -580,6 +580,22 @@ pub fn parse_headers(data: &[u8], packet_len: usize) -> Result<Headers, ParseErr
     headers(data, packet_len, true)
 }
 
+/// How many bytes from its start [`parse_headers`] reads of a packet whose
+/// first byte is `first`: the IPv4 header that byte's length field gives,
+/// then a TCP header's fixed part, the longest transport header it reads.
+/// A prefix of at least `min(packet_len, headers_span(first))` of a
+/// packet's bytes parses as the whole packet does, so a caller with a
+/// prefix that long in place need not copy more.
+#[inline(always)]
+pub fn headers_span(first: u8) -> usize {
+    usize::from(first & 0x0f) * 4 + TCP_MIN_HEADER
+}
+
+/// The largest [`headers_span`]: an IPv4 header of 15 words and a TCP
+/// header's fixed part. A prefix of `min(packet_len, HEADERS_SPAN_MAX)`
+/// bytes parses as the whole packet does, whatever its first byte.
+pub const HEADERS_SPAN_MAX: usize = 15 * 4 + TCP_MIN_HEADER;
+
 /// [`parse_headers`] without the transport header, for rules that read
 /// none: the same result with [`Headers::l4`] [`L4::Other`].
 ///
@@ -597,13 +613,15 @@ fn headers(data: &[u8], packet_len: usize, transport: bool) -> Result<Headers, P
     let Some(h) = data.first_chunk::<IPV4_MIN_HEADER>() else {
         return Err(ParseError::Truncated);
     };
-    if h[0] >> 4 != 4 {
-        return Err(ParseError::NotIpv4);
+    // Version 4 and a header of 5 to 15 words: one range of the first
+    // byte. Which of the two it is not is only asked when it is not.
+    if !(0x45..=0x4f).contains(&h[0]) {
+        return Err(match h[0] >> 4 {
+            4 => ParseError::BadHeaderLength,
+            _ => ParseError::NotIpv4,
+        });
     }
     let header_len = usize::from(h[0] & 0x0f) * 4;
-    if header_len < IPV4_MIN_HEADER {
-        return Err(ParseError::BadHeaderLength);
-    }
     if data.len() < header_len {
         return Err(ParseError::Truncated);
     }
@@ -619,30 +637,32 @@ fn headers(data: &[u8], packet_len: usize, transport: bool) -> Result<Headers, P
     } else if fragment_offset != 0 {
         L4::Fragment
     } else {
-        // The transport bytes there are, within the total length.
-        let l4 = data.get(header_len..total.min(data.len())).unwrap_or(&[]);
+        // The transport bytes there are: those present after the IPv4
+        // header (`rest`), within the total length (`room` of them).
+        let rest = data.get(header_len..).unwrap_or(&[]);
+        let room = total - header_len;
         let be16 = |hi: u8, lo: u8| u16::from_be_bytes([hi, lo]);
-        let ports = |l4: &[u8]| {
-            l4.first_chunk::<4>()
-                .map(|p| (be16(p[0], p[1]), be16(p[2], p[3])))
-        };
         match protocol {
-            IPPROTO_TCP => match l4.first_chunk::<TCP_MIN_HEADER>() {
+            IPPROTO_TCP => match take::<TCP_MIN_HEADER>(rest, room) {
                 Some(t) => L4::Tcp {
                     sport: be16(t[0], t[1]),
                     dport: be16(t[2], t[3]),
                     flags: t[13],
                 },
-                None => L4::Truncated { ports: ports(l4) },
+                None => L4::Truncated {
+                    ports: truncated_ports(rest, room),
+                },
             },
-            IPPROTO_UDP => match l4.first_chunk::<UDP_HEADER>() {
+            IPPROTO_UDP => match take::<UDP_HEADER>(rest, room) {
                 Some(u) => L4::Udp {
                     sport: be16(u[0], u[1]),
                     dport: be16(u[2], u[3]),
                 },
-                None => L4::Truncated { ports: ports(l4) },
+                None => L4::Truncated {
+                    ports: truncated_ports(rest, room),
+                },
             },
-            IPPROTO_ICMP => match l4.first_chunk::<ICMP_HEADER>() {
+            IPPROTO_ICMP => match take::<ICMP_HEADER>(rest, room) {
                 Some(i) => L4::Icmp {
                     icmp_type: i[0],
                     code: i[1],
@@ -660,6 +680,29 @@ fn headers(data: &[u8], packet_len: usize, transport: bool) -> Result<Headers, P
         total_len,
         fragment_offset,
         l4,
+    })
+}
+
+/// The first `N` bytes of `rest` if there are that many and `room`
+/// allows them: a header within both the bytes present and the packet's
+/// total length.
+#[inline(always)]
+fn take<const N: usize>(rest: &[u8], room: usize) -> Option<&[u8; N]> {
+    match room >= N {
+        true => rest.first_chunk::<N>(),
+        false => None,
+    }
+}
+
+/// The ports of a TCP or UDP header cut short ([`L4::Truncated`]), if
+/// their four bytes are there: out of line, off the path of whole headers.
+#[inline(never)]
+fn truncated_ports(rest: &[u8], room: usize) -> Option<(u16, u16)> {
+    take::<4>(rest, room).map(|p| {
+        (
+            u16::from_be_bytes([p[0], p[1]]),
+            u16::from_be_bytes([p[2], p[3]]),
+        )
     })
 }
 
@@ -1593,6 +1636,20 @@ mod tests {
                 lenient.map(|p| Headers::from(&p)),
                 "{data:02x?} of {packet_len}"
             );
+            // A prefix as long as headers_span says (or longer) reads as
+            // the whole does.
+            if let Some(&first) = data.first() {
+                assert!(headers_span(first) <= HEADERS_SPAN_MAX);
+                let span = data.len().min(headers_span(first));
+                let longer = span + rng.below(data.len() - span + 1);
+                for k in [span, longer] {
+                    assert_eq!(
+                        parse_headers(&data[..k], packet_len),
+                        parse_headers(data, packet_len),
+                        "{data:02x?} of {packet_len}, prefix {k}"
+                    );
+                }
+            }
             // And without the transport header, the same but for it.
             assert_eq!(
                 parse_ip_headers(data, packet_len),

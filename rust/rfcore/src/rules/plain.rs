@@ -373,7 +373,7 @@ pub fn compile<V: Copy>(
 /// `len`; `count(counter, len)` counts a rule that matched or the policy,
 /// as [`super::Context::count`]. `None` for a chain outside `rules`
 /// (which [`compile`] does not give), whose packet is to be dropped.
-#[inline]
+#[inline(always)]
 pub fn walk<V: Copy>(
     chain: &PlainChain<V>,
     rules: &[PlainRule<V>],
