@@ -740,8 +740,7 @@ fn run_plain_short<const TRANSPORT: bool>(
         return walk_plain::<TRANSPORT>(compiled, chain, guard, bytes, len);
     }
     let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
-    let peek = (len as usize).min(PEEK);
-    let Some(bytes) = skb.header_uninit(0, &mut buf[..peek]) else {
+    let Some(bytes) = copy_headers(skb, len, &mut buf) else {
         return Verdict::DROP;
     };
     walk_plain::<TRANSPORT>(compiled, chain, guard, bytes, len)
@@ -797,14 +796,25 @@ fn headers_in_place(bytes: &[u8], len: u32) -> bool {
 
 /// [`read_headers`] for a packet whose headers are not linear: out of
 /// line, so that the general walk keeps no copy buffer in its frame.
-/// `PEEK` bytes hold any [`packet::headers_span`].
 #[cold]
 #[inline(never)]
 fn read_headers_copied(skb: &SkBuff, len: u32, transport: bool) -> Option<packet::Headers> {
     let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
+    parse_headers(copy_headers(skb, len, &mut buf)?, len, transport)
+}
+
+/// The first `min(len, PEEK)` bytes of `skb`, whose length is `len`,
+/// copied into `buf` (written only then): the headers of a packet that
+/// does not have them in place. `PEEK` bytes hold any
+/// [`packet::headers_span`].
+#[inline(always)]
+fn copy_headers<'a>(
+    skb: &'a SkBuff,
+    len: u32,
+    buf: &'a mut [MaybeUninit<u8>; PEEK],
+) -> Option<&'a [u8]> {
     let peek = (len as usize).min(PEEK);
-    let bytes = skb.header_uninit(0, &mut buf[..peek])?;
-    parse_headers(bytes, len, transport)
+    skb.header_uninit(0, &mut buf[..peek])
 }
 
 /// [`packet::parse_headers`] of `bytes`, the first bytes of a packet of
