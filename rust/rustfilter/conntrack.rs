@@ -862,10 +862,16 @@ impl CtNet {
     /// What to do with a packet not attached yet.
     fn classify(&self, net: &Net, skb: &SkBuff, wanted: Option<Helper>) -> Decision {
         let len = skb.len() as usize;
-        // Written only when the headers are not linear.
+        // The headers in place when what tracking reads of them is linear
+        // (a TCP segment whose payload is in pages has its headers there);
+        // copied only otherwise.
+        let linear = skb.linear_data();
         let mut buf = [MaybeUninit::<u8>::uninit(); tuple::MAX_TUPLE_BYTES];
-        let peek = len.min(buf.len());
-        let Some(data) = skb.header_uninit(0, &mut buf[..peek]) else {
+        let data = match linear.len() >= len.min(tuple::tracking_span(linear)) {
+            true => Some(linear),
+            false => skb.header_uninit(0, &mut buf[..len.min(tuple::MAX_TUPLE_BYTES)]),
+        };
+        let Some(data) = data else {
             self.bump(Stat::Invalid);
             return Decision::Pass;
         };

@@ -1524,6 +1524,86 @@ mod tests {
         }
     }
 
+    /// Tracking reads no further than `tuple::tracking_span` says: the
+    /// samples, ICMP errors quoting headers with and without options and
+    /// a long datagram among them, mutated and cut at random, give the
+    /// same parse, tuple and TCP segment for every prefix that long as for
+    /// the first `MAX_TUPLE_BYTES` bytes (what the kernel copies).
+    #[test]
+    fn tracking_reads_within_its_span() {
+        use crate::conntrack::tcp::TcpSegment;
+        use crate::conntrack::tuple::{self, MAX_TUPLE_BYTES};
+        let error = |ty: u8, quoted: &[u8]| {
+            let mut icmp = vec![ty, 1, 0, 0, 0, 0, 0, 0];
+            icmp.extend_from_slice(quoted);
+            icmp
+        };
+        let quoted_udp = ipv4(5, IPPROTO_UDP, 0, &udp(20));
+        let quoted_tcp = ipv4(15, IPPROTO_TCP, 0, &tcp(10, TcpHeader::SYN, 0));
+        let mut samples = samples();
+        samples.extend([
+            ipv4(5, IPPROTO_ICMP, 0, &error(3, &quoted_udp[..28])),
+            ipv4(15, IPPROTO_ICMP, 0, &error(11, &quoted_tcp)),
+            ipv4(6, IPPROTO_ICMP, 0, &error(3, &quoted_tcp[..64])),
+            ipv4(5, IPPROTO_UDP, 0, &udp(300)),
+        ]);
+        let mut rng = XorShift(0x0123_4567_89ab_cdef);
+        let mut checked = [0usize; 2];
+        for _ in 0..100_000 {
+            let mut pkt = samples[rng.below(samples.len())].clone();
+            for _ in 0..rng.below(4) {
+                // A random byte, or one of those the span reads: the
+                // header lengths, the protocol, TCP's data offset, the
+                // quoted header's length.
+                let ihl = usize::from(pkt[0] & 0x0f) * 4;
+                let at = match rng.below(3) {
+                    0 => rng.below(pkt.len()),
+                    1 => [0, 9, ihl + 12, ihl + 8][rng.below(4)],
+                    _ => [2, 3, ihl + 9, ihl + 14][rng.below(4)],
+                };
+                if let Some(b) = pkt.get_mut(at) {
+                    *b = rng.next() as u8;
+                }
+            }
+            let packet_len = match rng.below(3) {
+                0 => pkt.len() + rng.below(3),
+                _ => pkt.len(),
+            };
+            if rng.below(4) == 0 {
+                pkt.truncate(rng.below(pkt.len() + 1));
+            }
+            let copy = &pkt[..pkt.len().min(MAX_TUPLE_BYTES)];
+            /// What tracking finds: the parse, the tuple, the segment.
+            type Tracked<'a> = (
+                Result<Packet, ParseError>,
+                Result<Result<tuple::Lookup, tuple::TupleError>, ParseError>,
+                Option<TcpSegment<'a>>,
+            );
+            fn track(data: &[u8], packet_len: usize) -> Tracked<'_> {
+                let p = parse(data, packet_len);
+                let found = p.map(|p| tuple::from_packet(&p, data));
+                let seg = p.ok().and_then(|p| TcpSegment::from_packet(&p, data));
+                (p, found, seg)
+            }
+            let want = track(copy, packet_len);
+            for k in 0..=pkt.len() {
+                let prefix = &pkt[..k];
+                if k < packet_len.min(tuple::tracking_span(prefix)) {
+                    continue;
+                }
+                assert!(tuple::tracking_span(prefix) <= MAX_TUPLE_BYTES);
+                assert_eq!(
+                    track(prefix, packet_len),
+                    want,
+                    "{pkt:02x?} of {packet_len}, prefix {k}"
+                );
+                checked[usize::from(k < copy.len())] += 1;
+            }
+        }
+        // Prefixes shorter than the copy were tried, not only longer ones.
+        assert!(checked[1] > 10_000, "{checked:?}");
+    }
+
     fn samples() -> Vec<Vec<u8>> {
         vec![
             PING.to_vec(),

@@ -26,6 +26,40 @@ const IPV4_MIN_HEADER: usize = 20;
 /// judged truncated.
 pub const MAX_TUPLE_BYTES: usize = 60 + ICMP_HEADER + 60 + ICMP_HEADER;
 
+/// How many bytes from its start tracking reads of a packet whose first
+/// bytes are `head` (at least those; any more there are may be given):
+/// the IPv4 header, then the TCP header with its options, the UDP header,
+/// or the ICMP header followed by the header and first 8 bytes of the
+/// packet an error quotes. For a prefix of a packet of `packet_len` bytes
+/// at least `min(packet_len, tracking_span(prefix))` long,
+/// [`super::packet::parse`], [`from_packet`] and
+/// [`super::tcp::TcpSegment::from_packet`] give what they give for the
+/// packet's first [`MAX_TUPLE_BYTES`], so that a caller with such a prefix
+/// in place need not copy. Never more than [`MAX_TUPLE_BYTES`]; that when
+/// `head` is too short to tell.
+pub fn tracking_span(head: &[u8]) -> usize {
+    let words = |b: u8| usize::from(b & 0x0f) * 4;
+    let Some(&first) = head.first() else {
+        return MAX_TUPLE_BYTES;
+    };
+    let ihl = words(first);
+    let span = match head.get(9) {
+        None => None,
+        // The data offset, never less than the fixed header.
+        Some(&IPPROTO_TCP) => head.get(ihl + 12).map(|&d| ihl + words(d >> 4).max(20)),
+        Some(&IPPROTO_UDP) => Some(ihl + 8),
+        // The quoted packet's header length, for an error (an echo reads
+        // less).
+        Some(&IPPROTO_ICMP) => head
+            .get(ihl + ICMP_HEADER)
+            .map(|&q| ihl + ICMP_HEADER + words(q).max(IPV4_MIN_HEADER) + ICMP_HEADER),
+        Some(_) => Some(ihl),
+    };
+    span.map_or(MAX_TUPLE_BYTES, |n| {
+        n.clamp(IPV4_MIN_HEADER, MAX_TUPLE_BYTES)
+    })
+}
+
 /// The direction of a packet in its connection (`enum
 /// ip_conntrack_dir`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
