@@ -717,27 +717,27 @@ fn run_plain<const TRANSPORT: bool>(
     let len = skb.len();
     let bytes = skb.linear_data();
     if bytes.len() < (len as usize).min(packet::HEADERS_SPAN_MAX) {
-        return run_plain_short::<TRANSPORT>(compiled, chain, guard, skb);
+        return run_plain_short::<TRANSPORT>(compiled, chain, guard, skb, bytes, len);
     }
     walk_plain::<TRANSPORT>(compiled, chain, guard, bytes, len)
 }
 
-/// [`run_plain`] for a packet with less in its linear data: walked in
-/// place if its headers are there all the same ([`headers_in_place`]: a
-/// TCP segment whose payload is in pages), or else on a copy of them, out
-/// of line so that the common walk keeps no copy buffer in its frame and
-/// its parsed headers in registers.
+/// [`run_plain`] for a packet of `len` bytes with less in its linear data
+/// (`linear`): walked in place if its headers are there all the same
+/// ([`headers_in_place`]: a TCP segment whose payload is in pages), or
+/// else on a copy of them, out of line so that the common walk keeps no
+/// copy buffer in its frame and its parsed headers in registers.
 #[inline(never)]
 fn run_plain_short<const TRANSPORT: bool>(
     compiled: &Compiled,
     chain: &PlainChain<Verdict>,
     guard: &rcu::Guard,
     skb: &SkBuff,
+    linear: &[u8],
+    len: u32,
 ) -> Verdict {
-    let len = skb.len();
-    let bytes = skb.linear_data();
-    if headers_in_place(bytes, len) {
-        return walk_plain::<TRANSPORT>(compiled, chain, guard, bytes, len);
+    if headers_in_place(linear, len) {
+        return walk_plain::<TRANSPORT>(compiled, chain, guard, linear, len);
     }
     let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
     let Some(bytes) = copy_headers(skb, len, &mut buf) else {
