@@ -253,7 +253,8 @@ mkdir -p "$tmpdir/www"
 head -c 1000000 /dev/urandom > "$tmpdir/www/blob"
 ip netns exec "$server" httpd -f -p 5002 -h "$tmpdir/www" &
 httpd_pid=$!
-busywait 2000 bash -c "ip netns exec $server cat /proc/net/tcp | grep -qi ':138A '"
+busywait 2000 bash -c "ip netns exec $server cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -qi ':138A '" ||
+	{ echo "FAIL: httpd did not listen on port 5002"; l=1; }
 rfr -P FORWARD DROP || l=1
 rfr -A FORWARD -p tcp --dport 5002 -j ACCEPT || l=1
 rfr -A FORWARD -p tcp --sport 5002 -j ACCEPT || l=1

@@ -48,8 +48,9 @@ pub(crate) fn index_of(kind: TableKind) -> Option<usize> {
     KINDS.iter().position(|k| *k == kind)
 }
 
-/// How many bytes of a packet the rules look at (headers; an ICMP error's
-/// quoted header included).
+/// How many bytes of a packet are copied when its headers are not linear
+/// (the header parse reads at most [`packet::HEADERS_SPAN_MAX`]), and how
+/// many a LOG line shows.
 const PEEK: usize = 128;
 // A copy of `PEEK` bytes holds whatever the header parse reads.
 const _: () = assert!(PEEK >= packet::HEADERS_SPAN_MAX);
@@ -736,12 +737,13 @@ fn run_plain_short<const TRANSPORT: bool>(
     linear: &[u8],
     len: u32,
 ) -> Verdict {
-    if headers_in_place(linear, len) {
-        return walk_plain::<TRANSPORT>(compiled, chain, guard, linear, len);
-    }
     let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
-    let Some(bytes) = copy_headers(skb, len, &mut buf) else {
-        return Verdict::DROP;
+    let bytes = match headers_in_place(linear, len) {
+        true => linear,
+        false => match copy_headers(skb, len, &mut buf) {
+            Some(bytes) => bytes,
+            None => return Verdict::DROP,
+        },
     };
     walk_plain::<TRANSPORT>(compiled, chain, guard, bytes, len)
 }

@@ -250,11 +250,15 @@ impl SkBuff {
     pub fn linear_data(&self) -> &[u8] {
         let skb = self.0.get();
         // SAFETY: the skb is valid by the type invariant: `data` is not
-        // null, `len >= data_len`, and `data .. data + len - data_len` is
-        // its linear data, readable and not reallocated while the skb is
-        // borrowed.
+        // null and `data .. data + len - data_len` is its linear data
+        // (`len >= data_len`; were it not, the slice would be empty),
+        // readable and neither freed nor reallocated while the skb is
+        // borrowed; the one who holds the skb (a hook function, until its
+        // verdict) is the only writer of its data, and writes need
+        // `&mut self`, so none happens while the slice lives (as for
+        // `linear_network_bytes`).
         unsafe {
-            let headlen = (*skb).len.wrapping_sub((*skb).data_len) as usize;
+            let headlen = (*skb).len.saturating_sub((*skb).data_len) as usize;
             core::slice::from_raw_parts((*skb).data, headlen)
         }
     }

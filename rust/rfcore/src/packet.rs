@@ -338,7 +338,8 @@ fn array<const N: usize>(data: &[u8], at: usize) -> Option<[u8; N]> {
 
 /// Parse the IPv4 packet whose first bytes are `data`; `packet_len` is the
 /// length of the whole packet (skb->len) — `data` may be a prefix of it
-/// (the caller copies up to 128 bytes).
+/// (the caller's linear data or a copy: for tracking, at least
+/// [`crate::conntrack::tuple::tracking_span`] bytes of it).
 ///
 /// Bytes of `data` beyond the total length are ignored. The transport
 /// header must lie within the total length, and its fixed part (TCP 20

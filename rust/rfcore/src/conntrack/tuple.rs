@@ -21,9 +21,10 @@ const IPV4_MIN_HEADER: usize = 20;
 /// How many bytes of a packet [`from_packet`] may need to see: the largest
 /// outer IPv4 header (60), the ICMP header (8), the largest quoted IPv4
 /// header (60) and the 8 bytes of the quoted ICMP header. The kernel side
-/// should copy this much (or the whole packet if shorter), else an ICMP
-/// error quoting a header with options behind a header with options is
-/// judged truncated.
+/// reads this much (or the whole packet if shorter), or the
+/// [`tracking_span`] of the packet when that much is in place, else an
+/// ICMP error quoting a header with options behind a header with options
+/// is judged truncated.
 pub const MAX_TUPLE_BYTES: usize = 60 + ICMP_HEADER + 60 + ICMP_HEADER;
 
 /// How many bytes from its start tracking reads of a packet whose first
@@ -380,8 +381,9 @@ impl core::fmt::Display for TupleError {
     }
 }
 
-/// What to look up for `pkt`, parsed from `data` (the bytes the caller
-/// copied, which should be [`MAX_TUPLE_BYTES`] or the whole packet): the
+/// What to look up for `pkt`, parsed from `data` (the packet's first
+/// bytes: [`MAX_TUPLE_BYTES`] of them, or its [`tracking_span`], or the
+/// whole packet): the
 /// packet's tuple, or for an ICMP error the tuple of the connection it is
 /// about.
 ///
