@@ -865,13 +865,8 @@ impl CtNet {
         // The headers in place when what tracking reads of them is linear
         // (a TCP segment whose payload is in pages has its headers there);
         // copied only otherwise.
-        let linear = skb.linear_data();
         let mut buf = [MaybeUninit::<u8>::uninit(); tuple::MAX_TUPLE_BYTES];
-        let data = match linear.len() >= len.min(tuple::tracking_span(linear)) {
-            true => Some(linear),
-            false => skb.header_uninit(0, &mut buf[..len.min(tuple::MAX_TUPLE_BYTES)]),
-        };
-        let Some(data) = data else {
+        let Some(data) = skb.head(&mut buf, tuple::tracking_span) else {
             self.bump(Stat::Invalid);
             return Decision::Pass;
         };

@@ -368,16 +368,10 @@ impl NetState {
         };
         let base = hook.number() as usize * PER_HOOK;
         let len = skb.len() as usize;
-        let want = len.min(packet::IPV4_MIN_HEADER);
-        // The first bytes in place, as the rules read them; a copy only
-        // if they are not linear.
-        let linear = skb.linear_data();
-        let mut buf = [0u8; packet::IPV4_MIN_HEADER];
-        let head = match linear.len() >= want {
-            true => Some(linear),
-            false => skb.header(0, &mut buf[..want]),
-        };
-        let sound = head.is_some_and(|head| packet::parse_ipv4_header(head, len).is_ok());
+        let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); packet::IPV4_MIN_HEADER];
+        let sound = skb
+            .head(&mut buf, |_| packet::IPV4_MIN_HEADER)
+            .is_some_and(|head| packet::parse_ipv4_header(head, len).is_ok());
         let counters = self.counters.live(state.rcu());
         counters.add(base + PACKETS, 1);
         counters.add(base + BYTES, len as u64);

@@ -718,32 +718,27 @@ fn run_plain<const TRANSPORT: bool>(
     let len = skb.len();
     let bytes = skb.linear_data();
     if bytes.len() < (len as usize).min(packet::HEADERS_SPAN_MAX) {
-        return run_plain_short::<TRANSPORT>(compiled, chain, guard, skb, bytes, len);
+        return run_plain_short::<TRANSPORT>(compiled, chain, guard, skb, len);
     }
     walk_plain::<TRANSPORT>(compiled, chain, guard, bytes, len)
 }
 
-/// [`run_plain`] for a packet of `len` bytes with less in its linear data
-/// (`linear`): walked in place if its headers are there all the same
-/// ([`headers_in_place`]: a TCP segment whose payload is in pages), or
-/// else on a copy of them, out of line so that the common walk keeps no
-/// copy buffer in its frame and its parsed headers in registers.
+/// [`run_plain`] for a packet of `len` bytes with less in its linear data:
+/// walked in place if its headers are there all the same (a TCP segment
+/// whose payload is in pages), or else on a copy of them
+/// ([`SkBuff::head`]), out of line so that the common walk keeps no copy
+/// buffer in its frame and its parsed headers in registers.
 #[inline(never)]
 fn run_plain_short<const TRANSPORT: bool>(
     compiled: &Compiled,
     chain: &PlainChain<Verdict>,
     guard: &rcu::Guard,
     skb: &SkBuff,
-    linear: &[u8],
     len: u32,
 ) -> Verdict {
     let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
-    let bytes = match headers_in_place(linear, len) {
-        true => linear,
-        false => match copy_headers(skb, len, &mut buf) {
-            Some(bytes) => bytes,
-            None => return Verdict::DROP,
-        },
+    let Some(bytes) = skb.head(&mut buf, packet::headers_span) else {
+        return Verdict::DROP;
     };
     walk_plain::<TRANSPORT>(compiled, chain, guard, bytes, len)
 }
@@ -773,50 +768,11 @@ fn walk_plain<const TRANSPORT: bool>(
 /// What the rules read of `skb`, whose length is `len`: its headers as
 /// [`packet::parse_headers`] finds them, or without `transport` as
 /// [`packet::parse_ip_headers`] does; `None` when the IPv4 header does
-/// not parse. The headers are read in place when they are linear
-/// ([`headers_in_place`]), and copied by [`read_headers_copied`]
-/// otherwise.
+/// not parse. Read in place when they are linear ([`SkBuff::head`]).
 #[inline(always)]
 fn read_headers(skb: &SkBuff, len: u32, transport: bool) -> Option<packet::Headers> {
-    let bytes = skb.linear_data();
-    if !headers_in_place(bytes, len) {
-        return read_headers_copied(skb, len, transport);
-    }
-    parse_headers(bytes, len, transport)
-}
-
-/// Whether `bytes`, the linear start of a packet of `len` bytes, hold all
-/// that the parse reads ([`packet::headers_span`]): the parse of them is
-/// then that of the whole packet. A TCP segment whose payload is in pages
-/// has its headers, and no more, in place.
-#[inline(always)]
-fn headers_in_place(bytes: &[u8], len: u32) -> bool {
-    bytes
-        .first()
-        .is_some_and(|&b| bytes.len() >= (len as usize).min(packet::headers_span(b)))
-}
-
-/// [`read_headers`] for a packet whose headers are not linear: out of
-/// line, so that the general walk keeps no copy buffer in its frame.
-#[cold]
-#[inline(never)]
-fn read_headers_copied(skb: &SkBuff, len: u32, transport: bool) -> Option<packet::Headers> {
     let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
-    parse_headers(copy_headers(skb, len, &mut buf)?, len, transport)
-}
-
-/// The first `min(len, PEEK)` bytes of `skb`, whose length is `len`,
-/// copied into `buf` (written only then): the headers of a packet that
-/// does not have them in place. `PEEK` bytes hold any
-/// [`packet::headers_span`].
-#[inline(always)]
-fn copy_headers<'a>(
-    skb: &'a SkBuff,
-    len: u32,
-    buf: &'a mut [MaybeUninit<u8>; PEEK],
-) -> Option<&'a [u8]> {
-    let peek = (len as usize).min(PEEK);
-    skb.header_uninit(0, &mut buf[..peek])
+    parse_headers(skb.head(&mut buf, packet::headers_span)?, len, transport)
 }
 
 /// [`packet::parse_headers`] of `bytes`, the first bytes of a packet of

@@ -263,6 +263,29 @@ impl SkBuff {
         }
     }
 
+    /// The packet's first bytes for a parse that reads `span(bytes)` of
+    /// the bytes `bytes` it is given: the linear data ([`linear_data`])
+    /// when it holds `min(len, span(linear data))` of them, else the first
+    /// `min(len, buf.len())` copied into `buf` (written only then).
+    /// `None` if the copy fails. The rules, the tracker and the counting
+    /// hook read their headers through it.
+    ///
+    /// [`linear_data`]: SkBuff::linear_data
+    #[inline(always)]
+    pub fn head<'b>(
+        &'b self,
+        buf: &'b mut [MaybeUninit<u8>],
+        span: impl FnOnce(&[u8]) -> usize,
+    ) -> Option<&'b [u8]> {
+        let len = self.len() as usize;
+        let linear = self.linear_data();
+        if linear.len() >= len.min(span(linear)) {
+            return Some(linear);
+        }
+        let n = len.min(buf.len());
+        self.header_uninit(0, &mut buf[..n])
+    }
+
     /// Returns `buf.len()` bytes of the packet starting `offset` bytes after
     /// the network header, as `skb_header_pointer()` does: a slice straight
     /// into the packet when those bytes are linear, or a copy in `buf`

@@ -582,14 +582,18 @@ pub fn parse_headers(data: &[u8], packet_len: usize) -> Result<Headers, ParseErr
 }
 
 /// How many bytes from its start [`parse_headers`] reads of a packet whose
-/// first byte is `first`: the IPv4 header that byte's length field gives,
-/// then a TCP header's fixed part, the longest transport header it reads.
-/// A prefix of at least `min(packet_len, headers_span(first))` of a
-/// packet's bytes parses as the whole packet does, so a caller with a
-/// prefix that long in place need not copy more.
+/// first bytes are `head`: the IPv4 header the first byte's length field
+/// gives, then a TCP header's fixed part, the longest transport header it
+/// reads ([`HEADERS_SPAN_MAX`] when `head` is empty). A prefix of a
+/// packet of `packet_len` bytes at least `min(packet_len,
+/// headers_span(prefix))` long parses as the whole packet does, so a
+/// caller with such a prefix in place need not copy (as
+/// [`crate::conntrack::tuple::tracking_span`] says for tracking).
 #[inline(always)]
-pub fn headers_span(first: u8) -> usize {
-    usize::from(first & 0x0f) * 4 + TCP_MIN_HEADER
+pub fn headers_span(head: &[u8]) -> usize {
+    head.first().map_or(HEADERS_SPAN_MAX, |&b| {
+        usize::from(b & 0x0f) * 4 + TCP_MIN_HEADER
+    })
 }
 
 /// The largest [`headers_span`]: an IPv4 header of 15 words and a TCP
@@ -1719,9 +1723,9 @@ mod tests {
             );
             // A prefix as long as headers_span says (or longer) reads as
             // the whole does.
-            if let Some(&first) = data.first() {
-                assert!(headers_span(first) <= HEADERS_SPAN_MAX);
-                let span = data.len().min(headers_span(first));
+            if !data.is_empty() {
+                assert!(headers_span(data) <= HEADERS_SPAN_MAX);
+                let span = data.len().min(headers_span(data));
                 let longer = span + rng.below(data.len() - span + 1);
                 for k in [span, longer] {
                     assert_eq!(
