@@ -18,7 +18,7 @@ use crate::napt;
 use crate::nat::NatRange;
 use crate::packet;
 use crate::proto::{self, Hook};
-use crate::rules::plain::{PlainChain, PlainRule};
+use crate::rules::plain::{PlainChain, PlainKey, PlainRule};
 use crate::rules::targets::nat::NatKind;
 use crate::rules::{
     self, matches::limit::LimitState, targets::log::LogPacket, AddrTypeDev, Chain, Context,
@@ -755,11 +755,11 @@ fn walk_plain<const TRANSPORT: bool>(
 ) -> Verdict {
     // As in the general walk: a packet whose IPv4 header does not parse
     // is dropped.
-    let Some(h) = parse_headers(bytes, len, TRANSPORT) else {
+    let Some(key) = PlainKey::parse(bytes, len as usize, TRANSPORT) else {
         return Verdict::DROP;
     };
     let counters = compiled.counters.live(guard);
-    rules::plain::walk(chain, &compiled.plain_rules, &h, len, |c, b| {
+    rules::plain::walk(chain, &compiled.plain_rules, &key, len, |c, b| {
         count(counters, c, b)
     })
     .unwrap_or(Verdict::DROP)

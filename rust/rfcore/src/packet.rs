@@ -46,11 +46,11 @@ pub const IPPROTO_UDP: u8 = 17;
 /// [`parse_ipv4_header`] reads.
 pub const IPV4_MIN_HEADER: usize = 20;
 /// Length of the TCP header without options.
-const TCP_MIN_HEADER: usize = 20;
+pub(crate) const TCP_MIN_HEADER: usize = 20;
 /// Length of the UDP header.
-const UDP_HEADER: usize = 8;
+pub(crate) const UDP_HEADER: usize = 8;
 /// Length of the ICMP header (type, code, checksum and four more bytes).
-const ICMP_HEADER: usize = 8;
+pub(crate) const ICMP_HEADER: usize = 8;
 
 /// Why a packet did not parse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -796,6 +796,7 @@ pub fn header_checksum_ok(data: &[u8], header_len: usize) -> bool {
 mod tests {
     extern crate std;
     use super::*;
+    use crate::rules::plain::PlainKey;
     use std::vec;
     use std::vec::Vec;
 
@@ -1741,6 +1742,25 @@ mod tests {
                 parse_headers(data, packet_len).map(|h| Headers { l4: L4::Other, ..h }),
                 "{data:02x?} of {packet_len}"
             );
+            // The plain walk's key reads what the rules' parse reads.
+            for transport in [true, false] {
+                let headers = match transport {
+                    true => parse_headers(data, packet_len),
+                    false => parse_ip_headers(data, packet_len),
+                };
+                assert_eq!(
+                    PlainKey::parse(data, packet_len, transport),
+                    headers.ok().map(|h| PlainKey::from(&h)),
+                    "{data:02x?} of {packet_len}, transport {transport}"
+                );
+                if let Some(k) = (!data.is_empty()).then(|| data.len().min(headers_span(data))) {
+                    assert_eq!(
+                        PlainKey::parse(&data[..k], packet_len, transport),
+                        PlainKey::parse(data, packet_len, transport),
+                        "{data:02x?} of {packet_len}, prefix {k}"
+                    );
+                }
+            }
             match r {
                 Err(ParseError::TruncatedTransport | ParseError::BadTcpDataOffset) => {
                     let p = lenient.unwrap();

@@ -38,98 +38,281 @@ use super::matches::icmp::Icmp;
 use super::matches::tcp::Tcp;
 use super::matches::udp::Udp;
 use super::matches::{Match, MatchOps, Needs, PortRange};
-use super::packet::{Headers, L4};
+use super::packet::{
+    Headers, ICMP_HEADER, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_MIN_HEADER, L4,
+    TCP_MIN_HEADER, UDP_HEADER,
+};
 use super::proto::{self, Hook};
 use super::table::{Chain, Policy, Rule, Table};
 use super::targets::Target;
 
-/// The one transport match a plain rule may have, shaped at commit as
-/// [`PlainIp`] is: each inversion a flag of its own, port ranges as
-/// [`PlainPorts`].
+/// What a plain walk reads of a packet: [`Headers`] in three words,
+/// filled from the bytes by [`PlainKey::parse`] (or from [`Headers`] by
+/// `From`), laid out as the packet's bytes are so that a rule tests most
+/// of what it asks with one mask and compare per word ([`Exact`]).
+#[derive(Clone, Copy, Debug)]
+pub struct PlainKey {
+    /// The source and destination addresses: `u64::from_ne_bytes` of the
+    /// IPv4 header's bytes 12 to 19.
+    addrs: u64,
+    /// `u32::from_ne_bytes` of the IPv4 header's bytes 6 to 9: the flags
+    /// and the fragment offset, the TTL, the protocol. Only
+    /// [`INFO_FRAGMENT`] and [`INFO_PROTOCOL`] are read (`PartialEq`
+    /// compares those).
+    info: u32,
+    /// `u64::from_ne_bytes` of the transport header's first four bytes
+    /// (the ports of TCP and UDP; ICMP's type, code and two zero bytes),
+    /// the protocol whose header is whole ([`IPPROTO_TCP`],
+    /// [`IPPROTO_UDP`] or [`IPPROTO_ICMP`] for [`L4::Tcp`], [`L4::Udp`]
+    /// or [`L4::Icmp`]), the TCP flags, and two zero bytes; 0 without a
+    /// whole header.
+    word: u64,
+    /// Whether a TCP, UDP or ICMP header is cut short ([`L4::Truncated`]).
+    truncated: bool,
+}
+
+impl PartialEq for PlainKey {
+    fn eq(&self, other: &PlainKey) -> bool {
+        let read = u32::from_ne_bytes(INFO_FRAGMENT) | u32::from_ne_bytes(INFO_PROTOCOL);
+        (self.addrs, self.info & read, self.word, self.truncated)
+            == (other.addrs, other.info & read, other.word, other.truncated)
+    }
+}
+
+impl Eq for PlainKey {}
+
+/// The bits of [`PlainKey::info`] that are the fragment offset, and the
+/// byte that is the protocol.
+const INFO_FRAGMENT: [u8; 4] = [0x1f, 0xff, 0, 0];
+const INFO_PROTOCOL: [u8; 4] = [0, 0, 0, 0xff];
+
+/// The byte of [`PlainKey::word`] that is the protocol whose header is
+/// whole, and the one that is the TCP flags.
+const WORD_L4: usize = 4;
+const WORD_FLAGS: usize = 5;
+
+/// A word of [`PlainKey::word`]'s layout: the first four bytes `head`,
+/// the protocol `l4` and the TCP flags `flags`.
+#[inline(always)]
+fn word(head: [u8; 4], l4: u8, flags: u8) -> u64 {
+    u64::from_ne_bytes([head[0], head[1], head[2], head[3], l4, flags, 0, 0])
+}
+
+impl PlainKey {
+    /// [`crate::packet::parse_headers`] of `data`, the first bytes of a
+    /// packet of `packet_len` bytes, as a key, or
+    /// [`crate::packet::parse_ip_headers`] without `transport`; `None`
+    /// when the IPv4 header does not parse. Reads what those read (no more
+    /// than [`crate::packet::headers_span`]).
+    #[inline(always)]
+    pub fn parse(data: &[u8], packet_len: usize, transport: bool) -> Option<PlainKey> {
+        let h = data.first_chunk::<IPV4_MIN_HEADER>()?;
+        // Version 4, a header of 5 to 15 words, all there and within a
+        // total length that is within the packet.
+        if !(0x45..=0x4f).contains(&h[0]) {
+            return None;
+        }
+        let header_len = usize::from(h[0] & 0x0f) * 4;
+        let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+        if data.len() < header_len || total < header_len || total > packet_len {
+            return None;
+        }
+        let mut key = PlainKey {
+            addrs: u64::from_ne_bytes([h[12], h[13], h[14], h[15], h[16], h[17], h[18], h[19]]),
+            info: u32::from_ne_bytes([h[6], h[7], h[8], h[9]]),
+            word: 0,
+            truncated: false,
+        };
+        if !transport || key.later_fragment() {
+            return Some(key);
+        }
+        // The transport bytes there are: those present after the IPv4
+        // header, within the total length (`room` of them).
+        let rest = data.get(header_len..).unwrap_or(&[]);
+        let room = total - header_len;
+        let first = |t: &[u8]| [t[0], t[1], t[2], t[3]];
+        let whole = match h[9] {
+            IPPROTO_UDP => take::<UDP_HEADER>(rest, room).map(|u| word(first(u), IPPROTO_UDP, 0)),
+            IPPROTO_TCP => {
+                take::<TCP_MIN_HEADER>(rest, room).map(|t| word(first(t), IPPROTO_TCP, t[13]))
+            }
+            IPPROTO_ICMP => {
+                take::<ICMP_HEADER>(rest, room).map(|i| word([i[0], i[1], 0, 0], IPPROTO_ICMP, 0))
+            }
+            _ => return Some(key),
+        };
+        match whole {
+            Some(w) => key.word = w,
+            None => key.truncated = true,
+        }
+        Some(key)
+    }
+
+    /// The source address, as [`PlainIp::src`] is.
+    #[inline(always)]
+    fn saddr(&self) -> u32 {
+        let a = self.addrs.to_ne_bytes();
+        u32::from_ne_bytes([a[0], a[1], a[2], a[3]])
+    }
+
+    /// The destination address, as [`PlainIp::dst`] is.
+    #[inline(always)]
+    fn daddr(&self) -> u32 {
+        let a = self.addrs.to_ne_bytes();
+        u32::from_ne_bytes([a[4], a[5], a[6], a[7]])
+    }
+
+    /// The protocol.
+    #[inline(always)]
+    fn protocol(&self) -> u8 {
+        self.info.to_ne_bytes()[3]
+    }
+
+    /// Whether the packet is a later fragment.
+    #[inline(always)]
+    fn later_fragment(&self) -> bool {
+        self.info & u32::from_ne_bytes(INFO_FRAGMENT) != 0
+    }
+
+    /// The protocol whose header is whole; 0 for none.
+    #[inline(always)]
+    fn l4(&self) -> u8 {
+        self.word.to_ne_bytes()[WORD_L4]
+    }
+
+    /// The TCP flags.
+    #[inline(always)]
+    fn flags(&self) -> u8 {
+        self.word.to_ne_bytes()[WORD_FLAGS]
+    }
+
+    /// The transport header's first two bytes in host order: the source
+    /// port, or the ICMP type and code.
+    #[inline(always)]
+    fn high(&self) -> u16 {
+        let w = self.word.to_ne_bytes();
+        u16::from_be_bytes([w[0], w[1]])
+    }
+
+    /// The next two, the destination port.
+    #[inline(always)]
+    fn low(&self) -> u16 {
+        let w = self.word.to_ne_bytes();
+        u16::from_be_bytes([w[2], w[3]])
+    }
+}
+
+impl From<&Headers> for PlainKey {
+    fn from(h: &Headers) -> PlainKey {
+        let ports = |sport: u16, dport: u16| {
+            let (s, d) = (sport.to_be_bytes(), dport.to_be_bytes());
+            [s[0], s[1], d[0], d[1]]
+        };
+        let word = match h.l4 {
+            L4::Tcp {
+                sport,
+                dport,
+                flags,
+            } => word(ports(sport, dport), IPPROTO_TCP, flags),
+            L4::Udp { sport, dport } => word(ports(sport, dport), IPPROTO_UDP, 0),
+            L4::Icmp { icmp_type, code } => word([icmp_type, code, 0, 0], IPPROTO_ICMP, 0),
+            L4::Other | L4::Fragment | L4::Truncated { .. } => 0,
+        };
+        let frag = h.fragment_offset.to_be_bytes();
+        let (s, d) = (h.saddr, h.daddr);
+        PlainKey {
+            addrs: u64::from_ne_bytes([s[0], s[1], s[2], s[3], d[0], d[1], d[2], d[3]]),
+            info: u32::from_ne_bytes([frag[0], frag[1], 0, h.protocol]),
+            word,
+            truncated: matches!(h.l4, L4::Truncated { .. }),
+        }
+    }
+}
+
+/// The first `N` bytes of `rest` if there are that many and `room`
+/// allows them: a header within both the bytes present and the packet's
+/// total length.
+#[inline(always)]
+fn take<const N: usize>(rest: &[u8], room: usize) -> Option<&[u8; N]> {
+    match room >= N {
+        true => rest.first_chunk::<N>(),
+        false => None,
+    }
+}
+
+/// The one transport match a plain rule may have (tcp, udp or icmp),
+/// shaped at commit as [`PlainIp`] is, as tests of [`PlainKey::word`]:
+/// a range of its high half (the source port, or the ICMP type and
+/// code) and one of its low half (the destination port), each with its
+/// inversion, and the TCP flags test. All three need the whole header
+/// ([`MatchOps::NEEDS`] is [`Needs::Header`]): a packet whose header is
+/// cut short is dropped when it reaches one.
 #[derive(Clone, Copy, Debug, Default)]
-enum L4Match {
-    /// None.
-    #[default]
-    Any,
-    /// The tcp match ([`Tcp::matches_l4`]).
-    Tcp {
-        sports: PlainPorts,
-        dports: PlainPorts,
-        flags_mask: u8,
-        flags_comp: u8,
-        inv_flags: bool,
-    },
-    /// The udp match ([`Udp::matches_l4`]).
-    Udp {
-        sports: PlainPorts,
-        dports: PlainPorts,
-    },
-    /// The icmp match.
-    Icmp(Icmp),
+struct L4Match {
+    /// The protocol whose whole header it reads; 0 for a rule without a
+    /// transport match.
+    proto: u8,
+    /// The range of the word's high half.
+    high: PlainPorts,
+    /// The range of the word's low half.
+    low: PlainPorts,
+    flags_mask: u8,
+    flags_comp: u8,
+    inv_flags: bool,
 }
 
 impl L4Match {
     /// `m` as a plain rule's transport match, if it may be one.
     fn of(m: &Match) -> Option<L4Match> {
+        const _: () = assert!(matches!(Tcp::NEEDS, Needs::Header));
+        const _: () = assert!(matches!(Udp::NEEDS, Needs::Header));
+        const _: () = assert!(matches!(Icmp::NEEDS, Needs::Header));
         let inv = |invert: u8, bit: u32| u32::from(invert) & bit != 0;
+        let all = PortRange::default();
         Some(match m {
-            Match::Tcp(t) => L4Match::Tcp {
-                sports: PlainPorts::of(t.sports, inv(t.invert, proto::TCP_INV_SPORTS)),
-                dports: PlainPorts::of(t.dports, inv(t.invert, proto::TCP_INV_DPORTS)),
+            Match::Tcp(t) => L4Match {
+                proto: IPPROTO_TCP,
+                high: PlainPorts::of(t.sports, inv(t.invert, proto::TCP_INV_SPORTS)),
+                low: PlainPorts::of(t.dports, inv(t.invert, proto::TCP_INV_DPORTS)),
                 flags_mask: t.flags_mask,
                 flags_comp: t.flags_comp,
                 inv_flags: inv(t.invert, proto::TCP_INV_FLAGS),
             },
-            Match::Udp(u) => L4Match::Udp {
-                sports: PlainPorts::of(u.sports, inv(u.invert, proto::TCP_INV_SPORTS)),
-                dports: PlainPorts::of(u.dports, inv(u.invert, proto::TCP_INV_DPORTS)),
+            Match::Udp(u) => L4Match {
+                proto: IPPROTO_UDP,
+                high: PlainPorts::of(u.sports, inv(u.invert, proto::TCP_INV_SPORTS)),
+                low: PlainPorts::of(u.dports, inv(u.invert, proto::TCP_INV_DPORTS)),
+                ..L4Match::default()
             },
-            Match::Icmp(i) => L4Match::Icmp(*i),
+            // A type (any code in the range) is a range of type and code
+            // together; any type, every pair. The inversion is the whole
+            // match's.
+            Match::Icmp(i) => L4Match {
+                proto: IPPROTO_ICMP,
+                high: match i.icmp_type {
+                    Icmp::ANY => PlainPorts::of(all, i.invert),
+                    t => PlainPorts::of(
+                        PortRange {
+                            first: u16::from_be_bytes([t, i.code_min]),
+                            last: u16::from_be_bytes([t, i.code_max]),
+                        },
+                        i.invert,
+                    ),
+                },
+                low: PlainPorts::of(all, false),
+                ..L4Match::default()
+            },
             _ => return None,
         })
     }
 
-    /// What it reads of the transport header ([`MatchOps::NEEDS`]).
+    /// Whether the whole header of a packet `key` of protocol
+    /// `self.proto` matches.
     #[inline(always)]
-    fn needs(&self) -> Needs {
-        match self {
-            L4Match::Any => Needs::Nothing,
-            L4Match::Tcp { .. } => Tcp::NEEDS,
-            L4Match::Udp { .. } => Udp::NEEDS,
-            L4Match::Icmp(_) => Icmp::NEEDS,
-        }
-    }
-
-    #[inline(always)]
-    fn matches(&self, l4: &L4) -> bool {
-        match (self, *l4) {
-            (L4Match::Any, _) => true,
-            (
-                L4Match::Tcp {
-                    sports,
-                    dports,
-                    flags_mask,
-                    flags_comp,
-                    inv_flags,
-                },
-                L4::Tcp {
-                    sport,
-                    dport,
-                    flags,
-                },
-            ) => {
-                sports.matches(sport)
-                    && dports.matches(dport)
-                    && (flags & flags_mask == *flags_comp) != *inv_flags
-            }
-            (L4Match::Udp { sports, dports }, L4::Udp { sport, dport }) => {
-                sports.matches(sport) && dports.matches(dport)
-            }
-            (L4Match::Icmp(m), _) => m.matches_l4(l4),
-            // A header of another protocol, a later fragment, a truncated
-            // header: as the matches say, no match.
-            (L4Match::Tcp { .. } | L4Match::Udp { .. }, _) => false,
-        }
+    fn matches(&self, key: &PlainKey) -> bool {
+        self.high.matches(key.high())
+            && self.low.matches(key.low())
+            && (key.flags() & self.flags_mask == self.flags_comp) != self.inv_flags
     }
 }
 
@@ -165,6 +348,19 @@ impl PlainPorts {
     #[inline(always)]
     fn matches(&self, port: u16) -> bool {
         (port.wrapping_sub(self.first) <= self.span) != self.invert
+    }
+
+    /// The range as a mask and a value of a 16-bit field (`field & mask ==
+    /// value`), if it may be one: all values (mask 0), one value, or the
+    /// values of one high byte; `None` for another range or an inversion.
+    fn exact(&self) -> Option<(u16, u16)> {
+        match (self.invert, self.span) {
+            (true, _) => None,
+            (false, u16::MAX) => Some((0, 0)),
+            (false, 0) => Some((u16::MAX, self.first)),
+            (false, 0xff) if self.first & 0xff == 0 => Some((0xff00, self.first)),
+            _ => None,
+        }
     }
 }
 
@@ -214,23 +410,108 @@ impl PlainIp {
 
     /// [`IpMatch::matches_headers`] of the rule it was made from.
     #[inline(always)]
-    fn matches(&self, h: &Headers) -> bool {
+    fn matches(&self, key: &PlainKey) -> bool {
         // A test passes when "differs" is what its inversion asks for.
-        (u32::from_ne_bytes(h.saddr) & self.src_mask != self.src) == self.inv_src
-            && (u32::from_ne_bytes(h.daddr) & self.dst_mask != self.dst) == self.inv_dst
-            && (self.proto == 0 || (h.protocol != self.proto) == self.inv_proto)
-            && self.fragments & (1 << u8::from(h.fragment_offset != 0)) != 0
+        (key.saddr() & self.src_mask != self.src) == self.inv_src
+            && (key.daddr() & self.dst_mask != self.dst) == self.inv_dst
+            && (self.proto == 0 || (key.protocol() != self.proto) == self.inv_proto)
+            && self.fragments & (1 << u8::from(key.later_fragment())) != 0
     }
 }
 
-/// A rule of a plain chain as [`walk`] reads it: its IP test, its
-/// transport match, its counter and its verdict, in one place.
+/// What of a plain rule's tests is "these bits of the key are these":
+/// for each of [`PlainKey`]'s words a mask and the value the masked word
+/// must have. The walk tests these, with a compare per word, and the
+/// rest ([`PlainRule::rest`]) only for a rule that has more.
+#[derive(Clone, Copy, Debug, Default)]
+struct Exact {
+    addrs_mask: u64,
+    addrs: u64,
+    info_mask: u32,
+    info: u32,
+    word_mask: u64,
+    word: u64,
+}
+
+impl Exact {
+    /// The exact part of a rule of `ip` and `l4`, and whether that is all
+    /// of it (if not, whatever it holds is implied by the rule's tests).
+    fn of(ip: &PlainIp, l4: &L4Match) -> (Exact, bool) {
+        let mut e = Exact::default();
+        let mut whole = true;
+        let (s, d) = (ip.src.to_ne_bytes(), ip.dst.to_ne_bytes());
+        let (sm, dm) = (ip.src_mask.to_ne_bytes(), ip.dst_mask.to_ne_bytes());
+        let first = |b: [u8; 4]| [b[0], b[1], b[2], b[3], 0, 0, 0, 0];
+        let second = |b: [u8; 4]| [0, 0, 0, 0, b[0], b[1], b[2], b[3]];
+        let mut addr = |mask: [u8; 8], value: [u8; 8], inverted: bool| match inverted {
+            false => {
+                e.addrs_mask |= u64::from_ne_bytes(mask);
+                e.addrs |= u64::from_ne_bytes(value);
+            }
+            true => whole = false,
+        };
+        addr(first(sm), first(s), ip.inv_src);
+        addr(second(dm), second(d), ip.inv_dst);
+        match (ip.proto, ip.inv_proto) {
+            (0, _) => {}
+            (p, false) => {
+                e.info_mask |= u32::from_ne_bytes(INFO_PROTOCOL);
+                e.info |= u32::from_ne_bytes([0, 0, 0, p]);
+            }
+            (_, true) => whole = false,
+        }
+        match ip.fragments {
+            0b11 => {}
+            // Not a later fragment: a fragment offset of 0.
+            0b01 => e.info_mask |= u32::from_ne_bytes(INFO_FRAGMENT),
+            _ => whole = false,
+        }
+        if l4.proto != 0 {
+            let (high, low) = (l4.high.exact(), l4.low.exact());
+            let (hm, hv) = high.unwrap_or((0, 0));
+            let (lm, lv) = low.unwrap_or((0, 0));
+            let (hm, hv, lm, lv) = (
+                hm.to_be_bytes(),
+                hv.to_be_bytes(),
+                lm.to_be_bytes(),
+                lv.to_be_bytes(),
+            );
+            // The flags test, unless inverted.
+            let (fm, fv) = match l4.inv_flags {
+                false => (l4.flags_mask, l4.flags_comp),
+                true => (0, 0),
+            };
+            e.word_mask = word([hm[0], hm[1], lm[0], lm[1]], 0xff, fm);
+            e.word = word([hv[0], hv[1], lv[0], lv[1]], l4.proto, fv);
+            whole &= high.is_some() && low.is_some() && !l4.inv_flags;
+        }
+        (e, whole)
+    }
+
+    /// Whether `key` has the bits this asks for.
+    #[inline(always)]
+    fn matches(&self, key: &PlainKey) -> bool {
+        key.addrs & self.addrs_mask == self.addrs
+            && key.info & self.info_mask == self.info
+            && key.word & self.word_mask == self.word
+    }
+}
+
+/// A rule of a plain chain as [`walk`] reads it: its tests, its counter
+/// and its verdict, in one place.
 ///
 /// The verdict is a `V`, made from the rule's [`Verdict`] by [`compile`]:
 /// the kernel keeps the verdict a hook function returns, so that the walk
 /// gives it as it is.
 #[derive(Clone, Copy, Debug)]
 pub struct PlainRule<V = Verdict> {
+    /// Most of the rule's tests, or all of them.
+    exact: Exact,
+    /// Whether the rule has tests that [`PlainRule::exact`] does not hold
+    /// (an inversion, a port range, TCP flags...).
+    rest: bool,
+    /// The rule's IP test and transport match, whole: what [`walk_whole`]
+    /// reads.
     ip: PlainIp,
     l4: L4Match,
     /// The rule's counter: its index in the table.
@@ -243,8 +524,10 @@ pub struct PlainRule<V = Verdict> {
 impl<V> Default for PlainRule<V> {
     fn default() -> Self {
         PlainRule {
+            exact: Exact::default(),
+            rest: false,
             ip: PlainIp::default(),
-            l4: L4Match::Any,
+            l4: L4Match::default(),
             counter: 0,
             verdict: None,
         }
@@ -295,12 +578,16 @@ fn flatten<V>(
         return None;
     }
     let l4 = match table.matches_of(rule) {
-        [] => L4Match::Any,
+        [] => L4Match::default(),
         [m] => L4Match::of(m)?,
         _ => return None,
     };
+    let ip = PlainIp::of(&rule.ip);
+    let (exact, whole) = Exact::of(&ip, &l4);
     Some(PlainRule {
-        ip: PlainIp::of(&rule.ip),
+        exact,
+        rest: !whole,
+        ip,
         l4,
         counter,
         verdict: target.map(verdict),
@@ -353,7 +640,7 @@ pub fn compile<V: Copy>(
     let mut transport = false;
     for (i, (slot, rule)) in slots.iter_mut().zip(rules).enumerate() {
         *slot = flatten(table, rule, first.wrapping_add(i as u32), &verdict)?;
-        transport |= !matches!(slot.l4, L4Match::Any);
+        transport |= slot.l4.proto != 0;
     }
     Some(PlainChain {
         start: u32::try_from(at).ok()?,
@@ -369,38 +656,77 @@ pub fn compile<V: Copy>(
 }
 
 /// The verdict of the plain chain `chain`, whose rules are in `rules`
-/// (as [`compile`] filled it), for a packet with headers `h` and length
-/// `len`; `count(counter, len)` counts a rule that matched or the policy,
-/// as [`super::Context::count`]. `None` for a chain outside `rules`
-/// (which [`compile`] does not give), whose packet is to be dropped.
+/// (as [`compile`] filled it), for a packet `key` of length `len`;
+/// `count(counter, len)` counts a rule that matched or the policy, as
+/// [`super::Context::count`]. `None` for a chain outside `rules` (which
+/// [`compile`] does not give), whose packet is to be dropped.
+///
+/// Rules whose tests are all [`PlainRule::exact`] are walked here, with
+/// a mask and a compare of each of the key's words; from the first rule
+/// with more, or the first a packet with a header cut short does not
+/// pass, [`walk_whole`] walks the rest, out of line.
 #[inline(always)]
 pub fn walk<V: Copy>(
     chain: &PlainChain<V>,
     rules: &[PlainRule<V>],
-    h: &Headers,
+    key: &PlainKey,
     len: u32,
     mut count: impl FnMut(u32, u32),
 ) -> Option<V> {
     let rules = rules.get(chain.start as usize..chain.end as usize)?;
-    // Decided once: whole packets pay nothing for the hot drop.
-    let truncated = matches!(h.l4, L4::Truncated { .. });
-    for rule in rules {
-        if !rule.ip.matches(h) {
-            continue;
+    for (i, rule) in rules.iter().enumerate() {
+        if !rule.rest {
+            if rule.exact.matches(key) {
+                count(rule.counter, len);
+                match rule.verdict {
+                    Some(v) => return Some(v),
+                    None => continue,
+                }
+            }
+            if !key.truncated {
+                continue;
+            }
         }
-        if truncated && rule.l4.needs().hot_drops(&h.l4) {
-            return Some(chain.drop);
-        }
-        if !rule.l4.matches(&h.l4) {
-            continue;
-        }
-        count(rule.counter, len);
-        if let Some(v) = rule.verdict {
-            return Some(v);
-        }
+        return Some(walk_whole(chain, rules.get(i..)?, *key, len, count));
     }
     count(chain.policy_counter, len);
     Some(chain.policy)
+}
+
+/// [`walk`] from one of the chain's rules on (`rules` are those left),
+/// with each rule's tests whole ([`PlainRule::ip`], [`PlainRule::l4`]).
+#[inline(never)]
+fn walk_whole<V: Copy>(
+    chain: &PlainChain<V>,
+    rules: &[PlainRule<V>],
+    key: PlainKey,
+    len: u32,
+    mut count: impl FnMut(u32, u32),
+) -> V {
+    for rule in rules {
+        if !rule.ip.matches(&key) {
+            continue;
+        }
+        if rule.l4.proto != 0 {
+            if rule.l4.proto != key.l4() {
+                // Another protocol's header, a later fragment: no match.
+                // A header cut short: the hot drop.
+                if key.truncated {
+                    return chain.drop;
+                }
+                continue;
+            }
+            if !rule.l4.matches(&key) {
+                continue;
+            }
+        }
+        count(rule.counter, len);
+        if let Some(v) = rule.verdict {
+            return v;
+        }
+    }
+    count(chain.policy_counter, len);
+    chain.policy
 }
 
 #[cfg(test)]
@@ -431,8 +757,42 @@ mod tests {
         }
         for invert in [false, true] {
             let p = PlainPorts::of(PortRange { first: 10, last: 5 }, invert);
+            // All ports (inverted), or none, which is not a mask.
+            assert_eq!(p.exact(), invert.then_some((0, 0)));
             for port in 0..=u16::MAX {
                 assert_eq!(p.matches(port), invert, "empty range, port {port}");
+            }
+        }
+    }
+
+    /// A range said to be a mask and a value is exactly the ports under
+    /// the mask with that value; the ranges that are none say so.
+    #[test]
+    fn exact_ports_are_the_range() {
+        let ranges = [
+            ((0, 65535), true),
+            ((9, 9), true),
+            ((65535, 65535), true),
+            ((0x0800, 0x08ff), true),
+            ((0, 0xff), true),
+            ((0xff00, 0xffff), true),
+            ((100, 355), false),
+            ((0x0800, 0x08fe), false),
+            ((0x0801, 0x08ff), false),
+            ((1024, 65535), false),
+            ((80, 443), false),
+        ];
+        for ((first, last), exact) in ranges {
+            let r = PortRange { first, last };
+            assert_eq!(PlainPorts::of(r, true).exact(), None, "{r:?} inverted");
+            let p = PlainPorts::of(r, false);
+            let Some((mask, value)) = p.exact() else {
+                assert!(!exact, "{r:?}");
+                continue;
+            };
+            assert!(exact, "{r:?}");
+            for port in 0..=u16::MAX {
+                assert_eq!(port & mask == value, r.contains(port), "{r:?} {port}");
             }
         }
     }

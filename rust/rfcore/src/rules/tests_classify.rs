@@ -1041,7 +1041,8 @@ fn plain_walk_is_the_general_walk() {
             let mut general = Rec::default();
             let v = evaluate(&table, Hook::Forward, &p, &mut general);
             let mut counted = Vec::new();
-            let w = plain::walk(&chain, &flat, &p.pkt, p.len, |c, b| counted.push((c, b)))
+            let key = plain::PlainKey::from(&p.pkt);
+            let w = plain::walk(&chain, &flat, &key, p.len, |c, b| counted.push((c, b)))
                 .expect("a compiled chain is in its array");
             // Without a transport match, the transport header is not read.
             if !chain.reads_transport() {
@@ -1050,6 +1051,7 @@ fn plain_walk_is_the_general_walk() {
                     ..p.pkt
                 };
                 let mut again = Vec::new();
+                let ip_only = plain::PlainKey::from(&ip_only);
                 let w2 = plain::walk(&chain, &flat, &ip_only, p.len, |c, b| again.push((c, b)))
                     .expect("a compiled chain is in its array");
                 assert_eq!((w2, &again), (w, &counted), "table {t} packet {n}");
