@@ -57,6 +57,14 @@ const _: () = assert!(PEEK >= packet::HEADERS_SPAN_MAX);
 
 /// A compiled table. Never modified after publication, except for the
 /// counters and the limit buckets, which have their own synchronisation.
+/// A plain chain compiled for the walk ([`rules::plain`]): its rules,
+/// in their own array so that the walk reads them without a bounds
+/// check, and the rest of it.
+struct Plain {
+    chain: PlainChain<Verdict>,
+    rules: KVVec<PlainRule<Verdict>>,
+}
+
 #[pin_data]
 pub(crate) struct Compiled {
     info: TableInfo,
@@ -65,10 +73,9 @@ pub(crate) struct Compiled {
     /// ACCEPT policy).
     active: u8,
     /// By hook number, the table's chain there if it is plain and active
-    /// ([`rules::plain`]): walked from the parsed headers alone, its rules
-    /// in `plain_rules`, their verdicts as the hook function returns them.
-    plain: [Option<PlainChain<Verdict>>; Hook::COUNT],
-    plain_rules: KVVec<PlainRule<Verdict>>,
+    /// ([`rules::plain`]): walked from the parsed headers alone, its
+    /// verdicts as the hook function returns them.
+    plain: [Option<Plain>; Hook::COUNT],
     chains: KVVec<Chain>,
     rules: KVVec<Rule>,
     matches: KVVec<Match>,
@@ -147,7 +154,7 @@ pub(crate) fn compile(
     let mut chains = KVVec::from_elem(Chain::default(), sizes.chains, GFP_KERNEL)?;
     let mut rule_store = KVVec::from_elem(Rule::default(), sizes.rules, GFP_KERNEL)?;
     let mut matches = KVVec::from_elem(Match::default(), sizes.matches, GFP_KERNEL)?;
-    let (info, base, active, plain, plain_rules) = {
+    let (info, base, active, plain) = {
         let storage = rules::Storage {
             chains: &mut chains,
             rules: &mut rule_store,
@@ -185,22 +192,21 @@ pub(crate) fn compile(
         // Plain chains where the table is active (elsewhere packets pass
         // uncounted), their rules one after the other. Each chain is
         // judged once, then compiled.
-        let lens = Hook::ALL.map(|h| match table.active_at(h) {
-            true => rules::plain::plain_len(&table, h),
-            false => None,
-        });
-        let n = lens.iter().flatten().sum();
-        let mut plain_rules = KVVec::from_elem(PlainRule::default(), n, GFP_KERNEL)?;
-        let mut plain = [None; Hook::COUNT];
-        let mut at = 0;
-        for (h, len) in Hook::ALL.into_iter().zip(lens) {
-            if let Some(len) = len {
-                plain[h.number() as usize] =
-                    rules::plain::compile(&table, h, &mut plain_rules, at, to_kernel);
-                at += len;
+        let mut plain: [Option<Plain>; Hook::COUNT] = Default::default();
+        for h in Hook::ALL {
+            let Some(n) = table
+                .active_at(h)
+                .then(|| rules::plain::plain_len(&table, h))
+                .flatten()
+            else {
+                continue;
+            };
+            let mut rules = KVVec::from_elem(PlainRule::default(), n, GFP_KERNEL)?;
+            if let Some(chain) = rules::plain::compile(&table, h, &mut rules, to_kernel) {
+                plain[h.number() as usize] = Some(Plain { chain, rules });
             }
         }
-        (*table.info(), base, active, plain, plain_rules)
+        (*table.info(), base, active, plain)
     };
     // Tracking runs while a rule needs connections: one that binds them
     // (the NAT targets), marks them or reads them. As upstream, where
@@ -239,7 +245,6 @@ pub(crate) fn compile(
             info,
             active,
             plain,
-            plain_rules,
             chains,
             rules: rule_store,
             matches,
@@ -630,10 +635,10 @@ pub(crate) fn run(
 ) -> Verdict {
     match compiled.plain.get(hook.number() as usize) {
         // One copy of the walk with the transport header, one without.
-        Some(Some(chain)) if chain.reads_transport() => {
-            run_plain::<true>(compiled, chain, guard, skb)
+        Some(Some(plain)) if plain.chain.reads_transport() => {
+            run_plain::<true>(compiled, plain, guard, skb)
         }
-        Some(Some(chain)) => run_plain::<false>(compiled, chain, guard, skb),
+        Some(Some(plain)) => run_plain::<false>(compiled, plain, guard, skb),
         _ => run_general(compiled, guard, hook, skb, state, ct),
     }
 }
@@ -703,44 +708,42 @@ fn run_general(
 /// [`run`] for a hook whose chain is plain ([`rules::plain`]): the
 /// headers are parsed (the transport header only if `TRANSPORT`, which is
 /// whether the chain reads it) and the chain's compiled rules read them;
-/// nothing else is asked of the kernel but the counters. Not inlined: it
-/// keeps its own small frame, and one copy serves every hook. A packet
-/// whose first [`packet::HEADERS_SPAN_MAX`] bytes are linear (or all of
-/// it, if shorter) is walked in place at once; others by
-/// [`run_plain_short`].
-#[inline(never)]
+/// nothing else is asked of the kernel but the counters. Inlined into the
+/// hook functions. A linear packet (all of it in `skb->data`, as a small
+/// one is) is walked in place at once; a nonlinear one by
+/// [`run_plain_nonlinear`].
+#[inline(always)]
 fn run_plain<const TRANSPORT: bool>(
     compiled: &Compiled,
-    chain: &PlainChain<Verdict>,
+    plain: &Plain,
     guard: &rcu::Guard,
     skb: &SkBuff,
 ) -> Verdict {
-    let len = skb.len();
-    let bytes = skb.linear_data();
-    if bytes.len() < (len as usize).min(packet::HEADERS_SPAN_MAX) {
-        return run_plain_short::<TRANSPORT>(compiled, chain, guard, skb, len);
+    if skb.is_nonlinear() {
+        return run_plain_nonlinear::<TRANSPORT>(compiled, plain, guard, skb);
     }
-    walk_plain::<TRANSPORT>(compiled, chain, guard, bytes, len)
+    walk_plain::<TRANSPORT>(compiled, plain, guard, skb.linear_data(), skb.len())
 }
 
-/// [`run_plain`] for a packet of `len` bytes with less in its linear data:
-/// walked in place if its headers are there all the same (a TCP segment
-/// whose payload is in pages), or else on a copy of them
-/// ([`SkBuff::head`]), out of line so that the common walk keeps no copy
-/// buffer in its frame and its parsed headers in registers.
+/// [`run_plain`] for a packet with part of its data in pages: walked in
+/// place if its headers are linear all the same (a TCP segment whose
+/// payload is in pages), or else on a copy of them ([`SkBuff::head`]).
+/// Out of line, so that the common walk keeps no copy buffer in its frame
+/// and its key in registers; a packet whose data is in pages is a large
+/// one, and pays the call over more bytes.
+#[cold]
 #[inline(never)]
-fn run_plain_short<const TRANSPORT: bool>(
+fn run_plain_nonlinear<const TRANSPORT: bool>(
     compiled: &Compiled,
-    chain: &PlainChain<Verdict>,
+    plain: &Plain,
     guard: &rcu::Guard,
     skb: &SkBuff,
-    len: u32,
 ) -> Verdict {
     let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
     let Some(bytes) = skb.head(&mut buf, packet::headers_span) else {
         return Verdict::DROP;
     };
-    walk_plain::<TRANSPORT>(compiled, chain, guard, bytes, len)
+    walk_plain::<TRANSPORT>(compiled, plain, guard, bytes, skb.len())
 }
 
 /// The walk of [`run_plain`] over `bytes`, the first bytes of a packet of
@@ -748,7 +751,7 @@ fn run_plain_short<const TRANSPORT: bool>(
 #[inline(always)]
 fn walk_plain<const TRANSPORT: bool>(
     compiled: &Compiled,
-    chain: &PlainChain<Verdict>,
+    plain: &Plain,
     guard: &rcu::Guard,
     bytes: &[u8],
     len: u32,
@@ -759,10 +762,9 @@ fn walk_plain<const TRANSPORT: bool>(
         return Verdict::DROP;
     };
     let counters = compiled.counters.live(guard);
-    rules::plain::walk(chain, &compiled.plain_rules, &key, len, |c, b| {
+    rules::plain::walk(&plain.chain, &plain.rules, &key, len, |c, b| {
         count(counters, c, b)
     })
-    .unwrap_or(Verdict::DROP)
 }
 
 /// What the rules read of `skb`, whose length is `len`: its headers as

@@ -263,6 +263,15 @@ impl SkBuff {
         }
     }
 
+    /// Whether part of the packet is in pages (`skb_is_nonlinear`): if
+    /// not, [`SkBuff::linear_data`] is all of it.
+    #[inline(always)]
+    pub fn is_nonlinear(&self) -> bool {
+        // SAFETY: the skb is valid by the type invariant; `data_len` is a
+        // plain field read.
+        unsafe { (*self.0.get()).data_len != 0 }
+    }
+
     /// The packet's first bytes for a parse that reads `span(bytes)` of
     /// the bytes `bytes` it is given: the linear data ([`linear_data`])
     /// when it holds `min(len, span(linear data))` of them, else the first

@@ -131,15 +131,15 @@ impl PlainKey {
         let rest = data.get(header_len..).unwrap_or(&[]);
         let room = total - header_len;
         let first = |t: &[u8]| [t[0], t[1], t[2], t[3]];
-        let whole = match h[9] {
-            IPPROTO_UDP => take::<UDP_HEADER>(rest, room).map(|u| word(first(u), IPPROTO_UDP, 0)),
-            IPPROTO_TCP => {
-                take::<TCP_MIN_HEADER>(rest, room).map(|t| word(first(t), IPPROTO_TCP, t[13]))
-            }
-            IPPROTO_ICMP => {
-                take::<ICMP_HEADER>(rest, room).map(|i| word([i[0], i[1], 0, 0], IPPROTO_ICMP, 0))
-            }
-            _ => return Some(key),
+        // TCP and UDP asked first, ICMP then.
+        let whole = if h[9] == IPPROTO_UDP {
+            take::<UDP_HEADER>(rest, room).map(|u| word(first(u), IPPROTO_UDP, 0))
+        } else if h[9] == IPPROTO_TCP {
+            take::<TCP_MIN_HEADER>(rest, room).map(|t| word(first(t), IPPROTO_TCP, t[13]))
+        } else if h[9] == IPPROTO_ICMP {
+            take::<ICMP_HEADER>(rest, room).map(|i| word([i[0], i[1], 0, 0], IPPROTO_ICMP, 0))
+        } else {
+            return Some(key);
         };
         match whole {
             Some(w) => key.word = w,
@@ -534,12 +534,11 @@ impl<V> Default for PlainRule<V> {
     }
 }
 
-/// A plain chain: where its rules are in the array [`compile`] filled,
-/// and its policy (as a `V`, as the rules' verdicts).
+/// A plain chain but for its rules (the array [`compile`] filled, which
+/// the caller keeps with it): its policy (as a `V`, as the rules'
+/// verdicts) and its counter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PlainChain<V = Verdict> {
-    start: u32,
-    end: u32,
     policy: V,
     /// DROP, for a packet a match drops (a truncated header).
     drop: V,
@@ -621,30 +620,28 @@ pub fn is_plain(table: &Table<'_>, hook: Hook) -> bool {
     plain_len(table, hook).is_some()
 }
 
-/// Compiles the plain chain of `table` at `hook` into `out` from index
-/// `at` on ([`plain_len`] entries), each verdict made a `V` by `verdict`:
-/// the chain [`walk`] takes with `out`. `None` when the chain is not plain
-/// or `out` is too short.
+/// Compiles the plain chain of `table` at `hook` into `out`, which has
+/// as many entries as it has rules ([`plain_len`]), each verdict made a
+/// `V` by `verdict`: the chain [`walk`] takes with `out`. `None` when the
+/// chain is not plain or `out` is not of its length.
 pub fn compile<V: Copy>(
     table: &Table<'_>,
     hook: Hook,
     out: &mut [PlainRule<V>],
-    at: usize,
     verdict: impl Fn(Verdict) -> V,
 ) -> Option<PlainChain<V>> {
     let (base, chain) = linear_chain(table, hook)?;
     let rules = table.rules_of(chain);
-    let end = at.checked_add(rules.len())?;
-    let slots = out.get_mut(at..end)?;
+    if out.len() != rules.len() {
+        return None;
+    }
     let first = chain.rules().start;
     let mut transport = false;
-    for (i, (slot, rule)) in slots.iter_mut().zip(rules).enumerate() {
+    for (i, (slot, rule)) in out.iter_mut().zip(rules).enumerate() {
         *slot = flatten(table, rule, first.wrapping_add(i as u32), &verdict)?;
         transport |= slot.l4.proto != 0;
     }
     Some(PlainChain {
-        start: u32::try_from(at).ok()?,
-        end: u32::try_from(end).ok()?,
         policy: verdict(match chain.policy {
             Policy::Accept => Verdict::Accept,
             Policy::Drop => Verdict::Drop,
@@ -655,16 +652,16 @@ pub fn compile<V: Copy>(
     })
 }
 
-/// The verdict of the plain chain `chain`, whose rules are in `rules`
-/// (as [`compile`] filled it), for a packet `key` of length `len`;
+/// The verdict of the plain chain `chain`, whose rules are `rules` (as
+/// [`compile`] filled them), for a packet `key` of length `len`;
 /// `count(counter, len)` counts a rule that matched or the policy, as
-/// [`super::Context::count`]. `None` for a chain outside `rules` (which
-/// [`compile`] does not give), whose packet is to be dropped.
+/// [`super::Context::count`].
 ///
 /// Rules whose tests are all [`PlainRule::exact`] are walked here, with
 /// a mask and a compare of each of the key's words; from the first rule
-/// with more, or the first a packet with a header cut short does not
-/// pass, [`walk_whole`] walks the rest, out of line.
+/// with more on, [`walk_whole`] walks the rest, out of line, and all of
+/// them for a packet whose header is cut short (which a rule's
+/// transport match drops, and [`PlainRule::exact`] does not say).
 #[inline(always)]
 pub fn walk<V: Copy>(
     chain: &PlainChain<V>,
@@ -672,25 +669,25 @@ pub fn walk<V: Copy>(
     key: &PlainKey,
     len: u32,
     mut count: impl FnMut(u32, u32),
-) -> Option<V> {
-    let rules = rules.get(chain.start as usize..chain.end as usize)?;
-    for (i, rule) in rules.iter().enumerate() {
-        if !rule.rest {
-            if rule.exact.matches(key) {
-                count(rule.counter, len);
-                match rule.verdict {
-                    Some(v) => return Some(v),
-                    None => continue,
-                }
-            }
-            if !key.truncated {
-                continue;
+) -> V {
+    let mut left = rules;
+    if key.truncated {
+        return walk_whole(chain, left, *key, len, count);
+    }
+    while let Some((rule, next)) = left.split_first() {
+        if rule.rest {
+            return walk_whole(chain, left, *key, len, count);
+        }
+        if rule.exact.matches(key) {
+            count(rule.counter, len);
+            if let Some(v) = rule.verdict {
+                return v;
             }
         }
-        return Some(walk_whole(chain, rules.get(i..)?, *key, len, count));
+        left = next;
     }
     count(chain.policy_counter, len);
-    Some(chain.policy)
+    chain.policy
 }
 
 /// [`walk`] from one of the chain's rules on (`rules` are those left),
