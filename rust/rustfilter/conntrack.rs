@@ -1135,7 +1135,7 @@ impl CtNet {
     pub(crate) fn confirm(
         &self,
         tracker: &Tracker,
-        state: &HookState<'_>,
+        state: &HookState,
         skb: &mut SkBuff,
     ) -> Verdict {
         let net = state.net();

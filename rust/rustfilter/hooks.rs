@@ -319,7 +319,7 @@ impl PernetState for NetState {
     // Inlined into each hook's own function, where `index` is a constant:
     // the dispatch below costs nothing per packet.
     #[inline(always)]
-    fn hook(&self, index: usize, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
+    fn hook(&self, index: usize, skb: &mut SkBuff, state: &HookState) -> Verdict {
         if let Some(i) = index.checked_sub(NAT_HOOKS) {
             return match NAT_HOOK_POINTS.get(i) {
                 Some(&hook) => self.nat(hook, skb, state),
@@ -362,7 +362,7 @@ impl NetState {
 
     /// The counting hook: the packet and its bytes, and whether its IPv4
     /// header is malformed, read from its first 20 bytes.
-    fn count(&self, skb: &SkBuff, state: &HookState<'_>) -> Verdict {
+    fn count(&self, skb: &SkBuff, state: &HookState) -> Verdict {
         let Some(hook) = state.hook() else {
             return Verdict::ACCEPT;
         };
@@ -384,7 +384,7 @@ impl NetState {
     // Inlined into the hook functions, as `hook` is: the table and the
     // hook are constants there.
     #[inline(always)]
-    fn run_table(&self, t: usize, hook: Hook, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
+    fn run_table(&self, t: usize, hook: Hook, skb: &mut SkBuff, state: &HookState) -> Verdict {
         let Some(table) = self.tables.get(t) else {
             return Verdict::ACCEPT;
         };
@@ -410,7 +410,7 @@ impl NetState {
     ///   socket early demultiplexing found for the old one;
     /// - OUTPUT: a packet of a connection whose destination is translated
     ///   is routed again.
-    fn nat(&self, hook: Hook, skb: &mut SkBuff, state: &HookState<'_>) -> Verdict {
+    fn nat(&self, hook: Hook, skb: &mut SkBuff, state: &HookState) -> Verdict {
         if !self.ct.active() {
             return Verdict::ACCEPT;
         }
@@ -451,7 +451,7 @@ impl NetState {
         info: u8,
         status: u32,
         skb: &mut SkBuff,
-        state: &HookState<'_>,
+        state: &HookState,
     ) -> Option<napt::Moved> {
         if (info == ctinfo::RELATED || info == ctinfo::RELATED_REPLY) && napt::is_icmp_error(skb) {
             // Rare: the addresses are read around the translation.

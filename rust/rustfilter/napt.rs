@@ -338,7 +338,7 @@ pub(crate) fn is_icmp_error(skb: &SkBuff) -> bool {
 /// translating (its checksum is updated, not recomputed).
 pub(crate) fn translate_icmp_error(
     skb: &mut SkBuff,
-    state: &HookState<'_>,
+    state: &HookState,
     tracker: &Tracker,
     info: u8,
     manip: Manip,

@@ -406,7 +406,7 @@ struct Walk<'a> {
     compiled: &'a Compiled,
     counters: &'a kernel::percpu::PerCpuCounters,
     skb: &'a mut SkBuff,
-    state: &'a HookState<'a>,
+    state: &'a HookState,
     ct: &'a CtNet,
     tracker: &'a Tracker,
     /// Set by REJECT, carried out after the walk.
@@ -630,7 +630,7 @@ pub(crate) fn run(
     guard: &rcu::Guard,
     hook: Hook,
     skb: &mut SkBuff,
-    state: &HookState<'_>,
+    state: &HookState,
     ct: (&CtNet, &Tracker),
 ) -> Verdict {
     match compiled.plain.get(hook.number() as usize) {
@@ -639,18 +639,19 @@ pub(crate) fn run(
             run_plain::<true>(compiled, plain, guard, skb)
         }
         Some(Some(plain)) => run_plain::<false>(compiled, plain, guard, skb),
-        _ => run_general(compiled, guard, hook, skb, state, ct),
+        _ => run_general(compiled, hook, skb, state, ct),
     }
 }
 
-/// [`run`] for a chain that is not plain: the general walk.
+/// [`run`] for a chain that is not plain: the general walk. (Of six
+/// arguments, all in registers: the hook functions keep no frame for
+/// the call.)
 #[inline(never)]
 fn run_general(
     compiled: &Compiled,
-    guard: &rcu::Guard,
     hook: Hook,
     skb: &mut SkBuff,
-    state: &HookState<'_>,
+    state: &HookState,
     ct: (&CtNet, &Tracker),
 ) -> Verdict {
     if compiled.active & rules::hook_bit(hook) == 0 {
@@ -687,7 +688,7 @@ fn run_general(
     let info = PacketInfo::with_headers(pkt, in_dev, out_dev, mark, len, mac_src);
     let mut walk = Walk {
         compiled,
-        counters: compiled.counters.live(guard),
+        counters: compiled.counters.live(state.rcu()),
         skb,
         state,
         ct: ct.0,

@@ -160,7 +160,7 @@ pub trait PernetState: Send + Sync + Sized + 'static {
         &self,
         _index: usize,
         _skb: &mut super::skbuff::SkBuff,
-        _state: &netfilter::HookState<'_>,
+        _state: &netfilter::HookState,
     ) -> netfilter::Verdict {
         netfilter::Verdict::ACCEPT
     }

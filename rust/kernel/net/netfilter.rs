@@ -188,19 +188,42 @@ pub fn current_cpu() -> u32 {
     unsafe { bindings::raw_smp_processor_id() }
 }
 
-/// The state a hook function is called with (`struct nf_hook_state`).
+/// The state a hook function is called with (`struct nf_hook_state`),
+/// borrowed as the kernel passes it: `&HookState` is the C pointer, so
+/// that a hook function hands it on without a copy on its stack.
 ///
 /// # Invariants
 ///
-/// `ptr` is valid for `'a`.
-pub struct HookState<'a> {
-    ptr: &'a bindings::nf_hook_state,
+/// A `&HookState` is a valid `nf_hook_state` of a hook function's call,
+/// made inside the RCU read-side critical section the call runs in, which
+/// outlasts the borrow.
+#[repr(transparent)]
+pub struct HookState {
+    raw: bindings::nf_hook_state,
     /// The RCU read-side critical section the hook function is called in
-    /// (`nf_hook_slow` and `nf_reinject` require one of their callers).
+    /// (`nf_hook_slow` and `nf_reinject` require one of their callers):
+    /// no bytes, a zero-sized guard that is never dropped.
     rcu: core::mem::ManuallyDrop<crate::sync::rcu::Guard>,
 }
 
-impl<'a> HookState<'a> {
+impl HookState {
+    /// The state `ptr` of a hook function's call, for that call.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is the `nf_hook_state` a hook function was called with, valid
+    /// for `'a`, and the call runs in an RCU read-side critical section
+    /// that outlasts `'a`.
+    #[inline(always)]
+    unsafe fn from_raw<'a>(ptr: *const bindings::nf_hook_state) -> &'a HookState {
+        // SAFETY: `HookState` is `repr(transparent)` over `nf_hook_state`
+        // (its guard has no bytes), and the caller guarantees `ptr` is
+        // valid for `'a`; the guard stands for the caller's critical
+        // section (as `Guard::assume_held` does), and a `ManuallyDrop` is
+        // never dropped.
+        unsafe { &*ptr.cast::<HookState>() }
+    }
+
     /// The RCU read-side critical section the hook function runs in, for
     /// reading what is published with RCU without entering another.
     #[inline(always)]
@@ -210,48 +233,48 @@ impl<'a> HookState<'a> {
 
     /// The hook point being traversed.
     pub fn hook(&self) -> Option<InetHook> {
-        InetHook::from_number(self.ptr.hook.into())
+        InetHook::from_number(self.raw.hook.into())
     }
 
     /// Interface index of the input device (PREROUTING, INPUT, FORWARD).
     pub fn in_ifindex(&self) -> Option<i32> {
         // SAFETY: a non-null `in` device is valid while the hook runs.
-        (!self.ptr.in_.is_null()).then(|| unsafe { (*self.ptr.in_).ifindex })
+        (!self.raw.in_.is_null()).then(|| unsafe { (*self.raw.in_).ifindex })
     }
 
     /// Interface index of the output device (FORWARD, OUTPUT, POSTROUTING).
     pub fn out_ifindex(&self) -> Option<i32> {
         // SAFETY: a non-null `out` device is valid while the hook runs.
-        (!self.ptr.out.is_null()).then(|| unsafe { (*self.ptr.out).ifindex })
+        (!self.raw.out.is_null()).then(|| unsafe { (*self.raw.out).ifindex })
     }
 
     /// Name of the input device, without the NUL.
-    pub fn in_name(&self) -> Option<&'a [u8]> {
+    pub fn in_name(&self) -> Option<&[u8]> {
         // SAFETY: a non-null `in` device is valid while the hook runs.
-        (!self.ptr.in_.is_null()).then(|| unsafe { dev_name(self.ptr.in_) })
+        (!self.raw.in_.is_null()).then(|| unsafe { dev_name(self.raw.in_) })
     }
 
     /// Name of the output device, without the NUL.
-    pub fn out_name(&self) -> Option<&'a [u8]> {
+    pub fn out_name(&self) -> Option<&[u8]> {
         // SAFETY: a non-null `out` device is valid while the hook runs.
-        (!self.ptr.out.is_null()).then(|| unsafe { dev_name(self.ptr.out) })
+        (!self.raw.out.is_null()).then(|| unsafe { dev_name(self.raw.out) })
     }
 
     /// Name of the input device as the kernel stores it: [`IFNAMSIZ`]
     /// bytes, the name and then a NUL unless it fills them all (what
     /// follows the NUL is unspecified). No scan for the NUL.
-    pub fn in_name_raw(&self) -> Option<&'a [u8; IFNAMSIZ]> {
+    pub fn in_name_raw(&self) -> Option<&[u8; IFNAMSIZ]> {
         // SAFETY: a non-null `in` device is valid while the hook runs;
         // `name` is an array of the kernel's `c_char`, which is `u8`.
-        (!self.ptr.in_.is_null()).then(|| unsafe { &(*self.ptr.in_).name })
+        (!self.raw.in_.is_null()).then(|| unsafe { &(*self.raw.in_).name })
     }
 
     /// Name of the output device as the kernel stores it (see
     /// [`HookState::in_name_raw`]).
-    pub fn out_name_raw(&self) -> Option<&'a [u8; IFNAMSIZ]> {
+    pub fn out_name_raw(&self) -> Option<&[u8; IFNAMSIZ]> {
         // SAFETY: a non-null `out` device is valid while the hook runs;
         // `name` is an array of the kernel's `c_char`, which is `u8`.
-        (!self.ptr.out.is_null()).then(|| unsafe { &(*self.ptr.out).name })
+        (!self.raw.out.is_null()).then(|| unsafe { &(*self.raw.out).name })
     }
 
     /// The route type (`RTN_*`) of IPv4 address `addr` in this namespace:
@@ -261,16 +284,16 @@ impl<'a> HookState<'a> {
         let a = u32::from_ne_bytes(addr);
         let dev = match dev_in {
             None => core::ptr::null(),
-            Some(true) => self.ptr.in_,
-            Some(false) => self.ptr.out,
+            Some(true) => self.raw.in_,
+            Some(false) => self.raw.out,
         };
         // SAFETY: the namespace and the device (when non-null) are valid
         // while the hook runs; both functions take the RCU read lock.
         let t = unsafe {
             if dev.is_null() {
-                bindings::inet_addr_type(self.ptr.net, a)
+                bindings::inet_addr_type(self.raw.net, a)
             } else {
-                bindings::inet_dev_addr_type(self.ptr.net, dev, a)
+                bindings::inet_dev_addr_type(self.raw.net, dev, a)
             }
         };
         t as u8
@@ -279,8 +302,8 @@ impl<'a> HookState<'a> {
     /// Whether the packet came in on a loopback device.
     pub fn in_is_loopback(&self) -> bool {
         // SAFETY: a non-null `in` device is valid while the hook runs.
-        !self.ptr.in_.is_null()
-            && unsafe { (*self.ptr.in_).flags } & bindings::net_device_flags_IFF_LOOPBACK != 0
+        !self.raw.in_.is_null()
+            && unsafe { (*self.raw.in_).flags } & bindings::net_device_flags_IFF_LOOPBACK != 0
     }
 
     /// Looks `key` up in the namespace's FIB as a packet arriving on the
@@ -298,14 +321,14 @@ impl<'a> HookState<'a> {
         common.flowic_scope = bindings::rt_scope_t_RT_SCOPE_UNIVERSE as _;
         // SAFETY: the namespace is valid while the hook runs; a null socket
         // asks for the namespace's root uid.
-        common.flowic_uid = unsafe { bindings::sock_net_uid(self.ptr.net, core::ptr::null()) };
+        common.flowic_uid = unsafe { bindings::sock_net_uid(self.raw.net, core::ptr::null()) };
         let mut res = bindings::fib_result::default();
         // `res.fi` is only valid inside the read-side section.
         let _rcu = crate::sync::rcu::read_lock();
         // SAFETY: `net` is valid, `fl` and `res` are initialised locals.
         let err = unsafe {
             bindings::fib_lookup(
-                self.ptr.net,
+                self.raw.net,
                 &mut fl,
                 &mut res,
                 bindings::FIB_LOOKUP_IGNORE_LINKSTATE,
@@ -314,11 +337,11 @@ impl<'a> HookState<'a> {
         if err != 0 {
             return None;
         }
-        let via_in_dev = !self.ptr.in_.is_null()
+        let via_in_dev = !self.raw.in_.is_null()
             && !res.fi.is_null()
             // SAFETY: `res.fi` is a live route under the RCU read lock we
             // hold; the device is valid while the hook runs.
-            && unsafe { bindings::fib_info_nh_uses_dev(res.fi, self.ptr.in_) };
+            && unsafe { bindings::fib_info_nh_uses_dev(res.fi, self.raw.in_) };
         Some(RouteInfo {
             route_type: res.type_,
             via_in_dev,
@@ -330,7 +353,7 @@ impl<'a> HookState<'a> {
     /// broadcasts). The caller then drops `skb`.
     pub fn send_unreach(&self, skb: &SkBuff, code: u8) {
         // SAFETY: `skb` is the packet of this hook call, valid and ours.
-        unsafe { bindings::nf_send_unreach(skb.as_ptr(), code.into(), self.ptr.hook.into()) };
+        unsafe { bindings::nf_send_unreach(skb.as_ptr(), code.into(), self.raw.hook.into()) };
     }
 
     /// Answers the TCP segment `skb` with a reset (`nf_send_reset`). The
@@ -339,10 +362,10 @@ impl<'a> HookState<'a> {
         // SAFETY: as in `send_unreach`; `sk` may be null.
         unsafe {
             bindings::nf_send_reset(
-                self.ptr.net,
-                self.ptr.sk,
+                self.raw.net,
+                self.raw.sk,
                 skb.as_ptr(),
-                self.ptr.hook.into(),
+                self.raw.hook.into(),
             )
         };
     }
@@ -354,19 +377,19 @@ impl<'a> HookState<'a> {
     pub fn masquerade_addr(&self, skb: &SkBuff) -> Option<[u8; 4]> {
         // SAFETY: `skb` is the packet of this hook call; `out` is valid
         // (or null, which the helper checks) while the hook runs.
-        let a = unsafe { bindings::masquerade_addr(skb.as_ptr(), self.ptr.out) };
+        let a = unsafe { bindings::masquerade_addr(skb.as_ptr(), self.raw.out) };
         (a != 0).then(|| a.to_ne_bytes())
     }
 
     /// The primary IPv4 address of the input device (REDIRECT's
     /// destination); `None` at a hook without one, or if it has none.
     pub fn in_primary_addr(&self) -> Option<[u8; 4]> {
-        if self.ptr.in_.is_null() {
+        if self.raw.in_.is_null() {
             return None;
         }
         // SAFETY: a non-null `in` device is valid while the hook runs; the
         // helper reads its addresses under the RCU read lock.
-        let a = unsafe { bindings::dev_primary_addr(self.ptr.in_) };
+        let a = unsafe { bindings::dev_primary_addr(self.raw.in_) };
         (a != 0).then(|| a.to_ne_bytes())
     }
 
@@ -376,7 +399,7 @@ impl<'a> HookState<'a> {
         // SAFETY: the namespace and the socket (possibly null) are valid
         // while the hook runs; `skb` is this call's packet, ours (`&mut`).
         crate::error::to_result(unsafe {
-            bindings::route_me_harder(self.ptr.net, self.ptr.sk, skb.as_ptr())
+            bindings::route_me_harder(self.raw.net, self.raw.sk, skb.as_ptr())
         })
     }
 
@@ -387,14 +410,14 @@ impl<'a> HookState<'a> {
         // SAFETY: `skb` is this call's packet, ours (`&mut`); the helper
         // reads within it and may note the result in `skb->ip_summed`.
         unsafe {
-            bindings::nf_ip_checksum(skb.as_ptr(), self.ptr.hook.into(), offset, protocol) == 0
+            bindings::nf_ip_checksum(skb.as_ptr(), self.raw.hook.into(), offset, protocol) == 0
         }
     }
 
     /// The namespace the packet is traversing.
-    pub fn net(&self) -> &'a Net {
+    pub fn net(&self) -> &Net {
         // SAFETY: the namespace of a packet in flight is alive while its hooks run.
-        unsafe { Net::from_raw(self.ptr.net) }
+        unsafe { Net::from_raw(self.raw.net) }
     }
 }
 
@@ -670,11 +693,8 @@ unsafe extern "C" fn hook_callback<T: PernetState, const I: usize>(
         (
             &*priv_.cast::<T>().cast_const(),
             SkBuff::from_raw_mut(skb),
-            HookState {
-                ptr: &*state,
-                rcu: crate::sync::rcu::Guard::assume_held(),
-            },
+            HookState::from_raw(state),
         )
     };
-    data.hook(I, skb, &state).to_raw()
+    data.hook(I, skb, state).to_raw()
 }

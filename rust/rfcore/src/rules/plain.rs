@@ -60,12 +60,12 @@ pub struct PlainKey {
     /// [`INFO_FRAGMENT`] and [`INFO_PROTOCOL`] are read (`PartialEq`
     /// compares those).
     info: u32,
-    /// `u64::from_ne_bytes` of the transport header's first four bytes
+    /// The transport header's first four bytes as `u32::from_ne_bytes`
     /// (the ports of TCP and UDP; ICMP's type, code and two zero bytes),
-    /// the protocol whose header is whole ([`IPPROTO_TCP`],
+    /// above them the protocol whose header is whole ([`IPPROTO_TCP`],
     /// [`IPPROTO_UDP`] or [`IPPROTO_ICMP`] for [`L4::Tcp`], [`L4::Udp`]
-    /// or [`L4::Icmp`]), the TCP flags, and two zero bytes; 0 without a
-    /// whole header.
+    /// or [`L4::Icmp`]) and the TCP flags ([`word`]); 0 without a whole
+    /// header.
     word: u64,
     /// Whether a TCP, UDP or ICMP header is cut short ([`L4::Truncated`]).
     truncated: bool,
@@ -86,16 +86,17 @@ impl Eq for PlainKey {}
 const INFO_FRAGMENT: [u8; 4] = [0x1f, 0xff, 0, 0];
 const INFO_PROTOCOL: [u8; 4] = [0, 0, 0, 0xff];
 
-/// The byte of [`PlainKey::word`] that is the protocol whose header is
-/// whole, and the one that is the TCP flags.
-const WORD_L4: usize = 4;
-const WORD_FLAGS: usize = 5;
+/// Where in [`PlainKey::word`] the protocol whose header is whole is, and
+/// where the TCP flags are.
+const WORD_L4: u32 = 32;
+const WORD_FLAGS: u32 = 40;
 
-/// A word of [`PlainKey::word`]'s layout: the first four bytes `head`,
-/// the protocol `l4` and the TCP flags `flags`.
+/// A word of [`PlainKey::word`]'s layout: the first four bytes `head`
+/// (as `u32::from_ne_bytes`, in the low half), the protocol `l4` and the
+/// TCP flags `flags` above them.
 #[inline(always)]
 fn word(head: [u8; 4], l4: u8, flags: u8) -> u64 {
-    u64::from_ne_bytes([head[0], head[1], head[2], head[3], l4, flags, 0, 0])
+    u64::from(u32::from_ne_bytes(head)) | u64::from(l4) << WORD_L4 | u64::from(flags) << WORD_FLAGS
 }
 
 impl PlainKey {
@@ -114,7 +115,9 @@ impl PlainKey {
         }
         let header_len = usize::from(h[0] & 0x0f) * 4;
         let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
-        if data.len() < header_len || total < header_len || total > packet_len {
+        // In this order: where `data` is the whole packet, the last test
+        // follows from the first two.
+        if total > packet_len || total < header_len || data.len() < header_len {
             return None;
         }
         let mut key = PlainKey {
@@ -127,19 +130,20 @@ impl PlainKey {
             return Some(key);
         }
         // The transport bytes there are: those present after the IPv4
-        // header, within the total length (`room` of them).
-        let rest = data.get(header_len..).unwrap_or(&[]);
-        let room = total - header_len;
+        // header, within the total length.
+        let rest = data.get(header_len..total.min(data.len())).unwrap_or(&[]);
         let first = |t: &[u8]| [t[0], t[1], t[2], t[3]];
-        // TCP and UDP asked first, ICMP then.
-        let whole = if h[9] == IPPROTO_UDP {
-            take::<UDP_HEADER>(rest, room).map(|u| word(first(u), IPPROTO_UDP, 0))
-        } else if h[9] == IPPROTO_TCP {
-            take::<TCP_MIN_HEADER>(rest, room).map(|t| word(first(t), IPPROTO_TCP, t[13]))
-        } else if h[9] == IPPROTO_ICMP {
-            take::<ICMP_HEADER>(rest, room).map(|i| word([i[0], i[1], 0, 0], IPPROTO_ICMP, 0))
-        } else {
-            return Some(key);
+        let whole = match h[9] {
+            IPPROTO_UDP => rest
+                .first_chunk::<UDP_HEADER>()
+                .map(|u| word(first(u), IPPROTO_UDP, 0)),
+            IPPROTO_TCP => rest
+                .first_chunk::<TCP_MIN_HEADER>()
+                .map(|t| word(first(t), IPPROTO_TCP, t[13])),
+            IPPROTO_ICMP => rest
+                .first_chunk::<ICMP_HEADER>()
+                .map(|i| word([i[0], i[1], 0, 0], IPPROTO_ICMP, 0)),
+            _ => return Some(key),
         };
         match whole {
             Some(w) => key.word = w,
@@ -177,27 +181,27 @@ impl PlainKey {
     /// The protocol whose header is whole; 0 for none.
     #[inline(always)]
     fn l4(&self) -> u8 {
-        self.word.to_ne_bytes()[WORD_L4]
+        (self.word >> WORD_L4) as u8
     }
 
     /// The TCP flags.
     #[inline(always)]
     fn flags(&self) -> u8 {
-        self.word.to_ne_bytes()[WORD_FLAGS]
+        (self.word >> WORD_FLAGS) as u8
     }
 
     /// The transport header's first two bytes in host order: the source
     /// port, or the ICMP type and code.
     #[inline(always)]
     fn high(&self) -> u16 {
-        let w = self.word.to_ne_bytes();
+        let w = (self.word as u32).to_ne_bytes();
         u16::from_be_bytes([w[0], w[1]])
     }
 
     /// The next two, the destination port.
     #[inline(always)]
     fn low(&self) -> u16 {
-        let w = self.word.to_ne_bytes();
+        let w = (self.word as u32).to_ne_bytes();
         u16::from_be_bytes([w[2], w[3]])
     }
 }
@@ -226,17 +230,6 @@ impl From<&Headers> for PlainKey {
             word,
             truncated: matches!(h.l4, L4::Truncated { .. }),
         }
-    }
-}
-
-/// The first `N` bytes of `rest` if there are that many and `room`
-/// allows them: a header within both the bytes present and the packet's
-/// total length.
-#[inline(always)]
-fn take<const N: usize>(rest: &[u8], room: usize) -> Option<&[u8; N]> {
-    match room >= N {
-        true => rest.first_chunk::<N>(),
-        false => None,
     }
 }
 
