@@ -91,6 +91,9 @@ const INFO_PROTOCOL: [u8; 4] = [0, 0, 0, 0xff];
 const WORD_L4: u32 = 32;
 const WORD_FLAGS: u32 = 40;
 
+/// A bit of [`PlainKey::word`] that is 0 in every key.
+const WORD_NEVER: u64 = 1 << 63;
+
 /// A word of [`PlainKey::word`]'s layout: the first four bytes `head`
 /// (as `u32::from_ne_bytes`, in the low half), the protocol `l4` and the
 /// TCP flags `flags` above them.
@@ -478,6 +481,12 @@ impl Exact {
             e.word = word([hv[0], hv[1], lv[0], lv[1]], l4.proto, fv);
             whole &= high.is_some() && low.is_some() && !l4.inv_flags;
         }
+        if !whole {
+            // A bit no key has: the rule's exact part never passes, and
+            // the walk asks the rest only then.
+            e.word_mask |= WORD_NEVER;
+            e.word |= WORD_NEVER;
+        }
         (e, whole)
     }
 
@@ -501,7 +510,9 @@ pub struct PlainRule<V = Verdict> {
     /// Most of the rule's tests, or all of them.
     exact: Exact,
     /// Whether the rule has tests that [`PlainRule::exact`] does not hold
-    /// (an inversion, a port range, TCP flags...).
+    /// (an inversion, a port range, TCP flags...); its exact part then
+    /// holds a bit no key has ([`WORD_NEVER`]), so that the walk asks
+    /// this only of a rule whose exact part did not pass.
     rest: bool,
     /// The rule's IP test and transport match, whole: what [`walk_whole`]
     /// reads.
@@ -668,14 +679,14 @@ pub fn walk<V: Copy>(
         return walk_whole(chain, left, *key, len, count);
     }
     while let Some((rule, next)) = left.split_first() {
-        if rule.rest {
-            return walk_whole(chain, left, *key, len, count);
-        }
         if rule.exact.matches(key) {
             count(rule.counter, len);
             if let Some(v) = rule.verdict {
                 return v;
             }
+        } else if rule.rest {
+            // Its exact part never passes (Exact::of).
+            return walk_whole(chain, left, *key, len, count);
         }
         left = next;
     }
