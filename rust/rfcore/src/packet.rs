@@ -98,8 +98,9 @@ pub struct Ipv4Header {
     pub header_len: usize,
     /// Type of service (DSCP and ECN).
     pub tos: u8,
-    /// Total length of the packet in bytes, header included.
-    pub total_len: u16,
+    /// Total length of the packet in bytes, header included: the header's
+    /// field, or the packet's length for IPv4 BIG TCP ([`total_length`]).
+    pub total_len: u32,
     /// Identification.
     pub id: u16,
     /// The DF flag.
@@ -142,13 +143,13 @@ impl Ipv4Header {
     /// Length of the payload (transport header and data) as the total
     /// length says: `total_len - header_len`; 0 if that is negative.
     pub fn payload_len(&self) -> usize {
-        usize::from(self.total_len).saturating_sub(self.header_len)
+        (self.total_len as usize).saturating_sub(self.header_len)
     }
 
     /// The payload bytes present in `data`, the slice that was parsed:
     /// from `header_len` to the total length, cut short if `data` is.
     pub fn payload<'a>(&self, data: &'a [u8]) -> &'a [u8] {
-        let end = usize::from(self.total_len).min(data.len());
+        let end = (self.total_len as usize).min(data.len());
         data.get(self.header_len..end).unwrap_or(&[])
     }
 }
@@ -363,10 +364,25 @@ fn transport_of(ip: &Ipv4Header, data: &[u8]) -> Result<Transport, ParseError> {
     }
     // The bytes of the packet that we have, after the IP header (which
     // parse_ip found within data and the total length).
-    let total = usize::from(ip.total_len);
+    let total = ip.total_len as usize;
     let avail = data.len().min(total);
     let l4 = data.get(ip.header_len..avail).unwrap_or(&[]);
     parse_transport(ip.protocol, l4, total.saturating_sub(ip.header_len))
+}
+
+/// The total length of a packet of `packet_len` bytes whose IPv4 header
+/// says `field`: the field, or the packet's length when the field is 0
+/// and the packet longer than the field can say. Such a packet is an IPv4
+/// BIG TCP one, a GSO packet of more than 65,535 bytes
+/// (`iph_set_totlen`), which the kernel reads so (`iph_totlen`); no
+/// other packet that long reaches a hook (the input path drops one whose
+/// length is not its header's, and nothing else sends one).
+#[inline(always)]
+pub fn total_length(field: u16, packet_len: usize) -> usize {
+    match field {
+        0 if packet_len > usize::from(u16::MAX) => packet_len,
+        n => usize::from(n),
+    }
 }
 
 /// The checks of [`parse`] up to the transport header: the IPv4 header.
@@ -410,8 +426,7 @@ fn ipv4_header(data: &[u8], present: usize, packet_len: usize) -> Result<Ipv4Hea
     if present < header_len {
         return Err(ParseError::Truncated);
     }
-    let total_len = u16::from_be_bytes([h[2], h[3]]);
-    let total = usize::from(total_len);
+    let total = total_length(u16::from_be_bytes([h[2], h[3]]), packet_len);
     if total < header_len || total > packet_len {
         return Err(ParseError::BadTotalLength);
     }
@@ -419,7 +434,7 @@ fn ipv4_header(data: &[u8], present: usize, packet_len: usize) -> Result<Ipv4Hea
     Ok(Ipv4Header {
         header_len,
         tos: h[1],
-        total_len,
+        total_len: total as u32,
         id: u16::from_be_bytes([h[4], h[5]]),
         dont_fragment: frag & 0x4000 != 0,
         more_fragments: frag & 0x2000 != 0,
@@ -451,7 +466,7 @@ pub fn parse_for_rules(data: &[u8], packet_len: usize) -> Result<Packet, ParseEr
         Ok(t) => t,
         Err(_) => {
             // The bytes of the transport header there are.
-            let total = usize::from(ip.total_len);
+            let total = ip.total_len as usize;
             let l4 = data
                 .get(ip.header_len..data.len().min(total))
                 .unwrap_or(&[]);
@@ -488,8 +503,9 @@ pub struct Headers {
     pub protocol: u8,
     /// Type of service (DSCP and ECN).
     pub tos: u8,
-    /// Total length of the packet in bytes, header included.
-    pub total_len: u16,
+    /// Total length of the packet in bytes, header included
+    /// ([`Ipv4Header::total_len`]).
+    pub total_len: u32,
     /// Fragment offset in 8-byte units: not 0 for a later fragment.
     pub fragment_offset: u16,
     /// What the rules read of the transport header.
@@ -630,11 +646,11 @@ fn headers(data: &[u8], packet_len: usize, transport: bool) -> Result<Headers, P
     if data.len() < header_len {
         return Err(ParseError::Truncated);
     }
-    let total_len = u16::from_be_bytes([h[2], h[3]]);
-    let total = usize::from(total_len);
+    let total = total_length(u16::from_be_bytes([h[2], h[3]]), packet_len);
     if total < header_len || total > packet_len {
         return Err(ParseError::BadTotalLength);
     }
+    let total_len = total as u32;
     let fragment_offset = u16::from_be_bytes([h[6], h[7]]) & 0x1fff;
     let protocol = h[9];
     let l4 = if !transport {
@@ -1191,7 +1207,7 @@ mod tests {
             assert!(header_checksum_ok(&pkt, hl));
             let p = parse(&pkt, pkt.len()).unwrap();
             assert_eq!(p.ip.header_len, hl);
-            assert_eq!(usize::from(p.ip.total_len), hl + 12);
+            assert_eq!(p.ip.total_len as usize, hl + 12);
             let opts = p.ip.options(&pkt);
             assert_eq!(opts.len(), hl - 20);
             assert!(opts.iter().enumerate().all(|(k, &b)| b == k as u8 + 1));
@@ -1294,7 +1310,7 @@ mod tests {
                 parse_headers(&p, p.len()).unwrap().l4,
                 L4::Truncated { ports }
             );
-            assert_eq!(usize::from(r.ip.total_len), p.len());
+            assert_eq!(r.ip.total_len as usize, p.len());
             assert_eq!(r.ip.protocol, p[9]);
         }
         // A TCP header with its 20 bytes but a data offset below 5 or
@@ -1410,7 +1426,7 @@ mod tests {
     fn check(data: &[u8], packet_len: usize, r: Result<Packet, ParseError>, lenient: bool) {
         let Ok(p) = r else { return };
         let ip = p.ip;
-        let total = usize::from(ip.total_len);
+        let total = ip.total_len as usize;
         assert!((20..=60).contains(&ip.header_len) && ip.header_len % 4 == 0);
         assert!(ip.header_len <= total && total <= packet_len);
         assert!(ip.header_len <= data.len());
@@ -1480,7 +1496,7 @@ mod tests {
             let p = ipv4(5, proto, 0, &[1, 2, 3]);
             assert_eq!(parse(&p, p.len()), Err(ParseError::TruncatedTransport));
             let h = parse_ipv4_header(&p[..20], p.len()).unwrap();
-            assert_eq!((h.protocol, usize::from(h.total_len)), (proto, 23));
+            assert_eq!((h.protocol, h.total_len as usize), (proto, 23));
         }
         let p = ipv4(5, IPPROTO_TCP, 0, &tcp(4, 0, 0));
         assert_eq!(parse(&p, p.len()), Err(ParseError::BadTcpDataOffset));
@@ -1667,6 +1683,44 @@ mod tests {
         fn below(&mut self, n: usize) -> usize {
             (self.next() % n as u64) as usize
         }
+    }
+
+    /// An IPv4 BIG TCP packet (a GSO packet of more than 65,535 bytes,
+    /// whose total length field is 0) is read with the packet's length,
+    /// by every parse, as the kernel reads it (`iph_totlen`); a total
+    /// length of 0 is wrong in any shorter packet.
+    #[test]
+    fn big_tcp_total_length() {
+        let mut p = ipv4(5, IPPROTO_TCP, 0, &tcp(5, TcpHeader::ACK, 70_000));
+        p[2] = 0;
+        p[3] = 0;
+        let len = p.len();
+        assert!(len > 65_535);
+        let whole = parse(&p, len).unwrap();
+        assert_eq!(whole.ip.total_len as usize, len);
+        assert_eq!(whole.ip.payload_len(), len - 20);
+        assert!(matches!(whole.transport, Transport::Tcp(t) if t.dport == 80));
+        let head = &p[..HEADERS_SPAN_MAX];
+        let h = parse_headers(head, len).unwrap();
+        assert_eq!(h.total_len as usize, len);
+        assert!(matches!(h.l4, L4::Tcp { dport: 80, .. }));
+        assert_eq!(
+            parse_ipv4_header(head, len).unwrap().total_len as usize,
+            len
+        );
+        assert_eq!(PlainKey::parse(head, len, true), Some(PlainKey::from(&h)));
+        // The same header on a packet the field could have said.
+        for short in [p.len() - 70_000, 65_535] {
+            assert_eq!(parse_headers(head, short), Err(ParseError::BadTotalLength));
+            assert_eq!(
+                parse_ipv4_header(head, short),
+                Err(ParseError::BadTotalLength)
+            );
+            assert_eq!(PlainKey::parse(head, short, true), None);
+        }
+        assert_eq!(total_length(0, 65_536), 65_536);
+        assert_eq!(total_length(0, 65_535), 0);
+        assert_eq!(total_length(1500, 70_000), 1500);
     }
 
     #[test]

@@ -40,7 +40,7 @@ fn transport_verifies(p: &[u8]) -> bool {
     let Ok(parsed) = packet::parse(p, p.len()) else {
         return false;
     };
-    if usize::from(parsed.ip.total_len) != p.len() || parsed.ip.is_fragment() {
+    if parsed.ip.total_len as usize != p.len() || parsed.ip.is_fragment() {
         return false;
     }
     let l4 = &p[parsed.ip.header_len..];

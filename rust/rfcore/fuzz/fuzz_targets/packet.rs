@@ -62,7 +62,7 @@ fuzz_target!(|input: &[u8]| {
         return;
     };
     let ip = p.ip;
-    let total = usize::from(ip.total_len);
+    let total = ip.total_len as usize;
     assert!((20..=60).contains(&ip.header_len) && ip.header_len % 4 == 0);
     assert!(ip.header_len <= total && total <= packet_len);
     assert!(ip.header_len <= data.len());

@@ -39,8 +39,8 @@ use super::matches::tcp::Tcp;
 use super::matches::udp::Udp;
 use super::matches::{Match, MatchOps, Needs, PortRange};
 use super::packet::{
-    Headers, ICMP_HEADER, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_MIN_HEADER, L4,
-    TCP_MIN_HEADER, UDP_HEADER,
+    total_length, Headers, ICMP_HEADER, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_MIN_HEADER,
+    L4, TCP_MIN_HEADER, UDP_HEADER,
 };
 use super::proto::{self, Hook};
 use super::table::{Chain, Policy, Rule, Table};
@@ -117,7 +117,7 @@ impl PlainKey {
             return None;
         }
         let header_len = usize::from(h[0] & 0x0f) * 4;
-        let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+        let total = total_length(u16::from_be_bytes([h[2], h[3]]), packet_len);
         // In this order: where `data` is the whole packet, the last test
         // follows from the first two.
         if total > packet_len || total < header_len || data.len() < header_len {

@@ -263,7 +263,7 @@ fn ipv4(protocol: u8, s: [u8; 4], d: [u8; 4], total_len: u16) -> Ipv4Header {
     Ipv4Header {
         header_len: 20,
         tos: 0,
-        total_len,
+        total_len: total_len.into(),
         id: 0x1234,
         dont_fragment: true,
         more_fragments: false,
@@ -282,7 +282,7 @@ fn info(pkt: Packet) -> PacketInfo {
         DevName::new(b"eth0\0"),
         DevName::default(),
         0,
-        u32::from(pkt.ip.total_len),
+        pkt.ip.total_len,
         Some([2, 0, 0, 0, 0, 1]),
     )
 }

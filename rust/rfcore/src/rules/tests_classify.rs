@@ -729,7 +729,7 @@ fn random_packet(r: &mut Rng) -> PacketInfo {
     let ip = Ipv4Header {
         header_len: 20,
         tos: (r.below(2) * 0x10) as u8,
-        total_len,
+        total_len: total_len.into(),
         id: 1,
         dont_fragment: false,
         more_fragments: false,

@@ -56,6 +56,6 @@ impl MatchOps for Length {
     }
 
     fn matches<C: Context>(&self, pkt: &PacketInfo, _ctx: &mut C, _index: u32) -> bool {
-        (self.min..=self.max).contains(&pkt.pkt.total_len) ^ self.invert
+        (u32::from(self.min)..=u32::from(self.max)).contains(&pkt.pkt.total_len) ^ self.invert
     }
 }
