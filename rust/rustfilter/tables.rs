@@ -757,13 +757,41 @@ fn walk_plain<const TRANSPORT: bool>(
     bytes: &[u8],
     len: u32,
 ) -> Verdict {
-    // As in the general walk: a packet whose IPv4 header does not parse
-    // is dropped.
     let Some(key) = PlainKey::parse(bytes, len as usize, TRANSPORT) else {
-        return Verdict::DROP;
+        return walk_plain_long::<TRANSPORT>(compiled, plain, guard, bytes, len);
     };
+    walk_plain_key(compiled, plain, guard, &key, len)
+}
+
+/// [`walk_plain`] of a packet the walk's parse refused: an IPv4 BIG TCP
+/// one ([`PlainKey::parse_long`]), or else one whose IPv4 header does not
+/// parse, which is dropped (as in the general walk). Out of line.
+#[cold]
+#[inline(never)]
+fn walk_plain_long<const TRANSPORT: bool>(
+    compiled: &Compiled,
+    plain: &Plain,
+    guard: &rcu::Guard,
+    bytes: &[u8],
+    len: u32,
+) -> Verdict {
+    match PlainKey::parse_long(bytes, len as usize, TRANSPORT) {
+        Some(key) => walk_plain_key(compiled, plain, guard, &key, len),
+        None => Verdict::DROP,
+    }
+}
+
+/// The walk of `plain` for a packet `key` of `len` bytes.
+#[inline(always)]
+fn walk_plain_key(
+    compiled: &Compiled,
+    plain: &Plain,
+    guard: &rcu::Guard,
+    key: &PlainKey,
+    len: u32,
+) -> Verdict {
     let counters = compiled.counters.live(guard);
-    rules::plain::walk(&plain.chain, &plain.rules, &key, len, |c, b| {
+    rules::plain::walk(&plain.chain, &plain.rules, key, len, |c, b| {
         count(counters, c, b)
     })
 }

@@ -1708,7 +1708,12 @@ mod tests {
             parse_ipv4_header(head, len).unwrap().total_len as usize,
             len
         );
-        assert_eq!(PlainKey::parse(head, len, true), Some(PlainKey::from(&h)));
+        assert_eq!(
+            PlainKey::parse_long(head, len, true),
+            Some(PlainKey::from(&h))
+        );
+        // Not the walk's own parse, which leaves these to parse_long.
+        assert_eq!(PlainKey::parse(head, len, true), None);
         // The same header on a packet the field could have said.
         for short in [p.len() - 70_000, 65_535] {
             assert_eq!(parse_headers(head, short), Err(ParseError::BadTotalLength));
@@ -1716,7 +1721,7 @@ mod tests {
                 parse_ipv4_header(head, short),
                 Err(ParseError::BadTotalLength)
             );
-            assert_eq!(PlainKey::parse(head, short, true), None);
+            assert_eq!(PlainKey::parse_long(head, short, true), None);
         }
         assert_eq!(total_length(0, 65_536), 65_536);
         assert_eq!(total_length(0, 65_535), 0);
@@ -1802,11 +1807,14 @@ mod tests {
                     true => parse_headers(data, packet_len),
                     false => parse_ip_headers(data, packet_len),
                 };
+                let key = PlainKey::parse_long(data, packet_len, transport);
                 assert_eq!(
-                    PlainKey::parse(data, packet_len, transport),
+                    key,
                     headers.ok().map(|h| PlainKey::from(&h)),
                     "{data:02x?} of {packet_len}, transport {transport}"
                 );
+                // The walk's parse, but for BIG TCP (not in these).
+                assert_eq!(PlainKey::parse(data, packet_len, transport), key);
                 if let Some(k) = (!data.is_empty()).then(|| data.len().min(headers_span(data))) {
                     assert_eq!(
                         PlainKey::parse(&data[..k], packet_len, transport),

@@ -108,8 +108,31 @@ impl PlainKey {
     /// [`crate::packet::parse_ip_headers`] without `transport`; `None`
     /// when the IPv4 header does not parse. Reads what those read (no more
     /// than [`crate::packet::headers_span`]).
+    ///
+    /// The total length is the header's field: `None` too for an IPv4 BIG
+    /// TCP packet (whose field is 0, [`total_length`]), which
+    /// [`PlainKey::parse_long`] reads. (So that the walk of every other
+    /// packet does not ask.)
     #[inline(always)]
     pub fn parse(data: &[u8], packet_len: usize, transport: bool) -> Option<PlainKey> {
+        Self::parse_with(data, packet_len, transport, |field, _| usize::from(field))
+    }
+
+    /// [`PlainKey::parse`] of any packet, IPv4 BIG TCP ones included:
+    /// what `parse_headers` finds, as a key.
+    pub fn parse_long(data: &[u8], packet_len: usize, transport: bool) -> Option<PlainKey> {
+        Self::parse_with(data, packet_len, transport, total_length)
+    }
+
+    /// [`PlainKey::parse`] with the total length `total(field, packet_len)`
+    /// of the header's field.
+    #[inline(always)]
+    fn parse_with(
+        data: &[u8],
+        packet_len: usize,
+        transport: bool,
+        total: impl Fn(u16, usize) -> usize,
+    ) -> Option<PlainKey> {
         let h = data.first_chunk::<IPV4_MIN_HEADER>()?;
         // Version 4, a header of 5 to 15 words, all there and within a
         // total length that is within the packet.
@@ -117,7 +140,7 @@ impl PlainKey {
             return None;
         }
         let header_len = usize::from(h[0] & 0x0f) * 4;
-        let total = total_length(u16::from_be_bytes([h[2], h[3]]), packet_len);
+        let total = total(u16::from_be_bytes([h[2], h[3]]), packet_len);
         // In this order: where `data` is the whole packet, the last test
         // follows from the first two.
         if total > packet_len || total < header_len || data.len() < header_len {
