@@ -529,7 +529,49 @@ pub enum Command {
     Send(Box<Send>),
     Sniff(Sniff),
     Fuzz(Fuzz),
+    Link(Link),
     Help,
+}
+
+/// What `rfpkt link` sets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    /// The devices, each set in turn.
+    pub devs: Vec<String>,
+    /// (IFLA_* attribute, value), in the order given.
+    pub sizes: Vec<(u16, u32)>,
+}
+
+fn parse_link(args: &[String]) -> Result<Link, String> {
+    let mut devs = Vec::new();
+    let mut sizes: Vec<(u16, u32)> = Vec::new();
+    let mut it = args.iter();
+    while let Some(o) = it.next() {
+        let o = o.as_str();
+        let attr = crate::link::SIZES.iter().find(|(opt, _)| *opt == o);
+        if o != "--dev" && attr.is_none() {
+            return Err(if o.starts_with("--") {
+                format!("link: unknown option {o}")
+            } else {
+                format!("link: unexpected argument \"{o}\"")
+            });
+        }
+        let v = it.next().ok_or_else(|| format!("{o} needs a value"))?;
+        match attr {
+            None => devs.push(v.clone()),
+            Some((_, typ)) if sizes.iter().any(|(t, _)| t == typ) => {
+                return Err(format!("link: {o} given twice"))
+            }
+            Some((_, typ)) => sizes.push((*typ, num(o, v)?)),
+        }
+    }
+    if devs.is_empty() {
+        return Err("link: needs --dev IFACE".into());
+    }
+    if sizes.is_empty() {
+        return Err("link: nothing to set".into());
+    }
+    Ok(Link { devs, sizes })
 }
 
 /// What `rfpkt fuzz` sends.
@@ -775,6 +817,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "-h" | "--help" | "help" => Ok(Command::Help),
         "sniff" => parse_sniff(rest).map(Command::Sniff),
         "fuzz" => parse_fuzz(rest).map(Command::Fuzz),
+        "link" => parse_link(rest).map(Command::Link),
         "tcp" | "udp" | "icmp" | "raw" => parse_send(cmd, rest).map(|s| Command::Send(Box::new(s))),
         _ => Err(format!("unknown command \"{cmd}\"")),
     }
@@ -1322,6 +1365,37 @@ mod tests {
             "fuzz --dst 10.0.2.2 --ttl 3",
             "fuzz --dst 10.0.2.2 --count",
             "fuzz --dst 10.0.2.2 extra",
+        ] {
+            assert!(parse(&args(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn link_command_line() {
+        let args = |l: &str| l.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let Command::Link(l) = parse(&args(
+            "link --gso-max-size 185000 --dev veth1 --gso-ipv4-max-size 0x2d2a8 \
+             --gro-max-size 65536 --gro-ipv4-max-size 1",
+        ))
+        .unwrap() else {
+            panic!("not link")
+        };
+        assert_eq!(l.devs, ["veth1"]);
+        assert_eq!(l.sizes, [(41, 185000), (63, 185000), (58, 65536), (64, 1)]);
+        let two = parse(&args("link --dev a --gro-max-size 9 --dev b"));
+        let Command::Link(l) = two.unwrap() else {
+            panic!("not link")
+        };
+        assert_eq!(l.devs, ["a", "b"]);
+        assert_eq!(l.sizes, [(58, 9)]);
+        for bad in [
+            "link --gso-max-size 70000",
+            "link --dev eth0",
+            "link --dev eth0 --gso-max-size",
+            "link --dev eth0 --gso-max-size 4294967296",
+            "link --dev eth0 --gso-max-size 1 --gso-max-size 2",
+            "link --dev eth0 --mtu 1500",
+            "link --dev eth0 --gro-max-size 1 extra",
         ] {
             assert!(parse(&args(bad)).is_err(), "{bad}");
         }

@@ -8,6 +8,7 @@ mod build;
 mod cli;
 mod csum;
 mod fuzz;
+mod link;
 mod parse;
 mod sock;
 
@@ -38,6 +39,8 @@ usage: rfpkt tcp  --dst B [--src A | --src-range A-B] [--sport P | --sport-range
        rfpkt sniff [--dev IFACE] [--count N] [--timeout S] [--proto tcp|udp|icmp|N]
                    [--host A] [--port P] [--src A] [--dst B] [--sport P] [--dport P]
                    [--in | --out] [--ready FILE] [--hexdump]
+       rfpkt link --dev IFACE [--dev IFACE ...] [--gso-max-size N]
+                  [--gso-ipv4-max-size N] [--gro-max-size N] [--gro-ipv4-max-size N]
 
 payload:  --payload-len N (filler \"abc...\") | --data TEXT | --payload HEX
 common:   --ttl N --tos N --ip-id N --df --mf --frag-offset BYTES --ip-options HEX
@@ -84,6 +87,13 @@ and exits 1 only if packets were to be sent and none was. Classes (--only):
   ip-header ip-options trunc-l4 tcp udp icmp-error icmp-query zero-ports
   frag mutate other-proto
 (see tools/rfpkt/src/fuzz.rs for what each makes).
+
+link sets the GSO and GRO size limits of each IFACE (in the current
+network namespace) with one rtnetlink RTM_NEWLINK, as `ip link set IFACE
+gso_ipv4_max_size N ...` does (the IPv4 ones need iproute2 6.3; above
+65536 they enable IPv4 BIG TCP). It prints nothing once the kernel has
+acknowledged them all; at the first refusal it prints the device, the
+errno and the kernel's message and exits 1.
 
 raw kinds:
 ";
@@ -321,6 +331,7 @@ fn main() -> ExitCode {
         Ok(Command::Send(s)) => send(&s),
         Ok(Command::Sniff(f)) => sniff(&f),
         Ok(Command::Fuzz(f)) => fuzz(&f),
+        Ok(Command::Link(l)) => link::set(&l).map(|()| ExitCode::SUCCESS),
         Err(e) => {
             eprintln!("rfpkt: {e}\n(rfpkt --help for usage)");
             return ExitCode::from(2);

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use crate::build::Addr;
 
-fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
+pub fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
     if rc < 0 {
         Err(io::Error::last_os_error())
     } else {
@@ -21,7 +21,7 @@ fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
-fn socket(domain: libc::c_int, ty: libc::c_int, proto: libc::c_int) -> io::Result<OwnedFd> {
+pub fn socket(domain: libc::c_int, ty: libc::c_int, proto: libc::c_int) -> io::Result<OwnedFd> {
     // SAFETY: socket(2) has no memory arguments; a non-negative result is a
     // descriptor we own.
     let fd = check(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC, proto) })?;
