@@ -55,8 +55,6 @@ const PEEK: usize = 128;
 // A copy of `PEEK` bytes holds whatever the header parse reads.
 const _: () = assert!(PEEK >= packet::HEADERS_SPAN_MAX);
 
-/// A compiled table. Never modified after publication, except for the
-/// counters and the limit buckets, which have their own synchronisation.
 /// A plain chain compiled for the walk ([`rules::plain`]): its rules,
 /// in their own array so that the walk reads them without a bounds
 /// check, and the rest of it.
@@ -65,6 +63,8 @@ struct Plain {
     rules: KVVec<PlainRule<Verdict>>,
 }
 
+/// A compiled table. Never modified after publication, except for the
+/// counters and the limit buckets, which have their own synchronisation.
 #[pin_data]
 pub(crate) struct Compiled {
     info: TableInfo,

@@ -96,7 +96,7 @@ pub fn ack(buf: &[u8], seq: u32) -> Option<Ack> {
         if u16_at(m, 4)? == NLMSG_ERROR && u32_at(m, 8)? == seq {
             // nlmsgerr: error, then the request's header (and all of the
             // request unless capped), then the TLVs.
-            let errno = -(u32_at(m, NLMSG_HDRLEN)? as i32);
+            let errno = (u32_at(m, NLMSG_HDRLEN)? as i32).wrapping_neg();
             let quoted = if flags & NLM_F_CAPPED != 0 {
                 NLMSG_HDRLEN
             } else {

@@ -7,9 +7,10 @@
 //! addresses, the protocol, ports, TCP flags or the ICMP type and end in
 //! ACCEPT, DROP or a queue: `-s 10.0.1.0/24 -p udp --dport 53 -j ACCEPT`.
 //! Such a chain is compiled, when its ruleset is committed, into an array
-//! of [`PlainRule`]s, each holding its IP test, its transport match, its
-//! counter and its verdict, so that [`walk`] reads one entry per rule and
-//! the packet's parsed headers ([`Headers`]) and counts through a closure:
+//! of [`PlainRule`]s, each holding its tests (most of them as masks and
+//! values of the key's words), its counter and its verdict, so that
+//! [`walk`] reads one entry per rule and the packet's [`PlainKey`] (three
+//! words read from its bytes) and counts through a closure:
 //! no packet view with device names and mark, no rule-to-match
 //! indirection, no index cursor, no return stack, no [`Context`].
 //!

@@ -2619,6 +2619,21 @@ fn log_line_tcp() {
          PROTO=TCP SPT=50000 DPT=22 SEQ=1 ACK=0 WINDOW=64240 RES=0x00 SYN URGP=0 \
          OPT (020405B4) MARK=0x2a "
     );
+    // IPv4 BIG TCP: a total length field of 0 in a packet over 65,535
+    // bytes is its length (`iph_totlen`).
+    let mut big = pkt.clone();
+    big[2] = 0;
+    big[3] = 0;
+    let p4 = LogPacket {
+        data: &big,
+        skb_len: 70_000,
+        ..p
+    };
+    assert!(
+        line(&log2, &p4).contains(" LEN=70000 TOS="),
+        "{}",
+        line(&log2, &p4)
+    );
     // OUTPUT: no MAC part; all flags; truncated header.
     let mut th2 = th;
     th2[12] = 0x5f; // doff 5 and all four reserved bits

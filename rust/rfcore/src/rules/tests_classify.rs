@@ -336,11 +336,17 @@ fn addr_attr(r: &mut Rng, kind: u16, mask_kind: u16) -> Vec<u8> {
 }
 
 fn port_range(r: &mut Rng) -> Option<u32> {
-    match r.below(4) {
+    match r.below(5) {
         0 => None,
         1 => {
             let a = *r.pick(&PORTS);
             Some(ports(a, a.saturating_add(r.below(3) as u16)))
+        }
+        // The ports of one high byte (0x0300-0x03ff holds 1000 and 1001),
+        // or one port short of them.
+        2 if r.pct(30) => {
+            let hi = *r.pick(&[0u16, 0x0300, 0x1f00]);
+            Some(ports(hi, hi + 0xff - r.below(2) as u16))
         }
         _ => {
             let a = *r.pick(&PORTS);
@@ -380,9 +386,18 @@ fn port_match(r: &mut Rng, tcp: bool) -> Vec<u8> {
     if r.pct(10) {
         inv |= proto::TCP_INV_DPORTS;
     }
-    if tcp && r.pct(20) {
-        opts.push(u8a(proto::TCP_FLAGS_MASK, 0x17));
-        opts.push(u8a(proto::TCP_FLAGS_COMP, 0x02));
+    if tcp && r.pct(30) {
+        // --syn, or any mask and comparison (bits outside the mask too,
+        // as `--tcp-flags SYN SYN,ACK` gives).
+        let (mask, comp) = match r.pct(60) {
+            true => (0x17, 0x02),
+            false => (
+                r.next() as u8,
+                r.next() as u8 & *r.pick(&[0xff, 0x12, 0x02]),
+            ),
+        };
+        opts.push(u8a(proto::TCP_FLAGS_MASK, mask));
+        opts.push(u8a(proto::TCP_FLAGS_COMP, comp));
         if r.pct(30) {
             inv |= proto::TCP_INV_FLAGS;
         }
@@ -694,7 +709,10 @@ fn random_packet(r: &mut Rng) -> PacketInfo {
                 seq: 1,
                 ack: 0,
                 header_len: 20,
-                flags: *r.pick(&[0x02, 0x10, 0x12, 0x04]),
+                flags: match r.pct(70) {
+                    true => *r.pick(&[0x02, 0x10, 0x12, 0x04]),
+                    false => r.next() as u8,
+                },
                 window: 512,
             }),
         ),
@@ -710,8 +728,8 @@ fn random_packet(r: &mut Rng) -> PacketInfo {
         4 => (
             IPPROTO_ICMP,
             Transport::Icmp(IcmpHeader {
-                icmp_type: *r.pick(&[0u8, 3, 8]),
-                code: 0,
+                icmp_type: *r.pick(&[0u8, 3, 8, 255]),
+                code: *r.pick(&[0u8, 0, 1, 3]),
                 rest: [0; 4],
             }),
         ),
@@ -954,7 +972,20 @@ fn random_plain_rule(r: &mut Rng) -> Vec<u8> {
         match p {
             IPPROTO_TCP | IPPROTO_UDP => parts.push(port_match(r, p == IPPROTO_TCP)),
             IPPROTO_ICMP => {
-                let mut o = vec![u8a(proto::ICMP_TYPE, *r.pick(&[0u8, 3, 8]))];
+                // A type (255: any) with all codes, one, or a range.
+                let mut o = vec![u8a(proto::ICMP_TYPE, *r.pick(&[0u8, 3, 8, 255]))];
+                match r.below(4) {
+                    0 => {
+                        let c = r.below(4) as u8;
+                        o.push(u8a(proto::ICMP_CODE_MIN, c));
+                        o.push(u8a(proto::ICMP_CODE_MAX, c));
+                    }
+                    1 => {
+                        o.push(u8a(proto::ICMP_CODE_MIN, r.below(2) as u8));
+                        o.push(u8a(proto::ICMP_CODE_MAX, *r.pick(&[1u8, 2, 255])));
+                    }
+                    _ => {}
+                }
                 if r.pct(20) {
                     o.push(flag(proto::ICMP_INVERT));
                 }

@@ -245,7 +245,13 @@ fn ipv4(b: &mut Buf<'_>, log: &Log, pkt: &LogPacket<'_>, iphoff: usize) -> fmt::
     };
     let ihl = usize::from(ih[0] & 0x0f) * 4;
     let tos = ih[1];
-    let tot_len = u16::from_be_bytes([ih[2], ih[3]]);
+    // As `iph_totlen`: the packet's length for an IPv4 BIG TCP packet
+    // (the outer header's field 0); a quoted header's field as it is.
+    let field = u16::from_be_bytes([ih[2], ih[3]]);
+    let tot_len = match iphoff {
+        0 => crate::packet::total_length(field, pkt.skb_len),
+        _ => usize::from(field),
+    };
     let id = u16::from_be_bytes([ih[4], ih[5]]);
     let frag = u16::from_be_bytes([ih[6], ih[7]]);
     let ttl = ih[8];
