@@ -190,8 +190,8 @@ pub(crate) fn compile(
             .filter(|h| table.active_at(**h))
             .fold(0u8, |m, h| m | rules::hook_bit(*h));
         // Plain chains where the table is active (elsewhere packets pass
-        // uncounted), their rules one after the other. Each chain is
-        // judged once, then compiled.
+        // uncounted), each with its rules in an array of its own. Each
+        // chain is judged once, then compiled.
         let mut plain: [Option<Plain>; Hook::COUNT] = Default::default();
         for h in Hook::ALL {
             let Some(n) = table
