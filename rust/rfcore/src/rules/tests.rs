@@ -2303,6 +2303,13 @@ fn mac_mark_tos_dscp_length() {
     assert!(hit(&len(0, 1500, false), &p));
     assert!(!hit(&len(41, 1500, false), &p));
     assert!(hit(&len(41, 1500, true), &p));
+    // An IPv4 BIG TCP packet's length (over 65,535: no range holds it but
+    // an inverted one).
+    let mut big = p;
+    big.pkt.total_len = 70_000;
+    assert!(!hit(&len(0, 65535, false), &big));
+    assert!(!hit(&len(0, 0, false), &big));
+    assert!(hit(&len(0, 65535, true), &big));
 }
 
 #[test]
