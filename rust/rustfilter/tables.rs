@@ -73,7 +73,7 @@ pub(crate) struct Compiled {
     /// ACCEPT policy).
     active: u8,
     /// By hook number, the table's chain there if it is plain and active
-    /// ([`rules::plain`]): walked from the parsed headers alone, its
+    /// ([`rules::plain`]): walked from the packet's key alone, its
     /// verdicts as the hook function returns them.
     plain: [Option<Plain>; Hook::COUNT],
     chains: KVVec<Chain>,
@@ -672,7 +672,7 @@ fn run_general(
     // A packet whose IPv4 header does not parse cannot be matched: drop it.
     // One whose transport header does not parse is walked, and dropped at
     // the first match that reads that header (ip_tables' hotdrop).
-    let Some(pkt) = read_headers(skb, len, true) else {
+    let Some(pkt) = read_headers(skb, len) else {
         return Verdict::DROP;
     };
     // The names whole, as ip_tables compares them: no scan for the NUL
@@ -797,23 +797,12 @@ fn walk_plain_key(
 }
 
 /// What the rules read of `skb`, whose length is `len`: its headers as
-/// [`packet::parse_headers`] finds them, or without `transport` as
-/// [`packet::parse_ip_headers`] does; `None` when the IPv4 header does
+/// [`packet::parse_headers`] finds them; `None` when the IPv4 header does
 /// not parse. Read in place when they are linear ([`SkBuff::head`]).
 #[inline(always)]
-fn read_headers(skb: &SkBuff, len: u32, transport: bool) -> Option<packet::Headers> {
+fn read_headers(skb: &SkBuff, len: u32) -> Option<packet::Headers> {
     let mut buf = [MaybeUninit::<u8>::uninit(); PEEK];
-    parse_headers(skb.head(&mut buf, packet::headers_span)?, len, transport)
-}
-
-/// [`packet::parse_headers`] of `bytes`, the first bytes of a packet of
-/// `len` bytes, or [`packet::parse_ip_headers`] without `transport`.
-#[inline(always)]
-fn parse_headers(bytes: &[u8], len: u32, transport: bool) -> Option<packet::Headers> {
-    match transport {
-        true => packet::parse_headers(bytes, len as usize).ok(),
-        false => packet::parse_ip_headers(bytes, len as usize).ok(),
-    }
+    packet::parse_headers(skb.head(&mut buf, packet::headers_span)?, len as usize).ok()
 }
 
 /// Counts a packet of `bytes` bytes on counter `counter` (a rule, or a

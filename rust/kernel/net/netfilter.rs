@@ -218,9 +218,9 @@ impl HookState {
     unsafe fn from_raw<'a>(ptr: *const bindings::nf_hook_state) -> &'a HookState {
         // SAFETY: `HookState` is `repr(transparent)` over `nf_hook_state`
         // (its guard has no bytes), and the caller guarantees `ptr` is
-        // valid for `'a`; the guard stands for the caller's critical
-        // section (as `Guard::assume_held` does), and a `ManuallyDrop` is
-        // never dropped.
+        // valid for `'a`; the guard, never constructed and never dropped
+        // (a `ManuallyDrop` behind a shared reference), stands for the
+        // caller's critical section: no `rcu_read_unlock` runs for it.
         unsafe { &*ptr.cast::<HookState>() }
     }
 

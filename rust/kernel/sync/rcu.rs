@@ -17,7 +17,9 @@ use core::marker::PhantomData;
 /// # Invariants
 ///
 /// `rcu_read_lock()` was called when the guard was created and
-/// `rcu_read_unlock()` has not yet been called for it.
+/// `rcu_read_unlock()` has not yet been called for it; or the guard is
+/// the one a `net::netfilter::HookState` holds, never created nor dropped,
+/// which stands for the section its hook function is called in.
 #[must_use = "the RCU read-side critical section ends when the guard is dropped"]
 pub struct Guard {
     _not_send: PhantomData<*mut ()>,
@@ -38,27 +40,6 @@ impl Guard {
 
     /// Leaves the critical section; the same as dropping the guard.
     pub fn unlock(self) {}
-
-    /// The guard of a read-side critical section the caller is already
-    /// in, entered by someone else (a netfilter hook function is called
-    /// inside `nf_hook`'s): no `rcu_read_lock` now, and none of the
-    /// returned guard's `rcu_read_unlock`, as long as it is not dropped.
-    ///
-    /// # Safety
-    ///
-    /// The current thread is inside an RCU read-side critical section
-    /// that lasts for as long as the returned guard can be reached, and the
-    /// caller never drops the guard inside the `ManuallyDrop` (lending out
-    /// only `&Guard` keeps both true).
-    #[inline(always)]
-    pub unsafe fn assume_held() -> core::mem::ManuallyDrop<Self> {
-        // INVARIANT: the caller's critical section stands for the
-        // `rcu_read_lock` of the invariant, and the `rcu_read_unlock` of
-        // `Drop` never runs for this guard.
-        core::mem::ManuallyDrop::new(Self {
-            _not_send: PhantomData,
-        })
-    }
 }
 
 impl Default for Guard {

@@ -578,8 +578,8 @@ pub struct PlainChain<V = Verdict> {
 
 impl<V> PlainChain<V> {
     /// Whether a rule reads the transport header: if not, [`walk`] gives
-    /// the same for any [`Headers::l4`] (and the caller need not parse
-    /// it: [`super::packet::parse_ip_headers`]).
+    /// the same whatever the key says of it (and the caller need not read
+    /// it: [`PlainKey::parse`] without `transport`).
     pub fn reads_transport(&self) -> bool {
         self.transport
     }
