@@ -17,6 +17,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 mode=${1:-all}
 passed=0
 failed=0
+failures=
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -71,6 +72,9 @@ if [ "$mode" = all ]; then
 	f=$(echo "$summary" | awk '{print $4 + 0}')
 	passed=$((passed + p))
 	failed=$((failed + f))
+	# Their FAIL lines again at the very end: a log cut in its middle
+	# still shows what failed.
+	failures+=$(grep -E "^not ok |^# FAIL" "$log" | head -n 40)
 	if [ "$vm_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "check: the VM run failed without a failing test (crash, timeout or no plan)" >&2
 		failed=$((failed + 1))
@@ -101,5 +105,9 @@ if [ "$mode" = all ]; then
 	fi
 fi
 
+if [ -n "$failures" ]; then
+	echo "== what failed in the QEMU selftests (their lines above in full)"
+	echo "$failures"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -18,7 +18,8 @@
 # written to the socket 1 MB at a time
 # (dd to bash's /dev/tcp: busybox httpd's sendfile hands TCP 64 KB at a
 # time and makes almost no BIG TCP packets), with tcp_tso_rtt_log raised
-# so that TCP builds full-sized packets whatever the guest's RTT. So the
+# so that TCP builds full-sized packets whatever the guest's RTT, and 4 MB
+# socket buffers on both ends so that the window allows them. So the
 # server sends BIG TCP packets, the router forwards them and the client
 # receives them, as built by the server's TCP (no GRO needed: veth would
 # only aggregate with GRO switched on by ethtool, which the VM lacks).
@@ -136,6 +137,13 @@ bt_setup() {
 	# shifted right by min_rtt_us >> tcp_tso_rtt_log: with 31 the sender
 	# builds full-sized (BIG) packets whatever the RTT of a busy guest.
 	ip netns exec "$server" sysctl -q net.ipv4.tcp_tso_rtt_log=31
+	# TCP builds packets of at most half the largest window the peer
+	# offered (tcp_xmit_size_goal), and from send buffer it has: without
+	# 4 MB buffers from the start, whether the window grows past 2 x 65535
+	# depends on receive autotuning, i.e. on timing, and about one
+	# transfer in ten made no BIG packet at all.
+	ip netns exec "$server" sysctl -q net.ipv4.tcp_wmem="4096 4194304 8388608"
+	ip netns exec "$client" sysctl -q net.ipv4.tcp_rmem="4096 4194304 8388608"
 }
 
 # bt_watch NS HOOK: the nftables witness in NS at HOOK (input, forward,
