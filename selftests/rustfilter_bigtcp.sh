@@ -35,10 +35,12 @@
 # rustfilter, one filter chain at a time, in fresh namespaces: the
 # server's OUTPUT, the router's FORWARD and the client's INPUT with port
 # rules, and each of them again with conntrack (or state) rules, each
-# chain ending in `-p tcp -j DROP`. Each must let the file through intact
-# within XFER_TIMEOUT seconds, pass every BIG TCP packet it sees (as many
-# after it as before it), count at least the file's size on its first
-# ACCEPT rule and nothing on its DROP rule.
+# chain ending in `-p tcp -j DROP`; last, the router's FORWARD with
+# conntrack rules and MASQUERADE at its POSTROUTING. Each must let the
+# file through intact within XFER_TIMEOUT seconds, pass every BIG TCP
+# packet it sees (as many after it as before it; translated, with NAT),
+# count at least the file's size on its first ACCEPT rule and nothing on
+# its DROP rule, and count no malformed IPv4 header in `rfctl stats`.
 #
 # Needs rfpkt with its link command, nft, nc and dd; skips without them,
 # and if the kernel refuses the sizes (e.g. BIG=999999999, above the veth's
@@ -146,9 +148,11 @@ bt_setup() {
 	ip netns exec "$client" sysctl -q net.ipv4.tcp_rmem="4096 4194304 8388608"
 }
 
-# bt_watch NS HOOK: the nftables witness in NS at HOOK (input, forward,
-# output): chains "before" (priority -400) and "after" (priority 10)
-# count the TCP packets longer than 65535 bytes whose tot_len is 0.
+# bt_watch NS HOOK [PRIORITY [MATCH]]: the nftables witness in NS at HOOK
+# (input, forward, output, postrouting): chains "before" (priority -400)
+# and "after" (PRIORITY, default 10) count the TCP packets longer than
+# 65535 bytes whose tot_len is 0; "after" only those that also match
+# MATCH (nft syntax) when given.
 bt_watch() {
 	in_ns "$1" "$NFT" -f - <<-EOF
 		table ip bigtcp {
@@ -157,8 +161,8 @@ bt_watch() {
 				ip protocol tcp ip length 0 meta length gt 65535 counter
 			}
 			chain after {
-				type filter hook $2 priority 10;
-				ip protocol tcp ip length 0 meta length gt 65535 counter
+				type filter hook $2 priority ${3:-10};
+				ip protocol tcp ip length 0 meta length gt 65535 ${4:-} counter
 			}
 		}
 	EOF
@@ -228,7 +232,7 @@ bt_witness() {
 		return 1
 	fi
 	if [ "$after" -ne "$before" ]; then
-		echo "FAIL: $what: $((before - after)) of the $before BIG TCP packets that reached $hook were dropped between the witness chains (priority -400 and 10; rustfilter's hooks are in between)"
+		echo "FAIL: $what: $((before - after)) of the $before BIG TCP packets that reached $hook were dropped${BT_AFTER_MATCH:+ or not translated ($BT_AFTER_MATCH)} between the witness chains (priority -400 and ${BT_AFTER_PRIORITY:-10}; rustfilter's hooks are in between)"
 		return 1
 	fi
 }
@@ -303,18 +307,22 @@ fi
 # table of namespace $NSVAR gets CHAIN's RULEs, of which the first accepts
 # the file's data and the last drops other TCP, and the witness watches
 # HOOK there. The file must pass intact, with every BIG TCP packet,
-# counted by the first rule and not by the last.
+# counted by the first rule and not by the last, and no hook of $NSVAR
+# may count a malformed IPv4 header (rfctl stats). With BT_NAT, its lines
+# are the nat table's POSTROUTING rules, and the witness's "after" chain
+# is at BT_AFTER_PRIORITY and counts only packets matching BT_AFTER_MATCH.
 bt_case() {
 	local what=$1 nsvar=$2 hook=$3 chain=$4
 	shift 4
-	local ns r l=0 counts accept_bytes drop_packets
+	local ns r l=0 counts accept_bytes drop_packets malformed
 
 	if ! bt_setup; then
 		rf_check "$what" 1
 		return
 	fi
 	ns=${!nsvar}
-	bt_watch "$ns" "$hook" || { echo "FAIL: $what: could not set up the nftables witness"; l=1; }
+	bt_watch "$ns" "$hook" "${BT_AFTER_PRIORITY:-10}" "${BT_AFTER_MATCH:-}" ||
+		{ echo "FAIL: $what: could not set up the nftables witness"; l=1; }
 	{
 		echo "*filter"
 		echo ":INPUT ACCEPT [0:0]"
@@ -324,6 +332,15 @@ bt_case() {
 			echo "-A $chain $r"
 		done
 		echo "COMMIT"
+		if [ -n "${BT_NAT:-}" ]; then
+			echo "*nat"
+			echo ":PREROUTING ACCEPT [0:0]"
+			echo ":INPUT ACCEPT [0:0]"
+			echo ":OUTPUT ACCEPT [0:0]"
+			echo ":POSTROUTING ACCEPT [0:0]"
+			echo "$BT_NAT" | sed 's/^/-A POSTROUTING /'
+			echo "COMMIT"
+		fi
 	} | in_ns "$ns" "$RFCTL" restore || { echo "FAIL: $what: rfctl restore"; l=1; }
 
 	bt_transfer "$what" || l=1
@@ -342,6 +359,13 @@ bt_case() {
 	fi
 	if [ "${drop_packets:-x}" != 0 ]; then
 		echo "FAIL: $what: the DROP rule counted ${drop_packets:-no} packets, expected 0"
+		l=1
+	fi
+	malformed=$(rf_stats "$ns" | awk '
+		$1 ~ /^(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING)$/ { n++; s += $4 }
+		END { print (n == 5 ? s : "unreadable") }')
+	if [ "$malformed" != 0 ]; then
+		echo "FAIL: $what: rfctl stats counted $malformed malformed IPv4 headers in the $nsvar namespace, expected 0"
 		l=1
 	fi
 	if [ $l -ne 0 ]; then
@@ -373,6 +397,16 @@ bt_case "BIG TCP through the router's FORWARD, conntrack" router forward FORWARD
 bt_case "BIG TCP through the receiver's INPUT, state" client input INPUT \
 	"-p tcp -m state --state ESTABLISHED -j ACCEPT" \
 	"-p tcp --dport $PORT --syn -m state --state NEW -j ACCEPT" \
+	"-p tcp -j DROP"
+# The router MASQUERADEs the server's connection towards the client: each
+# BIG packet leaves the router from 10.0.1.1 (rustfilter's nat table is at
+# POSTROUTING priority 100, the witness after it at 200), and the file
+# still arrives intact (the translation rewrites the addresses, the port
+# and the checksums of packets whose tot_len is 0).
+BT_NAT="-o veth1 -p tcp -j MASQUERADE" BT_AFTER_PRIORITY=200 BT_AFTER_MATCH="ip saddr 10.0.1.1" \
+	bt_case "BIG TCP through the router's POSTROUTING, MASQUERADE" router postrouting FORWARD \
+	"-p tcp -m conntrack --ctstate ESTABLISHED -j ACCEPT" \
+	"-p tcp --dport $PORT --syn -m conntrack --ctstate NEW -j ACCEPT" \
 	"-p tcp -j DROP"
 
 exit $ret
