@@ -140,7 +140,7 @@ bt_setup() {
 	# builds full-sized (BIG) packets whatever the RTT of a busy guest.
 	ip netns exec "$server" sysctl -q net.ipv4.tcp_tso_rtt_log=31
 	# TCP builds packets of at most half the largest window the peer
-	# offered (tcp_xmit_size_goal), and from send buffer it has: without
+	# offered (tcp_xmit_size_goal), and of what its send buffer holds: without
 	# 4 MB buffers from the start, whether the window grows past 2 x 65535
 	# depends on receive autotuning, i.e. on timing, and about one
 	# transfer in ten made no BIG packet at all.
@@ -401,8 +401,11 @@ bt_case "BIG TCP through the receiver's INPUT, state" client input INPUT \
 # The router MASQUERADEs the server's connection towards the client: each
 # BIG packet leaves the router from 10.0.1.1 (rustfilter's nat table is at
 # POSTROUTING priority 100, the witness after it at 200), and the file
-# still arrives intact (the translation rewrites the addresses, the port
-# and the checksums of packets whose tot_len is 0).
+# still arrives intact, so the connection's packets both ways were
+# translated. (Not checked: the TCP checksum's value. veth hands the
+# packets on with the checksum still to be completed, CHECKSUM_PARTIAL,
+# and the receiver trusts it; the host tests of the translation check
+# the checksum updates.)
 BT_NAT="-o veth1 -p tcp -j MASQUERADE" BT_AFTER_PRIORITY=200 BT_AFTER_MATCH="ip saddr 10.0.1.1" \
 	bt_case "BIG TCP through the router's POSTROUTING, MASQUERADE" router postrouting FORWARD \
 	"-p tcp -m conntrack --ctstate ESTABLISHED -j ACCEPT" \
