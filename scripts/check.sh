@@ -17,9 +17,17 @@ export PATH="$HOME/.cargo/bin:$PATH"
 mode=${1:-all}
 passed=0
 failed=0
-failures=
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+
+# What failed in the VM runs, printed again just before the closing line:
+# a log cut in its middle still shows it. failed_lines TEXT adds TEXT's
+# lines (at most 40).
+failures=
+failed_lines() {
+	[ -n "$1" ] || return 0
+	failures+="$(echo "$1" | head -n 40)"$'\n'
+}
 
 # cargo prints one "test result: ok. P passed; F failed; ..." line per test
 # binary; a crate that fails to build counts as one failure.
@@ -72,11 +80,10 @@ if [ "$mode" = all ]; then
 	f=$(echo "$summary" | awk '{print $4 + 0}')
 	passed=$((passed + p))
 	failed=$((failed + f))
-	# Their FAIL lines again at the very end: a log cut in its middle
-	# still shows what failed.
-	failures+=$(grep -E "^not ok |^# FAIL" "$log" | head -n 40)
+	failed_lines "$(grep -E "^not ok |^# FAIL" "$log")"
 	if [ "$vm_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "check: the VM run failed without a failing test (crash, timeout or no plan)" >&2
+		failed_lines "$(grep -E "^vm: " "$log" | grep -v "^vm: output of")"
 		failed=$((failed + 1))
 	fi
 
@@ -90,6 +97,7 @@ if [ "$mode" = all ]; then
 		passed=$((passed + 1))
 	else
 		echo "check: rustfilter_kmemleak.sh did not pass with kmemleak=on (console: build/vm-kmemleak/console.log)" >&2
+		failed_lines "kmemleak VM:"$'\n'"$(grep -E "^(not )?ok |^# (FAIL|SKIP)|^vm: " "$log")"
 		failed=$((failed + 1))
 	fi
 
@@ -101,13 +109,14 @@ if [ "$mode" = all ]; then
 		passed=$((passed + 1))
 	else
 		echo "check: the bench smoke round failed (console: build/bench/vm-smoke/console.log)" >&2
+		failed_lines "bench smoke:"$'\n'"$(tail -n 10 "$log")"
 		failed=$((failed + 1))
 	fi
 fi
 
 if [ -n "$failures" ]; then
-	echo "== what failed in the QEMU selftests (their lines above in full)"
-	echo "$failures"
+	echo "== what failed in the VMs (above in full)"
+	printf '%s' "$failures"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
