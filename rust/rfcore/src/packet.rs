@@ -583,20 +583,6 @@ impl From<&Packet> for Headers {
     }
 }
 
-/// [`parse_for_rules`] reading only what the rules read: equal to
-/// `parse_for_rules(data, packet_len).map(|p| Headers::from(&p))`, with
-/// the same errors, but without filling the fields no rule reads. This is
-/// the parse of every packet that meets a table, so it reads the fixed
-/// IPv4 header once and the transport header's first bytes once.
-///
-/// # Errors
-///
-/// The [`ParseError`]s of [`parse`] about the IPv4 header.
-#[inline]
-pub fn parse_headers(data: &[u8], packet_len: usize) -> Result<Headers, ParseError> {
-    headers(data, packet_len, true)
-}
-
 /// How many bytes from its start [`parse_headers`] reads of a packet whose
 /// first bytes are `head`: the IPv4 header the first byte's length field
 /// gives, then a TCP header's fixed part, the longest transport header it
@@ -617,20 +603,17 @@ pub fn headers_span(head: &[u8]) -> usize {
 /// bytes parses as the whole packet does, whatever its first byte.
 pub const HEADERS_SPAN_MAX: usize = 15 * 4 + TCP_MIN_HEADER;
 
-/// [`parse_headers`] without the transport header, for rules that read
-/// none: the same result with [`Headers::l4`] [`L4::Other`].
+/// [`parse_for_rules`] reading only what the rules read: equal to
+/// `parse_for_rules(data, packet_len).map(|p| Headers::from(&p))`, with
+/// the same errors, but without filling the fields no rule reads. This is
+/// the parse of every packet that meets a table, so it reads the fixed
+/// IPv4 header once and the transport header's first bytes once.
 ///
 /// # Errors
 ///
-/// Those of [`parse_headers`].
+/// The [`ParseError`]s of [`parse`] about the IPv4 header.
 #[inline]
-pub fn parse_ip_headers(data: &[u8], packet_len: usize) -> Result<Headers, ParseError> {
-    headers(data, packet_len, false)
-}
-
-/// [`parse_headers`], or [`parse_ip_headers`] without `transport`.
-#[inline(always)]
-fn headers(data: &[u8], packet_len: usize, transport: bool) -> Result<Headers, ParseError> {
+pub fn parse_headers(data: &[u8], packet_len: usize) -> Result<Headers, ParseError> {
     let Some(h) = data.first_chunk::<IPV4_MIN_HEADER>() else {
         return Err(ParseError::Truncated);
     };
@@ -653,9 +636,7 @@ fn headers(data: &[u8], packet_len: usize, transport: bool) -> Result<Headers, P
     let total_len = total as u32;
     let fragment_offset = u16::from_be_bytes([h[6], h[7]]) & 0x1fff;
     let protocol = h[9];
-    let l4 = if !transport {
-        L4::Other
-    } else if fragment_offset != 0 {
+    let l4 = if fragment_offset != 0 {
         L4::Fragment
     } else {
         // The transport bytes there are: those present after the IPv4
@@ -1795,17 +1776,14 @@ mod tests {
                     );
                 }
             }
-            // And without the transport header, the same but for it.
-            assert_eq!(
-                parse_ip_headers(data, packet_len),
-                parse_headers(data, packet_len).map(|h| Headers { l4: L4::Other, ..h }),
-                "{data:02x?} of {packet_len}"
-            );
-            // The plain walk's key reads what the rules' parse reads.
+            // The plain walk's key reads what the rules' parse reads
+            // (without `transport`, all but the transport header).
             for transport in [true, false] {
                 let headers = match transport {
                     true => parse_headers(data, packet_len),
-                    false => parse_ip_headers(data, packet_len),
+                    false => {
+                        parse_headers(data, packet_len).map(|h| Headers { l4: L4::Other, ..h })
+                    }
                 };
                 let key = PlainKey::parse_long(data, packet_len, transport);
                 assert_eq!(

@@ -105,9 +105,9 @@ fn word(head: [u8; 4], l4: u8, flags: u8) -> u64 {
 
 impl PlainKey {
     /// [`crate::packet::parse_headers`] of `data`, the first bytes of a
-    /// packet of `packet_len` bytes, as a key, or
-    /// [`crate::packet::parse_ip_headers`] without `transport`; `None`
-    /// when the IPv4 header does not parse. Reads what those read (no more
+    /// packet of `packet_len` bytes, as a key (without `transport`, as if
+    /// its [`Headers::l4`] were [`crate::packet::L4::Other`]); `None`
+    /// when the IPv4 header does not parse. Reads what that reads (no more
     /// than [`crate::packet::headers_span`]).
     ///
     /// The total length is the header's field: `None` too for an IPv4 BIG
